@@ -1,0 +1,79 @@
+// The model interface: a Method fits a series and returns a FittedModel, which forecasts and saves itself
+// to bytes so that a registry can store it and `score` / `serve` can load it again without refitting.
+//
+// Contract for every Method: Fit is single-threaded, reentrant and deterministic (any randomness comes from
+// FitContext::seed), never throws for bad data (it returns a FitOutcome with an error instead), and accepts
+// NaN for missing values inside the series; the series never starts or ends with NaN.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "manymodels/core/bytes.h"
+
+namespace mm {
+
+// Point forecasts and 80% / 95% prediction intervals, one entry per step ahead.
+struct Forecast {
+  std::vector<double> mean, lo80, hi80, lo95, hi95;
+  void Resize(size_t h) {
+    for (auto* v : {&mean, &lo80, &hi80, &lo95, &hi95}) v->assign(h, 0.0);
+  }
+};
+
+// Standard normal quantiles of the two interval levels.
+inline constexpr double kZ80 = 1.2815515655446004;
+inline constexpr double kZ95 = 1.959963984540054;
+
+// Fills a Forecast from point forecasts and forecast standard errors (normal intervals).
+Forecast NormalForecast(const std::vector<double>& mean, const std::vector<double>& se);
+
+struct FitContext {
+  std::vector<double> season_lengths = {1};  // cycles to consider, primary first (may be fractional)
+  int horizon = 1;                           // how far the model will be asked to forecast
+  uint64_t seed = 0;                         // for any simulation; derived from (run seed, series key)
+  // The primary cycle rounded to whole periods, at least 1.
+  int PrimaryPeriod() const;
+};
+
+class FittedModel {
+ public:
+  virtual ~FittedModel() = default;
+  virtual std::string_view method() const = 0;  // the Method's name, e.g. "snaive"
+  virtual std::string Label() const = 0;        // what the registry shows, e.g. "SNaive(7)", "ETS(M,Ad,M)"
+  virtual Forecast Predict(int horizon) const = 0;
+  virtual void Save(ByteWriter* out) const = 0;
+  virtual std::string Describe() const = 0;  // fitted parameters as "name=value, ..."
+};
+
+struct FitOutcome {
+  std::unique_ptr<FittedModel> model;  // null when the fit failed
+  std::string error;                   // why it failed
+};
+
+class Method {
+ public:
+  virtual ~Method() = default;
+  virtual std::string_view name() const = 0;
+  // Fewest observations (non-missing points) this method needs for the given context.
+  virtual int MinObservations(const FitContext& ctx) const = 0;
+  virtual FitOutcome Fit(std::span<const double> y, const FitContext& ctx) const = 0;
+  // Restores what FittedModel::Save wrote; throws std::runtime_error on corrupt bytes.
+  virtual std::unique_ptr<FittedModel> Load(ByteReader* in) const = 0;
+  // Rough cost of one fit relative to the naive method, per observation; used to balance shards.
+  virtual double RelativeCost() const { return 1.0; }
+};
+
+// All methods known to the program, found by name ("naive", "snaive", ...). Returns null if unknown.
+const Method* FindMethod(std::string_view name);
+std::vector<std::string> MethodNames();
+
+// Saves a model with its method name so that LoadModel can restore it without knowing the method.
+std::vector<uint8_t> SaveModel(const FittedModel& model);
+std::unique_ptr<FittedModel> LoadModel(const std::vector<uint8_t>& bytes);
+
+}  // namespace mm

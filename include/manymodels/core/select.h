@@ -1,0 +1,40 @@
+// Model selection for one series: hold out the last `horizon` points, fit every candidate on the rest,
+// choose the one with the lowest validation MAE (ties go to the earlier candidate), then refit the choice on
+// the whole history and forecast. Candidates that cannot be fitted are skipped and the reason kept in a note;
+// a series nothing can fit is reported as failed, never thrown.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "manymodels/core/metrics.h"
+#include "manymodels/core/model.h"
+
+namespace mm {
+
+struct SelectOptions {
+  std::vector<const Method*> candidates;  // in order of preference
+  FitContext context;                     // horizon, cycles, seed
+};
+
+struct SeriesResult {
+  bool failed = false;
+  std::string method;  // chosen method name ("" when failed)
+  std::string label;   // e.g. "SNaive(7)"
+  Metrics metrics = Metrics::Undefined();
+  int64_t n_obs = 0;           // finite observations in the history
+  std::string note;            // why a candidate was skipped or a fallback taken; empty when all went well
+  std::vector<uint8_t> model;  // SaveModel bytes of the refitted model
+  Forecast forecast;           // horizon steps; NaN when failed
+};
+
+// The candidates `--models auto` tries on a series with these cycles.
+std::vector<const Method*> AutoCandidates(const FitContext& ctx);
+
+// Resolves "auto" or a comma list of method names. Throws std::invalid_argument naming an unknown method.
+std::vector<const Method*> ResolveModels(const std::string& spec, const FitContext& ctx);
+
+// `y` is the history with no leading or trailing NaN.
+SeriesResult FitSeries(std::span<const double> y, const SelectOptions& options);
+
+}  // namespace mm

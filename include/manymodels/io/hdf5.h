@@ -1,0 +1,113 @@
+// A thin checked wrapper over the HDF5 C API: RAII handles, and whole-column reads and writes of the types
+// this program stores. Every HDF5 call is checked here, once; a failure throws h5::Error carrying the file
+// or object name and the innermost message of HDF5's error stack.
+//
+// HDF5 on Debian is built without thread safety: only one thread may be inside these functions at a time.
+// Callers with several threads take h5::Mutex() (the training driver keeps all HDF5 calls on its main thread).
+#pragma once
+
+#include <hdf5.h>
+
+#include <cstdint>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace mm::h5 {
+
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+std::mutex& Mutex();
+
+// Owns one hid_t and closes it with the matching H5*close.
+class Handle {
+ public:
+  Handle() = default;
+  Handle(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
+  Handle(Handle&& o) noexcept : id_(o.id_), close_(o.close_) { o.id_ = H5I_INVALID_HID; }
+  Handle& operator=(Handle&& o) noexcept {
+    if (this != &o) {
+      Reset();
+      id_ = o.id_;
+      close_ = o.close_;
+      o.id_ = H5I_INVALID_HID;
+    }
+    return *this;
+  }
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  ~Handle() { Reset(); }
+  hid_t id() const { return id_; }
+  void Reset();
+
+ private:
+  hid_t id_ = H5I_INVALID_HID;
+  herr_t (*close_)(hid_t) = nullptr;
+};
+
+// A file or group: the place datasets and attributes live.
+class Location {
+ public:
+  static Location CreateFile(const std::string& path);  // truncates
+  static Location OpenFile(const std::string& path, bool writable = false);
+
+  Location Group(const std::string& name) const;        // opens
+  Location CreateGroup(const std::string& name) const;
+  bool Exists(const std::string& name) const;
+  const std::string& name() const { return name_; }
+  hid_t id() const { return handle_.id(); }
+  void Flush() const;
+
+  // Whole-column writes. Numeric columns are chunked and deflate-compressed; empty columns are allowed.
+  void WriteF64(const std::string& name, const std::vector<double>& v) const;
+  void WriteI64(const std::string& name, const std::vector<int64_t>& v) const;
+  void WriteStrings(const std::string& name, const std::vector<std::string>& v) const;
+  void WriteBlobs(const std::string& name, const std::vector<std::vector<uint8_t>>& v) const;
+
+  // Preallocated columns of length n, filled piecewise with the *At writes below.
+  void CreateF64(const std::string& name, size_t n) const;
+  void CreateI64(const std::string& name, size_t n) const;
+  void CreateStrings(const std::string& name, size_t n) const;
+  void CreateBlobs(const std::string& name, size_t n) const;
+  void WriteF64At(const std::string& name, size_t offset, const std::vector<double>& v) const;
+  void WriteI64At(const std::string& name, size_t offset, const std::vector<int64_t>& v) const;
+  void WriteStringsAt(const std::string& name, size_t offset, const std::vector<std::string>& v) const;
+  void WriteBlobsAt(const std::string& name, size_t offset, const std::vector<std::vector<uint8_t>>& v) const;
+
+  // Reads of [offset, offset + count); count = npos reads to the end.
+  static constexpr size_t npos = static_cast<size_t>(-1);
+  size_t Length(const std::string& name) const;
+  bool IsStringColumn(const std::string& name) const;
+  std::vector<double> ReadF64(const std::string& name, size_t offset = 0, size_t count = npos) const;
+  std::vector<int64_t> ReadI64(const std::string& name, size_t offset = 0, size_t count = npos) const;
+  std::vector<std::string> ReadStrings(const std::string& name, size_t offset = 0, size_t count = npos) const;
+  std::vector<std::vector<uint8_t>> ReadBlobs(const std::string& name, size_t offset = 0,
+                                              size_t count = npos) const;
+
+  // Attributes on this file or group.
+  void SetAttr(const std::string& name, const std::string& value) const;
+  void SetAttr(const std::string& name, int64_t value) const;
+  void SetAttr(const std::string& name, const std::vector<double>& value) const;
+  void SetAttr(const std::string& name, const std::vector<std::string>& value) const;
+  bool HasAttr(const std::string& name) const;
+  std::string GetAttrString(const std::string& name) const;
+  int64_t GetAttrI64(const std::string& name) const;
+  std::vector<double> GetAttrF64s(const std::string& name) const;
+  std::vector<std::string> GetAttrStrings(const std::string& name) const;
+
+ private:
+  Location(Handle h, std::string name) : handle_(std::move(h)), name_(std::move(name)) {}
+  Handle OpenDataset(const std::string& name) const;
+  void CreateColumn(const std::string& name, hid_t type, size_t n, bool compress) const;
+  void WriteAt(const std::string& name, hid_t mem_type, size_t offset, size_t count, const void* data) const;
+  void ReadRange(const std::string& name, hid_t mem_type, size_t offset, size_t count, void* data) const;
+  size_t Clamp(const std::string& name, size_t offset, size_t count) const;
+  Handle handle_;
+  std::string name_;  // file path, or path/group for error messages
+};
+
+}  // namespace mm::h5

@@ -1,0 +1,123 @@
+// manymodels: one forecasting model per partition of a data set, trained on MPI ranks x threads.
+// MPI starts and ends here only, and only for the subcommands that need it (train).
+#include <mpi.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "commands.h"
+#include "manymodels/io/files.h"
+#include "manymodels/version.h"
+#include "options.h"
+
+namespace {
+
+void Usage(std::FILE* out) {
+  std::fprintf(out,
+               "usage: manymodels COMMAND [options]   (manymodels COMMAND --help for its options)\n\n"
+               "commands:\n"
+               "  generate            write a synthetic retail panel (CSV)\n"
+               "  ingest              long CSV -> HDF5 lake\n"
+               "  train               fit one model per series or partition (under mpirun/srun, or alone)\n"
+               "  registry list       the registry's models, as a table, CSV or JSON\n"
+               "  registry show       one model: parameters, metrics, note\n"
+               "  predictions export  the predictions table as CSV\n\n"
+               "  --version           print the version\n");
+}
+
+// True when a launcher started us as one of several MPI processes.
+bool LaunchedByMpi() {
+  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"})
+    if (std::getenv(v)) return true;
+  return false;
+}
+
+int RunWithMpi(mm::app::po::variables_map& vm) {
+  int provided = 0;
+  MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+  if (provided < MPI_THREAD_FUNNELED) {
+    std::fprintf(stderr, "manymodels: the MPI library does not provide MPI_THREAD_FUNNELED\n");
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  }
+  auto comm = mm::MakeMpiCommunicator();
+  try {
+    const int rc = mm::app::RunTrain(vm, *comm);
+    comm.reset();
+    MPI_Finalize();
+    return rc;
+  } catch (const std::exception& e) {
+    // One rank failed: the others may be waiting for it in a collective call, so end them all. Finalizing
+    // here (or from a destructor) would hang the job.
+    std::fprintf(stderr, "manymodels train: rank %d: %s\n", comm->rank(), e.what());
+    if (comm->size() > 1) comm->Abort(1);
+    MPI_Finalize();
+    return 1;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+    Usage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  if (!std::strcmp(argv[1], "--version")) {
+    std::printf("manymodels %s\n", MANYMODELS_VERSION);
+    return 0;
+  }
+  std::string command = argv[1];
+  int used = 2;
+  if ((command == "registry" || command == "predictions") && argc > 2 && argv[2][0] != '-') {
+    command += std::string(" ") + argv[2];
+    used = 3;
+  }
+  bool known = false;
+  for (const auto& c : mm::app::CommandNames()) known = known || c == command;
+  if (!known) {
+    std::fprintf(stderr, "manymodels: unknown command '%s'\n\n", command.c_str());
+    Usage(stderr);
+    return 2;
+  }
+  mm::app::po::variables_map vm;
+  // Program_options wants argv[0] to be the program; pass the words after the subcommand.
+  std::vector<char*> args = {argv[0]};
+  for (int i = used; i < argc; ++i) args.push_back(argv[i]);
+  try {
+    if (!mm::app::ParseOptions(command, static_cast<int>(args.size()), args.data(), &vm)) return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "manymodels %s: %s\n(see manymodels %s --help)\n", command.c_str(), e.what(),
+                 command.c_str());
+    return 2;
+  }
+  try {
+    if (command == "train") {
+      if (LaunchedByMpi()) return RunWithMpi(vm);
+      if (const char* n = std::getenv("SLURM_STEP_NUM_TASKS"); n && std::atoi(n) > 1) {
+        std::fprintf(stderr, "manymodels train: started by srun as %s tasks without an MPI plugin; "
+                             "use srun --mpi=pmix (or mpirun)\n", n);
+        return 2;
+      }
+      auto comm = mm::MakeSerialCommunicator();
+      return mm::app::RunTrain(vm, *comm);
+    }
+    if (command == "generate") return mm::app::RunGenerate(vm);
+    if (command == "ingest") return mm::app::RunIngest(vm);
+    if (command == "registry list") return mm::app::RunRegistryList(vm);
+    if (command == "registry show") return mm::app::RunRegistryShow(vm);
+    if (command == "predictions export") return mm::app::RunPredictionsExport(vm);
+  } catch (const mm::InputError& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return 1;
+  } catch (const mm::app::po::error& e) {
+    std::fprintf(stderr, "manymodels %s: %s\n", command.c_str(), e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "manymodels %s: %s\n", command.c_str(), e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,297 @@
+#include "manymodels/io/ingest.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "manymodels/io/csv.h"
+#include "manymodels/io/files.h"
+
+namespace mm {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+// Distinct values of one key column, in order of first appearance.
+struct Interner {
+  std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> ids;
+  std::vector<std::string> values;
+  uint32_t Id(std::string_view s) {
+    auto it = ids.find(s);
+    if (it != ids.end()) return it->second;
+    const auto id = static_cast<uint32_t>(values.size());
+    values.emplace_back(s);
+    ids.emplace(values.back(), id);
+    return id;
+  }
+};
+
+bool ParseNumber(std::string_view s, double* out) {
+  if (s.empty() || s == "NA" || s == "NaN" || s == "nan" || s == "null") {
+    *out = kNaN;
+    return true;
+  }
+  const char* b = s.data();
+  if (*b == '+') ++b;
+  auto [ptr, ec] = std::from_chars(b, s.data() + s.size(), *out);
+  return ec == std::errc() && ptr == s.data() + s.size();
+}
+
+bool ParseInt(std::string_view s, int64_t* out) {
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return !s.empty() && ec == std::errc() && ptr == s.data() + s.size();
+}
+
+std::string Where(const std::string& path, int64_t line, size_t column) {
+  return path + ":" + std::to_string(line) + ":" + std::to_string(column + 1) + ": ";
+}
+
+}  // namespace
+
+LakeData ReadLongCsv(const IngestOptions& opt, IngestSummary* summary) {
+  CsvReader csv(opt.input);
+  std::vector<std::string_view> fields;
+  if (!csv.Next(&fields) || (fields.size() == 1 && fields[0].empty()))
+    throw InputError(opt.input + ":1: empty file (no header line)");
+  const std::vector<std::string> header(fields.begin(), fields.end());
+  auto column = [&](const std::string& name, const char* role) -> size_t {
+    auto it = std::find(header.begin(), header.end(), name);
+    if (it == header.end()) {
+      std::string cols;
+      for (const auto& h : header) cols += (cols.empty() ? "" : ", ") + h;
+      throw InputError(opt.input + ":1: no " + role + " column named '" + name + "' in the header (columns: " +
+                       cols + ")");
+    }
+    return static_cast<size_t>(it - header.begin());
+  };
+  if (opt.keys.empty()) throw InputError(opt.input + ": no key columns given");
+  std::vector<size_t> key_cols;
+  for (const auto& k : opt.keys) {
+    if (k.find('/') != std::string::npos || k.empty()) throw InputError(opt.input + ":1: bad key column name '" + k + "'");
+    key_cols.push_back(column(k, "key"));
+  }
+  const size_t time_col = column(opt.time, "time");
+  const size_t target_col = column(opt.target, "target");
+  std::vector<size_t> cov_cols;
+  for (const auto& c : opt.covariates) cov_cols.push_back(column(c, "covariate"));
+  const size_t ncol = header.size(), nkeys = key_cols.size(), ncov = cov_cols.size();
+
+  // Pass 1: parse every row into columns; series identified by their tuple of interned key ids.
+  std::vector<Interner> interners(nkeys);
+  std::unordered_map<uint64_t, uint32_t> series_of_pair;          // up to two key columns
+  std::unordered_map<std::string, uint32_t> series_of_tuple;      // more
+  std::vector<std::vector<uint32_t>> series_keys;                 // series -> key ids
+  std::vector<uint32_t> row_series;
+  std::vector<int64_t> row_time, row_line;
+  std::vector<double> row_target;
+  std::vector<std::vector<double>> row_cov(ncov);
+  std::vector<uint32_t> ids(nkeys);
+  std::string tuple;
+  std::optional<TimeKind> kind;
+  std::string last_time_text;
+  RawTime last_time{TimeKind::kInteger, 0};
+
+  while (csv.Next(&fields)) {
+    const int64_t line = csv.line();
+    if (fields.size() == 1 && fields[0].empty()) continue;  // blank line
+    if (fields.size() != ncol)
+      throw InputError(opt.input + ":" + std::to_string(line) + ": expected " + std::to_string(ncol) +
+                       " fields, found " + std::to_string(fields.size()));
+    for (size_t k = 0; k < nkeys; ++k) {
+      const std::string_view v = fields[key_cols[k]];
+      if (v.empty()) throw InputError(Where(opt.input, line, key_cols[k]) + "empty key '" + opt.keys[k] + "'");
+      ids[k] = interners[k].Id(v);
+    }
+    uint32_t sid;
+    const auto next_sid = static_cast<uint32_t>(series_keys.size());
+    if (nkeys <= 2) {
+      const uint64_t pair = (static_cast<uint64_t>(ids[0]) << 32) | (nkeys == 2 ? ids[1] : 0u);
+      sid = series_of_pair.try_emplace(pair, next_sid).first->second;
+    } else {
+      tuple.assign(reinterpret_cast<const char*>(ids.data()), nkeys * sizeof(uint32_t));
+      sid = series_of_tuple.try_emplace(tuple, next_sid).first->second;
+    }
+    if (sid == next_sid) series_keys.push_back(ids);
+
+    const std::string_view tt = fields[time_col];
+    if (tt != last_time_text) {
+      auto t = ParseTime(tt);
+      if (!t)
+        throw InputError(Where(opt.input, line, time_col) + "cannot parse '" + std::string(tt) + "' in column '" +
+                         opt.time + "' as a date (YYYY-MM-DD), datetime or integer period");
+      if (t->kind == TimeKind::kDate && kind == TimeKind::kDateTime) t = RawTime{TimeKind::kDateTime, t->value * 86400};
+      if (kind && *kind != t->kind) {
+        if (*kind == TimeKind::kDate && t->kind == TimeKind::kDateTime) {
+          for (auto& v : row_time) v *= 86400;  // dates so far become midnights
+          kind = TimeKind::kDateTime;
+        } else {
+          throw InputError(Where(opt.input, line, time_col) + "'" + std::string(tt) + "' in column '" + opt.time +
+                           "' mixes integer periods with dates");
+        }
+      }
+      if (!kind) kind = t->kind;
+      last_time = *t;
+      last_time_text.assign(tt);
+    }
+    double y;
+    if (!ParseNumber(fields[target_col], &y) || std::isinf(y))
+      throw InputError(Where(opt.input, line, target_col) + "cannot parse '" + std::string(fields[target_col]) +
+                       "' in column '" + opt.target + "' as a number");
+    for (size_t c = 0; c < ncov; ++c) {
+      double x;
+      if (!ParseNumber(fields[cov_cols[c]], &x) || std::isinf(x))
+        throw InputError(Where(opt.input, line, cov_cols[c]) + "cannot parse '" + std::string(fields[cov_cols[c]]) +
+                         "' in column '" + opt.covariates[c] + "' as a number");
+      row_cov[c].push_back(x);
+    }
+    row_series.push_back(sid);
+    row_time.push_back(last_time.value);
+    row_line.push_back(line);
+    row_target.push_back(y);
+  }
+  const size_t nrows = row_series.size();
+  if (nrows == 0) throw InputError(opt.input + ":2: no data rows after the header");
+
+  // Frequency: given, or inferred from the distinct times.
+  Frequency freq;
+  if (opt.frequency) {
+    freq = *opt.frequency;
+  } else {
+    std::unordered_set<int64_t> distinct(row_time.begin(), row_time.end());
+    std::vector<int64_t> sorted(distinct.begin(), distinct.end());
+    std::sort(sorted.begin(), sorted.end());
+    auto inferred = InferFrequency(*kind, sorted);
+    if (!inferred)
+      throw InputError(opt.input + ": cannot infer the frequency of column '" + opt.time + "'; give --freq");
+    freq = *inferred;
+  }
+  int anchor = 0;
+  if (freq == Frequency::kWeekly) {
+    const int64_t days = *kind == TimeKind::kDateTime ? row_time[0] / 86400 : row_time[0];
+    anchor = static_cast<int>(((days % 7) + 7) % 7);
+  }
+
+  // Key columns: integer when every value is one, else text. Series sorted by their key tuples.
+  LakeData lake;
+  LakeIndex& ix = lake.index;
+  std::vector<std::vector<uint32_t>> rank(nkeys);  // key id -> rank of its value
+  for (size_t k = 0; k < nkeys; ++k) {
+    const auto& vals = interners[k].values;
+    KeyColumn col;
+    col.name = opt.keys[k];
+    std::vector<int64_t> ints(vals.size());
+    col.is_text = false;
+    for (size_t i = 0; i < vals.size() && !col.is_text; ++i) col.is_text = !ParseInt(vals[i], &ints[i]);
+    std::vector<uint32_t> order(vals.size());
+    std::iota(order.begin(), order.end(), 0u);
+    if (col.is_text) std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return vals[a] < vals[b]; });
+    else std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return ints[a] < ints[b]; });
+    rank[k].resize(vals.size());
+    for (size_t r = 0; r < order.size(); ++r) rank[k][order[r]] = static_cast<uint32_t>(r);
+    if (!col.is_text) {
+      for (size_t r = 1; r < order.size(); ++r)
+        if (ints[order[r]] == ints[order[r - 1]])
+          throw InputError(opt.input + ": key column '" + col.name + "' holds '" + vals[order[r]] + "' and '" +
+                           vals[order[r - 1]] + "', the same integer written two ways");
+    }
+    col.ints = std::move(ints);
+    col.texts = vals;
+    ix.keys.columns.push_back(std::move(col));
+  }
+  const size_t nseries = series_keys.size();
+  std::vector<uint32_t> order(nseries);
+  std::iota(order.begin(), order.end(), 0u);
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    for (size_t k = 0; k < nkeys; ++k)
+      if (rank[k][series_keys[a][k]] != rank[k][series_keys[b][k]])
+        return rank[k][series_keys[a][k]] < rank[k][series_keys[b][k]];
+    return false;
+  });
+  std::vector<uint32_t> position(nseries);
+  for (size_t i = 0; i < nseries; ++i) position[order[i]] = static_cast<uint32_t>(i);
+  // Final key columns in sorted series order.
+  for (size_t k = 0; k < nkeys; ++k) {
+    KeyColumn& col = ix.keys.columns[k];
+    KeyColumn sorted = col.EmptyLike();
+    for (size_t i = 0; i < nseries; ++i) {
+      const uint32_t id = series_keys[order[i]][k];
+      if (col.is_text) sorted.texts.push_back(col.texts[id]);
+      else sorted.ints.push_back(col.ints[id]);
+    }
+    col = std::move(sorted);
+  }
+
+  // Periods, spans per series, and the dense arrays.
+  std::vector<int64_t> row_period(nrows);
+  std::vector<int64_t> lo(nseries, std::numeric_limits<int64_t>::max()), hi(nseries, std::numeric_limits<int64_t>::min());
+  for (size_t r = 0; r < nrows; ++r) {
+    auto p = ToPeriod(RawTime{*kind, row_time[r]}, freq, anchor);
+    if (!p) {
+      throw InputError(Where(opt.input, row_line[r], time_col) + "time in column '" + opt.time +
+                       "' is not on the grid of frequency " + std::string(1, FrequencyCode(freq)) +
+                       (freq == Frequency::kWeekly ? " (weeks start on " + FormatPeriod(freq, 0, anchor) + "'s weekday)" : ""));
+    }
+    row_period[r] = *p;
+    const uint32_t s = position[row_series[r]];
+    lo[s] = std::min(lo[s], *p);
+    hi[s] = std::max(hi[s], *p);
+  }
+  ix.offsets.assign(nseries + 1, 0);
+  ix.start.resize(nseries);
+  for (size_t s = 0; s < nseries; ++s) {
+    ix.start[s] = lo[s];
+    ix.offsets[s + 1] = ix.offsets[s] + (hi[s] - lo[s] + 1);
+  }
+  const auto total = static_cast<size_t>(ix.offsets[nseries]);
+  if (total > 4 * nrows + 1000000)
+    throw InputError(opt.input + ": the rows span " + std::to_string(total) + " periods at frequency " +
+                     std::string(1, FrequencyCode(freq)) + " for " + std::to_string(nrows) +
+                     " rows; is --freq right?");
+  lake.target.assign(total, kNaN);
+  lake.covariates.assign(ncov, std::vector<double>(total, kNaN));
+  std::vector<int64_t> first_line(total, 0);
+  for (size_t r = 0; r < nrows; ++r) {
+    const uint32_t s = position[row_series[r]];
+    const auto slot = static_cast<size_t>(ix.offsets[s] + (row_period[r] - lo[s]));
+    if (first_line[slot] != 0) {
+      throw InputError(opt.input + ":" + std::to_string(row_line[r]) + ": duplicate (" + ix.keys.Describe(s) + ", " +
+                       FormatPeriod(freq, row_period[r], anchor) + "), first seen at line " +
+                       std::to_string(first_line[slot]));
+    }
+    first_line[slot] = row_line[r];
+    lake.target[slot] = row_target[r];
+    for (size_t c = 0; c < ncov; ++c) lake.covariates[c][slot] = row_cov[c][r];
+  }
+  ix.frequency = freq;
+  ix.weekly_anchor = anchor;
+  ix.season_lengths = opt.season_lengths.empty() ? DefaultSeasonLengths(freq) : opt.season_lengths;
+  ix.time_column = opt.time;
+  ix.target_column = opt.target;
+  ix.covariates = opt.covariates;
+
+  summary->rows = static_cast<int64_t>(nrows);
+  summary->series = static_cast<int64_t>(nseries);
+  summary->periods = static_cast<int64_t>(total);
+  summary->missing = 0;
+  for (double v : lake.target) summary->missing += std::isnan(v) ? 1 : 0;
+  summary->frequency = freq;
+  return lake;
+}
+
+IngestSummary Ingest(const IngestOptions& options, const Provenance& provenance) {
+  IngestSummary summary;
+  const LakeData lake = ReadLongCsv(options, &summary);
+  WriteLake(options.out, lake, provenance);
+  return summary;
+}
+
+}  // namespace mm

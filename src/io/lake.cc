@@ -1,0 +1,99 @@
+#include "manymodels/io/lake.h"
+
+#include <chrono>
+#include <ctime>
+
+#include "manymodels/io/files.h"
+#include "manymodels/version.h"
+
+namespace mm {
+
+void Provenance::WriteTo(const h5::Location& root) const {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  root.SetAttr("program_version", std::string("manymodels ") + MANYMODELS_VERSION);
+  root.SetAttr("command", command);
+  root.SetAttr("options", options);
+  if (!run_id.empty()) root.SetAttr("run_id", run_id);
+  root.SetAttr("created", std::string(buf));
+}
+
+void WriteKeys(const h5::Location& group, const KeyTable& keys) {
+  for (const auto& c : keys.columns) {
+    if (c.is_text) group.WriteStrings(c.name, c.texts);
+    else group.WriteI64(c.name, c.ints);
+  }
+}
+
+KeyTable ReadKeys(const h5::Location& group, const std::vector<std::string>& names, size_t offset, size_t count) {
+  KeyTable t;
+  for (const auto& name : names) {
+    KeyColumn c;
+    c.name = name;
+    c.is_text = group.IsStringColumn(name);
+    if (c.is_text) c.texts = group.ReadStrings(name, offset, count);
+    else c.ints = group.ReadI64(name, offset, count);
+    t.columns.push_back(std::move(c));
+  }
+  return t;
+}
+
+void WriteLake(const std::string& path, const LakeData& data, const Provenance& provenance) {
+  const LakeIndex& ix = data.index;
+  AtomicOutput out(path);
+  {
+    h5::Location f = h5::Location::CreateFile(out.temp_path());
+    f.SetAttr("schema_version", kLakeSchemaVersion);
+    f.SetAttr("kind", std::string("manymodels-lake"));
+    f.SetAttr("frequency", std::string(1, FrequencyCode(ix.frequency)));
+    f.SetAttr("weekly_anchor", static_cast<int64_t>(ix.weekly_anchor));
+    f.SetAttr("season_lengths", ix.season_lengths);
+    f.SetAttr("key_columns", ix.keys.Names());
+    f.SetAttr("time_column", ix.time_column);
+    f.SetAttr("target_column", ix.target_column);
+    f.SetAttr("covariate_columns", ix.covariates);
+    provenance.WriteTo(f);
+    WriteKeys(f.CreateGroup("keys"), ix.keys);
+    f.WriteI64("offsets", ix.offsets);
+    f.WriteI64("start", ix.start);
+    f.WriteF64("target", data.target);
+    h5::Location cov = f.CreateGroup("covariates");
+    for (size_t c = 0; c < ix.covariates.size(); ++c) cov.WriteF64(ix.covariates[c], data.covariates[c]);
+  }
+  out.Commit();
+}
+
+LakeReader::LakeReader(const std::string& path) : path_(path), file_(h5::Location::OpenFile(path)) {
+  if (!file_.HasAttr("kind") || file_.GetAttrString("kind") != "manymodels-lake")
+    throw h5::Error(path + ": not a manymodels lake (no kind=manymodels-lake attribute)");
+  const int64_t version = file_.GetAttrI64("schema_version");
+  if (version != kLakeSchemaVersion)
+    throw h5::Error(path + ": lake schema_version " + std::to_string(version) + ", this program reads " +
+                    std::to_string(kLakeSchemaVersion));
+  auto freq = ParseFrequency(file_.GetAttrString("frequency"));
+  if (!freq) throw h5::Error(path + ": unknown frequency attribute");
+  index_.frequency = *freq;
+  index_.weekly_anchor = static_cast<int>(file_.GetAttrI64("weekly_anchor"));
+  index_.season_lengths = file_.GetAttrF64s("season_lengths");
+  index_.time_column = file_.GetAttrString("time_column");
+  index_.target_column = file_.GetAttrString("target_column");
+  index_.covariates = file_.GetAttrStrings("covariate_columns");
+  index_.keys = ReadKeys(file_.Group("keys"), file_.GetAttrStrings("key_columns"));
+  index_.offsets = file_.ReadI64("offsets");
+  index_.start = file_.ReadI64("start");
+  if (index_.offsets.size() != index_.start.size() + 1 || index_.keys.size() != index_.start.size())
+    throw h5::Error(path + ": keys, offsets and start disagree in length");
+}
+
+std::vector<double> LakeReader::ReadTarget(size_t begin, size_t end) const {
+  const auto lo = static_cast<size_t>(index_.offsets[begin]), hi = static_cast<size_t>(index_.offsets[end]);
+  return file_.ReadF64("target", lo, hi - lo);
+}
+
+std::vector<double> LakeReader::ReadCovariate(size_t covariate, size_t begin, size_t end) const {
+  const auto lo = static_cast<size_t>(index_.offsets[begin]), hi = static_cast<size_t>(index_.offsets[end]);
+  return file_.Group("covariates").ReadF64(index_.covariates.at(covariate), lo, hi - lo);
+}
+
+}  // namespace mm

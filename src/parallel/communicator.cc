@@ -1,0 +1,147 @@
+#include "manymodels/parallel/communicator.h"
+
+#include <mpi.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <list>
+#include <stdexcept>
+
+namespace mm {
+namespace {
+
+std::string Hostname() {
+  char buf[256] = {};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+class SerialCommunicator : public Communicator {
+ public:
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  int node_local_size() const override { return 1; }
+  std::string host() const override { return Hostname(); }
+  void Broadcast(std::vector<uint8_t>*) override {}
+  void SendToRoot(std::vector<uint8_t>) override { throw std::logic_error("SendToRoot on a single process"); }
+  bool Poll(std::vector<uint8_t>*, int*) override { return false; }
+  void Receive(std::vector<uint8_t>*, int*) override { throw std::logic_error("Receive on a single process"); }
+  void FinishSends() override {}
+  void Barrier() override {}
+  [[noreturn]] void Abort(int code) override { std::exit(code); }
+};
+
+constexpr int kTag = 17;
+
+void CheckMpi(int rc, const char* what) {
+  if (rc != MPI_SUCCESS) {
+    char msg[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    MPI_Error_string(rc, msg, &len);
+    throw std::runtime_error(std::string(what) + ": " + std::string(msg, len));
+  }
+}
+
+class MpiCommunicator : public Communicator {
+ public:
+  MpiCommunicator() {
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+    MPI_Comm_size(MPI_COMM_WORLD, &size_);
+    MPI_Comm node;
+    MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node);
+    MPI_Comm_size(node, &node_size_);
+    MPI_Comm_free(&node);
+  }
+  ~MpiCommunicator() override {
+    try {
+      FinishSends();
+    } catch (...) {
+    }
+  }
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  int node_local_size() const override { return node_size_; }
+  std::string host() const override { return Hostname(); }
+
+  void Broadcast(std::vector<uint8_t>* bytes) override {
+    uint64_t n = bytes->size();
+    CheckMpi(MPI_Bcast(&n, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD), "MPI_Bcast");
+    bytes->resize(n);
+    // In pieces below 2^31 bytes (MPI counts are int).
+    for (uint64_t off = 0; off < n; off += kPiece) {
+      const int len = static_cast<int>(std::min<uint64_t>(kPiece, n - off));
+      CheckMpi(MPI_Bcast(bytes->data() + off, len, MPI_BYTE, 0, MPI_COMM_WORLD), "MPI_Bcast");
+    }
+  }
+
+  void SendToRoot(std::vector<uint8_t> bytes) override {
+    if (bytes.size() > static_cast<size_t>(kPiece)) throw std::runtime_error("message too large for one send");
+    // Completed sends are released as we go, so a fast sender does not hold every batch in memory.
+    Reap();
+    pending_.push_back({std::move(bytes), MPI_REQUEST_NULL});
+    auto& p = pending_.back();
+    CheckMpi(MPI_Isend(p.bytes.data(), static_cast<int>(p.bytes.size()), MPI_BYTE, 0, kTag, MPI_COMM_WORLD,
+                       &p.request),
+             "MPI_Isend");
+  }
+
+  bool Poll(std::vector<uint8_t>* bytes, int* source) override {
+    int flag = 0;
+    MPI_Status status;
+    CheckMpi(MPI_Iprobe(MPI_ANY_SOURCE, kTag, MPI_COMM_WORLD, &flag, &status), "MPI_Iprobe");
+    if (!flag) return false;
+    ReceiveProbed(status, bytes, source);
+    return true;
+  }
+
+  void Receive(std::vector<uint8_t>* bytes, int* source) override {
+    MPI_Status status;
+    CheckMpi(MPI_Probe(MPI_ANY_SOURCE, kTag, MPI_COMM_WORLD, &status), "MPI_Probe");
+    ReceiveProbed(status, bytes, source);
+  }
+
+  void FinishSends() override {
+    for (auto& p : pending_) CheckMpi(MPI_Wait(&p.request, MPI_STATUS_IGNORE), "MPI_Wait");
+    pending_.clear();
+  }
+
+  void Barrier() override { CheckMpi(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); }
+  [[noreturn]] void Abort(int code) override {
+    MPI_Abort(MPI_COMM_WORLD, code);
+    std::exit(code);
+  }
+
+ private:
+  static constexpr uint64_t kPiece = 1u << 30;
+  struct Pending {
+    std::vector<uint8_t> bytes;
+    MPI_Request request;
+  };
+
+  void Reap() {
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      int done = 0;
+      CheckMpi(MPI_Test(&it->request, &done, MPI_STATUS_IGNORE), "MPI_Test");
+      it = done ? pending_.erase(it) : std::next(it);
+    }
+  }
+
+  void ReceiveProbed(const MPI_Status& status, std::vector<uint8_t>* bytes, int* source) {
+    int count = 0;
+    MPI_Get_count(&status, MPI_BYTE, &count);
+    bytes->resize(static_cast<size_t>(count));
+    CheckMpi(MPI_Recv(bytes->data(), count, MPI_BYTE, status.MPI_SOURCE, kTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+             "MPI_Recv");
+    *source = status.MPI_SOURCE;
+  }
+
+  int rank_ = 0, size_ = 1, node_size_ = 1;
+  std::list<Pending> pending_;
+};
+
+}  // namespace
+
+std::unique_ptr<Communicator> MakeSerialCommunicator() { return std::make_unique<SerialCommunicator>(); }
+std::unique_ptr<Communicator> MakeMpiCommunicator() { return std::make_unique<MpiCommunicator>(); }
+
+}  // namespace mm

@@ -1,0 +1,401 @@
+#include "manymodels/parallel/train.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <random>
+#include <stdexcept>
+
+#include "manymodels/core/select.h"
+#include "manymodels/core/series.h"
+#include "manymodels/io/lake.h"
+#include "manymodels/io/predictions.h"
+#include "manymodels/io/registry.h"
+#include "manymodels/parallel/progress.h"
+#include "manymodels/parallel/shard.h"
+#include "manymodels/parallel/threads.h"
+
+namespace mm {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// ------------------------------------------------------------------ the plan rank 0 broadcasts
+struct Plan {
+  std::string error;  // non-empty: every rank throws it
+  std::string run_id;
+  std::vector<ShardRange> shards;
+  std::vector<int64_t> member_offsets, members;
+};
+
+std::vector<uint8_t> EncodePlan(const Plan& p) {
+  ByteWriter w;
+  w.PutString(p.error);
+  w.PutString(p.run_id);
+  w.PutU64(p.shards.size());
+  for (const auto& s : p.shards) w.PutU64(s.begin), w.PutU64(s.end);
+  for (const auto* v : {&p.member_offsets, &p.members}) {
+    w.PutU64(v->size());
+    for (int64_t x : *v) w.PutI64(x);
+  }
+  return w.Take();
+}
+
+Plan DecodePlan(const std::vector<uint8_t>& bytes) {
+  ByteReader r(bytes);
+  Plan p;
+  p.error = r.GetString();
+  p.run_id = r.GetString();
+  p.shards.resize(r.GetU64());
+  for (auto& s : p.shards) s.begin = r.GetU64(), s.end = r.GetU64();
+  for (auto* v : {&p.member_offsets, &p.members}) {
+    v->resize(r.GetU64());
+    for (auto& x : *v) x = r.GetI64();
+  }
+  return p;
+}
+
+// ------------------------------------------------------------------ results, as sent to rank 0
+struct GroupOutput {
+  SeriesResult result;
+  int64_t last_period = 0;
+};
+
+enum MessageType : uint8_t { kBatch = 1, kDone = 2 };
+
+void PutResult(ByteWriter* w, const GroupOutput& o) {
+  const SeriesResult& r = o.result;
+  w->PutU8(r.failed ? 1 : 0);
+  w->PutString(r.method);
+  w->PutString(r.label);
+  for (double m : {r.metrics.mae, r.metrics.rmse, r.metrics.mape, r.metrics.smape, r.metrics.mase}) w->PutF64(m);
+  w->PutI64(r.n_obs);
+  w->PutString(r.note);
+  w->PutBytes(r.model);
+  for (const auto* v : {&r.forecast.mean, &r.forecast.lo80, &r.forecast.hi80, &r.forecast.lo95, &r.forecast.hi95})
+    w->PutF64s(*v);
+  w->PutI64(o.last_period);
+}
+
+GroupOutput GetResult(ByteReader* rd) {
+  GroupOutput o;
+  SeriesResult& r = o.result;
+  r.failed = rd->GetU8() != 0;
+  r.method = rd->GetString();
+  r.label = rd->GetString();
+  for (double* m : {&r.metrics.mae, &r.metrics.rmse, &r.metrics.mape, &r.metrics.smape, &r.metrics.mase})
+    *m = rd->GetF64();
+  r.n_obs = rd->GetI64();
+  r.note = rd->GetString();
+  r.model = rd->GetBytes();
+  for (auto* v : {&r.forecast.mean, &r.forecast.lo80, &r.forecast.hi80, &r.forecast.lo95, &r.forecast.hi95})
+    *v = rd->GetF64s();
+  o.last_period = rd->GetI64();
+  return o;
+}
+
+void PutReport(ByteWriter* w, const RankReport& r) {
+  w->PutI64(r.rank);
+  w->PutString(r.host);
+  w->PutI64(r.threads_given);
+  w->PutI64(r.threads_used);
+  w->PutI64(r.cpus_in_mask);
+  w->PutString(r.thread_source);
+  w->PutString(r.thread_warning);
+  w->PutI64(r.groups);
+  w->PutF64(r.fit_seconds);
+}
+
+RankReport GetReport(ByteReader* rd) {
+  RankReport r;
+  r.rank = static_cast<int>(rd->GetI64());
+  r.host = rd->GetString();
+  r.threads_given = static_cast<int>(rd->GetI64());
+  r.threads_used = static_cast<int>(rd->GetI64());
+  r.cpus_in_mask = static_cast<int>(rd->GetI64());
+  r.thread_source = rd->GetString();
+  r.thread_warning = rd->GetString();
+  r.groups = rd->GetI64();
+  r.fit_seconds = rd->GetF64();
+  return r;
+}
+
+// ------------------------------------------------------------------ rank 0's writer of results
+class ResultSink {
+ public:
+  ResultSink(const TrainOptions& opt, const KeyTable& keys, const TableMeta& meta, const Provenance& prov,
+             const std::string& run_id, RunSummary* summary, int64_t total)
+      : registry_(opt.registry, keys, meta, prov),
+        predictions_(opt.predictions, keys, meta, prov),
+        run_id_(run_id),
+        summary_(summary),
+        progress_("train", total, opt.progress) {}
+
+  void Write(size_t first, const std::vector<GroupOutput>& outs) {
+    std::vector<ModelRecord> records(outs.size());
+    std::vector<SeriesForecast> forecasts(outs.size());
+    for (size_t i = 0; i < outs.size(); ++i) {
+      const SeriesResult& r = outs[i].result;
+      ModelRecord& m = records[i];
+      m.model = r.failed ? "" : r.label;
+      m.method = r.method;
+      m.version = run_id_;
+      m.status = r.failed ? "failed" : "staged";
+      m.note = r.note;
+      m.metrics = r.metrics;
+      m.n_obs = r.n_obs;
+      m.last_period = outs[i].last_period;
+      m.params = r.model;
+      forecasts[i] = {m.model, outs[i].last_period, r.forecast};
+      summary_->failed += r.failed ? 1 : 0;
+      summary_->with_notes += r.note.empty() ? 0 : 1;
+      ++summary_->chosen[r.failed ? "failed" : r.method];
+    }
+    registry_.Write(first, records);
+    predictions_.Write(first, forecasts);
+    done_ += static_cast<int64_t>(outs.size());
+    progress_.Update(done_);
+  }
+
+  // Takes one message from another rank; returns true when it was that rank's last.
+  bool Accept(const std::vector<uint8_t>& bytes, int source) {
+    ByteReader rd(bytes);
+    const uint8_t type = rd.GetU8();
+    if (type == kDone) {
+      summary_->ranks.at(static_cast<size_t>(source)) = GetReport(&rd);
+      return true;
+    }
+    if (type != kBatch) throw std::runtime_error("unknown message from rank " + std::to_string(source));
+    const auto first = static_cast<size_t>(rd.GetU64());
+    std::vector<GroupOutput> outs(rd.GetU64());
+    for (auto& o : outs) o = GetResult(&rd);
+    Write(first, outs);
+    return false;
+  }
+
+  void Commit() {
+    progress_.Finish();
+    registry_.Commit();
+    predictions_.Commit();
+  }
+  int64_t done() const { return done_; }
+
+ private:
+  RegistryWriter registry_;
+  PredictionsWriter predictions_;
+  std::string run_id_;
+  RunSummary* summary_;
+  Progress progress_;
+  int64_t done_ = 0;
+};
+
+// The key text of group g (the partition columns of its first member), for seeds.
+std::string GroupKeyText(const KeyTable& lake_keys, const std::vector<size_t>& by_cols, int64_t first_member) {
+  std::string s;
+  for (size_t c : by_cols)
+    s += (s.empty() ? "" : ", ") + lake_keys.columns[c].name + "=" +
+         lake_keys.columns[c].Text(static_cast<size_t>(first_member));
+  return s;
+}
+
+}  // namespace
+
+std::string NewRunId() {
+  const std::time_t now = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", std::gmtime(&now));
+  std::random_device rd;
+  char suffix[8];
+  std::snprintf(suffix, sizeof suffix, "-%04x", rd() & 0xffff);
+  return std::string(buf) + suffix;
+}
+
+RunSummary Train(const TrainOptions& opt, Communicator& comm) {
+  const auto start = Clock::now();
+  RunSummary summary;
+  LakeReader lake(opt.lake);
+  const LakeIndex& ix = lake.index();
+
+  FitContext context;
+  context.horizon = opt.horizon;
+  context.season_lengths = opt.season_lengths.empty() ? ix.season_lengths : opt.season_lengths;
+  const std::vector<const Method*> candidates = ResolveModels(opt.models, context);
+  if (opt.horizon < 1) throw std::invalid_argument("--horizon must be at least 1");
+  const Grouping groups = GroupSeries(ix.keys, opt.partition_by);  // every rank: cheap, and it checks the names
+
+  // 1. Rank 0 shards the groups by estimated cost (points to fit x the candidates' relative cost).
+  Plan plan;
+  std::vector<uint8_t> plan_bytes;
+  if (comm.rank() == 0) {
+    try {
+      double method_cost = 0;
+      for (const Method* m : candidates) method_cost += m->RelativeCost();
+      std::vector<double> costs(groups.size());
+      for (size_t g = 0; g < groups.size(); ++g) {
+        int64_t points = 0;
+        for (int64_t k = groups.member_offsets[g]; k < groups.member_offsets[g + 1]; ++k)
+          points += ix.length(static_cast<size_t>(groups.members[k]));
+        costs[g] = static_cast<double>(points) * method_cost + 1.0;
+      }
+      plan.shards = PlanShards(costs, comm.size());
+      plan.run_id = NewRunId();
+      plan.member_offsets = groups.member_offsets;
+      plan.members = groups.members;
+    } catch (const std::exception& e) {
+      plan.error = e.what();
+    }
+    plan_bytes = EncodePlan(plan);
+  }
+  comm.Broadcast(&plan_bytes);
+  if (comm.rank() != 0) plan = DecodePlan(plan_bytes);
+  if (!plan.error.empty()) throw std::runtime_error(plan.error);
+  summary.run_id = plan.run_id;
+  summary.models = static_cast<int64_t>(groups.size());
+  summary.source_series = static_cast<int64_t>(ix.num_series());
+
+  std::vector<size_t> by_cols;
+  {
+    const auto names = ix.keys.Names();
+    for (const auto& c : groups.keys.Names())
+      by_cols.push_back(static_cast<size_t>(std::find(names.begin(), names.end(), c) - names.begin()));
+  }
+
+  // 2. Threads for this rank.
+  const ThreadChoice threads = ResolveThreads(opt.threads, comm.node_local_size());
+  RankReport me;
+  me.rank = comm.rank();
+  me.host = comm.host();
+  me.threads_given = threads.given;
+  me.threads_used = threads.used;
+  me.cpus_in_mask = threads.cpus_in_mask;
+  me.thread_source = threads.source;
+  me.thread_warning = threads.warning;
+
+  // 3. Rank 0 opens the outputs; results from every rank land in their final rows.
+  std::unique_ptr<ResultSink> sink;
+  if (comm.rank() == 0) {
+    TableMeta meta{ix.frequency, ix.weekly_anchor, context.season_lengths, opt.horizon, opt.lake};
+    Provenance prov{"train", opt.options_text, plan.run_id};
+    summary.ranks.resize(static_cast<size_t>(comm.size()));
+    try {
+      sink = std::make_unique<ResultSink>(opt, groups.keys, meta, prov, plan.run_id, &summary,
+                                          static_cast<int64_t>(groups.size()));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "manymodels train: %s\n", e.what());
+      comm.Abort(1);
+    }
+  }
+  int ranks_running = comm.size() - 1;
+  auto poll = [&] {
+    std::vector<uint8_t> msg;
+    int source = 0;
+    while (ranks_running > 0 && comm.Poll(&msg, &source))
+      if (sink->Accept(msg, source)) --ranks_running;
+  };
+
+  // 4. Fit this rank's groups, a batch at a time.
+  const ShardRange mine = plan.shards.at(static_cast<size_t>(comm.rank()));
+  const auto fit_start = Clock::now();
+  const int64_t batch = std::max<int64_t>(1, opt.batch);
+  for (size_t b = mine.begin; b < mine.end; b += static_cast<size_t>(batch)) {
+    const size_t e = std::min(mine.end, b + static_cast<size_t>(batch));
+    // Member series of these groups, read as runs of consecutive series (one read for prefix groupings).
+    std::vector<int64_t> wanted(plan.members.begin() + plan.member_offsets[b],
+                                plan.members.begin() + plan.member_offsets[e]);
+    std::sort(wanted.begin(), wanted.end());
+    std::vector<std::vector<double>> values(wanted.size());
+    for (size_t i = 0; i < wanted.size();) {
+      size_t j = i + 1;
+      while (j < wanted.size() && wanted[j] == wanted[j - 1] + 1) ++j;
+      const auto lo = static_cast<size_t>(wanted[i]), hi = static_cast<size_t>(wanted[j - 1]) + 1;
+      const std::vector<double> run = lake.ReadTarget(lo, hi);
+      for (size_t k = i; k < j; ++k) {
+        const auto s = static_cast<size_t>(wanted[k]);
+        const auto off = static_cast<size_t>(ix.offsets[s] - ix.offsets[lo]);
+        values[k].assign(run.begin() + off, run.begin() + off + ix.length(s));
+      }
+      i = j;
+    }
+    auto series_values = [&](int64_t s) -> std::vector<double>& {
+      return values[static_cast<size_t>(std::lower_bound(wanted.begin(), wanted.end(), s) - wanted.begin())];
+    };
+
+    std::vector<GroupOutput> outs(e - b);
+    const auto n = static_cast<int64_t>(e - b);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads.used)
+    for (int64_t i = 0; i < n; ++i) {
+      if (sink && omp_get_thread_num() == 0) poll();  // the main thread takes in other ranks' batches
+      const size_t g = b + static_cast<size_t>(i);
+      PeriodSeries series;
+      const int64_t m0 = plan.member_offsets[g], m1 = plan.member_offsets[g + 1];
+      if (m1 - m0 == 1) {
+        const auto s = static_cast<size_t>(plan.members[m0]);
+        series = {ix.start[s], series_values(plan.members[m0])};
+      } else {
+        std::vector<PeriodSeries> parts;
+        for (int64_t k = m0; k < m1; ++k) {
+          const auto s = static_cast<size_t>(plan.members[k]);
+          parts.push_back({ix.start[s], series_values(plan.members[k])});
+        }
+        series = SumSeries(parts);
+      }
+      const IndexRange obs = ObservedRange(series.values);
+      SelectOptions so;
+      so.candidates = candidates;
+      so.context = context;
+      so.context.seed = SeriesSeed(opt.seed, GroupKeyText(ix.keys, by_cols, plan.members[m0]));
+      GroupOutput& out = outs[static_cast<size_t>(i)];
+      out.result = FitSeries(std::span<const double>(series.values).subspan(obs.begin, obs.size()), so);
+      out.last_period = series.start + static_cast<int64_t>(obs.size() ? obs.end : series.values.size()) - 1;
+    }
+    me.groups += n;
+    if (sink) {
+      sink->Write(b, outs);
+      poll();
+    } else {
+      ByteWriter w;
+      w.PutU8(kBatch);
+      w.PutU64(b);
+      w.PutU64(outs.size());
+      for (const auto& o : outs) PutResult(&w, o);
+      comm.SendToRoot(w.Take());
+    }
+  }
+  me.fit_seconds = Since(fit_start);
+
+  // 5. Rank 0 takes in the rest, then writes the files; the others report and wait for sends to complete.
+  if (sink) {
+    summary.ranks[0] = me;
+    try {
+      while (ranks_running > 0) {
+        std::vector<uint8_t> msg;
+        int source = 0;
+        comm.Receive(&msg, &source);
+        if (sink->Accept(msg, source)) --ranks_running;
+      }
+      if (sink->done() != static_cast<int64_t>(groups.size()))
+        throw std::runtime_error("only " + std::to_string(sink->done()) + " of " + std::to_string(groups.size()) +
+                                 " models arrived");
+      sink->Commit();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "manymodels train: %s\n", e.what());
+      comm.Abort(1);
+    }
+  } else {
+    ByteWriter w;
+    w.PutU8(kDone);
+    PutReport(&w, me);
+    comm.SendToRoot(w.Take());
+    comm.FinishSends();
+  }
+  comm.Barrier();
+  summary.seconds = Since(start);
+  return summary;
+}
+
+}  // namespace mm

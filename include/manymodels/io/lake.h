@@ -1,0 +1,72 @@
+// The lake: every series of a data set in one HDF5 file, as contiguous ragged arrays (CSR layout), sorted by
+// key. Layout (schema_version 1), documented in data/README.md:
+//   /keys/<column>        n     int64 or variable-length UTF-8 string, one per key column, sorted by tuple
+//   /offsets              n+1   int64: series i is target[offsets[i], offsets[i+1])
+//   /start                n     int64: period index of the series' first value (see core/calendar.h)
+//   /target               N     float64, NaN = missing period
+//   /covariates/<name>    N     float64, aligned with target
+//   attributes: schema_version, kind="manymodels-lake", frequency, weekly_anchor, season_lengths,
+//               key_columns, time_column, target_column, covariate_columns, source, provenance
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "manymodels/core/calendar.h"
+#include "manymodels/io/hdf5.h"
+#include "manymodels/io/keys.h"
+
+namespace mm {
+
+inline constexpr int64_t kLakeSchemaVersion = 1;
+
+// What produced an output file; stored as attributes on its root.
+struct Provenance {
+  std::string command;  // e.g. "train"
+  std::string options;  // the resolved options, one "name=value" per line
+  std::string run_id;
+  void WriteTo(const h5::Location& root) const;  // adds program_version and created (UTC) too
+};
+
+struct LakeIndex {
+  KeyTable keys;
+  std::vector<int64_t> offsets;  // n + 1
+  std::vector<int64_t> start;    // n
+  Frequency frequency = Frequency::kDaily;
+  int weekly_anchor = 0;
+  std::vector<double> season_lengths;
+  std::string time_column, target_column;
+  std::vector<std::string> covariates;
+  size_t num_series() const { return start.size(); }
+  int64_t length(size_t i) const { return offsets[i + 1] - offsets[i]; }
+};
+
+struct LakeData {
+  LakeIndex index;
+  std::vector<double> target;
+  std::vector<std::vector<double>> covariates;  // one column per index.covariates
+};
+
+// Writes the lake under a temporary name and renames it into place.
+void WriteLake(const std::string& path, const LakeData& data, const Provenance& provenance);
+
+void WriteKeys(const h5::Location& group, const KeyTable& keys);
+KeyTable ReadKeys(const h5::Location& group, const std::vector<std::string>& names, size_t offset = 0,
+                  size_t count = h5::Location::npos);
+
+class LakeReader {
+ public:
+  explicit LakeReader(const std::string& path);  // opens the file and reads the index
+  const LakeIndex& index() const { return index_; }
+  const std::string& path() const { return path_; }
+  // Values of series [begin, end), concatenated: offsets[begin] .. offsets[end].
+  std::vector<double> ReadTarget(size_t begin, size_t end) const;
+  std::vector<double> ReadCovariate(size_t covariate, size_t begin, size_t end) const;
+
+ private:
+  std::string path_;
+  h5::Location file_;
+  LakeIndex index_;
+};
+
+}  // namespace mm

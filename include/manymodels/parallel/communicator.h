@@ -1,0 +1,41 @@
+// The only door to MPI: a small Communicator interface with a serial and an MPI implementation, passed to the
+// code that needs it (never global). Model code never sees it. Calls are made from the process's main thread
+// only (MPI is initialised with MPI_THREAD_FUNNELED in main).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mm {
+
+class Communicator {
+ public:
+  virtual ~Communicator() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  virtual int node_local_size() const = 0;  // ranks on this node, this one included
+  virtual std::string host() const = 0;
+
+  // Root's bytes replace everyone else's.
+  virtual void Broadcast(std::vector<uint8_t>* bytes) = 0;
+  // Sends to rank 0 without waiting for it to receive; messages from one sender arrive in order.
+  // Not for rank 0 itself.
+  virtual void SendToRoot(std::vector<uint8_t> bytes) = 0;
+  // Rank 0: takes one message if one has arrived (returns false if none), or waits for one.
+  virtual bool Poll(std::vector<uint8_t>* bytes, int* source) = 0;
+  virtual void Receive(std::vector<uint8_t>* bytes, int* source) = 0;
+  // Waits until every SendToRoot of this rank has been delivered.
+  virtual void FinishSends() = 0;
+  virtual void Barrier() = 0;
+  // Ends every rank of the job at once (a failed rank must not leave the others waiting forever).
+  [[noreturn]] virtual void Abort(int code) = 0;
+};
+
+// One process, no MPI.
+std::unique_ptr<Communicator> MakeSerialCommunicator();
+// MPI_COMM_WORLD; MPI must be initialised.
+std::unique_ptr<Communicator> MakeMpiCommunicator();
+
+}  // namespace mm

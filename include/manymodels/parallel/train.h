@@ -1,0 +1,54 @@
+// train: the many-models run. Rank 0 reads the lake's index, groups the series (--partition-by), shards the
+// groups across ranks in contiguous ranges balanced by estimated cost, and broadcasts the plan. Every rank
+// reads only its groups from the lake, a batch at a time, and fits them with its worker threads; results go to
+// rank 0 in batches as they finish, and rank 0 writes each batch into its final rows of the registry and the
+// predictions file (so memory stays bounded, and the same rows come out whatever the layout).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "manymodels/parallel/communicator.h"
+
+namespace mm {
+
+struct TrainOptions {
+  std::string lake, registry, predictions;
+  int horizon = 0;
+  std::string models = "auto";
+  std::vector<double> season_lengths;     // empty: the lake's
+  std::vector<std::string> partition_by;  // empty: every series is its own model
+  int threads = 0;                        // 0: see parallel/threads.h
+  uint64_t seed = 1;                      // run seed for anything random
+  int64_t batch = 512;                    // groups per batch
+  std::string options_text;               // resolved options, for provenance
+  bool progress = true;
+};
+
+struct RankReport {
+  int rank = 0;
+  std::string host;
+  int threads_given = 0, threads_used = 1, cpus_in_mask = 1;
+  std::string thread_source, thread_warning;
+  int64_t groups = 0;
+  double fit_seconds = 0;  // wall time spent reading and fitting
+};
+
+struct RunSummary {
+  std::string run_id;
+  int64_t models = 0, failed = 0, with_notes = 0, source_series = 0;
+  double seconds = 0;
+  std::map<std::string, int64_t> chosen;  // model label family ("snaive", ...) -> count
+  std::vector<RankReport> ranks;          // by rank
+};
+
+// Collective: every rank calls it. Throws on bad options or input (the same error on every rank when it is
+// found before the plan is broadcast). The summary is complete on rank 0 only.
+RunSummary Train(const TrainOptions& options, Communicator& comm);
+
+// A run id that sorts by time: 20261125T153000Z-3f9a.
+std::string NewRunId();
+
+}  // namespace mm

@@ -1,0 +1,16 @@
+// The subcommands. Each takes its parsed options and returns the process exit code; errors are thrown.
+#pragma once
+
+#include "manymodels/parallel/communicator.h"
+#include "options.h"
+
+namespace mm::app {
+
+int RunGenerate(const po::variables_map& vm);
+int RunIngest(const po::variables_map& vm);
+int RunTrain(const po::variables_map& vm, Communicator& comm);
+int RunRegistryList(const po::variables_map& vm);
+int RunRegistryShow(const po::variables_map& vm);
+int RunPredictionsExport(const po::variables_map& vm);
+
+}  // namespace mm::app

@@ -1,0 +1,29 @@
+// Command-line and job-file options for every subcommand (Boost.Program_options appears only in src/app).
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <string>
+#include <vector>
+
+namespace mm::app {
+
+namespace po = boost::program_options;
+
+// Every subcommand's options, by name ("generate", "ingest", "train", "registry list", ...).
+po::options_description CommandOptions(const std::string& command);
+std::vector<std::string> CommandNames();
+
+// Parses argv (after the subcommand words) and the --config job file if one is given. Command-line values
+// win over the job file; in the job file the keys at the top (common to every subcommand) and those of the
+// subcommand's own section are read, other sections are skipped, and unknown keys are errors.
+// Returns false when --help was asked for (and printed).
+bool ParseOptions(const std::string& command, int argc, char** argv, po::variables_map* vm);
+
+// "name=value" lines of every option set, for provenance.
+std::string DescribeOptions(const po::variables_map& vm);
+
+// Comma lists.
+std::vector<std::string> SplitList(const std::string& s);
+std::vector<double> ParseNumberList(const std::string& s, const std::string& option);
+
+}  // namespace mm::app

@@ -131,14 +131,14 @@ int RunTrain(const po::variables_map& vm, Communicator& comm) {
   std::printf("  chosen       %s\n", chosen.c_str());
   std::printf("  time         %.2f s (%.0f models/s) on %zu rank(s)\n", s.seconds,
               static_cast<double>(s.models) / std::max(s.seconds, 1e-9), s.ranks.size());
-  std::printf("  %-4s  %-16s  %-28s  %-4s  %-8s  %s\n", "rank", "host", "threads given -> used", "cpus", "models",
-              "fit s");
+  std::printf("  %-4s  %-16s  %-28s  %-4s  %-8s  %-8s  %s\n", "rank", "host", "threads given -> used", "cpus",
+              "models", "fit s", "peak MiB");
   for (const auto& r : s.ranks) {
     const std::string given =
         r.threads_given > 0 ? std::to_string(r.threads_given) + " (" + r.thread_source + ")" : "- (affinity)";
-    std::printf("  %-4d  %-16s  %-28s  %-4d  %-8lld  %.2f\n", r.rank, r.host.c_str(),
+    std::printf("  %-4d  %-16s  %-28s  %-4d  %-8lld  %-8.2f  %.0f\n", r.rank, r.host.c_str(),
                 (given + " -> " + std::to_string(r.threads_used)).c_str(), r.cpus_in_mask,
-                static_cast<long long>(r.groups), r.fit_seconds);
+                static_cast<long long>(r.groups), r.fit_seconds, r.peak_rss_mb);
     if (!r.thread_warning.empty()) std::fprintf(stderr, "warning: rank %d: %s\n", r.rank, r.thread_warning.c_str());
   }
   std::printf("  registry     %s\n  predictions  %s\n", o.registry.c_str(), o.predictions.c_str());

@@ -81,8 +81,10 @@ void StoreJobFile(const std::string& command, const std::string& path, const po:
   std::ifstream in(path);
   if (!in) throw std::runtime_error(path + ": cannot open job file");
   std::set<std::string> any_command_knows;
-  for (const auto& c : CommandNames())
-    for (const auto& o : CommandOptions(c).options()) any_command_knows.insert(o->long_name());
+  for (const auto& c : CommandNames()) {
+    const po::options_description other = CommandOptions(c);
+    for (const auto& o : other.options()) any_command_knows.insert(o->long_name());
+  }
   po::options_description none;
   const po::parsed_options raw = po::parse_config_file(in, none, /*allow_unregistered=*/true);
   po::parsed_options mine(&desc);

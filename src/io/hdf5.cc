@@ -235,12 +235,18 @@ std::vector<std::vector<uint8_t>> Location::ReadBlobs(const std::string& name, s
 
 namespace {
 
+// An empty list is stored with a null dataspace (HDF5 has no zero-length simple attribute).
 void WriteAttr(hid_t loc, const std::string& where, const std::string& name, hid_t type, hid_t space,
-               const void* data) {
+               const void* data, bool empty = false) {
   if (H5Aexists(loc, name.c_str()) > 0) H5Adelete(loc, name.c_str());
+  Handle null_space;
+  if (empty) {
+    null_space = Handle(Check(H5Screate(H5S_NULL), "H5Screate"), H5Sclose);
+    space = null_space.id();
+  }
   Handle a(H5Acreate2(loc, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
   if (a.id() < 0) Fail(where + ": cannot create attribute '" + name + "'");
-  Check(H5Awrite(a.id(), type, data), "H5Awrite", where + " attribute " + name);
+  if (!empty) Check(H5Awrite(a.id(), type, data), "H5Awrite", where + " attribute " + name);
 }
 
 Handle OpenAttr(hid_t loc, const std::string& where, const std::string& name) {
@@ -263,14 +269,14 @@ void Location::SetAttr(const std::string& name, int64_t value) const {
 }
 void Location::SetAttr(const std::string& name, const std::vector<double>& value) const {
   Handle space = Space1D(value.size());
-  WriteAttr(id(), name_, name, H5T_NATIVE_DOUBLE, space.id(), value.data());
+  WriteAttr(id(), name_, name, H5T_NATIVE_DOUBLE, space.id(), value.data(), value.empty());
 }
 void Location::SetAttr(const std::string& name, const std::vector<std::string>& value) const {
   Handle type = StringType();
   Handle space = Space1D(value.size());
   std::vector<const char*> p(value.size());
   for (size_t i = 0; i < value.size(); ++i) p[i] = value[i].c_str();
-  WriteAttr(id(), name_, name, type.id(), space.id(), p.data());
+  WriteAttr(id(), name_, name, type.id(), space.id(), p.data(), value.empty());
 }
 bool Location::HasAttr(const std::string& name) const { return H5Aexists(id(), name.c_str()) > 0; }
 
@@ -289,6 +295,7 @@ std::vector<double> Location::GetAttrF64s(const std::string& name) const {
   Handle a = OpenAttr(id(), name_, name);
   Handle space(Check(H5Aget_space(a.id()), "H5Aget_space"), H5Sclose);
   std::vector<double> v(static_cast<size_t>(H5Sget_simple_extent_npoints(space.id())));
+  if (v.empty()) return v;
   Check(H5Aread(a.id(), H5T_NATIVE_DOUBLE, v.data()), "H5Aread", name_ + " attribute " + name);
   return v;
 }
@@ -297,6 +304,7 @@ std::vector<std::string> Location::GetAttrStrings(const std::string& name) const
   Handle space(Check(H5Aget_space(a.id()), "H5Aget_space"), H5Sclose);
   const auto n = static_cast<size_t>(H5Sget_simple_extent_npoints(space.id()));
   Handle type = StringType();
+  if (n == 0) return {};
   std::vector<char*> p(n, nullptr);
   Check(H5Aread(a.id(), type.id(), p.data()), "H5Aread", name_ + " attribute " + name);
   std::vector<std::string> v(n);

@@ -1,6 +1,7 @@
 #include "manymodels/parallel/train.h"
 
 #include <omp.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -24,6 +25,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+double PeakRssMb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+}
 
 // ------------------------------------------------------------------ the plan rank 0 broadcasts
 struct Plan {
@@ -109,6 +116,7 @@ void PutReport(ByteWriter* w, const RankReport& r) {
   w->PutString(r.thread_warning);
   w->PutI64(r.groups);
   w->PutF64(r.fit_seconds);
+  w->PutF64(r.peak_rss_mb);
 }
 
 RankReport GetReport(ByteReader* rd) {
@@ -122,6 +130,7 @@ RankReport GetReport(ByteReader* rd) {
   r.thread_warning = rd->GetString();
   r.groups = rd->GetI64();
   r.fit_seconds = rd->GetF64();
+  r.peak_rss_mb = rd->GetF64();
   return r;
 }
 
@@ -367,10 +376,10 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
     }
   }
   me.fit_seconds = Since(fit_start);
+  me.peak_rss_mb = PeakRssMb();
 
   // 5. Rank 0 takes in the rest, then writes the files; the others report and wait for sends to complete.
   if (sink) {
-    summary.ranks[0] = me;
     try {
       while (ranks_running > 0) {
         std::vector<uint8_t> msg;
@@ -382,6 +391,8 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
         throw std::runtime_error("only " + std::to_string(sink->done()) + " of " + std::to_string(groups.size()) +
                                  " models arrived");
       sink->Commit();
+      me.peak_rss_mb = PeakRssMb();
+      summary.ranks[0] = me;
     } catch (const std::exception& e) {
       std::fprintf(stderr, "manymodels train: %s\n", e.what());
       comm.Abort(1);

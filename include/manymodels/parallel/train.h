@@ -34,6 +34,7 @@ struct RankReport {
   std::string thread_source, thread_warning;
   int64_t groups = 0;
   double fit_seconds = 0;  // wall time spent reading and fitting
+  double peak_rss_mb = 0;  // the rank's peak resident memory
 };
 
 struct RunSummary {

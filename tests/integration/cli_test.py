@@ -1,0 +1,60 @@
+"""The command-line contract: --help on every subcommand, --version, job files (common keys + own section,
+unknown keys rejected, command line overrides), and a plain single-process train without a launcher."""
+import os
+
+from common import Checks, read_csv, run, workdir
+
+c = Checks("cli")
+d = workdir()
+c.ok(run(["--version"]).stdout.startswith("manymodels "), "--version")
+for cmd in (["generate"], ["ingest"], ["train"], ["registry", "list"], ["registry", "show"],
+            ["predictions", "export"]):
+    p = run([*cmd, "--help"])
+    c.ok("usage: manymodels " + " ".join(cmd) in p.stdout and "--config" in p.stdout, f"{cmd} --help")
+
+job = os.path.join(d, "job.ini")
+with open(job, "w") as f:
+    f.write(f"""lake = {d}/lake.h5
+registry = {d}/reg.h5
+predictions = {d}/pred.h5
+horizon = 7
+
+[generate]
+out = {d}/panel.csv
+stores = 2
+items = 3
+length = 90
+
+[ingest]
+input = {d}/panel.csv
+keys = store,item
+time = date
+target = sales
+
+[train]
+models = naive,snaive
+quiet = true
+
+[promote]
+rule = mase<1
+""")
+run(["generate", "--config", job])
+run(["ingest", "--config", job])
+run(["train", "--config", job, "--horizon", "3"])  # command line wins; runs without mpirun
+preds = read_csv(run(["predictions", "export", "--predictions", f"{d}/pred.h5"]).stdout)
+c.ok(len(preds) == 6 * 3, f"job file + override: 6 series x horizon 3 (got {len(preds)})")
+c.ok({p["model"] for p in preds} <= {"Naive", "SNaive(7)"}, "models from the [train] section")
+
+with open(job, "a") as f:
+    f.write("\n[train]\nhorizn = 3\n")
+p = run(["train", "--config", job], check=False)
+c.ok(p.returncode == 2 and "horizn" in p.stderr, f"unknown key in own section: {p.stderr!r}")
+bad = os.path.join(d, "bad.ini")
+with open(bad, "w") as f:
+    f.write("colour = blue\n")
+p = run(["generate", "--config", bad, "--out", f"{d}/x.csv"], check=False)
+c.ok(p.returncode == 2 and "colour" in p.stderr, "unknown common key")
+p = run(["train", "--lake", f"{d}/lake.h5", "--horizon", "3", "--registry", f"{d}/r.h5", "--predictions",
+         f"{d}/p.h5", "--models", "prophet"], check=False)
+c.ok(p.returncode != 0 and "prophet" in p.stderr, "unknown model name")
+c.done()

@@ -1,0 +1,45 @@
+"""Helpers for the integration tests: run the real manymodels binary (alone or under mpirun) in a temp dir."""
+import csv
+import io
+import os
+import subprocess
+import sys
+import tempfile
+
+BINARY = os.environ.get("MANYMODELS", "manymodels")
+MPIRUN = ["mpirun", "--allow-run-as-root", "--oversubscribe"]
+
+
+def run(args, mpi=0, check=True, env_extra=None, cwd=None, mpi_flags=()):
+    cmd = ([*MPIRUN, *mpi_flags, "-n", str(mpi)] if mpi else []) + [BINARY, *args]
+    env = dict(os.environ)
+    env.update(env_extra or {})
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd, timeout=600)
+    if check and p.returncode != 0:
+        sys.stderr.write(f"command failed ({p.returncode}): {' '.join(cmd)}\n{p.stdout}\n{p.stderr}\n")
+        raise SystemExit(1)
+    return p
+
+
+def read_csv(text):
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+class Checks:
+    """Counts checks; exits non-zero on the first failure with a message."""
+
+    def __init__(self, name):
+        self.name, self.n = name, 0
+
+    def ok(self, cond, msg):
+        self.n += 1
+        if not cond:
+            sys.stderr.write(f"{self.name}: FAILED: {msg}\n")
+            raise SystemExit(1)
+
+    def done(self):
+        print(f"{self.name}: {self.n} checks passed")
+
+
+def workdir():
+    return tempfile.mkdtemp(prefix="mm_it_")

@@ -41,33 +41,55 @@ bool CsvReader::Fill() {
 
 bool CsvReader::Next(std::vector<std::string_view>* fields) {
   fields->clear();
-  // Find the end of the record: the next LF outside quotes.
-  size_t line_end;
-  bool quoted;
+  // Fast path: one scan that splits at commas up to the LF, for records with no quote.
   for (;;) {
-    const char* begin = buf_.data() + pos_;
-    const char* nl = static_cast<const char*>(std::memchr(begin, '\n', end_ - pos_));
-    quoted = std::memchr(begin, '"', (nl ? nl : buf_.data() + end_) - begin) != nullptr;
-    if (nl && !quoted) {
-      line_end = static_cast<size_t>(nl - buf_.data());
-      break;
-    }
-    if (nl && quoted) {
-      // Count quotes to see whether the LF is inside a quoted field.
-      size_t q = pos_;
-      bool inside = false;
-      for (; q < end_; ++q) {
-        if (buf_[q] == '"') inside = !inside;
-        else if (buf_[q] == '\n' && !inside) break;
-      }
-      if (q < end_) {
-        line_end = q;
+    const char* p = buf_.data() + pos_;
+    const char* const end = buf_.data() + end_;
+    const char* field = p;
+    const char* c = p;
+    bool quote = false;
+    for (; c < end; ++c) {
+      const char ch = *c;
+      if (ch == ',') {
+        fields->emplace_back(field, c - field);
+        field = c + 1;
+      } else if (ch == '\n') {
+        break;
+      } else if (ch == '"') {
+        quote = true;
         break;
       }
     }
+    if (quote) break;  // the slow path below
+    if (c == end && !eof_) {
+      fields->clear();
+      Fill();
+      continue;
+    }
+    if (c == end && pos_ == end_) return false;  // clean end of file
+    const char* e = c;
+    if (e > field && e[-1] == '\r') --e;
+    fields->emplace_back(field, e - field);
+    pos_ = static_cast<size_t>(c - buf_.data()) + (c < end ? 1 : 0);
+    record_line_ = next_line_++;
+    return true;
+  }
+  fields->clear();
+  // Find the end of the record: the next LF outside quotes.
+  size_t line_end;
+  for (;;) {
+    size_t q = pos_;
+    bool inside = false;
+    for (; q < end_; ++q) {
+      if (buf_[q] == '"') inside = !inside;
+      else if (buf_[q] == '\n' && !inside) break;
+    }
+    if (q < end_) {
+      line_end = q;
+      break;
+    }
     if (!Fill()) {
-      if (pos_ == end_) return false;  // clean end of file
-      line_end = end_;                  // last record without a final newline
+      line_end = end_;  // last record without a final newline (or an unterminated quote: reported below)
       break;
     }
   }
@@ -76,18 +98,6 @@ bool CsvReader::Next(std::vector<std::string_view>* fields) {
   const char* e = buf_.data() + line_end;
   pos_ = line_end < end_ ? line_end + 1 : line_end;
   if (e > p && e[-1] == '\r') --e;
-  if (!quoted) {
-    ++next_line_;
-    for (;;) {
-      const char* c = static_cast<const char*>(std::memchr(p, ',', e - p));
-      if (!c) {
-        fields->emplace_back(p, e - p);
-        return true;
-      }
-      fields->emplace_back(p, c - p);
-      p = c + 1;
-    }
-  }
   // Slow path: quoted fields, unescaped into scratch_ (reserved so views into it stay valid).
   scratch_.clear();
   scratch_.reserve(static_cast<size_t>(e - p));

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what manymodels needs from Debian's archive (Debian 12), then configures and builds it in build/.
+# Used by scripts/demo.sh and scripts/test.sh; safe to run again (installs only what is missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  cmake make g++ pkg-config
+  libopenmpi-dev openmpi-bin                  # Open MPI 4.1
+  libhdf5-openmpi-dev hdf5-tools              # parallel HDF5 1.10, h5dump
+  libeigen3-dev libceres-dev                  # Eigen 3.4, Ceres 2.1
+  libboost-program-options-dev                # options and job files
+  libgtest-dev                                # GoogleTest 1.12
+  zlib1g-dev nlohmann-json3-dev               # gzip CSV; JSON output
+  python3 python3-h5py                        # integration tests read the HDF5 outputs with h5py
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  echo "bootstrap: installing ${missing[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+jobs=$(nproc 2>/dev/null || echo 2)
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$jobs"

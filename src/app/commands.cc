@@ -112,6 +112,12 @@ int RunTrain(const po::variables_map& vm, Communicator& comm) {
   o.models = Get<std::string>(vm, "models");
   if (vm.count("season-length")) o.season_lengths = ParseNumberList(Get<std::string>(vm, "season-length"), "season-length");
   if (vm.count("partition-by")) o.partition_by = SplitList(Get<std::string>(vm, "partition-by"));
+  o.covariates = Get<std::string>(vm, "covariates");
+  o.backtest_windows = Get<int>(vm, "backtest-windows");
+  if (o.backtest_windows < 1) throw po::error("--backtest-windows must be at least 1");
+  o.ensemble = Get<std::string>(vm, "ensemble");
+  o.ensemble_size = Get<int>(vm, "ensemble-size");
+  if (o.ensemble_size < 2) throw po::error("--ensemble-size must be at least 2");
   o.threads = Get<int>(vm, "threads");
   if (o.threads < 0) throw po::error("--threads must be 0 (automatic) or more");
   o.seed = Get<uint64_t>(vm, "seed");

@@ -3,6 +3,8 @@
 #include <stdexcept>
 
 #include "manymodels/core/model.h"
+#include "manymodels/core/ensemble.h"
+#include "manymodels/core/fourier.h"
 #include "manymodels/core/models_basic.h"
 
 namespace mm {
@@ -10,7 +12,8 @@ namespace {
 
 const std::vector<const Method*>& AllMethods() {
   static const std::vector<const Method*> methods = {&NaiveMethod(), &SeasonalNaiveMethod(), &MeanMethod(),
-                                                     &DriftMethod()};
+                                                     &DriftMethod(), &FourierMethod(),
+                                                     &EnsembleMethod()};
   return methods;
 }
 

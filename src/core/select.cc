@@ -6,6 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "manymodels/core/fourier.h"
 #include "manymodels/core/models_basic.h"
 #include "manymodels/core/series.h"
 
@@ -29,6 +30,7 @@ std::vector<const Method*> AutoCandidates(const FitContext& ctx) {
   std::vector<const Method*> c;
   if (ctx.PrimaryPeriod() > 1) c.push_back(&SeasonalNaiveMethod());
   for (const Method* m : {&NaiveMethod(), &DriftMethod(), &MeanMethod()}) c.push_back(m);
+  c.push_back(&FourierMethod());
   return c;
 }
 
@@ -37,6 +39,8 @@ std::vector<const Method*> ResolveModels(const std::string& spec, const FitConte
   std::stringstream ss(spec);
   std::string name;
   while (std::getline(ss, name, ',')) {
+    if (name == "ensemble")
+      throw std::invalid_argument("'ensemble' is not fitted on its own: use --ensemble mean|median");
     if (name == "auto") {
       for (const Method* m : AutoCandidates(ctx)) out.push_back(m);
       continue;
@@ -55,11 +59,44 @@ std::vector<const Method*> ResolveModels(const std::string& spec, const FitConte
 
 namespace {
 
-// Fits `m` on the part of `train` up to its last observation and forecasts the `h` periods after `train`.
-// Returns the validation metrics, or an error.
-FitOutcome FitTrain(const Method& m, std::span<const double> train, const FitContext& ctx) {
-  const IndexRange obs = ObservedRange(train);
-  return m.Fit(train.subspan(obs.begin, obs.size()), ctx);
+// The context for a fit on y[begin, begin + length): covariates cut to that span plus the horizon after it.
+FitContext Slice(const FitContext& ctx, size_t begin, size_t length, size_t ahead) {
+  FitContext c = ctx;
+  for (auto& x : c.covariates) {
+    const size_t b = std::min(begin, x.size());
+    x = x.subspan(b, std::min(length + ahead, x.size() - b));
+  }
+  return c;
+}
+
+struct Window {
+  size_t origin;  // the fit sees y[0, origin); the window scores y[origin, origin + h)
+  double scale;   // MASE scale of y[0, origin)
+};
+
+// One candidate's forecasts of every window, or why it could not make them.
+struct Validation {
+  const Method* method = nullptr;
+  std::vector<Forecast> forecasts;  // one per window
+  Metrics metrics = Metrics::Undefined();
+  double score = std::numeric_limits<double>::infinity();  // mean MAE over the windows
+};
+
+Metrics MeanMetrics(std::span<const double> y, const std::vector<Window>& windows,
+                    const std::vector<Forecast>& forecasts, size_t h) {
+  Metrics sum{0, 0, 0, 0, 0};
+  double n_mase = 0, n_mape = 0;
+  for (size_t w = 0; w < windows.size(); ++w) {
+    const Metrics m = ComputeMetrics(y.subspan(windows[w].origin, h), forecasts[w].mean, windows[w].scale);
+    sum.mae += m.mae, sum.rmse += m.rmse, sum.smape += m.smape;
+    if (std::isfinite(m.mase)) sum.mase += m.mase, ++n_mase;
+    if (std::isfinite(m.mape)) sum.mape += m.mape, ++n_mape;
+  }
+  const double k = static_cast<double>(windows.size());
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  // MAPE and MASE are undefined for the series if undefined in any window (a zero actual, a flat history).
+  return {sum.mae / k, sum.rmse / k, n_mape == k ? sum.mape / k : nan, sum.smape / k,
+          n_mase == k ? sum.mase / k : nan};
 }
 
 }  // namespace
@@ -67,67 +104,112 @@ FitOutcome FitTrain(const Method& m, std::span<const double> train, const FitCon
 SeriesResult FitSeries(std::span<const double> y, const SelectOptions& opt) {
   SeriesResult r;
   const int h = opt.context.horizon;
+  const auto hz = static_cast<size_t>(h);
   const size_t n = y.size();
   r.n_obs = CountFinite(y);
+  const int m = opt.context.PrimaryPeriod();
 
-  // 1. Validation: fit each candidate on all but the last h periods and score its forecast of them.
-  struct Scored {
-    const Method* method;
-    Metrics metrics;
-  };
-  std::vector<Scored> ranked;
-  const bool can_hold_out = n > static_cast<size_t>(h) && CountFinite(y.subspan(n - h)) > 0;
-  if (can_hold_out) {
-    const auto train = y.subspan(0, n - h);
-    const auto test = y.subspan(n - h);
-    const double scale = MaseScale(train, opt.context.PrimaryPeriod());
-    const int train_obs = CountFinite(train);
-    const size_t gap = train.size() - ObservedRange(train).end;  // missing periods just before the holdout
-    for (const Method* m : opt.candidates) {
-      if (train_obs < m->MinObservations(opt.context)) {
-        AddNote(&r.note, std::string(m->name()) + " not validated: " + std::to_string(train_obs) +
-                             " observations before the holdout");
+  // 1. The validation windows: as many of the requested as the history allows (each needs a finite actual
+  //    and at least two observations before it).
+  std::vector<Window> windows;
+  for (int k = 1; k <= std::max(1, opt.backtest_windows); ++k) {
+    if (n <= hz * static_cast<size_t>(k)) break;
+    const size_t origin = n - hz * static_cast<size_t>(k);
+    if (CountFinite(y.subspan(origin, hz)) == 0 || CountFinite(y.subspan(0, origin)) < 2) break;
+    windows.push_back({origin, MaseScale(y.subspan(0, origin), m)});
+  }
+  if (windows.empty())
+    AddNote(&r.note, "history of " + std::to_string(n) + " periods too short to hold out " + std::to_string(h) +
+                         "; chosen without validation");
+
+  // 2. Each candidate forecasts each window from the data before it.
+  std::vector<Validation> ranked;
+  if (!windows.empty()) {
+    for (const Method* method : opt.candidates) {
+      Validation v;
+      v.method = method;
+      std::string failure;
+      for (const Window& w : windows) {
+        const auto train = y.subspan(0, w.origin);
+        const IndexRange obs = ObservedRange(train);
+        if (static_cast<int>(obs.size()) < 1 || CountFinite(train) < method->MinObservations(opt.context)) {
+          failure = "not validated: " + std::to_string(CountFinite(train)) + " observations before the holdout";
+          break;
+        }
+        const size_t gap = w.origin - obs.end;  // missing periods just before the window
+        FitOutcome fit = method->Fit(train.subspan(obs.begin, obs.size()),
+                                     Slice(opt.context, obs.begin, obs.size(), hz + gap));
+        if (!fit.model) {
+          failure = "failed in validation: " + fit.error;
+          break;
+        }
+        Forecast f = fit.model->Predict(h + static_cast<int>(gap));
+        if (gap)
+          for (auto* col : {&f.mean, &f.lo80, &f.hi80, &f.lo95, &f.hi95}) col->erase(col->begin(), col->begin() + gap);
+        v.forecasts.push_back(std::move(f));
+      }
+      if (!failure.empty()) {
+        AddNote(&r.note, std::string(method->name()) + " " + failure);
         continue;
       }
-      FitOutcome fit = FitTrain(*m, train, opt.context);
-      if (!fit.model) {
-        AddNote(&r.note, std::string(m->name()) + " failed in validation: " + fit.error);
-        continue;
-      }
-      const Forecast f = fit.model->Predict(h + static_cast<int>(gap));
-      const std::span<const double> tail(f.mean.data() + gap, static_cast<size_t>(h));
-      ranked.push_back({m, ComputeMetrics(test, tail, scale)});
+      v.metrics = MeanMetrics(y, windows, v.forecasts, hz);
+      if (std::isfinite(v.metrics.mae)) v.score = v.metrics.mae;
+      ranked.push_back(std::move(v));
     }
-    auto key = [](const Scored& s) {
-      return std::isfinite(s.metrics.mae) ? s.metrics.mae : std::numeric_limits<double>::infinity();
-    };
     std::stable_sort(ranked.begin(), ranked.end(),
-                     [&](const Scored& a, const Scored& b) { return key(a) < key(b); });
-  } else {
-    AddNote(&r.note, "history of " + std::to_string(n) + " periods too short to hold out " +
-                         std::to_string(h) + "; chosen without validation");
+                     [](const Validation& a, const Validation& b) { return a.score < b.score; });
   }
 
-  // 2. Refit the best on the whole history. Should that fail, go down the ranking, then through the
+  // 3. A combination of the best k competes with the best single model.
+  const size_t k = std::min(ranked.size(), static_cast<size_t>(std::max(2, opt.ensemble_size)));
+  if (opt.ensemble && k >= 2 && std::isfinite(ranked[k - 1].score)) {
+    Validation combo;
+    for (size_t w = 0; w < windows.size(); ++w) {
+      std::vector<Forecast> members;
+      for (size_t i = 0; i < k; ++i) members.push_back(ranked[i].forecasts[w]);
+      combo.forecasts.push_back(CombineForecasts(members, opt.combination));
+    }
+    combo.metrics = MeanMetrics(y, windows, combo.forecasts, hz);
+    if (combo.metrics.mae < ranked[0].score) {
+      std::vector<std::unique_ptr<FittedModel>> fitted;
+      std::vector<std::string> dropped;
+      for (size_t i = 0; i < k; ++i) {
+        FitOutcome fit = ranked[i].method->Fit(y, opt.context);
+        if (fit.model) fitted.push_back(std::move(fit.model));
+        else dropped.push_back(std::string(ranked[i].method->name()) + ": " + fit.error);
+      }
+      if (fitted.size() == k) {
+        auto model = MakeEnsemble(std::move(fitted), opt.combination);
+        r.method = "ensemble";
+        r.label = model->Label();
+        r.model = SaveModel(*model);
+        r.forecast = model->Predict(h);
+        r.metrics = combo.metrics;
+        return r;
+      }
+      for (const auto& d : dropped) AddNote(&r.note, "ensemble member failed on the whole history: " + d);
+    }
+  }
+
+  // 4. Refit the best on the whole history. Should that fail, go down the ranking, then through the
   //    candidates not validated, then the simplest methods.
   std::vector<const Method*> order;
-  for (const auto& s : ranked) order.push_back(s.method);
-  for (const Method* m : opt.candidates)
-    if (std::find(order.begin(), order.end(), m) == order.end()) order.push_back(m);
-  for (const Method* m : {&NaiveMethod(), &MeanMethod()})
-    if (std::find(order.begin(), order.end(), m) == order.end()) order.push_back(m);
+  for (const auto& v : ranked) order.push_back(v.method);
+  for (const Method* c : opt.candidates)
+    if (std::find(order.begin(), order.end(), c) == order.end()) order.push_back(c);
+  for (const Method* c : {&NaiveMethod(), &MeanMethod()})
+    if (std::find(order.begin(), order.end(), c) == order.end()) order.push_back(c);
 
   for (size_t i = 0; i < order.size(); ++i) {
-    const Method* m = order[i];
-    if (r.n_obs < m->MinObservations(opt.context)) continue;
-    FitOutcome fit = m->Fit(y, opt.context);
+    const Method* method = order[i];
+    if (r.n_obs < method->MinObservations(opt.context)) continue;
+    FitOutcome fit = method->Fit(y, opt.context);
     if (!fit.model) {
-      AddNote(&r.note, std::string(m->name()) + " failed: " + fit.error);
+      AddNote(&r.note, std::string(method->name()) + " failed: " + fit.error);
       continue;
     }
-    if (i > 0)
-      AddNote(&r.note, "fell back to " + std::string(m->name()));
-    r.method = std::string(m->name());
+    if (i > 0) AddNote(&r.note, "fell back to " + std::string(method->name()));
+    r.method = std::string(method->name());
     r.label = fit.model->Label();
     r.model = SaveModel(*fit.model);
     r.forecast = fit.model->Predict(h);
@@ -136,9 +218,9 @@ SeriesResult FitSeries(std::span<const double> y, const SelectOptions& opt) {
   }
   r.failed = true;
   AddNote(&r.note, "no model could be fitted to " + std::to_string(r.n_obs) + " observations");
-  r.forecast.Resize(static_cast<size_t>(h));
+  r.forecast.Resize(hz);
   for (auto* v : {&r.forecast.mean, &r.forecast.lo80, &r.forecast.hi80, &r.forecast.lo95, &r.forecast.hi95})
-    v->assign(static_cast<size_t>(h), std::numeric_limits<double>::quiet_NaN());
+    v->assign(hz, std::numeric_limits<double>::quiet_NaN());
   return r;
 }
 

@@ -13,23 +13,35 @@ IndexRange ObservedRange(std::span<const double> y) {
   return {b, e};
 }
 
-PeriodSeries SumSeries(const std::vector<PeriodSeries>& members) {
+namespace {
+
+PeriodSeries Combine(const std::vector<PeriodSeries>& members, bool average) {
   PeriodSeries out;
   if (members.empty()) return out;
   int64_t lo = members[0].start, hi = members[0].end();
   for (const auto& m : members) lo = std::min(lo, m.start), hi = std::max(hi, m.end());
   out.start = lo;
   out.values.assign(static_cast<size_t>(hi - lo), std::numeric_limits<double>::quiet_NaN());
+  std::vector<double> count(average ? out.values.size() : 0, 0.0);
   for (const auto& m : members) {
     double* dst = out.values.data() + (m.start - lo);
     for (size_t i = 0; i < m.values.size(); ++i) {
       const double v = m.values[i];
       if (std::isnan(v)) continue;
       dst[i] = std::isnan(dst[i]) ? v : dst[i] + v;
+      if (average) ++count[static_cast<size_t>(m.start - lo) + i];
     }
   }
+  if (average)
+    for (size_t i = 0; i < out.values.size(); ++i)
+      if (count[i] > 1) out.values[i] /= count[i];
   return out;
 }
+
+}  // namespace
+
+PeriodSeries SumSeries(const std::vector<PeriodSeries>& members) { return Combine(members, false); }
+PeriodSeries MeanSeries(const std::vector<PeriodSeries>& members) { return Combine(members, true); }
 
 uint64_t SeriesSeed(uint64_t run_seed, std::string_view key) {
   uint64_t h = 1469598103934665603ULL;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <limits>
 #include <random>
 #include <stdexcept>
 
@@ -234,6 +235,21 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
   context.horizon = opt.horizon;
   context.season_lengths = opt.season_lengths.empty() ? ix.season_lengths : opt.season_lengths;
   const std::vector<const Method*> candidates = ResolveModels(opt.models, context);
+  SelectOptions select;
+  select.candidates = candidates;
+  select.context = context;
+  select.backtest_windows = opt.backtest_windows;
+  select.ensemble = opt.ensemble != "none";
+  select.combination = opt.ensemble == "mean" ? Combination::kMean : Combination::kMedian;
+  select.ensemble_size = opt.ensemble_size;
+  if (opt.ensemble != "none" && opt.ensemble != "mean" && opt.ensemble != "median")
+    throw std::invalid_argument("--ensemble: '" + opt.ensemble + "' is not none, mean or median");
+  // Covariates the models see: the lake's, all or those named.
+  std::vector<size_t> covariates;
+  for (size_t c = 0; c < ix.covariates.size(); ++c)
+    if (opt.covariates == "all" ||
+        ("," + opt.covariates + ",").find("," + ix.covariates[c] + ",") != std::string::npos)
+      covariates.push_back(c);
   if (opt.horizon < 1) throw std::invalid_argument("--horizon must be at least 1");
   const Grouping groups = GroupSeries(ix.keys, opt.partition_by);  // every rank: cheap, and it checks the names
 
@@ -317,21 +333,35 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
     std::vector<int64_t> wanted(plan.members.begin() + plan.member_offsets[b],
                                 plan.members.begin() + plan.member_offsets[e]);
     std::sort(wanted.begin(), wanted.end());
-    std::vector<std::vector<double>> values(wanted.size());
+    // columns[0] is the target, columns[1 + c] covariate c (of those used), each one vector per wanted series.
+    std::vector<std::vector<std::vector<double>>> columns(1 + covariates.size(),
+                                                          std::vector<std::vector<double>>(wanted.size()));
     for (size_t i = 0; i < wanted.size();) {
       size_t j = i + 1;
       while (j < wanted.size() && wanted[j] == wanted[j - 1] + 1) ++j;
       const auto lo = static_cast<size_t>(wanted[i]), hi = static_cast<size_t>(wanted[j - 1]) + 1;
-      const std::vector<double> run = lake.ReadTarget(lo, hi);
-      for (size_t k = i; k < j; ++k) {
-        const auto s = static_cast<size_t>(wanted[k]);
-        const auto off = static_cast<size_t>(ix.offsets[s] - ix.offsets[lo]);
-        values[k].assign(run.begin() + off, run.begin() + off + ix.length(s));
+      for (size_t col = 0; col < columns.size(); ++col) {
+        const std::vector<double> run = col == 0 ? lake.ReadTarget(lo, hi) : lake.ReadCovariate(covariates[col - 1], lo, hi);
+        for (size_t k = i; k < j; ++k) {
+          const auto s = static_cast<size_t>(wanted[k]);
+          const auto off = static_cast<size_t>(ix.offsets[s] - ix.offsets[lo]);
+          columns[col][k].assign(run.begin() + off, run.begin() + off + ix.length(s));
+        }
       }
       i = j;
     }
-    auto series_values = [&](int64_t s) -> std::vector<double>& {
-      return values[static_cast<size_t>(std::lower_bound(wanted.begin(), wanted.end(), s) - wanted.begin())];
+    // Column `col` of group g: the member's own series, or the members' sum (target) or mean (covariates).
+    auto group_series = [&](size_t g, size_t col) -> PeriodSeries {
+      const int64_t m0 = plan.member_offsets[g], m1 = plan.member_offsets[g + 1];
+      std::vector<PeriodSeries> parts;
+      for (int64_t k = m0; k < m1; ++k) {
+        const auto s = static_cast<size_t>(plan.members[k]);
+        const auto w = static_cast<size_t>(std::lower_bound(wanted.begin(), wanted.end(), plan.members[k]) -
+                                           wanted.begin());
+        parts.push_back({ix.start[s], columns[col][w]});
+      }
+      if (parts.size() == 1) return std::move(parts[0]);
+      return col == 0 ? SumSeries(parts) : MeanSeries(parts);
     };
 
     std::vector<GroupOutput> outs(e - b);
@@ -340,24 +370,19 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
     for (int64_t i = 0; i < n; ++i) {
       if (sink && omp_get_thread_num() == 0) poll();  // the main thread takes in other ranks' batches
       const size_t g = b + static_cast<size_t>(i);
-      PeriodSeries series;
-      const int64_t m0 = plan.member_offsets[g], m1 = plan.member_offsets[g + 1];
-      if (m1 - m0 == 1) {
-        const auto s = static_cast<size_t>(plan.members[m0]);
-        series = {ix.start[s], series_values(plan.members[m0])};
-      } else {
-        std::vector<PeriodSeries> parts;
-        for (int64_t k = m0; k < m1; ++k) {
-          const auto s = static_cast<size_t>(plan.members[k]);
-          parts.push_back({ix.start[s], series_values(plan.members[k])});
-        }
-        series = SumSeries(parts);
-      }
+      const int64_t m0 = plan.member_offsets[g];
+      const PeriodSeries series = group_series(g, 0);
       const IndexRange obs = ObservedRange(series.values);
-      SelectOptions so;
-      so.candidates = candidates;
-      so.context = context;
+      SelectOptions so = select;
       so.context.seed = SeriesSeed(opt.seed, GroupKeyText(ix.keys, by_cols, plan.members[m0]));
+      // Covariates over the history and the horizon after it (NaN past what the lake knows).
+      std::vector<std::vector<double>> x(covariates.size());
+      for (size_t c = 0; c < covariates.size(); ++c) {
+        const PeriodSeries xs = group_series(g, 1 + c);
+        x[c].assign(obs.size() + static_cast<size_t>(opt.horizon), std::numeric_limits<double>::quiet_NaN());
+        for (size_t t = 0; t < x[c].size() && obs.begin + t < xs.values.size(); ++t) x[c][t] = xs.values[obs.begin + t];
+        so.context.covariates.emplace_back(x[c]);
+      }
       GroupOutput& out = outs[static_cast<size_t>(i)];
       out.result = FitSeries(std::span<const double>(series.values).subspan(obs.begin, obs.size()), so);
       out.last_period = series.start + static_cast<int64_t>(obs.size() ? obs.end : series.values.size()) - 1;

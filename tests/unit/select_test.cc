@@ -64,3 +64,56 @@ TEST(SelectTest, ResolveModelsRejectsUnknownNames) {
 
 }  // namespace
 }  // namespace mm
+
+namespace mm {
+namespace {
+
+TEST(SelectTest, BacktestWindowsAverageMetricsOverOrigins) {
+  std::vector<double> y;
+  for (int t = 0; t < 60; ++t) y.push_back(t % 2 ? 10.0 : 0.0);
+  SelectOptions o = Options(1, 4);
+  o.candidates = {&MeanMethod()};
+  o.backtest_windows = 3;
+  const SeriesResult r = FitSeries(y, o);
+  // The mean of an alternating series is ~5 in every window: MAE 5 whatever the origin.
+  EXPECT_NEAR(r.metrics.mae, 5.0, 0.2);
+  o.backtest_windows = 100;  // more than the history holds: as many as fit
+  EXPECT_FALSE(FitSeries(y, o).failed);
+}
+
+TEST(SelectTest, EnsembleCompetesAndRoundTrips) {
+  // Two models wrong in opposite directions: their mean beats both.
+  std::vector<double> y;
+  for (int t = 0; t < 80; ++t) y.push_back(t < 70 ? 0.0 : 20.0 * (t - 69));
+  SelectOptions o = Options(1, 5);
+  o.candidates = {&NaiveMethod(), &MeanMethod()};
+  o.ensemble = true;
+  o.combination = Combination::kMean;
+  o.ensemble_size = 2;
+  const SeriesResult r = FitSeries(y, o);
+  ASSERT_FALSE(r.failed);
+  const auto model = LoadModel(r.model);
+  EXPECT_EQ(r.forecast.mean, model->Predict(5).mean);
+  if (r.method == "ensemble") {
+    EXPECT_EQ(r.label, "Mean(Naive+Mean)");
+  }
+  // Ensemble or not, the choice never has a worse validation MAE than the best single model.
+  o.ensemble = false;
+  EXPECT_LE(r.metrics.mae, FitSeries(y, o).metrics.mae);
+}
+
+TEST(SelectTest, CovariatesReachTheModelAndAreCutToTheHoldout) {
+  // y = 3 * x exactly; only a model that sees x (fourier) can forecast it.
+  std::vector<double> x, y;
+  for (int t = 0; t < 120; ++t) x.push_back((t * 7919) % 13);
+  for (int t = 0; t < 110; ++t) y.push_back(-3.0 * x[t]);
+  SelectOptions o = Options(1, 10);
+  o.context.covariates = {std::span<const double>(x)};
+  const SeriesResult r = FitSeries(y, o);
+  EXPECT_EQ(r.method, "fourier");
+  EXPECT_LT(r.metrics.mae, 1e-3);
+  EXPECT_NEAR(r.forecast.mean[3], -3.0 * x[113], 1e-3);
+}
+
+}  // namespace
+}  // namespace mm

@@ -36,6 +36,10 @@ struct FitContext {
   std::vector<double> season_lengths = {1};  // cycles to consider, primary first (may be fractional)
   int horizon = 1;                           // how far the model will be asked to forecast
   uint64_t seed = 0;                         // for any simulation; derived from (run seed, series key)
+  // Covariates (price, promotion, ...): each column is aligned with the series and runs `horizon` periods
+  // past its end, holding the known future values (NaN where unknown: carry the last value forward).
+  // Methods that cannot use covariates ignore them. The spans point into the caller's storage.
+  std::vector<std::span<const double>> covariates;
   // The primary cycle rounded to whole periods, at least 1.
   int PrimaryPeriod() const;
 };

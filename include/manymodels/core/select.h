@@ -1,12 +1,14 @@
-// Model selection for one series: hold out the last `horizon` points, fit every candidate on the rest,
-// choose the one with the lowest validation MAE (ties go to the earlier candidate), then refit the choice on
-// the whole history and forecast. Candidates that cannot be fitted are skipped and the reason kept in a note;
-// a series nothing can fit is reported as failed, never thrown.
+// Model selection for one series: hold out the last `horizon` points (or K rolling windows of `horizon`
+// points: origins n-h, n-2h, ..., n-Kh), fit every candidate before each origin, and choose the one with the
+// lowest mean validation MAE (ties go to the earlier candidate); optionally the mean or median of the best k
+// competes too. The choice is then refitted on the whole history and forecasts. Candidates that cannot be
+// fitted are skipped and the reason kept in a note; a series nothing can fit is reported failed, never thrown.
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "manymodels/core/ensemble.h"
 #include "manymodels/core/metrics.h"
 #include "manymodels/core/model.h"
 
@@ -14,14 +16,18 @@ namespace mm {
 
 struct SelectOptions {
   std::vector<const Method*> candidates;  // in order of preference
-  FitContext context;                     // horizon, cycles, seed
+  FitContext context;                     // horizon, cycles, seed, covariates (history + horizon)
+  int backtest_windows = 1;               // rolling validation windows of `horizon` points each
+  bool ensemble = false;                  // let a combination of the best `ensemble_size` compete
+  Combination combination = Combination::kMedian;
+  int ensemble_size = 3;
 };
 
 struct SeriesResult {
   bool failed = false;
   std::string method;  // chosen method name ("" when failed)
   std::string label;   // e.g. "SNaive(7)"
-  Metrics metrics = Metrics::Undefined();
+  Metrics metrics = Metrics::Undefined();  // validation metrics, averaged over the windows
   int64_t n_obs = 0;           // finite observations in the history
   std::string note;            // why a candidate was skipped or a fallback taken; empty when all went well
   std::vector<uint8_t> model;  // SaveModel bytes of the refitted model

@@ -24,6 +24,8 @@ IndexRange ObservedRange(std::span<const double> y);
 // Sum of several series over the union of their periods. A period is the sum of the members that have a
 // value there, and NaN only where every member is missing (a store's sales are the sum of the items sold).
 PeriodSeries SumSeries(const std::vector<PeriodSeries>& members);
+// The same alignment, averaging instead of summing (for covariates such as price over a group of items).
+PeriodSeries MeanSeries(const std::vector<PeriodSeries>& members);
 
 // A 64-bit seed for one series, mixed from the run seed and the series key text (FNV-1a then splitmix64),
 // the same on every rank and thread.

@@ -20,6 +20,10 @@ struct TrainOptions {
   std::string models = "auto";
   std::vector<double> season_lengths;     // empty: the lake's
   std::vector<std::string> partition_by;  // empty: every series is its own model
+  std::string covariates = "all";         // lake covariates the models see: all, none, or a comma list
+  int backtest_windows = 1;               // rolling validation windows of `horizon` points
+  std::string ensemble = "none";          // none, mean or median of the best ensemble_size
+  int ensemble_size = 3;
   int threads = 0;                        // 0: see parallel/threads.h
   uint64_t seed = 1;                      // run seed for anything random
   int64_t batch = 512;                    // groups per batch

@@ -1,0 +1,15 @@
+// "fourier": a decomposable regression for series with several cycles and covariates — a piecewise-linear
+// trend (changepoints spread over the history, their slope changes shrunk by a ridge penalty), Fourier terms
+// for every cycle in FitContext::season_lengths (fractional cycles such as 365.25 or 52.18 welcome), and the
+// covariates of FitContext with their known future values. Non-negative series without many zeros are fitted
+// on log1p(y), so cycles and price effects act multiplicatively. The problem is linear in its coefficients,
+// so it is solved exactly by penalised least squares (Eigen), not iteratively.
+#pragma once
+
+#include "manymodels/core/model.h"
+
+namespace mm {
+
+const Method& FourierMethod();
+
+}  // namespace mm

@@ -1,0 +1,93 @@
+#include "manymodels/core/ensemble.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace mm {
+namespace {
+
+double Combine(std::vector<double>& v, Combination how) {
+  if (how == Combination::kMean) {
+    double s = 0;
+    for (double x : v) s += x;
+    return s / static_cast<double>(v.size());
+  }
+  std::sort(v.begin(), v.end());
+  const size_t k = v.size() / 2;
+  return v.size() % 2 ? v[k] : 0.5 * (v[k - 1] + v[k]);
+}
+
+class EnsembleModel : public FittedModel {
+ public:
+  EnsembleModel(std::vector<std::unique_ptr<FittedModel>> members, Combination how)
+      : members_(std::move(members)), how_(how) {}
+  std::string_view method() const override { return "ensemble"; }
+  std::string Label() const override {
+    std::string s = how_ == Combination::kMean ? "Mean(" : "Median(";
+    for (size_t i = 0; i < members_.size(); ++i) s += (i ? "+" : "") + members_[i]->Label();
+    return s + ")";
+  }
+  Forecast Predict(int h) const override {
+    std::vector<Forecast> f;
+    for (const auto& m : members_) f.push_back(m->Predict(h));
+    return CombineForecasts(f, how_);
+  }
+  void Save(ByteWriter* w) const override {
+    w->PutU8(how_ == Combination::kMean ? 0 : 1);
+    w->PutU64(members_.size());
+    for (const auto& m : members_) w->PutBytes(SaveModel(*m));
+  }
+  std::string Describe() const override {
+    std::string s;
+    for (const auto& m : members_) s += (s.empty() ? "" : "; ") + m->Label() + ": " + m->Describe();
+    return s;
+  }
+
+ private:
+  std::vector<std::unique_ptr<FittedModel>> members_;
+  Combination how_;
+};
+
+class Ensemble : public Method {
+ public:
+  std::string_view name() const override { return "ensemble"; }
+  int MinObservations(const FitContext&) const override { return 2; }
+  FitOutcome Fit(std::span<const double>, const FitContext&) const override {
+    return {nullptr, "an ensemble is built by model selection (--ensemble), not fitted on its own"};
+  }
+  std::unique_ptr<FittedModel> Load(ByteReader* in) const override {
+    const Combination how = in->GetU8() == 0 ? Combination::kMean : Combination::kMedian;
+    std::vector<std::unique_ptr<FittedModel>> members(in->GetU64());
+    if (members.empty()) throw std::runtime_error("ensemble: no members in saved model");
+    for (auto& m : members) m = LoadModel(in->GetBytes());
+    return std::make_unique<EnsembleModel>(std::move(members), how);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<FittedModel> MakeEnsemble(std::vector<std::unique_ptr<FittedModel>> members, Combination how) {
+  return std::make_unique<EnsembleModel>(std::move(members), how);
+}
+
+Forecast CombineForecasts(const std::vector<Forecast>& members, Combination how) {
+  Forecast out;
+  const size_t h = members.front().mean.size();
+  out.Resize(h);
+  std::vector<double> v(members.size());
+  std::vector<double> Forecast::*fields[5] = {&Forecast::mean, &Forecast::lo80, &Forecast::hi80, &Forecast::lo95,
+                                              &Forecast::hi95};
+  for (auto field : fields)
+    for (size_t i = 0; i < h; ++i) {
+      for (size_t k = 0; k < members.size(); ++k) v[k] = (members[k].*field)[i];
+      (out.*field)[i] = Combine(v, how);
+    }
+  return out;
+}
+
+const Method& EnsembleMethod() {
+  static const Ensemble m;
+  return m;
+}
+
+}  // namespace mm

@@ -1,0 +1,235 @@
+#include "manymodels/core/fourier.h"
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+namespace mm {
+namespace {
+
+constexpr double kTwoPi = 6.283185307179586;
+constexpr int kMaxChangepoints = 20;
+constexpr double kChangepointPenalty = 10.0;  // ridge weight on slope changes, relative to n
+constexpr double kCoefPenalty = 1e-6;         // tiny ridge on everything else, for rank-deficient designs
+
+// Fourier terms used for a cycle of length m.
+int TermsFor(double m) { return std::max(1, std::min(static_cast<int>(m / 2), m <= 12 ? 6 : 10)); }
+
+// The regression's design: everything needed to build a row for any time index t (0 = first observation).
+struct Design {
+  std::vector<double> cycles;
+  std::vector<int> terms;
+  std::vector<double> changepoints;  // time indices
+  int covariates = 0;
+  double t_scale = 1;  // times are divided by this so slopes are well scaled
+
+  int Columns() const {
+    int k = 2 + static_cast<int>(changepoints.size()) + covariates;
+    for (int t : terms) k += 2 * t;
+    return k;
+  }
+  // Fills row with the regressors at time t and covariate values x (size covariates).
+  void Row(double t, const double* x, double* row) const {
+    int c = 0;
+    const double ts = t / t_scale;
+    row[c++] = 1.0;
+    row[c++] = ts;
+    for (double cp : changepoints) row[c++] = std::max(0.0, ts - cp / t_scale);
+    for (size_t i = 0; i < cycles.size(); ++i)
+      for (int k = 1; k <= terms[i]; ++k) {
+        const double a = kTwoPi * k * t / cycles[i];
+        row[c++] = std::sin(a);
+        row[c++] = std::cos(a);
+      }
+    for (int j = 0; j < covariates; ++j) row[c++] = x[j];
+  }
+};
+
+class FourierModel : public FittedModel {
+ public:
+  FourierModel(Design design, std::vector<double> coef, double sigma, bool log_scale, double n,
+               std::vector<std::vector<double>> future_x)
+      : d_(std::move(design)),
+        coef_(std::move(coef)),
+        sigma_(sigma),
+        log_(log_scale),
+        n_(n),
+        future_x_(std::move(future_x)) {}
+
+  std::string_view method() const override { return "fourier"; }
+  std::string Label() const override {
+    std::ostringstream s;
+    s << "Fourier(";
+    for (size_t i = 0; i < d_.cycles.size(); ++i) s << (i ? "," : "") << d_.cycles[i] << ":" << d_.terms[i];
+    if (d_.covariates) s << (d_.cycles.empty() ? "" : ";") << "x" << d_.covariates;
+    s << (log_ ? ";log)" : ")");
+    return s.str();
+  }
+  Forecast Predict(int h) const override {
+    std::vector<double> row(static_cast<size_t>(d_.Columns())), x(static_cast<size_t>(d_.covariates));
+    Forecast f;
+    f.Resize(static_cast<size_t>(h));
+    for (int i = 0; i < h; ++i) {
+      for (int j = 0; j < d_.covariates; ++j) {
+        const auto& fx = future_x_[static_cast<size_t>(j)];
+        x[j] = fx.empty() ? 0.0 : fx[std::min(static_cast<size_t>(i), fx.size() - 1)];
+      }
+      d_.Row(n_ + i, x.data(), row.data());
+      double mu = 0;
+      for (size_t c = 0; c < row.size(); ++c) mu += row[c] * coef_[c];
+      // The standard error grows slowly with the distance from the data (trend uncertainty).
+      const double se = sigma_ * std::sqrt(1.0 + (i + 1.0) / n_);
+      const double q[5] = {mu, mu - kZ80 * se, mu + kZ80 * se, mu - kZ95 * se, mu + kZ95 * se};
+      std::vector<double>* out[5] = {&f.mean, &f.lo80, &f.hi80, &f.lo95, &f.hi95};
+      for (int k = 0; k < 5; ++k) (*out[k])[i] = log_ ? std::expm1(q[k]) : q[k];
+    }
+    return f;
+  }
+  void Save(ByteWriter* w) const override {
+    w->PutF64s(d_.cycles);
+    w->PutU64(d_.terms.size());
+    for (int t : d_.terms) w->PutI64(t);
+    w->PutF64s(d_.changepoints);
+    w->PutI64(d_.covariates);
+    w->PutF64(d_.t_scale);
+    w->PutF64s(coef_);
+    w->PutF64(sigma_);
+    w->PutU8(log_ ? 1 : 0);
+    w->PutF64(n_);
+    w->PutU64(future_x_.size());
+    for (const auto& v : future_x_) w->PutF64s(v);
+  }
+  std::string Describe() const override {
+    std::ostringstream s;
+    s.precision(5);
+    s << "level=" << coef_[0] << ", slope=" << coef_[1] << ", changepoints=" << d_.changepoints.size()
+      << ", sigma=" << sigma_ << (log_ ? " (log1p scale)" : "");
+    for (int j = 0; j < d_.covariates; ++j) s << ", x" << j << "=" << coef_[coef_.size() - d_.covariates + j];
+    return s.str();
+  }
+
+  static std::unique_ptr<FittedModel> Load(ByteReader* r) {
+    Design d;
+    d.cycles = r->GetF64s();
+    d.terms.resize(r->GetU64());
+    for (int& t : d.terms) t = static_cast<int>(r->GetI64());
+    d.changepoints = r->GetF64s();
+    d.covariates = static_cast<int>(r->GetI64());
+    d.t_scale = r->GetF64();
+    auto coef = r->GetF64s();
+    const double sigma = r->GetF64();
+    const bool log_scale = r->GetU8() != 0;
+    const double n = r->GetF64();
+    std::vector<std::vector<double>> fx(r->GetU64());
+    for (auto& v : fx) v = r->GetF64s();
+    if (d.terms.size() != d.cycles.size() || coef.size() != static_cast<size_t>(d.Columns()) ||
+        fx.size() != static_cast<size_t>(d.covariates))
+      throw std::runtime_error("fourier: inconsistent saved model");
+    return std::make_unique<FourierModel>(std::move(d), std::move(coef), sigma, log_scale, n, std::move(fx));
+  }
+
+ private:
+  Design d_;
+  std::vector<double> coef_;
+  double sigma_;
+  bool log_;
+  double n_;  // length of the history: forecasts start at time index n
+  std::vector<std::vector<double>> future_x_;
+};
+
+class Fourier : public Method {
+ public:
+  std::string_view name() const override { return "fourier"; }
+  int MinObservations(const FitContext&) const override { return 8; }
+  double RelativeCost() const override { return 5.0; }
+
+  FitOutcome Fit(std::span<const double> y, const FitContext& ctx) const override {
+    const size_t n = y.size();
+    int obs = 0, zeros = 0;
+    bool negative = false;
+    for (double v : y)
+      if (std::isfinite(v)) ++obs, zeros += v == 0, negative = negative || v < 0;
+    if (obs < MinObservations(ctx)) return {nullptr, "fourier needs 8 observations"};
+    Design d;
+    for (double m : ctx.season_lengths)
+      if (m > 1.5 && 2 * m <= static_cast<double>(n)) d.cycles.push_back(m), d.terms.push_back(TermsFor(m));
+    // Covariates that vary within the history; others would be collinear with the level.
+    std::vector<size_t> used;
+    for (size_t j = 0; j < ctx.covariates.size(); ++j) {
+      const auto& x = ctx.covariates[j];
+      double lo = INFINITY, hi = -INFINITY;
+      for (size_t t = 0; t < n && t < x.size(); ++t)
+        if (std::isfinite(x[t])) lo = std::min(lo, x[t]), hi = std::max(hi, x[t]);
+      if (hi > lo) used.push_back(j);
+    }
+    d.covariates = static_cast<int>(used.size());
+    const int cps = std::min(kMaxChangepoints, obs / 20);
+    for (int i = 1; i <= cps; ++i) d.changepoints.push_back(0.8 * static_cast<double>(n) * i / (cps + 1));
+    d.t_scale = static_cast<double>(n);
+    const int p = d.Columns();
+    if (obs <= p) return {nullptr, "fourier: " + std::to_string(obs) + " observations for " + std::to_string(p) +
+                                       " coefficients"};
+
+    const bool log_scale = !negative && zeros * 10 < obs;
+    // Covariate values with gaps carried forward (and back, before the first known value).
+    std::vector<std::vector<double>> xs(used.size());
+    for (size_t u = 0; u < used.size(); ++u) {
+      const auto& src = ctx.covariates[used[u]];
+      auto& v = xs[u];
+      v.assign(src.begin(), src.end());
+      v.resize(n + static_cast<size_t>(std::max(0, ctx.horizon)), NAN);
+      double last = NAN;
+      for (double& z : v) z = std::isfinite(z) ? (last = z) : last;
+      double first = NAN;
+      for (double z : v)
+        if (std::isfinite(z)) { first = z; break; }
+      for (double& z : v) if (!std::isfinite(z)) z = first;
+    }
+
+    // Normal equations with a ridge on the changepoint slopes: (X'X + P) b = X'y.
+    Eigen::MatrixXd xtx = Eigen::MatrixXd::Zero(p, p);
+    Eigen::VectorXd xty = Eigen::VectorXd::Zero(p);
+    Eigen::VectorXd row(p);
+    std::vector<double> xrow(used.size());
+    for (size_t t = 0; t < n; ++t) {
+      if (!std::isfinite(y[t])) continue;
+      for (size_t u = 0; u < used.size(); ++u) xrow[u] = xs[u][t];
+      d.Row(static_cast<double>(t), xrow.data(), row.data());
+      const double target = log_scale ? std::log1p(y[t]) : y[t];
+      xtx.selfadjointView<Eigen::Lower>().rankUpdate(row);
+      xty += row * target;
+    }
+    xtx.triangularView<Eigen::Upper>() = xtx.transpose();
+    const double scale = xtx.diagonal().mean();
+    for (int c = 0; c < p; ++c) xtx(c, c) += kCoefPenalty * scale;
+    for (size_t c = 0; c < d.changepoints.size(); ++c) xtx(2 + c, 2 + c) += kChangepointPenalty * obs / 100.0;
+    const Eigen::VectorXd b = xtx.ldlt().solve(xty);
+    if (!b.allFinite()) return {nullptr, "fourier: the least-squares system is singular"};
+
+    double sse = 0;
+    for (size_t t = 0; t < n; ++t) {
+      if (!std::isfinite(y[t])) continue;
+      for (size_t u = 0; u < used.size(); ++u) xrow[u] = xs[u][t];
+      d.Row(static_cast<double>(t), xrow.data(), row.data());
+      const double e = (log_scale ? std::log1p(y[t]) : y[t]) - row.dot(b);
+      sse += e * e;
+    }
+    const double sigma = std::sqrt(sse / std::max(1, obs - p));
+    std::vector<std::vector<double>> future(used.size());
+    for (size_t u = 0; u < used.size(); ++u) future[u].assign(xs[u].begin() + static_cast<long>(n), xs[u].end());
+    return {std::make_unique<FourierModel>(std::move(d), std::vector<double>(b.data(), b.data() + p), sigma,
+                                           log_scale, static_cast<double>(n), std::move(future)),
+            {}};
+  }
+  std::unique_ptr<FittedModel> Load(ByteReader* in) const override { return FourierModel::Load(in); }
+};
+
+}  // namespace
+
+const Method& FourierMethod() {
+  static const Fourier m;
+  return m;
+}
+
+}  // namespace mm

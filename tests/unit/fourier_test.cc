@@ -1,0 +1,113 @@
+#include "manymodels/core/fourier.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "manymodels/core/random.h"
+
+namespace mm {
+namespace {
+
+constexpr double kTwoPi = 6.283185307179586;
+
+// Additive truth with negative values (so the model stays on the raw scale): level + trend + a weekly and a
+// yearly cycle + 2 * price + noise.
+struct Simulated {
+  std::vector<double> y, price;
+  double Truth(int t, double p) const {
+    return -50 + 0.05 * t + 8 * std::sin(kTwoPi * t / 7) + 3 * std::cos(2 * kTwoPi * t / 7) +
+           20 * std::sin(kTwoPi * t / 365.25) + 2 * p;
+  }
+};
+
+Simulated Simulate(int n, int h, double noise, uint64_t seed) {
+  Simulated s;
+  Rng rng(seed);
+  for (int t = 0; t < n + h; ++t) s.price.push_back(10 + 5 * rng.Uniform());
+  for (int t = 0; t < n; ++t) s.y.push_back(s.Truth(t, s.price[t]) + noise * rng.Normal());
+  return s;
+}
+
+FitContext Context(const Simulated& s, int h) {
+  FitContext c;
+  c.season_lengths = {7, 365.25};
+  c.horizon = h;
+  c.covariates = {std::span<const double>(s.price)};
+  return c;
+}
+
+TEST(FourierTest, RecoversCyclesTrendAndCovariateEffect) {
+  const int n = 1200, h = 30;
+  const Simulated s = Simulate(n, h, 1.0, 42);
+  const FitOutcome fit = FourierMethod().Fit(s.y, Context(s, h));
+  ASSERT_TRUE(fit.model) << fit.error;
+  EXPECT_EQ(fit.model->Label(), "Fourier(7:3,365.25:10;x1)");
+  // The price coefficient is the last parameter in Describe.
+  const std::string d = fit.model->Describe();
+  const double beta = std::stod(d.substr(d.rfind("x0=") + 3));
+  EXPECT_NEAR(beta, 2.0, 0.1) << d;
+  // Forecasts follow the true mean closely, future prices included.
+  const Forecast f = fit.model->Predict(h);
+  double err = 0;
+  for (int i = 0; i < h; ++i) err += std::fabs(f.mean[i] - s.Truth(n + i, s.price[n + i]));
+  EXPECT_LT(err / h, 0.6);
+}
+
+TEST(FourierTest, NinetyFivePercentIntervalsCoverAbout95Percent) {
+  const int n = 800, h = 20;
+  int inside = 0, total = 0;
+  for (uint64_t rep = 0; rep < 40; ++rep) {
+    const Simulated s = Simulate(n, h, 2.0, 100 + rep);
+    const FitOutcome fit = FourierMethod().Fit(s.y, Context(s, h));
+    ASSERT_TRUE(fit.model);
+    const Forecast f = fit.model->Predict(h);
+    Rng rng(7000 + rep);
+    for (int i = 0; i < h; ++i) {
+      const double future = s.Truth(n + i, s.price[n + i]) + 2.0 * rng.Normal();
+      inside += (future >= f.lo95[i] && future <= f.hi95[i]);
+      ++total;
+    }
+  }
+  const double coverage = static_cast<double>(inside) / total;
+  EXPECT_GE(coverage, 0.92);
+  EXPECT_LE(coverage, 0.98);
+}
+
+TEST(FourierTest, PositiveSeriesAreFittedOnTheLogScaleAndStayPositive) {
+  std::vector<double> y;
+  for (int t = 0; t < 400; ++t) y.push_back(std::exp(2 + 0.5 * std::sin(kTwoPi * t / 7)));
+  FitContext c;
+  c.season_lengths = {7};
+  c.horizon = 14;
+  const FitOutcome fit = FourierMethod().Fit(y, c);
+  ASSERT_TRUE(fit.model);
+  EXPECT_NE(fit.model->Label().find("log"), std::string::npos);
+  const Forecast f = fit.model->Predict(14);
+  for (int i = 0; i < 14; ++i) {
+    EXPECT_GT(f.lo95[i], -1.0);
+    EXPECT_NEAR(f.mean[i], y[400 - 7 + i % 7], 0.05 * y[400 - 7 + i % 7]);
+  }
+}
+
+TEST(FourierTest, MissingValuesUnknownFutureCovariatesAndRoundTrip) {
+  Simulated s = Simulate(300, 10, 1.0, 5);
+  for (int t = 50; t < 60; ++t) s.y[t] = NAN;
+  for (int t = 303; t < 310; ++t) s.price[t] = NAN;  // unknown future prices: the last known is carried
+  const FitOutcome fit = FourierMethod().Fit(s.y, Context(s, 10));
+  ASSERT_TRUE(fit.model) << fit.error;
+  const Forecast a = fit.model->Predict(10);
+  for (double v : a.mean) EXPECT_TRUE(std::isfinite(v));
+  const auto loaded = LoadModel(SaveModel(*fit.model));
+  EXPECT_EQ(loaded->Predict(10).hi80, a.hi80);
+}
+
+TEST(FourierTest, TooShortIsAReasonNotACrash) {
+  const std::vector<double> y = {1, 2, 3};
+  FitContext c;
+  c.horizon = 2;
+  EXPECT_FALSE(FourierMethod().Fit(y, c).model);
+}
+
+}  // namespace
+}  // namespace mm

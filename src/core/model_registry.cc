@@ -4,13 +4,17 @@
 
 #include "manymodels/core/model.h"
 #include "manymodels/core/models_basic.h"
+#include "manymodels/core/theta.h"
 
 namespace mm {
 namespace {
 
 const std::vector<const Method*>& AllMethods() {
   static const std::vector<const Method*> methods = {&NaiveMethod(), &SeasonalNaiveMethod(), &MeanMethod(),
-                                                     &DriftMethod()};
+                                                     &DriftMethod(),
+                                                     // Theta family (theta.h)
+                                                     &ThetaMethod(), &OptimizedThetaMethod(),
+                                                     &DynamicOptimizedThetaMethod()};
   return methods;
 }
 

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "manymodels/core/model.h"
+#include "manymodels/core/intermittent.h"
 #include "manymodels/core/models_basic.h"
 #include "manymodels/core/theta.h"
 
@@ -14,7 +15,9 @@ const std::vector<const Method*>& AllMethods() {
                                                      &DriftMethod(),
                                                      // Theta family (theta.h)
                                                      &ThetaMethod(), &OptimizedThetaMethod(),
-                                                     &DynamicOptimizedThetaMethod()};
+                                                     &DynamicOptimizedThetaMethod(),
+                                                     // intermittent demand (intermittent.h)
+                                                     &CrostonMethod(), &SbaMethod(), &TsbMethod()};
   return methods;
 }
 

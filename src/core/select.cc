@@ -6,7 +6,9 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "manymodels/core/intermittent.h"
 #include "manymodels/core/models_basic.h"
+#include "manymodels/core/theta.h"
 #include "manymodels/core/series.h"
 
 namespace mm {
@@ -29,6 +31,8 @@ std::vector<const Method*> AutoCandidates(const FitContext& ctx) {
   std::vector<const Method*> c;
   if (ctx.PrimaryPeriod() > 1) c.push_back(&SeasonalNaiveMethod());
   for (const Method* m : {&NaiveMethod(), &DriftMethod(), &MeanMethod()}) c.push_back(m);
+  // Narrowed per series by CandidatesFor: theta on regular series, croston / sba / tsb on mostly-zero ones.
+  for (const Method* m : {&ThetaMethod(), &CrostonMethod(), &SbaMethod(), &TsbMethod()}) c.push_back(m);
   return c;
 }
 
@@ -55,6 +59,13 @@ std::vector<const Method*> ResolveModels(const std::string& spec, const FitConte
 
 namespace {
 
+bool IsIntermittentMethod(const Method* m) {
+  return m == &CrostonMethod() || m == &SbaMethod() || m == &TsbMethod();
+}
+bool IsThetaMethod(const Method* m) {
+  return m == &ThetaMethod() || m == &OptimizedThetaMethod() || m == &DynamicOptimizedThetaMethod();
+}
+
 // Fits `m` on the part of `train` up to its last observation and forecasts the `h` periods after `train`.
 // Returns the validation metrics, or an error.
 FitOutcome FitTrain(const Method& m, std::span<const double> train, const FitContext& ctx) {
@@ -64,7 +75,20 @@ FitOutcome FitTrain(const Method& m, std::span<const double> train, const FitCon
 
 }  // namespace
 
-SeriesResult FitSeries(std::span<const double> y, const SelectOptions& opt) {
+std::vector<const Method*> CandidatesFor(std::span<const double> y, const std::vector<const Method*>& candidates) {
+  const bool has_intermittent = std::any_of(candidates.begin(), candidates.end(), IsIntermittentMethod);
+  const bool has_theta = std::any_of(candidates.begin(), candidates.end(), IsThetaMethod);
+  if (!has_intermittent || !has_theta) return candidates;
+  const bool intermittent = IsIntermittent(y);
+  std::vector<const Method*> out;
+  for (const Method* m : candidates)
+    if (intermittent ? !IsThetaMethod(m) : !IsIntermittentMethod(m)) out.push_back(m);
+  return out;
+}
+
+SeriesResult FitSeries(std::span<const double> y, const SelectOptions& options) {
+  SelectOptions opt = options;
+  opt.candidates = CandidatesFor(y, options.candidates);
   SeriesResult r;
   const int h = opt.context.horizon;
   const size_t n = y.size();

@@ -21,18 +21,21 @@ std::string Num(double v) {
 
 std::string_view KindName(IntermittentKind k) {
   switch (k) {
-    case IntermittentKind::kCroston: return "croston";
-    case IntermittentKind::kSba: return "sba";
-    case IntermittentKind::kTsb: return "tsb";
+    case IntermittentKind::kCroston:
+      return "croston";
+    case IntermittentKind::kSba:
+      return "sba";
+    case IntermittentKind::kTsb:
+      return "tsb";
   }
   return "croston";
 }
 
 // The smoothing run over the observed periods (`x`: NaN already dropped, all >= 0, at least one demand).
 struct Run {
-  double forecast = 0;           // the final point forecast
-  double size = 0, rate = 0;     // smoothed demand size; interval (croston / sba) or probability (tsb)
-  std::vector<double> errors;    // one-step errors y - f for the periods after the first demand
+  double forecast = 0;         // the final point forecast
+  double size = 0, rate = 0;   // smoothed demand size; interval (croston / sba) or probability (tsb)
+  std::vector<double> errors;  // one-step errors y - f for the periods after the first demand
 };
 
 Run Smooth(IntermittentKind kind, const std::vector<double>& x, const IntermittentParams& p) {
@@ -41,7 +44,8 @@ Run Smooth(IntermittentKind kind, const std::vector<double>& x, const Intermitte
   size_t first = 0;
   while (x[first] <= 0) ++first;
   r.size = x[first];
-  r.rate = kind == IntermittentKind::kTsb ? 1.0 / static_cast<double>(first + 1) : static_cast<double>(first + 1);
+  r.rate =
+      kind == IntermittentKind::kTsb ? 1.0 / static_cast<double>(first + 1) : static_cast<double>(first + 1);
   auto current = [&] { return kind == IntermittentKind::kTsb ? r.rate * r.size : sba * r.size / r.rate; };
   r.errors.reserve(x.size() - first);
   size_t since = 0;  // periods since the last demand
@@ -87,9 +91,12 @@ class IntermittentModel : public FittedModel {
   IntermittentModel(IntermittentKind kind, IntermittentState s) : kind_(kind), s_(s) {}
   std::string_view method() const override { return KindName(kind_); }
   std::string Label() const override {
-    const std::string base = kind_ == IntermittentKind::kCroston ? "Croston" : kind_ == IntermittentKind::kSba ? "SBA" : "TSB";
+    const std::string base = kind_ == IntermittentKind::kCroston ? "Croston"
+                             : kind_ == IntermittentKind::kSba   ? "SBA"
+                                                                 : "TSB";
     if (s_.no_demand) return base + "(no demand)";
-    return base + "(alpha=" + Num(s_.alpha) + (kind_ == IntermittentKind::kTsb ? ", beta=" + Num(s_.beta) : "") + ")";
+    return base + "(alpha=" + Num(s_.alpha) +
+           (kind_ == IntermittentKind::kTsb ? ", beta=" + Num(s_.beta) : "") + ")";
   }
   Forecast Predict(int h) const override {
     Forecast f;
@@ -190,9 +197,11 @@ class Intermittent : public Method {
 
 }  // namespace
 
-FitOutcome FitIntermittent(IntermittentKind kind, std::span<const double> y, const IntermittentParams& params) {
+FitOutcome FitIntermittent(IntermittentKind kind, std::span<const double> y,
+                           const IntermittentParams& params) {
   std::vector<double> x;
-  if (std::string err = Observed(y, &x); !err.empty()) return {nullptr, std::string(KindName(kind)) + ": " + err};
+  if (std::string err = Observed(y, &x); !err.empty())
+    return {nullptr, std::string(KindName(kind)) + ": " + err};
   if (!(params.alpha > 0 && params.alpha <= 1 && params.beta > 0 && params.beta <= 1))
     return {nullptr, std::string(KindName(kind)) + ": smoothing constants must be in (0, 1]"};
   return {Finish(kind, x, params), {}};
@@ -208,8 +217,17 @@ double ZeroShare(std::span<const double> y) {
   return n ? static_cast<double>(zeros) / static_cast<double>(n) : 0.0;
 }
 
-const Method& CrostonMethod() { static const Intermittent m(IntermittentKind::kCroston); return m; }
-const Method& SbaMethod() { static const Intermittent m(IntermittentKind::kSba); return m; }
-const Method& TsbMethod() { static const Intermittent m(IntermittentKind::kTsb); return m; }
+const Method& CrostonMethod() {
+  static const Intermittent m(IntermittentKind::kCroston);
+  return m;
+}
+const Method& SbaMethod() {
+  static const Intermittent m(IntermittentKind::kSba);
+  return m;
+}
+const Method& TsbMethod() {
+  static const Intermittent m(IntermittentKind::kTsb);
+  return m;
+}
 
 }  // namespace mm

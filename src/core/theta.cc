@@ -20,8 +20,9 @@ std::string Num(double v) {
   return s.str();
 }
 
-// Fills interior NaN by linear interpolation between the neighbouring observations (and, defensively, leading or
-// trailing NaN with the nearest observation). Returns false when there is no finite value or an infinite one.
+// Fills interior NaN by linear interpolation between the neighbouring observations (and, defensively, leading
+// or trailing NaN with the nearest observation). Returns false when there is no finite value or an infinite
+// one.
 bool Interpolate(std::span<const double> y, std::vector<double>* out) {
   out->assign(y.begin(), y.end());
   std::vector<double>& x = *out;
@@ -150,8 +151,8 @@ Basis MakeBasis(Variant v, std::span<const double> x, double alpha, const Regres
   Basis b;
   b.a.reserve(n), b.d.reserve(n), b.c.reserve(n);
   const double keep = 1 - alpha;
-  double level = 0;   // the level with l0 = 0
-  double decay = 1;   // (1 - alpha)^(t-1) at 1-based t
+  double level = 0;               // the level with l0 = 0
+  double decay = 1;               // (1 - alpha)^(t-1) at 1-based t
   double mean = 0, A = 0, B = 0;  // running regression (dynamic)
   for (size_t i = 0; i < n; ++i) {
     const double t = static_cast<double>(i + 1);
@@ -187,7 +188,8 @@ struct Solution {
   double sse = 0, level0 = 0, w = 0;
 };
 
-// Least squares for (l0, w) with w in [0, w_max]; w stays 0 when !fit_w; l0 stays fixed_level when !fit_level.
+// Least squares for (l0, w) with w in [0, w_max]; w stays 0 when !fit_w; l0 stays fixed_level when
+// !fit_level.
 Solution Solve(const Basis& b, bool fit_w, double w_max, bool fit_level, double fixed_level) {
   double sad = 0, sac = 0, sdd = 0, sdc = 0, scc = 0;
   for (size_t t = 0; t < b.a.size(); ++t) {
@@ -230,17 +232,23 @@ class ThetaModel : public FittedModel {
   ThetaModel(Variant v, ThetaState s) : variant_(v), s_(std::move(s)) {}
   std::string_view method() const override {
     switch (variant_) {
-      case Variant::kStandard: return "theta";
-      case Variant::kOptimized: return "otm";
-      case Variant::kDynamic: return "dotm";
+      case Variant::kStandard:
+        return "theta";
+      case Variant::kOptimized:
+        return "otm";
+      case Variant::kDynamic:
+        return "dotm";
     }
     return "theta";
   }
   std::string Label() const override {
-    std::string l = variant_ == Variant::kStandard ? "Theta" : variant_ == Variant::kOptimized ? "OTM" : "DOTM";
+    std::string l = variant_ == Variant::kStandard    ? "Theta"
+                    : variant_ == Variant::kOptimized ? "OTM"
+                                                      : "DOTM";
     std::string args;
     if (variant_ != Variant::kStandard) args = "theta=" + Num(s_.theta);
-    if (!s_.season.empty()) args += (args.empty() ? "" : ", ") + std::string("m=") + std::to_string(s_.season.size());
+    if (!s_.season.empty())
+      args += (args.empty() ? "" : ", ") + std::string("m=") + std::to_string(s_.season.size());
     return args.empty() ? l : l + "(" + args + ")";
   }
   Forecast Predict(int h) const override {
@@ -277,7 +285,8 @@ ThetaState FitStandard(const std::vector<double>& x) {
   const double lo = short_series ? 0.0 : 1e-4, hi = short_series ? 1.0 : 0.9999;
   const Regression none{0, 0};
   auto sse = [&](double alpha) {
-    return Solve(MakeBasis(Variant::kStandard, x, alpha, none, short_series), false, 0, !short_series, x[0]).sse;
+    return Solve(MakeBasis(Variant::kStandard, x, alpha, none, short_series), false, 0, !short_series, x[0])
+        .sse;
   };
   const double alpha = MinimizeScalar(sse, lo, hi, 40);
   const Solution sol =
@@ -303,7 +312,9 @@ ThetaState FitOptimized(Variant v, const std::vector<double>& x) {
   const double nd = static_cast<double>(n);
   constexpr double kAlphaLo = 0.01, kAlphaHi = 0.99, kWMax = 0.99;  // theta in [1, 100]
   const Regression reg = OneBasedLine(x);  // the dynamic regression ends at the same A_n, B_n
-  auto sse = [&](double alpha) { return Solve(MakeBasis(v, x, alpha, reg, false), true, kWMax, true, 0).sse; };
+  auto sse = [&](double alpha) {
+    return Solve(MakeBasis(v, x, alpha, reg, false), true, kWMax, true, 0).sse;
+  };
   const double alpha = MinimizeScalar(sse, kAlphaLo, kAlphaHi, 40);
   const Basis basis = MakeBasis(v, x, alpha, reg, false);
   const Solution sol = Solve(basis, true, kWMax, true, 0);
@@ -401,8 +412,17 @@ std::vector<double> MultiplicativeSeasonalFigure(std::span<const double> x, int 
   return figure;
 }
 
-const Method& ThetaMethod() { static const ThetaFamily m(Variant::kStandard); return m; }
-const Method& OptimizedThetaMethod() { static const ThetaFamily m(Variant::kOptimized); return m; }
-const Method& DynamicOptimizedThetaMethod() { static const ThetaFamily m(Variant::kDynamic); return m; }
+const Method& ThetaMethod() {
+  static const ThetaFamily m(Variant::kStandard);
+  return m;
+}
+const Method& OptimizedThetaMethod() {
+  static const ThetaFamily m(Variant::kOptimized);
+  return m;
+}
+const Method& DynamicOptimizedThetaMethod() {
+  static const ThetaFamily m(Variant::kDynamic);
+  return m;
+}
 
 }  // namespace mm

@@ -48,8 +48,8 @@ TEST(ThetaTest, SeasonalityTestFiresOnSeasonalSeriesOnly) {
   EXPECT_FALSE(ThetaSeasonalityTest(seasonal, 1));
   EXPECT_FALSE(ThetaSeasonalityTest(std::span(seasonal).first(24), 12));  // needs n > 2m, as thetaf
 
-  // The seasonal forecast repeats the figure: the ratio of forecasts one cycle apart is near 1 and within a cycle
-  // follows the pattern; the non-seasonal one is a straight line.
+  // The seasonal forecast repeats the figure: the ratio of forecasts one cycle apart is near 1 and within a
+  // cycle follows the pattern; the non-seasonal one is a straight line.
   const FitOutcome fit = ThetaMethod().Fit(seasonal, Context(12, 24));
   ASSERT_TRUE(fit.model);
   EXPECT_EQ(fit.model->Label(), "Theta(m=12)");
@@ -62,8 +62,8 @@ TEST(ThetaTest, SeasonalityTestFiresOnSeasonalSeriesOnly) {
 TEST(ThetaTest, SeasonalFigureMatchesRDecompose) {
   // R: decompose(ts(y, frequency = 4), "multiplicative")$figure
   const std::vector<double> y = {20, 35, 52, 28, 22, 38, 55, 30, 25, 41, 60, 33, 27, 44, 63, 36};
-  ExpectRelative(MultiplicativeSeasonalFigure(y, 4), {0.64080350593, 1.04519195602, 1.50760334895, 0.80640118910},
-                 1e-9);
+  ExpectRelative(MultiplicativeSeasonalFigure(y, 4),
+                 {0.64080350593, 1.04519195602, 1.50760334895, 0.80640118910}, 1e-9);
 }
 
 // Reference values recorded from R 4 / forecast 8.20: thetaf(ts(y, frequency = m), h)$mean and $lower[, 2].
@@ -90,11 +90,11 @@ TEST(ThetaTest, MatchesRThetafSeasonal) {
   const std::vector<double> y = {20, 35, 52, 28, 22, 38, 55, 30, 25, 41, 60, 33, 27, 44, 63, 36};
   EXPECT_TRUE(ThetaSeasonalityTest(y, 4));
   const Forecast f = FitAndPredict(ThetaMethod(), y, 4, 6);
-  ExpectRelative(f.mean, {28.8583144651, 47.4795250686, 69.0763338749, 37.2643396866, 29.8631747841,
-                          49.1185172288},
+  ExpectRelative(f.mean,
+                 {28.8583144651, 47.4795250686, 69.0763338749, 37.2643396866, 29.8631747841, 49.1185172288},
                  1e-3);
-  ExpectRelative(f.lo95, {26.2046992769, 43.7269341195, 64.4804439614, 31.9575073582, 23.9299855384,
-                          42.6190557210},
+  ExpectRelative(f.lo95,
+                 {26.2046992769, 43.7269341195, 64.4804439614, 31.9575073582, 23.9299855384, 42.6190557210},
                  1e-3);
 }
 

@@ -5,15 +5,21 @@
 #include "manymodels/core/model.h"
 #include "manymodels/core/ensemble.h"
 #include "manymodels/core/fourier.h"
+#include "manymodels/core/intermittent.h"
 #include "manymodels/core/models_basic.h"
+#include "manymodels/core/theta.h"
 
 namespace mm {
 namespace {
 
 const std::vector<const Method*>& AllMethods() {
   static const std::vector<const Method*> methods = {&NaiveMethod(), &SeasonalNaiveMethod(), &MeanMethod(),
-                                                     &DriftMethod(), &FourierMethod(),
-                                                     &EnsembleMethod()};
+                                                     &DriftMethod(), &FourierMethod(), &EnsembleMethod(),
+                                                     // Theta family (theta.h)
+                                                     &ThetaMethod(), &OptimizedThetaMethod(),
+                                                     &DynamicOptimizedThetaMethod(),
+                                                     // intermittent demand (intermittent.h)
+                                                     &CrostonMethod(), &SbaMethod(), &TsbMethod()};
   return methods;
 }
 

@@ -7,7 +7,9 @@
 #include <stdexcept>
 
 #include "manymodels/core/fourier.h"
+#include "manymodels/core/intermittent.h"
 #include "manymodels/core/models_basic.h"
+#include "manymodels/core/theta.h"
 #include "manymodels/core/series.h"
 
 namespace mm {
@@ -30,6 +32,8 @@ std::vector<const Method*> AutoCandidates(const FitContext& ctx) {
   std::vector<const Method*> c;
   if (ctx.PrimaryPeriod() > 1) c.push_back(&SeasonalNaiveMethod());
   for (const Method* m : {&NaiveMethod(), &DriftMethod(), &MeanMethod()}) c.push_back(m);
+  // Narrowed per series by CandidatesFor: theta on regular series, croston / sba / tsb on mostly-zero ones.
+  for (const Method* m : {&ThetaMethod(), &CrostonMethod(), &SbaMethod(), &TsbMethod()}) c.push_back(m);
   c.push_back(&FourierMethod());
   return c;
 }
@@ -99,9 +103,29 @@ Metrics MeanMetrics(std::span<const double> y, const std::vector<Window>& window
           n_mase == k ? sum.mase / k : nan};
 }
 
+bool IsIntermittentMethod(const Method* m) {
+  return m == &CrostonMethod() || m == &SbaMethod() || m == &TsbMethod();
+}
+bool IsThetaMethod(const Method* m) {
+  return m == &ThetaMethod() || m == &OptimizedThetaMethod() || m == &DynamicOptimizedThetaMethod();
+}
+
 }  // namespace
 
-SeriesResult FitSeries(std::span<const double> y, const SelectOptions& opt) {
+std::vector<const Method*> CandidatesFor(std::span<const double> y, const std::vector<const Method*>& candidates) {
+  const bool has_intermittent = std::any_of(candidates.begin(), candidates.end(), IsIntermittentMethod);
+  const bool has_theta = std::any_of(candidates.begin(), candidates.end(), IsThetaMethod);
+  if (!has_intermittent || !has_theta) return candidates;
+  const bool intermittent = IsIntermittent(y);
+  std::vector<const Method*> out;
+  for (const Method* m : candidates)
+    if (intermittent ? !IsThetaMethod(m) : !IsIntermittentMethod(m)) out.push_back(m);
+  return out;
+}
+
+SeriesResult FitSeries(std::span<const double> y, const SelectOptions& options) {
+  SelectOptions opt = options;
+  opt.candidates = CandidatesFor(y, options.candidates);
   SeriesResult r;
   const int h = opt.context.horizon;
   const auto hz = static_cast<size_t>(h);

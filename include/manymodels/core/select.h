@@ -34,8 +34,13 @@ struct SeriesResult {
   Forecast forecast;           // horizon steps; NaN when failed
 };
 
-// The candidates `--models auto` tries on a series with these cycles.
+// The candidates `--models auto` tries on a series with these cycles (before CandidatesFor narrows them).
 std::vector<const Method*> AutoCandidates(const FitContext& ctx);
+
+// The candidates FitSeries tries on `y`. When they include both an intermittent-demand method (croston, sba,
+// tsb) and a Theta method (theta, otm, dotm), as `auto` does, a mostly-zero series (IsIntermittent) keeps only
+// the former and any other series only the latter; the rest of the list is kept as it is.
+std::vector<const Method*> CandidatesFor(std::span<const double> y, const std::vector<const Method*>& candidates);
 
 // Resolves "auto" or a comma list of method names. Throws std::invalid_argument naming an unknown method.
 std::vector<const Method*> ResolveModels(const std::string& spec, const FitContext& ctx);

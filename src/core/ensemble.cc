@@ -24,8 +24,12 @@ class EnsembleModel : public FittedModel {
   std::string_view method() const override { return "ensemble"; }
   std::string Label() const override {
     std::string s = how_ == Combination::kMean ? "Mean(" : "Median(";
-    for (size_t i = 0; i < members_.size(); ++i) s += (i ? "+" : "") + members_[i]->Label();
-    return s + ")";
+    for (size_t i = 0; i < members_.size(); ++i) {
+      if (i) s.push_back('+');
+      s.append(members_[i]->Label());
+    }
+    s.push_back(')');
+    return s;
   }
   Forecast Predict(int h) const override {
     std::vector<Forecast> f;
@@ -39,7 +43,10 @@ class EnsembleModel : public FittedModel {
   }
   std::string Describe() const override {
     std::string s;
-    for (const auto& m : members_) s += (s.empty() ? "" : "; ") + m->Label() + ": " + m->Describe();
+    for (const auto& m : members_) {
+      if (!s.empty()) s.append("; ");
+      s.append(m->Label()).append(": ").append(m->Describe());
+    }
     return s;
   }
 

@@ -1,5 +1,9 @@
 #include "manymodels/core/fourier.h"
 
+// GCC 12 warns falsely inside its own AVX-512 intrinsics when Eigen's products are inlined with
+// -march=native (GCC bug 105593, "_mm512_extractf64x4_pd ... may be used uninitialized").
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
@@ -187,34 +191,46 @@ class Fourier : public Method {
       for (double& z : v) if (!std::isfinite(z)) z = first;
     }
 
-    // Normal equations with a ridge on the changepoint slopes: (X'X + P) b = X'y.
-    Eigen::MatrixXd xtx = Eigen::MatrixXd::Zero(p, p);
-    Eigen::VectorXd xty = Eigen::VectorXd::Zero(p);
-    Eigen::VectorXd row(p);
-    std::vector<double> xrow(used.size());
-    for (size_t t = 0; t < n; ++t) {
-      if (!std::isfinite(y[t])) continue;
-      for (size_t u = 0; u < used.size(); ++u) xrow[u] = xs[u][t];
-      d.Row(static_cast<double>(t), xrow.data(), row.data());
-      const double target = log_scale ? std::log1p(y[t]) : y[t];
-      xtx.selfadjointView<Eigen::Lower>().rankUpdate(row);
-      xty += row * target;
+    // The design matrix over the observed periods. Harmonics come from the first by the Chebyshev recurrence
+    // sin(k a) = 2 cos(a) sin((k-1) a) - sin((k-2) a), so each cycle costs one sin and one cos per period.
+    Eigen::MatrixXd X(obs, p);
+    Eigen::VectorXd target(obs);
+    {
+      int r = 0;
+      for (size_t t = 0; t < n; ++t) {
+        if (!std::isfinite(y[t])) continue;
+        const double ts = static_cast<double>(t) / d.t_scale;
+        int c = 0;
+        X(r, c++) = 1.0;
+        X(r, c++) = ts;
+        for (double cp : d.changepoints) X(r, c++) = std::max(0.0, ts - cp / d.t_scale);
+        for (size_t i = 0; i < d.cycles.size(); ++i) {
+          const double a = kTwoPi * static_cast<double>(t) / d.cycles[i];
+          const double s1 = std::sin(a), c1 = std::cos(a);
+          double s_prev = 0, c_prev = 1, s_k = s1, c_k = c1;
+          for (int k = 1; k <= d.terms[i]; ++k) {
+            X(r, c++) = s_k;
+            X(r, c++) = c_k;
+            const double s_next = 2 * c1 * s_k - s_prev, c_next = 2 * c1 * c_k - c_prev;
+            s_prev = s_k, c_prev = c_k, s_k = s_next, c_k = c_next;
+          }
+        }
+        for (size_t u = 0; u < used.size(); ++u) X(r, c++) = xs[u][t];
+        target(r++) = log_scale ? std::log1p(y[t]) : y[t];
+      }
     }
+    // Normal equations with a ridge on the changepoint slopes: (X'X + P) b = X'y.
+    Eigen::MatrixXd xtx(p, p);
+    xtx.setZero();
+    xtx.selfadjointView<Eigen::Lower>().rankUpdate(X.transpose());
     xtx.triangularView<Eigen::Upper>() = xtx.transpose();
+    const Eigen::VectorXd xty = X.transpose() * target;
     const double scale = xtx.diagonal().mean();
     for (int c = 0; c < p; ++c) xtx(c, c) += kCoefPenalty * scale;
     for (size_t c = 0; c < d.changepoints.size(); ++c) xtx(2 + c, 2 + c) += kChangepointPenalty * obs / 100.0;
     const Eigen::VectorXd b = xtx.ldlt().solve(xty);
     if (!b.allFinite()) return {nullptr, "fourier: the least-squares system is singular"};
-
-    double sse = 0;
-    for (size_t t = 0; t < n; ++t) {
-      if (!std::isfinite(y[t])) continue;
-      for (size_t u = 0; u < used.size(); ++u) xrow[u] = xs[u][t];
-      d.Row(static_cast<double>(t), xrow.data(), row.data());
-      const double e = (log_scale ? std::log1p(y[t]) : y[t]) - row.dot(b);
-      sse += e * e;
-    }
+    const double sse = (target - X * b).squaredNorm();
     const double sigma = std::sqrt(sse / std::max(1, obs - p));
     std::vector<std::vector<double>> future(used.size());
     for (size_t u = 0; u < used.size(); ++u) future[u].assign(xs[u].begin() + static_cast<long>(n), xs[u].end());

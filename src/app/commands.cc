@@ -118,6 +118,16 @@ int RunTrain(const po::variables_map& vm, Communicator& comm) {
   o.ensemble = Get<std::string>(vm, "ensemble");
   o.ensemble_size = Get<int>(vm, "ensemble-size");
   if (o.ensemble_size < 2) throw po::error("--ensemble-size must be at least 2");
+  if (const auto mh = Get<std::string>(vm, "max-history"); mh == "all") {
+    o.max_history = 0;
+  } else if (mh != "auto") {
+    try {
+      o.max_history = std::stoll(mh);
+    } catch (...) {
+      o.max_history = 0;
+    }
+    if (o.max_history < 2) throw po::error("--max-history: '" + mh + "' is not auto, all or a number above 1");
+  }
   o.threads = Get<int>(vm, "threads");
   if (o.threads < 0) throw po::error("--threads must be 0 (automatic) or more");
   o.seed = Get<uint64_t>(vm, "seed");

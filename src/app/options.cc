@@ -47,6 +47,8 @@ po::options_description CommandOptions(const std::string& command) {
         ("backtest-windows", po::value<int>()->default_value(1), "rolling validation windows of --horizon points")
         ("ensemble", po::value<std::string>()->default_value("none"), "none, mean or median: let the combination of the best models compete")
         ("ensemble-size", po::value<int>()->default_value(3), "how many of the best models an ensemble combines")
+        ("max-history", po::value<std::string>()->default_value("auto"), "fit at most the latest N periods: N, all, or "
+                                                                         "auto (3 of the longest cycle, at least 1000)")
         ("threads", po::value<int>()->default_value(0), "worker threads per rank (0: SLURM_CPUS_PER_TASK, "
                                                         "OMP_NUM_THREADS, else the CPUs the rank may use)")
         ("seed", po::value<uint64_t>()->default_value(1), "run seed for anything random")

@@ -123,8 +123,21 @@ std::vector<const Method*> CandidatesFor(std::span<const double> y, const std::v
   return out;
 }
 
-SeriesResult FitSeries(std::span<const double> y, const SelectOptions& options) {
+size_t DefaultMaxHistory(const std::vector<double>& season_lengths) {
+  double longest = 1;
+  for (double m : season_lengths) longest = std::max(longest, m);
+  return std::max<size_t>(1000, static_cast<size_t>(std::ceil(3 * longest)));
+}
+
+SeriesResult FitSeries(std::span<const double> full, const SelectOptions& options) {
   SelectOptions opt = options;
+  std::span<const double> y = full;
+  if (opt.max_history > 0 && y.size() > opt.max_history) {
+    size_t cut = y.size() - opt.max_history;
+    while (cut < y.size() && !std::isfinite(y[cut])) ++cut;  // start on an observation
+    y = y.subspan(cut);
+    opt.context = Slice(opt.context, cut, y.size(), static_cast<size_t>(opt.context.horizon));
+  }
   opt.candidates = CandidatesFor(y, options.candidates);
   SeriesResult r;
   const int h = opt.context.horizon;

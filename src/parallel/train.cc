@@ -242,6 +242,8 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
   select.ensemble = opt.ensemble != "none";
   select.combination = opt.ensemble == "mean" ? Combination::kMean : Combination::kMedian;
   select.ensemble_size = opt.ensemble_size;
+  select.max_history = opt.max_history < 0 ? DefaultMaxHistory(context.season_lengths)
+                                           : static_cast<size_t>(opt.max_history);
   if (opt.ensemble != "none" && opt.ensemble != "mean" && opt.ensemble != "median")
     throw std::invalid_argument("--ensemble: '" + opt.ensemble + "' is not none, mean or median");
   // Covariates the models see: the lake's, all or those named.

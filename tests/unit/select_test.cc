@@ -117,3 +117,25 @@ TEST(SelectTest, CovariatesReachTheModelAndAreCutToTheHoldout) {
 
 }  // namespace
 }  // namespace mm
+
+namespace mm {
+namespace {
+
+TEST(SelectTest, LongHistoriesAreCutToTheLatestPeriods) {
+  // An old regime (level 1000) followed by 200 periods at level 10: the cut keeps only the new regime.
+  std::vector<double> y(2000, 1000.0);
+  for (size_t t = 1800; t < 2000; ++t) y[t] = 10.0;
+  SelectOptions o = Options(1, 5);
+  o.candidates = {&MeanMethod()};
+  o.max_history = 150;
+  const SeriesResult r = FitSeries(y, o);
+  EXPECT_EQ(r.n_obs, 150);
+  EXPECT_DOUBLE_EQ(r.forecast.mean[0], 10.0);
+  o.max_history = 0;
+  EXPECT_GT(FitSeries(y, o).forecast.mean[0], 500.0);
+  EXPECT_EQ(DefaultMaxHistory({7, 365.25}), 1096u);
+  EXPECT_EQ(DefaultMaxHistory({12}), 1000u);
+}
+
+}  // namespace
+}  // namespace mm

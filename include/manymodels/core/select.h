@@ -21,7 +21,13 @@ struct SelectOptions {
   bool ensemble = false;                  // let a combination of the best `ensemble_size` compete
   Combination combination = Combination::kMedian;
   int ensemble_size = 3;
+  // Long histories are cut to their most recent `max_history` periods before anything is fitted (0: never).
+  // The covariates are cut alike. n_obs counts the observations in what is kept.
+  size_t max_history = 0;
 };
+
+// The default cap of SelectOptions::max_history for these cycles: three of the longest cycle, at least 1000.
+size_t DefaultMaxHistory(const std::vector<double>& season_lengths);
 
 struct SeriesResult {
   bool failed = false;

@@ -24,6 +24,7 @@ struct TrainOptions {
   int backtest_windows = 1;               // rolling validation windows of `horizon` points
   std::string ensemble = "none";          // none, mean or median of the best ensemble_size
   int ensemble_size = 3;
+  int64_t max_history = -1;               // periods fitted at most (the latest); -1: DefaultMaxHistory, 0: all
   int threads = 0;                        // 0: see parallel/threads.h
   uint64_t seed = 1;                      // run seed for anything random
   int64_t batch = 512;                    // groups per batch

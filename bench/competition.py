@@ -4,7 +4,7 @@ real manymodels pipeline: per (m, h) group, ingest the train rows into a lake, t
 export the predictions, and write `id,step,forecast` for ../shared/peers/evaluate.py.
 
   bench/competition.py DATA.csv.gz OUT.csv [--models auto] [--season-length 52.18] [--threads 1]
-                       [--ranks 0] [--score] [--naive2 NAIVE2.csv]
+                       [--ranks 0] [--train-args '--ensemble mean'] [--score] [--naive2 NAIVE2.csv]
 
 Prints the fitting time (train's own figure, one line per group, and the total in ms per series). With --score
 it runs evaluate.py on the result (and OWA when a Naive2 forecast file is given)."""
@@ -27,6 +27,7 @@ ap.add_argument("--season-length", help="cycles for the models (default: the dat
 ap.add_argument("--threads", default="1")
 ap.add_argument("--ranks", type=int, default=0, help="MPI ranks (0: one plain process)")
 ap.add_argument("--binary", default=os.environ.get("MANYMODELS", os.path.join(here, "..", "build", "manymodels")))
+ap.add_argument("--train-args", default="", help="more train options, e.g. '--ensemble mean --backtest-windows 2'")
 ap.add_argument("--score", action="store_true")
 ap.add_argument("--naive2")
 ap.add_argument("--evaluate", default=os.path.join(here, "..", "..", "shared", "peers", "evaluate.py"))
@@ -56,7 +57,8 @@ with open(a.out, "w") as out:
                        capture_output=True)
         launcher = ["mpirun", "-n", str(a.ranks), "--oversubscribe"] if a.ranks else []
         p = subprocess.run(launcher + [a.binary, "train", "--lake", lake, "--horizon", str(h), "--models", a.models,
-                                       "--registry", reg, "--predictions", pred, "--threads", a.threads, "--quiet"],
+                                       "--registry", reg, "--predictions", pred, "--threads", a.threads, "--quiet",
+                                       *a.train_args.split()],
                            check=True, env=env, capture_output=True, text=True)
         secs = float(re.search(r"time\s+([0-9.]+) s", p.stdout).group(1))
         n = len({r[0] for r in rows})

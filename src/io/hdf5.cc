@@ -107,8 +107,9 @@ void Location::CreateColumn(const std::string& name, hid_t type, size_t n, bool 
   if (d.id() < 0) Fail(name_ + ": cannot create dataset '" + name + "'");
 }
 
-void Location::WriteAt(const std::string& name, hid_t mem_type, size_t offset, size_t count,
-                       const void* data) const {
+// Reads or writes elements [offset, offset + count) of a one-dimensional dataset.
+void Location::Transfer(const std::string& name, hid_t mem_type, size_t offset, size_t count, void* data,
+                        bool write) const {
   if (count == 0) return;
   Handle d = OpenDataset(name);
   Handle fspace(Check(H5Dget_space(d.id()), "H5Dget_space"), H5Sclose);
@@ -116,24 +117,25 @@ void Location::WriteAt(const std::string& name, hid_t mem_type, size_t offset, s
   Check(H5Sselect_hyperslab(fspace.id(), H5S_SELECT_SET, start, nullptr, cnt, nullptr), "H5Sselect_hyperslab",
         name_ + ":/" + name);
   Handle mspace = Space1D(count);
-  Check(H5Dwrite(d.id(), mem_type, mspace.id(), fspace.id(), H5P_DEFAULT, data), "H5Dwrite", name_ + ":/" + name);
+  if (write)
+    Check(H5Dwrite(d.id(), mem_type, mspace.id(), fspace.id(), H5P_DEFAULT, data), "H5Dwrite", name_ + ":/" + name);
+  else
+    Check(H5Dread(d.id(), mem_type, mspace.id(), fspace.id(), H5P_DEFAULT, data), "H5Dread", name_ + ":/" + name);
+}
+
+void Location::WriteAt(const std::string& name, hid_t mem_type, size_t offset, size_t count,
+                       const void* data) const {
+  Transfer(name, mem_type, offset, count, const_cast<void*>(data), true);
+}
+
+void Location::ReadRange(const std::string& name, hid_t mem_type, size_t offset, size_t count, void* data) const {
+  Transfer(name, mem_type, offset, count, data, false);
 }
 
 size_t Location::Clamp(const std::string& name, size_t offset, size_t count) const {
   const size_t n = Length(name);
   if (offset > n) throw Error(name_ + ":/" + name + ": read at " + std::to_string(offset) + " past the end");
   return std::min(count, n - offset);
-}
-
-void Location::ReadRange(const std::string& name, hid_t mem_type, size_t offset, size_t count, void* data) const {
-  if (count == 0) return;
-  Handle d = OpenDataset(name);
-  Handle fspace(Check(H5Dget_space(d.id()), "H5Dget_space"), H5Sclose);
-  const hsize_t start[1] = {offset}, cnt[1] = {count};
-  Check(H5Sselect_hyperslab(fspace.id(), H5S_SELECT_SET, start, nullptr, cnt, nullptr), "H5Sselect_hyperslab",
-        name_ + ":/" + name);
-  Handle mspace = Space1D(count);
-  Check(H5Dread(d.id(), mem_type, mspace.id(), fspace.id(), H5P_DEFAULT, data), "H5Dread", name_ + ":/" + name);
 }
 
 size_t Location::Length(const std::string& name) const {

@@ -105,6 +105,7 @@ class Location {
   void CreateColumn(const std::string& name, hid_t type, size_t n, bool compress) const;
   void WriteAt(const std::string& name, hid_t mem_type, size_t offset, size_t count, const void* data) const;
   void ReadRange(const std::string& name, hid_t mem_type, size_t offset, size_t count, void* data) const;
+  void Transfer(const std::string& name, hid_t mem_type, size_t offset, size_t count, void* data, bool write) const;
   size_t Clamp(const std::string& name, size_t offset, size_t count) const;
   Handle handle_;
   std::string name_;  // file path, or path/group for error messages

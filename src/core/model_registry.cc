@@ -2,6 +2,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "manymodels/core/ets.h"
 #include "manymodels/core/model.h"
 #include "manymodels/core/models_basic.h"
 
@@ -10,7 +11,7 @@ namespace {
 
 const std::vector<const Method*>& AllMethods() {
   static const std::vector<const Method*> methods = {&NaiveMethod(), &SeasonalNaiveMethod(), &MeanMethod(),
-                                                     &DriftMethod()};
+                                                     &DriftMethod(), &EtsMethod()};
   return methods;
 }
 

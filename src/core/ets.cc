@@ -1,7 +1,6 @@
 #include "manymodels/core/ets.h"
 
 #include <ceres/ceres.h>
-#include <ceres/jet.h>
 
 #include <Eigen/Dense>
 #include <algorithm>
@@ -24,6 +23,7 @@ constexpr double kUpper = 0.9999;
 constexpr double kPhiLower = 0.8;
 constexpr double kPhiUpper = 0.98;
 constexpr int kMaxPeriod = 24;  // R's ets() ignores seasonality above this
+constexpr int kMaxParams = kMaxPeriod + 5;  // alpha, beta, gamma, phi, l0, b0 and m - 1 seasonal states
 constexpr double kTol = 1e-10;  // as in R's etscalc
 constexpr double kHuge = 1e10;
 constexpr int kSimulatedPaths = 2000;
@@ -32,10 +32,6 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 char KindChar(Kind k) { return k == Kind::kNone ? 'N' : k == Kind::kAdditive ? 'A' : 'M'; }
 
 double Value(double x) { return x; }
-template <int N>
-double Value(const ceres::Jet<double, N>& x) {
-  return x.a;
-}
 
 // ---------------------------------------------------------------- parameter layout
 // The optimised vector u: [alpha, beta', gamma', phi, l0, b0, s_0 .. s_{m-2}], the optional ones present only
@@ -98,7 +94,8 @@ struct Ring {
 // Runs the model over y from the initial state in u. For each finite y[t] calls emit(k, e) with the k-th
 // one-step error (relative for multiplicative error); a missing y[t] carries the state forward (the update
 // with y = its forecast, a zero error). Adds log|yhat| of the finite steps to *log_f. Returns false when the
-// initial state is out of bounds (a negative multiplicative seasonal index).
+// initial state is out of bounds (a negative multiplicative seasonal index). (Templated on the scalar so that
+// it can run on ceres::Jet for checking; the fit uses EvaluateForward for derivatives.)
 template <typename T, typename Emit>
 bool Filter(const Layout& l, const T* u, std::span<const double> y, Emit&& emit, T* log_f,
             std::type_identity_t<Ring<T>>* out) {
@@ -174,6 +171,35 @@ State StateOf(const Layout& l, const Ring<double>& r) {
 }
 
 // ---------------------------------------------------------------- admissibility (R's admissible())
+// Whether all roots of c[0] + c[1] z + ... + c[d] z^d lie inside the unit circle, by the Schur-Cohn
+// recursion (O(d^2), no eigenvalues): p is stable iff |c[0]| < |c[d]| and (c[d] p(z) - c[0] z^d p(1/z)) / z
+// is. A root at exactly z = 1, which R's tolerance admits and the undamped forms without trend have whatever
+// the parameters, is divided out first. `c` is overwritten.
+bool RootsInUnitCircle(double* c, int d) {
+  double at_one = 0, scale = 0;
+  for (int i = 0; i <= d; ++i) at_one += c[i], scale += std::abs(c[i]);
+  std::array<double, kMaxPeriod + 2> next{};
+  if (std::abs(at_one) <= 1e-12 * scale) {  // p(z) = (z - 1) q(z)
+    next[d - 1] = c[d];
+    for (int k = d - 2; k >= 0; --k) next[k] = c[k + 1] + next[k + 1];
+    --d;
+    for (int k = 0; k <= d; ++k) c[k] = next[k];
+  }
+  while (d > 0) {
+    const double a0 = c[0], ad = c[d];
+    if (!(std::abs(a0) < std::abs(ad))) return false;
+    double big = 0;
+    for (int j = 1; j <= d; ++j) {
+      next[j - 1] = ad * c[j] - a0 * c[d - j];
+      big = std::max(big, std::abs(next[j - 1]));
+    }
+    if (!(big > 0)) return false;
+    --d;
+    for (int j = 0; j <= d; ++j) c[j] = next[j] / big;
+  }
+  return true;
+}
+
 bool AdmissibleImpl(const Spec& spec, double alpha, double beta, double gamma, double phi) {
   if (phi < 0 || phi > 1 + 1e-8) return false;
   if (spec.season == Kind::kNone || spec.m <= 1) {
@@ -186,26 +212,21 @@ bool AdmissibleImpl(const Spec& spec, double alpha, double beta, double gamma, d
   if (gamma < std::max(1 - 1 / phi - alpha, 0.0) || gamma > 1 + 1 / phi - alpha) return false;
   if (alpha < 1 - 1 / phi - gamma * (1 - m + phi + phi * m) / (2 * phi * m)) return false;
   if (beta < -(1 - phi) * (gamma / m + alpha)) return false;
-  // Roots of phi(1-a-g) + (a+b-a phi+g-1) z + (a+b-a phi) (z^2 + ... + z^{m-1}) + (a+b-phi) z^m + z^{m+1}:
-  // the eigenvalues of its companion matrix, with R's tolerance.
-  const int d = m + 1;
-  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, 0, kMaxPeriod + 1, kMaxPeriod + 1> c(d, d);
-  c.setZero();
+  // The roots of phi(1-a-g) + (a+b-a phi+g-1) z + (a+b-a phi) (z^2 + ... + z^{m-1}) + (a+b-phi) z^m + z^{m+1}
+  // must lie in the unit circle (R finds them with polyroot() and allows 1 + 1e-10).
   std::array<double, kMaxPeriod + 2> coef{};
   coef[0] = phi * (1 - alpha - gamma);
   coef[1] = alpha + beta - alpha * phi + gamma - 1;
   for (int i = 2; i < m; ++i) coef[i] = alpha + beta - alpha * phi;
   coef[m] = alpha + beta - phi;
-  for (int i = 0; i < d; ++i) c(0, i) = -coef[d - 1 - i];
-  for (int i = 1; i < d; ++i) c(i, i - 1) = 1.0;
-  Eigen::EigenSolver<decltype(c)> solver(c, false);
-  if (solver.info() != Eigen::Success) return false;
-  return solver.eigenvalues().cwiseAbs().maxCoeff() <= 1 + 1e-10;
+  coef[m + 1] = 1;
+  return RootsInUnitCircle(coef.data(), m + 1);
 }
 
 // ---------------------------------------------------------------- the likelihood as least squares
 // R minimises n log(sum e^2) + [2 sum log|yhat| for multiplicative error]. With g = exp(mean log|yhat|) that is
-// n log(sum (g e)^2), so Levenberg-Marquardt on the residuals g * e_t finds the same optimum.
+// n log(sum (g e)^2), so Levenberg-Marquardt on the residuals g * e_t finds the same optimum. Inadmissible
+// parameters make Evaluate fail, which Ceres treats as a rejected step.
 class LikelihoodCost final : public ceres::CostFunction {
  public:
   LikelihoodCost(const Layout& layout, std::span<const double> y, int n_obs) : l_(layout), y_(y), n_(n_obs) {
@@ -222,31 +243,153 @@ class LikelihoodCost final : public ceres::CostFunction {
       if (!Filter(l_, u, y_, [&](int k, double e) { residuals[k] = e; }, &log_f, nullptr)) return false;
       return Finish(residuals, nullptr, log_f, nullptr);
     }
-    const int p_size = l_.size;
-    if (p_size <= 4) return EvaluateJet<4>(u, residuals, jacobians[0]);
-    if (p_size <= 8) return EvaluateJet<8>(u, residuals, jacobians[0]);
-    if (p_size <= 16) return EvaluateJet<16>(u, residuals, jacobians[0]);
-    if (p_size <= 24) return EvaluateJet<24>(u, residuals, jacobians[0]);
-    return EvaluateJet<32>(u, residuals, jacobians[0]);
+    return EvaluateForward(u, residuals, jacobians[0]);
   }
 
  private:
-  template <int N>
-  bool EvaluateJet(const double* u, double* residuals, double* jacobian) const {
-    using J = ceres::Jet<double, N>;
-    const int p = l_.size;
-    std::array<J, kMaxPeriod + 6> uj;
-    for (int i = 0; i < p; ++i) uj[i] = J(u[i], i);
-    J log_f;
-    const bool ok = Filter(
-        l_, uj.data(), y_,
-        [&](int k, const J& e) {
-          residuals[k] = e.a;
-          for (int i = 0; i < p; ++i) jacobian[k * p + i] = e.v[i];
-        },
-        &log_f, nullptr);
-    if (!ok) return false;
-    return Finish(residuals, jacobian, log_f.a, log_f.v.data());
+  // The recursion with its derivatives carried forward by hand (forward mode): each state component has a
+  // row of derivatives with respect to u, updated with a few length-p vector operations per step. Same
+  // values as Filter<double>; no allocation.
+  bool EvaluateForward(const double* u, double* res, double* jac) const {
+    using Row = std::array<double, kMaxParams>;
+    const Spec& spec = l_.spec;
+    const int m = l_.m, p = l_.size;
+    const bool has_trend = spec.trend != Kind::kNone, has_season = spec.season != Kind::kNone;
+    const bool add_season = spec.season == Kind::kAdditive, mult_season = spec.season == Kind::kMultiplicative;
+    const bool mult_error = spec.error == Kind::kMultiplicative;
+    const Smoothing<double> sm = SmoothingOf(l_, u);
+    const double alpha = sm.alpha, beta = sm.beta, gamma = sm.gamma, phi = sm.phi;
+    // Derivatives of the smoothing parameters: sparse, kept as (index, value) pairs.
+    const double k = beta / alpha;
+    // dk/du: k = beta / alpha, beta = L + u_b (alpha - L).
+    double dk_da = 0, dk_db = 0;
+    if (has_trend) {
+      dk_da = u[l_.beta] / alpha - beta / (alpha * alpha);
+      dk_db = (alpha - kLower) / alpha;
+    }
+    double dg_da = 0, dg_dg = 0;
+    if (has_season) {
+      dg_da = -u[l_.gamma];
+      dg_dg = 1.0 - alpha - kLower;
+    }
+    auto zero = [p](Row& r) { std::fill(r.begin(), r.begin() + p, 0.0); };
+    Row dl, db, dphib, dq, df, dyt, dp, dlevel, dt, dlog;
+    std::array<Row, kMaxPeriod> ds;
+    zero(dl), zero(db), zero(dlog);
+    double l = u[l_.level], b = has_trend ? u[l_.trend] : 0.0;
+    dl[l_.level] = 1;
+    if (has_trend) db[l_.trend] = 1;
+    std::array<double, kMaxPeriod> s{};
+    if (has_season) {
+      double sum = 0;
+      zero(ds[m - 1]);
+      for (int j = 0; j < m - 1; ++j) {
+        s[j] = u[l_.season + j];
+        sum += s[j];
+        zero(ds[j]);
+        ds[j][l_.season + j] = 1;
+        ds[m - 1][l_.season + j] = -1;
+      }
+      s[m - 1] = (mult_season ? m : 0.0) - sum;
+      if (mult_season)
+        for (int j = 0; j < m; ++j)
+          if (s[j] < 0) return false;
+    }
+    double log_f = 0;
+    int head = 0, row = 0;
+    for (size_t t = 0; t < y_.size(); ++t) {
+      const int old = has_season ? (head + m - 1) % m : 0;
+      const double so = s[old];
+      const Row& dso = ds[old];
+      const double phib = has_trend ? phi * b : 0.0;
+      const double q = l + phib;
+      for (int i = 0; i < p; ++i) dphib[i] = has_trend ? phi * db[i] : 0.0;
+      if (has_trend && l_.phi >= 0) dphib[l_.phi] += b;
+      for (int i = 0; i < p; ++i) dq[i] = dl[i] + dphib[i];
+      double f = q;
+      if (add_season) {
+        f = q + so;
+        for (int i = 0; i < p; ++i) df[i] = dq[i] + dso[i];
+      } else if (mult_season) {
+        f = q * so;
+        for (int i = 0; i < p; ++i) df[i] = so * dq[i] + q * dso[i];
+      } else {
+        df = dq;
+      }
+      double yt;
+      if (std::isfinite(y_[t])) {
+        yt = y_[t];
+        for (int i = 0; i < p; ++i) dyt[i] = 0.0;
+        double* jr = jac + static_cast<size_t>(row) * p;
+        if (mult_error) {
+          res[row] = (yt - f) / f;
+          const double c = -yt / (f * f), inv_f = 1.0 / f;
+          for (int i = 0; i < p; ++i) jr[i] = c * df[i];
+          for (int i = 0; i < p; ++i) dlog[i] += inv_f * df[i];
+          log_f += std::log(std::abs(f));
+        } else {
+          res[row] = yt - f;
+          for (int i = 0; i < p; ++i) jr[i] = -df[i];
+        }
+        ++row;
+      } else {
+        yt = f;
+        dyt = df;
+      }
+      double pv;
+      if (add_season) {
+        pv = yt - so;
+        for (int i = 0; i < p; ++i) dp[i] = dyt[i] - dso[i];
+      } else if (mult_season) {
+        if (std::abs(so) < kTol) {
+          pv = kHuge;
+          zero(dp);
+        } else {
+          pv = yt / so;
+          const double c = -yt / (so * so), inv = 1.0 / so;
+          for (int i = 0; i < p; ++i) dp[i] = inv * dyt[i] + c * dso[i];
+        }
+      } else {
+        pv = yt;
+        dp = dyt;
+      }
+      const double level = q + alpha * (pv - q);
+      for (int i = 0; i < p; ++i) dlevel[i] = (1 - alpha) * dq[i] + alpha * dp[i];
+      dlevel[0] += pv - q;
+      if (has_trend) {
+        const double r = level - l;
+        const double bn = phib + k * (r - phib);
+        for (int i = 0; i < p; ++i) db[i] = (1 - k) * dphib[i] + k * (dlevel[i] - dl[i]);
+        db[0] += (r - phib) * dk_da;
+        db[l_.beta] += (r - phib) * dk_db;
+        b = bn;
+      }
+      if (has_season) {
+        double tv;
+        if (mult_season) {
+          if (std::abs(q) < kTol) {
+            tv = kHuge;
+            zero(dt);
+          } else {
+            tv = yt / q;
+            const double c = -yt / (q * q), inv = 1.0 / q;
+            for (int i = 0; i < p; ++i) dt[i] = inv * dyt[i] + c * dq[i];
+          }
+        } else {
+          tv = yt - q;
+          for (int i = 0; i < p; ++i) dt[i] = dyt[i] - dq[i];
+        }
+        Row& dsn = ds[old];  // the new index replaces the oldest in the ring
+        for (int i = 0; i < p; ++i) dsn[i] = (1 - gamma) * dsn[i] + gamma * dt[i];
+        dsn[0] += (tv - so) * dg_da;
+        dsn[l_.gamma] += (tv - so) * dg_dg;
+        s[old] = so + gamma * (tv - so);
+        head = old;
+      }
+      l = level;
+      dl = dlevel;
+    }
+    return Finish(res, jac, log_f, dlog.data());
   }
 
   // Scales the errors by g = exp(log_f / n) for multiplicative error; checks everything is finite.
@@ -604,11 +747,9 @@ FitOutcome Estimate(std::span<const double> y, const Spec& spec, const FitContex
     problem.SetParameterUpperBound(u.data(), l.phi, kPhiUpper);
   }
   ceres::Solver::Options options;
-  options.linear_solver_type = ceres::DENSE_QR;
+  options.linear_solver_type = ceres::DENSE_NORMAL_CHOLESKY;
   options.num_threads = 1;
   options.max_num_iterations = 100;
-  options.function_tolerance = 1e-10;
-  options.parameter_tolerance = 1e-10;
   options.logging_type = ceres::SILENT;
   options.minimizer_progress_to_stdout = false;
   ceres::Solver::Summary summary;

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <Eigen/Dense>
 #include <cmath>
+#include <random>
 
 namespace mm {
 namespace {
@@ -252,6 +254,59 @@ TEST(EtsTest, AdmissibleRegionAgreesWithR) {
   EXPECT_FALSE(ets::Admissible(ana, {0.3, 0, 1.75, 1}));
   EXPECT_FALSE(ets::Admissible(aada, {0.3, 0.2, 0.5, 0.9}));
   EXPECT_FALSE(ets::Admissible(aada, {0.6, 0.3, 0.6, 0.98}));
+}
+
+// R's characteristic-polynomial test done the way R does it (all roots, here as companion eigenvalues).
+double LargestRoot(int m, const ets::Params& p) {
+  const double a = p.alpha, b = p.beta, g = p.gamma, phi = p.phi;
+  std::vector<double> c(m + 2);
+  c[0] = phi * (1 - a - g);
+  c[1] = a + b - a * phi + g - 1;
+  for (int i = 2; i < m; ++i) c[i] = a + b - a * phi;
+  c[m] = a + b - phi;
+  c[m + 1] = 1;
+  const int d = m + 1;
+  Eigen::MatrixXd comp = Eigen::MatrixXd::Zero(d, d);
+  for (int i = 0; i < d; ++i) comp(0, i) = -c[d - 1 - i];
+  for (int i = 1; i < d; ++i) comp(i, i - 1) = 1;
+  const Eigen::VectorXcd roots = Eigen::EigenSolver<Eigen::MatrixXd>(comp, false).eigenvalues();
+  // Without trend and damping z = 1 is always a root, within R's tolerance: report the largest other one.
+  int unit = -1;
+  if (b == 0 && phi == 1)
+    for (int i = 0; i < d; ++i)
+      if (std::abs(roots[i] - 1.0) < 1e-7) unit = i;
+  double largest = 0;
+  for (int i = 0; i < d; ++i)
+    if (i != unit) largest = std::max(largest, std::abs(roots[i]));
+  return largest;
+}
+
+TEST(EtsTest, AdmissibleAgreesWithTheRootsOfTheCharacteristicPolynomial) {
+  std::mt19937_64 gen(3);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  int checked = 0, rejected = 0;
+  for (int i = 0; i < 3000; ++i) {
+    const int m = 2 + static_cast<int>(u(gen) * 23);
+    const bool damped = u(gen) < 0.5, trend = u(gen) < 0.7;
+    ets::Params p{0.0001 + 0.9998 * u(gen), 0, 0, damped ? 0.8 + 0.18 * u(gen) : 1.0};
+    if (trend) p.beta = 0.0001 + u(gen) * (p.alpha - 0.0001);
+    p.gamma = 0.0001 + 1.2 * u(gen) * (1 - p.alpha);
+    const ets::Spec spec = Form(Kind::kAdditive, trend ? Kind::kAdditive : Kind::kNone, Kind::kAdditive,
+                                damped && trend, m);
+    if (!trend) p.phi = 1.0;
+    // Only the root test decides in this region; skip cases within rounding of the circle.
+    const double root = LargestRoot(m, p);
+    if (std::abs(root - 1) < 1e-7) continue;
+    const double phi = p.phi, a = p.alpha, g = p.gamma;
+    if (g < std::max(1 - 1 / phi - a, 0.0) || g > 1 + 1 / phi - a) continue;
+    if (a < 1 - 1 / phi - g * (1 - m + phi + phi * m) / (2 * phi * m)) continue;
+    if (p.beta < -(1 - phi) * (g / m + a)) continue;
+    ++checked;
+    rejected += root > 1 ? 1 : 0;
+    EXPECT_EQ(ets::Admissible(spec, p), root <= 1) << spec.Label() << " m=" << m << " root=" << root;
+  }
+  EXPECT_GT(checked, 1000);
+  EXPECT_GT(rejected, 100);
 }
 
 }  // namespace

@@ -248,146 +248,147 @@ class LikelihoodCost final : public ceres::CostFunction {
 
  private:
   // The recursion with its derivatives carried forward by hand (forward mode): each state component has a
-  // row of derivatives with respect to u, updated with a few length-p vector operations per step. Same
-  // values as Filter<double>; no allocation.
+  // row of derivatives with respect to u, updated by one fused elementwise pass per step plus a few sparse
+  // corrections for the smoothing parameters. Same values as Filter; no allocation.
   bool EvaluateForward(const double* u, double* res, double* jac) const {
-    using Row = std::array<double, kMaxParams>;
-    const Spec& spec = l_.spec;
+    const bool trend = l_.spec.trend != Kind::kNone, mult = l_.spec.error == Kind::kMultiplicative;
+    switch (l_.spec.season) {
+      case Kind::kNone:
+        return trend ? (mult ? Forward<true, Kind::kNone, true>(u, res, jac)
+                             : Forward<true, Kind::kNone, false>(u, res, jac))
+                     : (mult ? Forward<false, Kind::kNone, true>(u, res, jac)
+                             : Forward<false, Kind::kNone, false>(u, res, jac));
+      case Kind::kAdditive:
+        return trend ? (mult ? Forward<true, Kind::kAdditive, true>(u, res, jac)
+                             : Forward<true, Kind::kAdditive, false>(u, res, jac))
+                     : (mult ? Forward<false, Kind::kAdditive, true>(u, res, jac)
+                             : Forward<false, Kind::kAdditive, false>(u, res, jac));
+      case Kind::kMultiplicative:
+        return trend ? (mult ? Forward<true, Kind::kMultiplicative, true>(u, res, jac)
+                             : Forward<true, Kind::kMultiplicative, false>(u, res, jac))
+                     : (mult ? Forward<false, Kind::kMultiplicative, true>(u, res, jac)
+                             : Forward<false, Kind::kMultiplicative, false>(u, res, jac));
+    }
+    return false;
+  }
+
+  template <bool kTrend, Kind kSeason, bool kMultError>
+  bool Forward(const double* u, double* res, double* jac) const {
+    constexpr bool kHasSeason = kSeason != Kind::kNone;
+    constexpr bool kMultSeason = kSeason == Kind::kMultiplicative;
     const int m = l_.m, p = l_.size;
-    const bool has_trend = spec.trend != Kind::kNone, has_season = spec.season != Kind::kNone;
-    const bool add_season = spec.season == Kind::kAdditive, mult_season = spec.season == Kind::kMultiplicative;
-    const bool mult_error = spec.error == Kind::kMultiplicative;
     const Smoothing<double> sm = SmoothingOf(l_, u);
     const double alpha = sm.alpha, beta = sm.beta, gamma = sm.gamma, phi = sm.phi;
-    // Derivatives of the smoothing parameters: sparse, kept as (index, value) pairs.
+    // k = beta / alpha with beta = L + u_b (alpha - L); gamma = L + u_g (1 - alpha - L).
     const double k = beta / alpha;
-    // dk/du: k = beta / alpha, beta = L + u_b (alpha - L).
-    double dk_da = 0, dk_db = 0;
-    if (has_trend) {
-      dk_da = u[l_.beta] / alpha - beta / (alpha * alpha);
-      dk_db = (alpha - kLower) / alpha;
-    }
-    double dg_da = 0, dg_dg = 0;
-    if (has_season) {
-      dg_da = -u[l_.gamma];
-      dg_dg = 1.0 - alpha - kLower;
-    }
-    auto zero = [p](Row& r) { std::fill(r.begin(), r.begin() + p, 0.0); };
-    Row dl, db, dphib, dq, df, dyt, dp, dlevel, dt, dlog;
-    std::array<Row, kMaxPeriod> ds;
-    zero(dl), zero(db), zero(dlog);
-    double l = u[l_.level], b = has_trend ? u[l_.trend] : 0.0;
+    const double dk_da = kTrend ? u[l_.beta] / alpha - beta / (alpha * alpha) : 0.0;
+    const double dk_db = kTrend ? (alpha - kLower) / alpha : 0.0;
+    const double dg_da = kHasSeason ? -u[l_.gamma] : 0.0;
+    const double dg_dg = kHasSeason ? 1.0 - alpha - kLower : 0.0;
+
+    using Row = std::array<double, kMaxParams>;
+    Row dl{}, db{}, dphib{}, dq{}, df{}, dlog{};
+    std::array<Row, kHasSeason ? kMaxPeriod : 1> ds{};
+    double l = u[l_.level], b = kTrend ? u[l_.trend] : 0.0;
     dl[l_.level] = 1;
-    if (has_trend) db[l_.trend] = 1;
+    if (kTrend) db[l_.trend] = 1;
     std::array<double, kMaxPeriod> s{};
-    if (has_season) {
+    if constexpr (kHasSeason) {
       double sum = 0;
-      zero(ds[m - 1]);
       for (int j = 0; j < m - 1; ++j) {
         s[j] = u[l_.season + j];
         sum += s[j];
-        zero(ds[j]);
         ds[j][l_.season + j] = 1;
         ds[m - 1][l_.season + j] = -1;
       }
-      s[m - 1] = (mult_season ? m : 0.0) - sum;
-      if (mult_season)
+      s[m - 1] = (kMultSeason ? m : 0.0) - sum;
+      if (kMultSeason)
         for (int j = 0; j < m; ++j)
           if (s[j] < 0) return false;
     }
     double log_f = 0;
     int head = 0, row = 0;
+    const int phi_index = l_.phi;
     for (size_t t = 0; t < y_.size(); ++t) {
-      const int old = has_season ? (head + m - 1) % m : 0;
-      const double so = s[old];
-      const Row& dso = ds[old];
-      const double phib = has_trend ? phi * b : 0.0;
+      const int old = kHasSeason ? (head + m - 1) % m : 0;
+      const double so = kHasSeason ? s[old] : 0.0;
+      double* dso = ds[kHasSeason ? old : 0].data();
+      const double phib = kTrend ? phi * b : 0.0;
       const double q = l + phib;
-      for (int i = 0; i < p; ++i) dphib[i] = has_trend ? phi * db[i] : 0.0;
-      if (has_trend && l_.phi >= 0) dphib[l_.phi] += b;
-      for (int i = 0; i < p; ++i) dq[i] = dl[i] + dphib[i];
       double f = q;
-      if (add_season) {
-        f = q + so;
-        for (int i = 0; i < p; ++i) df[i] = dq[i] + dso[i];
-      } else if (mult_season) {
-        f = q * so;
-        for (int i = 0; i < p; ++i) df[i] = so * dq[i] + q * dso[i];
-      } else {
-        df = dq;
+      if (kSeason == Kind::kAdditive) f = q + so;
+      if (kMultSeason) f = q * so;
+      for (int i = 0; i < p; ++i) {
+        const double dphib_i = kTrend ? phi * db[i] : 0.0;
+        const double dq_i = dl[i] + dphib_i;
+        dphib[i] = dphib_i;
+        dq[i] = dq_i;
+        df[i] = kSeason == Kind::kAdditive ? dq_i + dso[i] : kMultSeason ? so * dq_i + q * dso[i] : dq_i;
       }
-      double yt;
-      if (std::isfinite(y_[t])) {
-        yt = y_[t];
-        for (int i = 0; i < p; ++i) dyt[i] = 0.0;
+      if (kTrend && phi_index >= 0) {
+        dphib[phi_index] += b;
+        dq[phi_index] += b;
+        df[phi_index] += kMultSeason ? so * b : b;
+      }
+      const bool observed = std::isfinite(y_[t]);
+      const double yt = observed ? y_[t] : f;
+      if (observed) {
         double* jr = jac + static_cast<size_t>(row) * p;
-        if (mult_error) {
+        if (kMultError) {
           res[row] = (yt - f) / f;
           const double c = -yt / (f * f), inv_f = 1.0 / f;
-          for (int i = 0; i < p; ++i) jr[i] = c * df[i];
-          for (int i = 0; i < p; ++i) dlog[i] += inv_f * df[i];
+          for (int i = 0; i < p; ++i) {
+            jr[i] = c * df[i];
+            dlog[i] += inv_f * df[i];
+          }
           log_f += std::log(std::abs(f));
         } else {
           res[row] = yt - f;
           for (int i = 0; i < p; ++i) jr[i] = -df[i];
         }
         ++row;
-      } else {
-        yt = f;
-        dyt = df;
       }
-      double pv;
-      if (add_season) {
-        pv = yt - so;
-        for (int i = 0; i < p; ++i) dp[i] = dyt[i] - dso[i];
-      } else if (mult_season) {
+      // d(yt) is zero for an observation and df for a missing step.
+      const double dy_scale = observed ? 0.0 : 1.0;
+      // Deseasonalised value pv and detrended value tv, with their derivative coefficients:
+      // dpv = cp_y dyt + cp_s dso, dtv = ct_y dyt + ct_q dq.
+      double pv = yt, cp_y = 1, cp_s = 0;
+      if (kSeason == Kind::kAdditive) pv = yt - so, cp_s = -1;
+      if (kMultSeason) {
         if (std::abs(so) < kTol) {
-          pv = kHuge;
-          zero(dp);
+          pv = kHuge, cp_y = 0;
         } else {
-          pv = yt / so;
-          const double c = -yt / (so * so), inv = 1.0 / so;
-          for (int i = 0; i < p; ++i) dp[i] = inv * dyt[i] + c * dso[i];
+          pv = yt / so, cp_y = 1 / so, cp_s = -yt / (so * so);
         }
-      } else {
-        pv = yt;
-        dp = dyt;
       }
+      double tv = 0, ct_y = 0, ct_q = 0;
+      if (kSeason == Kind::kAdditive) tv = yt - q, ct_y = 1, ct_q = -1;
+      if (kMultSeason && std::abs(q) >= kTol) tv = yt / q, ct_y = 1 / q, ct_q = -yt / (q * q);
+      if (kMultSeason && std::abs(q) < kTol) tv = kHuge;
       const double level = q + alpha * (pv - q);
-      for (int i = 0; i < p; ++i) dlevel[i] = (1 - alpha) * dq[i] + alpha * dp[i];
-      dlevel[0] += pv - q;
-      if (has_trend) {
-        const double r = level - l;
-        const double bn = phib + k * (r - phib);
-        for (int i = 0; i < p; ++i) db[i] = (1 - k) * dphib[i] + k * (dlevel[i] - dl[i]);
-        db[0] += (r - phib) * dk_da;
-        db[l_.beta] += (r - phib) * dk_db;
-        b = bn;
+      const double r = level - l;
+      for (int i = 0; i < p; ++i) {
+        const double dyt_i = dy_scale * df[i];
+        const double dpv_i = cp_y * dyt_i + (kHasSeason ? cp_s * dso[i] : 0.0);
+        const double dlevel_i = (1 - alpha) * dq[i] + alpha * dpv_i;
+        if (kTrend) db[i] = (1 - k) * dphib[i] + k * (dlevel_i - dl[i]);
+        if (kHasSeason) dso[i] = (1 - gamma) * dso[i] + gamma * (ct_y * dyt_i + ct_q * dq[i]);
+        dl[i] = dlevel_i;
       }
-      if (has_season) {
-        double tv;
-        if (mult_season) {
-          if (std::abs(q) < kTol) {
-            tv = kHuge;
-            zero(dt);
-          } else {
-            tv = yt / q;
-            const double c = -yt / (q * q), inv = 1.0 / q;
-            for (int i = 0; i < p; ++i) dt[i] = inv * dyt[i] + c * dq[i];
-          }
-        } else {
-          tv = yt - q;
-          for (int i = 0; i < p; ++i) dt[i] = dyt[i] - dq[i];
-        }
-        Row& dsn = ds[old];  // the new index replaces the oldest in the ring
-        for (int i = 0; i < p; ++i) dsn[i] = (1 - gamma) * dsn[i] + gamma * dt[i];
-        dsn[0] += (tv - so) * dg_da;
-        dsn[l_.gamma] += (tv - so) * dg_dg;
+      // Sparse terms: the smoothing parameters' own derivatives.
+      dl[0] += pv - q;
+      if (kTrend) {
+        db[0] += k * (pv - q) + (r - phib) * dk_da;
+        db[l_.beta] += (r - phib) * dk_db;
+        b = phib + k * (r - phib);
+      }
+      if constexpr (kHasSeason) {
+        dso[0] += (tv - so) * dg_da;
+        dso[l_.gamma] += (tv - so) * dg_dg;
         s[old] = so + gamma * (tv - so);
         head = old;
       }
       l = level;
-      dl = dlevel;
     }
     return Finish(res, jac, log_f, dlog.data());
   }

@@ -599,14 +599,16 @@ StepState ToStep(const Spec& spec, const State& s) {
   return x;
 }
 
-// R's quantile(type = 8) of sorted values.
-double Quantile8(const std::vector<double>& sorted, double prob) {
-  const double n = static_cast<double>(sorted.size());
-  const double h = (n + 1.0 / 3.0) * prob + 1.0 / 3.0;
-  if (h <= 1) return sorted.front();
-  if (h >= n) return sorted.back();
-  const size_t lo = static_cast<size_t>(std::floor(h));
-  return sorted[lo - 1] + (h - std::floor(h)) * (sorted[lo] - sorted[lo - 1]);
+// R's quantile(type = 8) of the values, which it partially reorders (two order statistics, no full sort).
+double Quantile8(std::vector<double>& v, double prob) {
+  const size_t n = v.size();
+  const double h = (static_cast<double>(n) + 1.0 / 3.0) * prob + 1.0 / 3.0;
+  const size_t lo = h <= 1 ? 1 : h >= static_cast<double>(n) ? n : static_cast<size_t>(std::floor(h));
+  std::nth_element(v.begin(), v.begin() + (lo - 1), v.end());
+  const double a = v[lo - 1];
+  if (h <= 1 || h >= static_cast<double>(n)) return a;
+  const double b = *std::min_element(v.begin() + lo, v.end());
+  return a + (h - std::floor(h)) * (b - a);
 }
 
 std::string Num(double v) {
@@ -690,7 +692,6 @@ class EtsModel final : public FittedModel {
         values[k] = y;
         Update(spec, fit_.par, &paths[k], m, y);
       }
-      std::sort(values.begin(), values.end());
       f.mean[i] = mean[i];
       f.lo80[i] = Quantile8(values, 0.10);
       f.hi80[i] = Quantile8(values, 0.90);
@@ -709,13 +710,17 @@ int CountFinite(std::span<const double> y) {
   return n;
 }
 
-// Fits a form by maximum likelihood from R's starting values. Returns null with a reason when the form
-// cannot be fitted (too many parameters, inadmissible start, optimiser failure).
-FitOutcome Estimate(std::span<const double> y, const Spec& spec, const FitContext& ctx) {
+using ParamVector = std::array<double, kMaxParams>;
+
+// Fits a form by maximum likelihood from R's starting values, or from `warm` (the optimum of a form with the
+// same parameters) when given and admissible. Returns null with a reason when the form cannot be fitted (too
+// many parameters, inadmissible start, optimiser failure). The optimum goes to *u_out when given.
+FitOutcome Estimate(std::span<const double> y, const Spec& spec, const FitContext& ctx,
+                    const ParamVector* warm = nullptr, ParamVector* u_out = nullptr) {
   const Layout l = MakeLayout(spec);
   const int n_obs = CountFinite(y);
   if (l.size >= n_obs - 1) return {nullptr, spec.Label() + ": not enough data for its parameters"};
-  std::array<double, kMaxPeriod + 6> u{};
+  ParamVector u{};
   // R's initparam(): alpha = lower + 0.2 (upper - lower) / m, beta a tenth of the way to alpha, gamma 5% of
   // the way to 1 - alpha, phi 99% of the way to its upper bound.
   u[0] = kLower + 0.2 * (kUpper - kLower) / l.m;
@@ -728,6 +733,10 @@ FitOutcome Estimate(std::span<const double> y, const Spec& spec, const FitContex
 
   LikelihoodCost cost(l, y, n_obs);
   std::vector<double> r(n_obs);
+  if (warm) {
+    const double* pw = warm->data();
+    if (cost.Evaluate(&pw, r.data(), nullptr)) u = *warm;
+  }
   {
     const double* pu = u.data();
     if (!cost.Evaluate(&pu, r.data(), nullptr)) return {nullptr, spec.Label() + ": inadmissible start"};
@@ -751,6 +760,7 @@ FitOutcome Estimate(std::span<const double> y, const Spec& spec, const FitContex
   options.linear_solver_type = ceres::DENSE_NORMAL_CHOLESKY;
   options.num_threads = 1;
   options.max_num_iterations = 100;
+  options.max_num_line_search_step_size_iterations = 0;  // no line search after projecting onto the bounds
   options.logging_type = ceres::SILENT;
   options.minimizer_progress_to_stdout = false;
   ceres::Solver::Summary summary;
@@ -777,6 +787,7 @@ FitOutcome Estimate(std::span<const double> y, const Spec& spec, const FitContex
   if (!std::isfinite(fit.lik)) return {nullptr, spec.Label() + ": no finite likelihood"};
   for (double v : PointForecast(spec, fit.par, fit.last, 1))
     if (!std::isfinite(v)) return {nullptr, spec.Label() + ": no finite forecast"};
+  if (u_out) *u_out = u;
   return {std::make_unique<EtsModel>(std::move(fit)), {}};
 }
 
@@ -874,9 +885,18 @@ class Ets final : public Method {
     if (y.size() <= 6) return {TinySmoothing(y, ctx), {}};
     FitOutcome best{nullptr, "ets: no model could be fitted"};
     double best_aicc = std::numeric_limits<double>::infinity();
+    // Optima of the additive-error forms, by (trend, damped, season): a multiplicative-error form with the
+    // same components has the same parameters and its optimum is usually near, so it starts there (fewer
+    // iterations than from R's starting values).
+    std::array<ParamVector, 12> additive_optimum;
+    std::array<bool, 12> have{};
     for (const Spec& spec : Candidates(y, ctx.PrimaryPeriod())) {
-      FitOutcome fit = Estimate(y, spec, ctx);
+      const int key = (spec.trend == Kind::kNone ? 0 : spec.damped ? 1 : 2) * 3 + static_cast<int>(spec.season);
+      const bool additive = spec.error == Kind::kAdditive;
+      ParamVector u;
+      FitOutcome fit = Estimate(y, spec, ctx, !additive && have[key] ? &additive_optimum[key] : nullptr, &u);
       if (!fit.model) continue;
+      if (additive) additive_optimum[key] = u, have[key] = true;
       const double aicc = static_cast<const EtsModel&>(*fit.model).fit().aicc;
       if (aicc < best_aicc) {
         best_aicc = aicc;

@@ -155,9 +155,11 @@ int main(int argc, char** argv) {
     if (labels.is_open()) labels << s.id << ',' << label << ',' << fit.error << '\n';
   }
   const double n = static_cast<double>(std::max<size_t>(series.size(), 1));
-  std::printf("method=%s series=%zu failed=%d seconds=%.3f ms_per_series=%.3f cpu_seconds=%.3f cpu_ms_per_series=%.3f\n",
-              method_name.c_str(), series.size(), failed, seconds, 1000 * seconds / n, cpu_seconds,
-              1000 * cpu_seconds / n);
+  std::printf(
+      "method=%s series=%zu failed=%d seconds=%.3f ms_per_series=%.3f cpu_seconds=%.3f "
+      "cpu_ms_per_series=%.3f\n",
+      method_name.c_str(), series.size(), failed, seconds, 1000 * seconds / n, cpu_seconds,
+      1000 * cpu_seconds / n);
   for (const auto& [label, count] : label_counts) std::printf("  %s %d\n", label.c_str(), count);
   return 0;
 }

@@ -22,9 +22,9 @@ constexpr double kLower = 1e-4;
 constexpr double kUpper = 0.9999;
 constexpr double kPhiLower = 0.8;
 constexpr double kPhiUpper = 0.98;
-constexpr int kMaxPeriod = 24;  // R's ets() ignores seasonality above this
+constexpr int kMaxPeriod = 24;              // R's ets() ignores seasonality above this
 constexpr int kMaxParams = kMaxPeriod + 5;  // alpha, beta, gamma, phi, l0, b0 and m - 1 seasonal states
-constexpr double kTol = 1e-10;  // as in R's etscalc
+constexpr double kTol = 1e-10;              // as in R's etscalc
 constexpr double kHuge = 1e10;
 constexpr int kSimulatedPaths = 2000;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -204,7 +204,8 @@ bool AdmissibleImpl(const Spec& spec, double alpha, double beta, double gamma, d
   if (phi < 0 || phi > 1 + 1e-8) return false;
   if (spec.season == Kind::kNone || spec.m <= 1) {
     if (alpha < 1 - 1 / phi || alpha > 1 + 1 / phi) return false;
-    if (spec.trend != Kind::kNone && (beta < alpha * (phi - 1) || beta > (1 + phi) * (2 - alpha))) return false;
+    if (spec.trend != Kind::kNone && (beta < alpha * (phi - 1) || beta > (1 + phi) * (2 - alpha)))
+      return false;
     return true;
   }
   const int m = spec.m;
@@ -224,8 +225,8 @@ bool AdmissibleImpl(const Spec& spec, double alpha, double beta, double gamma, d
 }
 
 // ---------------------------------------------------------------- the likelihood as least squares
-// R minimises n log(sum e^2) + [2 sum log|yhat| for multiplicative error]. With g = exp(mean log|yhat|) that is
-// n log(sum (g e)^2), so Levenberg-Marquardt on the residuals g * e_t finds the same optimum. Inadmissible
+// R minimises n log(sum e^2) + [2 sum log|yhat| for multiplicative error]. With g = exp(mean log|yhat|) that
+// is n log(sum (g e)^2), so Levenberg-Marquardt on the residuals g * e_t finds the same optimum. Inadmissible
 // parameters make Evaluate fail, which Ceres treats as a rejected step.
 class LikelihoodCost final : public ceres::CostFunction {
  public:
@@ -240,7 +241,9 @@ class LikelihoodCost final : public ceres::CostFunction {
     if (!AdmissibleImpl(l_.spec, p.alpha, p.beta, p.gamma, p.phi)) return false;
     if (!jacobians || !jacobians[0]) {
       double log_f = 0;
-      if (!Filter(l_, u, y_, [&](int k, double e) { residuals[k] = e; }, &log_f, nullptr)) return false;
+      if (!Filter(
+              l_, u, y_, [&](int k, double e) { residuals[k] = e; }, &log_f, nullptr))
+        return false;
       return Finish(residuals, nullptr, log_f, nullptr);
     }
     return EvaluateForward(u, residuals, jacobians[0]);
@@ -585,7 +588,8 @@ void Update(const Spec& spec, const Params& p, StepState* x, int m, double y) {
   const double level = q + p.alpha * (deseason - q);
   if (spec.trend != Kind::kNone) x->trend = phib + (p.beta / p.alpha) * (level - x->level - phib);
   if (spec.season != Kind::kNone) {
-    const double detrend = spec.season == Kind::kMultiplicative ? (std::abs(q) < kTol ? kHuge : y / q) : y - q;
+    const double detrend =
+        spec.season == Kind::kMultiplicative ? (std::abs(q) < kTol ? kHuge : y / q) : y - q;
     x->s[oldest] += p.gamma * (detrend - x->s[oldest]);
     x->head = oldest;
   }
@@ -629,7 +633,8 @@ class EtsModel final : public FittedModel {
     if (h <= 0) return Forecast{};
     const std::vector<double> mean = PointForecast(fit_.spec, fit_.par, fit_.last, h);
     if (fit_.spec.error == Kind::kAdditive) {
-      // Linear model (class 1): var_h = sigma2 (1 + sum_{j<h} c_j^2), c_j the j-step response to a unit error.
+      // Linear model (class 1): var_h = sigma2 (1 + sum_{j<h} c_j^2), c_j the j-step response to a unit
+      // error.
       State impulse;
       impulse.level = fit_.par.alpha;
       impulse.trend = fit_.par.beta;
@@ -771,7 +776,8 @@ FitOutcome Estimate(std::span<const double> y, const Spec& spec, const FitContex
   // The likelihood, residual variance and final state at the optimum.
   Ring<double> last;
   double log_f = 0, sse = 0;
-  const bool ok = Filter(l, u.data(), y, [&](int, double e) { sse += e * e; }, &log_f, &last);
+  const bool ok = Filter(
+      l, u.data(), y, [&](int, double e) { sse += e * e; }, &log_f, &last);
   if (!ok || !std::isfinite(sse) || !std::isfinite(log_f)) return {nullptr, spec.Label() + ": no finite fit"};
   Fit fit;
   fit.spec = spec;
@@ -891,7 +897,11 @@ class Ets final : public Method {
     std::array<ParamVector, 12> additive_optimum;
     std::array<bool, 12> have{};
     for (const Spec& spec : Candidates(y, ctx.PrimaryPeriod())) {
-      const int key = (spec.trend == Kind::kNone ? 0 : spec.damped ? 1 : 2) * 3 + static_cast<int>(spec.season);
+      const int key = (spec.trend == Kind::kNone ? 0
+                       : spec.damped             ? 1
+                                                 : 2) *
+                          3 +
+                      static_cast<int>(spec.season);
       const bool additive = spec.error == Kind::kAdditive;
       ParamVector u;
       FitOutcome fit = Estimate(y, spec, ctx, !additive && have[key] ? &additive_optimum[key] : nullptr, &u);
@@ -929,7 +939,8 @@ class Ets final : public Method {
     fit.last.trend = in->GetF64();
     fit.last.season = in->GetF64s();
     const size_t want = fit.spec.season == Kind::kNone ? 0 : static_cast<size_t>(m);
-    if (fit.last.season.size() != want) throw std::runtime_error("ets: corrupt seasonal state in saved model");
+    if (fit.last.season.size() != want)
+      throw std::runtime_error("ets: corrupt seasonal state in saved model");
     fit.sigma2 = in->GetF64();
     fit.lik = in->GetF64();
     fit.aicc = in->GetF64();

@@ -31,19 +31,25 @@ struct Truth {
   double sigma;
 };
 
-Truth AnnTruth() { return {Form(Kind::kAdditive, Kind::kNone, Kind::kNone), {0.3, 0, 0, 1}, {100, 0, {}}, 2.0}; }
+Truth AnnTruth() {
+  return {Form(Kind::kAdditive, Kind::kNone, Kind::kNone), {0.3, 0, 0, 1}, {100, 0, {}}, 2.0};
+}
 Truth AanTruth() {
   return {Form(Kind::kAdditive, Kind::kAdditive, Kind::kNone), {0.4, 0.1, 0, 1}, {50, 0.5, {}}, 1.0};
 }
 Truth AnaTruth() {
-  return {Form(Kind::kAdditive, Kind::kNone, Kind::kAdditive, false, 4), {0.2, 0, 0.3, 1},
-          {200, 0, {10, -5, 5, -10}}, 2.0};
+  return {Form(Kind::kAdditive, Kind::kNone, Kind::kAdditive, false, 4),
+          {0.2, 0, 0.3, 1},
+          {200, 0, {10, -5, 5, -10}},
+          2.0};
 }
 Truth MnmTruth() {
   std::vector<double> s;
   for (int j = 0; j < 12; ++j) s.push_back(1 + 0.3 * std::sin(2 * M_PI * j / 12));
-  return {Form(Kind::kMultiplicative, Kind::kNone, Kind::kMultiplicative, false, 12), {0.2, 0, 0.3, 1},
-          {100, 0, s}, 0.03};
+  return {Form(Kind::kMultiplicative, Kind::kNone, Kind::kMultiplicative, false, 12),
+          {0.2, 0, 0.3, 1},
+          {100, 0, s},
+          0.03};
 }
 
 std::vector<double> Draw(const Truth& t, int n, uint64_t seed) {
@@ -173,7 +179,8 @@ TEST(EtsTest, SeriesWithZerosNeverUsesMultiplicativeError) {
   const ets::Fit& f = *ets::FitOf(*fit.model);
   EXPECT_EQ(f.spec.error, Kind::kAdditive);
   EXPECT_NE(f.spec.season, Kind::kMultiplicative);
-  const FitOutcome forced = ets::FitForm(y, Form(Kind::kMultiplicative, Kind::kNone, Kind::kNone), Context(1, 1));
+  const FitOutcome forced =
+      ets::FitForm(y, Form(Kind::kMultiplicative, Kind::kNone, Kind::kNone), Context(1, 1));
   EXPECT_FALSE(forced.model);
   EXPECT_NE(forced.error.find("positive"), std::string::npos);
 }
@@ -291,8 +298,8 @@ TEST(EtsTest, AdmissibleAgreesWithTheRootsOfTheCharacteristicPolynomial) {
     ets::Params p{0.0001 + 0.9998 * u(gen), 0, 0, damped ? 0.8 + 0.18 * u(gen) : 1.0};
     if (trend) p.beta = 0.0001 + u(gen) * (p.alpha - 0.0001);
     p.gamma = 0.0001 + 1.2 * u(gen) * (1 - p.alpha);
-    const ets::Spec spec = Form(Kind::kAdditive, trend ? Kind::kAdditive : Kind::kNone, Kind::kAdditive,
-                                damped && trend, m);
+    const ets::Spec spec =
+        Form(Kind::kAdditive, trend ? Kind::kAdditive : Kind::kNone, Kind::kAdditive, damped && trend, m);
     if (!trend) p.phi = 1.0;
     // Only the root test decides in this region; skip cases within rounding of the circle.
     const double root = LargestRoot(m, p);

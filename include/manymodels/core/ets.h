@@ -1,12 +1,12 @@
-// Exponential smoothing state space models (ETS) as R's forecast::ets() fits them (Hyndman et al. 2002, 2008):
-// error A/M x trend N/A/Ad x season N/A/M, estimated by maximum likelihood, chosen by AICc, with 80/95%
-// prediction intervals (analytic for additive error, simulated sample paths for multiplicative error).
+// Exponential smoothing state space models (ETS) as R's forecast::ets() fits them (Hyndman et al. 2002,
+// 2008): error A/M x trend N/A/Ad x season N/A/M, estimated by maximum likelihood, chosen by AICc, with
+// 80/95% prediction intervals (analytic for additive error, simulated sample paths for multiplicative error).
 //
 // The method "ets" tries the model forms R's ets() tries by default (model = "ZZZ", restrict = TRUE, no
 // multiplicative trend): no additive error with multiplicative season, no multiplicative error when the data
-// has a value <= 0, no seasonal form when the period is 1, above 24, or the series is not longer than a cycle.
-// Differences from R: missing values are skipped inside the recursion (state carried forward, step left out of
-// the likelihood) instead of keeping the longest stretch without them; the optimiser is Ceres'
+// has a value <= 0, no seasonal form when the period is 1, above 24, or the series is not longer than a
+// cycle. Differences from R: missing values are skipped inside the recursion (state carried forward, step
+// left out of the likelihood) instead of keeping the longest stretch without them; the optimiser is Ceres'
 // Levenberg-Marquardt on an equivalent least-squares form of the likelihood instead of Nelder-Mead.
 #pragma once
 
@@ -30,8 +30,8 @@ struct Spec {
   Kind error = Kind::kAdditive;
   Kind trend = Kind::kNone;  // kNone or kAdditive (R's default excludes multiplicative trend)
   Kind season = Kind::kNone;
-  bool damped = false;  // only with a trend
-  int m = 1;            // seasonal period; 1 when season is kNone
+  bool damped = false;        // only with a trend
+  int m = 1;                  // seasonal period; 1 when season is kNone
   std::string Label() const;  // "ETS(M,Ad,M)"
 };
 
@@ -55,9 +55,9 @@ struct Fit {
   double sigma2 = 0.0;  // residual variance (relative errors for multiplicative error), R's sigma2
   double lik = 0.0;     // R's "lik": n log(SSE) [+ 2 sum log|yhat|]; -2 log-likelihood up to a constant
   double aicc = 0.0;
-  int n_obs = 0;         // finite observations used
-  int n_params = 0;      // estimated parameters (smoothing + initial states)
-  uint64_t seed = 0;     // for simulated intervals
+  int n_obs = 0;      // finite observations used
+  int n_params = 0;   // estimated parameters (smoothing + initial states)
+  uint64_t seed = 0;  // for simulated intervals
 };
 
 // Fits one given form (no selection). The outcome's model is an "ets" FittedModel.

@@ -1,9 +1,5 @@
 #include "manymodels/core/fourier.h"
 
-// GCC 12 warns falsely inside its own AVX-512 intrinsics when Eigen's products are inlined with
-// -march=native (GCC bug 105593, "_mm512_extractf64x4_pd ... may be used uninitialized").
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>

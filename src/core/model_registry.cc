@@ -2,6 +2,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "manymodels/core/ets.h"
 #include "manymodels/core/model.h"
 #include "manymodels/core/ensemble.h"
 #include "manymodels/core/fourier.h"
@@ -14,7 +15,7 @@ namespace {
 
 const std::vector<const Method*>& AllMethods() {
   static const std::vector<const Method*> methods = {&NaiveMethod(), &SeasonalNaiveMethod(), &MeanMethod(),
-                                                     &DriftMethod(), &FourierMethod(), &EnsembleMethod(),
+                                                     &DriftMethod(), &FourierMethod(), &EnsembleMethod(), &EtsMethod(),
                                                      // Theta family (theta.h)
                                                      &ThetaMethod(), &OptimizedThetaMethod(),
                                                      &DynamicOptimizedThetaMethod(),

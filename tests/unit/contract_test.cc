@@ -85,7 +85,9 @@ TEST(ContractTest, AutoNeverFailsOnASeriesWithTwoObservations) {
     }
     EXPECT_FALSE(r.failed) << label << ": " << r.note;
     for (double v : r.forecast.mean) EXPECT_TRUE(std::isfinite(v)) << label;
-    if (label == "short" || label == "two") EXPECT_NE(r.note.find("too short"), std::string::npos) << r.note;
+    if (label == "short" || label == "two") {
+      EXPECT_NE(r.note.find("too short"), std::string::npos) << r.note;
+    }
   }
 }
 

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "manymodels/core/ets.h"
 #include "manymodels/core/fourier.h"
 #include "manymodels/core/intermittent.h"
 #include "manymodels/core/models_basic.h"
@@ -34,6 +35,7 @@ std::vector<const Method*> AutoCandidates(const FitContext& ctx) {
   for (const Method* m : {&NaiveMethod(), &DriftMethod(), &MeanMethod()}) c.push_back(m);
   // Narrowed per series by CandidatesFor: theta on regular series, croston / sba / tsb on mostly-zero ones.
   for (const Method* m : {&ThetaMethod(), &CrostonMethod(), &SbaMethod(), &TsbMethod()}) c.push_back(m);
+  c.push_back(&EtsMethod());
   c.push_back(&FourierMethod());
   return c;
 }

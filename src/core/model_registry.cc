@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "manymodels/core/model.h"
+#include "manymodels/core/arima.h"
 #include "manymodels/core/models_basic.h"
 
 namespace mm {
@@ -10,7 +11,7 @@ namespace {
 
 const std::vector<const Method*>& AllMethods() {
   static const std::vector<const Method*> methods = {&NaiveMethod(), &SeasonalNaiveMethod(), &MeanMethod(),
-                                                     &DriftMethod()};
+                                                     &DriftMethod(), &ArimaMethod()};
   return methods;
 }
 

@@ -182,13 +182,14 @@ void ExpandPars(const Spec& s, const double* par, bool transform, std::vector<do
 
 // Buffers reused by every likelihood evaluation of one fit (no allocation inside the filter loop).
 struct Work {
-  std::vector<double> a, anew, M, P, Pnew, mm, psi, gamma, sys, rhs, x, resid;
+  std::vector<double> a, anew, M, P, Pnew, Pprev, mm, psi, gamma, sys, rhs, x, resid;
   void Resize(int rd, int r, int n) {
     a.assign(rd, 0.0);
     anew.assign(rd, 0.0);
     M.assign(rd, 0.0);
     P.assign(rd * rd, 0.0);
     Pnew.assign(rd * rd, 0.0);
+    Pprev.assign(rd * rd, 0.0);
     mm.assign(rd * rd, 0.0);
     psi.assign(r + 1, 0.0);
     gamma.assign(r + 1, 0.0);
@@ -289,7 +290,8 @@ struct LikeSums {
 };
 
 // R's ARIMA_Like: the Kalman filter over x with initial state 0 and covariance Q0 (+ kappa on the differenced
-// states). Leaves the last filtered state in w->a and w->P; fills w->resid with standardized innovations when
+// states). One addition for speed: once the filtered covariance stops changing (max change <= 1e-10 of its
+// size) the gain is held fixed and P is no longer propagated, until a missing value. Leaves the last filtered state in w->a and w->P; fills w->resid with standardized innovations when
 // `residuals`.
 LikeSums KalmanLike(std::span<const double> x, const std::vector<double>& phi, const std::vector<double>& theta,
                     const std::vector<double>& delta, Work* w, bool residuals) {
@@ -311,8 +313,12 @@ LikeSums KalmanLike(std::span<const double> x, const std::vector<double>& phi, c
   if (!StationaryCovariance(phi, theta, r, rd, w, Pnew)) return out;
   for (int i = r; i < rd; ++i) Pnew[i + rd * i] = kKappa;
   auto th = [&](int k) { return k == 0 ? 1.0 : (k <= q ? theta[k - 1] : 0.0); };
+  double* Pprev = w->Pprev.data();
+  bool steady = false, have_prev = false;
+  double gain = 0;
 
   for (int l = 0; l < n; ++l) {
+    if (steady && !std::isfinite(x[l])) steady = false, have_prev = false;
     for (int i = 0; i < r; ++i) {
       double tmp = (i < r - 1) ? a[i + 1] : 0.0;
       if (i < p) tmp += phi[i] * a[0];
@@ -324,7 +330,7 @@ LikeSums KalmanLike(std::span<const double> x, const std::vector<double>& phi, c
       for (int i = 0; i < d; ++i) tmp += delta[i] * a[r + i];
       anew[r] = tmp;
     }
-    if (l > 0) {
+    if (l > 0 && !steady) {
       if (d == 0) {
         for (int i = 0; i < r; ++i) {
           const double vi = th(i);
@@ -373,13 +379,15 @@ LikeSums KalmanLike(std::span<const double> x, const std::vector<double>& phi, c
     if (std::isfinite(x[l])) {
       double resid0 = x[l] - anew[0];
       for (int i = 0; i < d; ++i) resid0 -= delta[i] * anew[r + i];
-      for (int i = 0; i < rd; ++i) {
-        double tmp = Pnew[i];
-        for (int j = 0; j < d; ++j) tmp += Pnew[i + rd * (r + j)] * delta[j];
-        M[i] = tmp;
+      if (!steady) {
+        for (int i = 0; i < rd; ++i) {
+          double tmp = Pnew[i];
+          for (int j = 0; j < d; ++j) tmp += Pnew[i + rd * (r + j)] * delta[j];
+          M[i] = tmp;
+        }
+        gain = M[0];
+        for (int j = 0; j < d; ++j) gain += delta[j] * M[r + j];
       }
-      double gain = M[0];
-      for (int j = 0; j < d; ++j) gain += delta[j] * M[r + j];
       if (gain < 1e4) {
         out.nu++;
         out.ssq += resid0 * resid0 / gain;
@@ -387,8 +395,19 @@ LikeSums KalmanLike(std::span<const double> x, const std::vector<double>& phi, c
       }
       if (residuals) w->resid[l] = resid0 / std::sqrt(gain);
       for (int i = 0; i < rd; ++i) a[i] = anew[i] + M[i] * resid0 / gain;
-      for (int i = 0; i < rd; ++i)
-        for (int j = 0; j < rd; ++j) P[i + rd * j] = Pnew[i + rd * j] - M[i] * M[j] / gain;
+      if (!steady) {
+        double change = 0, size = 0;
+        for (int i = 0; i < rd; ++i)
+          for (int j = 0; j < rd; ++j) {
+            const double v = Pnew[i + rd * j] - M[i] * M[j] / gain;
+            P[i + rd * j] = v;
+            change = std::max(change, std::abs(v - Pprev[i + rd * j]));
+            size = std::max(size, std::abs(v));
+            Pprev[i + rd * j] = v;
+          }
+        steady = have_prev && change <= 1e-10 * (1 + size);
+        have_prev = true;
+      }
     } else {
       std::copy(anew, anew + rd, a);
       std::copy(Pnew, Pnew + rd * rd, P);
@@ -611,8 +630,10 @@ Spec MakeSpec(const ArimaOrder& o, bool constant) {
 }
 
 // `offset` is the approximate AIC offset auto.arima uses with CSS; only read when estimation is kCss.
+// checkarima's variance test costs a numerical Hessian, so it runs only when the fit would beat `ic_to_beat`
+// (a rejected model that would lose anyway changes nothing).
 Fit FitOrder(std::span<const double> y, const Spec& spec, ArimaEstimation est, double offset,
-             bool check_variance) {
+             bool check_variance, double ic_to_beat = kInf) {
   Fit fit;
   fit.spec = spec;
   const ArimaOrder& o = spec.o;
@@ -681,7 +702,7 @@ Fit FitOrder(std::span<const double> y, const Spec& spec, ArimaEstimation est, d
   };
 
   double value = kNaN;
-  std::vector<double> coef = init;
+  std::vector<double> coef = init, ml_raw;
   std::vector<double> resid;
   if (est == ArimaEstimation::kCss || est == ArimaEstimation::kCssMl) {
     if (ncond_css >= n) {
@@ -697,15 +718,6 @@ Fit FitOrder(std::span<const double> y, const Spec& spec, ArimaEstimation est, d
     if (est == ArimaEstimation::kCss) {
       coef = par;
       value = fmin;
-      if (check_variance && npar > 0) {
-        Eigen::MatrixXd H;
-        if (!NumHessian(css_fn, coef, parscale, &H) ||
-            !VarianceOk(H, Eigen::MatrixXd::Identity(npar, npar))) {
-          fit.ic = kInf;
-          fit.error = "coefficient covariance not positive (checkarima)";
-          return fit;
-        }
-      }
       ExpandPars(spec, coef.data(), false, &fit.phi, &fit.theta);
       adjust(coef.data());
       const double s2 = CssVariance(xadj, o, fit.phi, fit.theta, ncond_css, &wbuf, &cres);
@@ -753,26 +765,6 @@ Fit FitOrder(std::span<const double> y, const Spec& spec, ArimaEstimation est, d
       fmin = ml_fn(raw);
     }
     value = fmin;
-    if (check_variance && npar > 0) {
-      Eigen::MatrixXd H;
-      Eigen::MatrixXd A = Eigen::MatrixXd::Identity(npar, npar);  // R's ARIMA_Gradtrans
-      for (auto [off, len] : {std::pair{0, o.p}, std::pair{o.p + o.q, o.P}}) {
-        if (!len) continue;
-        double w1[64], w2[64], w3[64];
-        std::copy(raw.begin() + off, raw.begin() + off + len, w1);
-        PartransInPlace(len, w1, w2);
-        for (int i = 0; i < len; ++i) {
-          w1[i] += 1e-3;
-          PartransInPlace(len, w1, w3);
-          for (int j = 0; j < len; ++j) A(off + i, off + j) = (w3[j] - w2[j]) / 1e-3;
-          w1[i] -= 1e-3;
-        }
-      }
-      if (!NumHessian(ml_fn, raw, parscale, &H) || !VarianceOk(H, A)) {
-        fit.error = "coefficient covariance not positive (checkarima)";
-        return fit;
-      }
-    }
     coef = raw;
     PartransInPlace(o.p, raw.data(), coef.data());
     PartransInPlace(o.P, raw.data() + o.p + o.q, coef.data() + o.p + o.q);
@@ -785,6 +777,7 @@ Fit FitOrder(std::span<const double> y, const Spec& spec, ArimaEstimation est, d
     }
     fit.sigma2 = s.ssq / n_used;
     resid = w.resid;
+    ml_raw = raw;
   }
   fit.coef = coef;
   fit.a = w.a;
@@ -819,6 +812,30 @@ Fit FitOrder(std::span<const double> y, const Spec& spec, ArimaEstimation est, d
   if (o.p + o.P > 0) minroot = std::min(minroot, MinRootModulus(trimmed(fit.phi), -1));
   if (o.q + o.Q > 0) minroot = std::min(minroot, MinRootModulus(trimmed(fit.theta), 1));
   if (minroot < 1.01) fit.ic = kInf;
+  if (check_variance && npar > 0 && fit.ic < ic_to_beat) {
+    Eigen::MatrixXd H;
+    bool ok;
+    if (est == ArimaEstimation::kCss) {
+      ok = NumHessian(css_fn, coef, parscale, &H) && VarianceOk(H, Eigen::MatrixXd::Identity(npar, npar));
+    } else {
+      const std::vector<double>& raw = ml_raw;
+      Eigen::MatrixXd A = Eigen::MatrixXd::Identity(npar, npar);  // R's ARIMA_Gradtrans
+      for (auto [off, len] : {std::pair{0, o.p}, std::pair{o.p + o.q, o.P}}) {
+        if (!len) continue;
+        double w1[64], w2[64], w3[64];
+        std::copy(raw.begin() + off, raw.begin() + off + len, w1);
+        PartransInPlace(len, w1, w2);
+        for (int i = 0; i < len; ++i) {
+          w1[i] += 1e-3;
+          PartransInPlace(len, w1, w3);
+          for (int j = 0; j < len; ++j) A(off + i, off + j) = (w3[j] - w2[j]) / 1e-3;
+          w1[i] -= 1e-3;
+        }
+      }
+      ok = NumHessian(ml_fn, raw, parscale, &H) && VarianceOk(H, A);
+    }
+    if (!ok) fit.error = "coefficient covariance not positive (checkarima)";
+  }
   return fit;
 }
 
@@ -1270,7 +1287,7 @@ FitOutcome FitAutoArima(std::span<const double> y_all, int period, const ArimaOp
   };
   // Fits a candidate; true when it beats the best so far (which it then becomes).
   auto attempt = [&](int p, int q, int P, int Q, bool c) {
-    Fit f = FitOrder(y, MakeSpec(ArimaOrder{p, d, q, P, D, Q, m}, c), est, offset, true);
+    Fit f = FitOrder(y, MakeSpec(ArimaOrder{p, d, q, P, D, Q, m}, c), est, offset, true, best.ic);
     const double ic = f.ok() ? f.ic : kInf;
     results.push_back({p, q, P, Q, c, ic});
     if (ic < best.ic) {

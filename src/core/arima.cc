@@ -1373,8 +1373,10 @@ class Arima : public Method {
     return FitAutoArima(y, ctx.PrimaryPeriod());
   }
   std::unique_ptr<FittedModel> Load(ByteReader* in) const override { return ArimaModel::Load(in); }
-  // Measured on the tourism data (bench/ARIMA.md): fit time per series relative to naive.
-  double RelativeCost() const override { return 1000.0; }
+  // Measured on tourism (bench/ARIMA.md), train time per series relative to naive (0.08 ms): about 110x on
+  // yearly series, about 13000x on quarterly ones (stepwise search, up to ~30 BFGS fits). Seasonal series
+  // dominate a mixed run, hence a figure nearer the seasonal cost.
+  double RelativeCost() const override { return 5000.0; }
 };
 
 }  // namespace

@@ -692,9 +692,29 @@ Fit FitOrder(std::span<const double> y, const Spec& spec, ArimaEstimation est, d
     const double s2 = CssVariance(xadj, o, phi, theta, ncond_css, &wbuf, &cres);
     return 0.5 * std::log(s2);
   };
+  // With nothing missing, the optimiser works on the differenced series with a stationary ARMA state (r
+  // states instead of r + d + D*m): R's diffuse likelihood equals this one up to O(1 / kappa). The final
+  // filter below runs on the full state, which forecasting needs.
+  const bool difference_first = nfinite == n && !fit.delta.empty();
+  const std::vector<double> no_delta;
+  std::vector<double> dxadj;
+  Work wd;
   auto ml_fn = [&](const std::vector<double>& par) {
     ExpandPars(spec, par.data(), true, &phi, &theta);
     adjust(par.data());
+    if (difference_first) {
+      const int nd = static_cast<int>(fit.delta.size());
+      dxadj.resize(n - nd);
+      for (int t = nd; t < n; ++t) {
+        double v = xadj[t];
+        for (int i = 0; i < nd; ++i) v -= fit.delta[i] * xadj[t - 1 - i];
+        dxadj[t - nd] = v;
+      }
+      const LikeSums s = KalmanLike(dxadj, phi, theta, no_delta, &wd, false);
+      if (!s.ok) return DBL_MAX;
+      if (s.nu == 0) return kNaN;
+      return 0.5 * (std::log(s.ssq / s.nu) + s.sumlog / s.nu);
+    }
     const LikeSums s = KalmanLike(xadj, phi, theta, fit.delta, &w, false);
     if (!s.ok) return DBL_MAX;
     if (s.nu == 0) return kNaN;

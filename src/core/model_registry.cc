@@ -2,11 +2,12 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "manymodels/core/ets.h"
-#include "manymodels/core/model.h"
+#include "manymodels/core/arima.h"
 #include "manymodels/core/ensemble.h"
+#include "manymodels/core/ets.h"
 #include "manymodels/core/fourier.h"
 #include "manymodels/core/intermittent.h"
+#include "manymodels/core/model.h"
 #include "manymodels/core/models_basic.h"
 #include "manymodels/core/theta.h"
 
@@ -14,13 +15,17 @@ namespace mm {
 namespace {
 
 const std::vector<const Method*>& AllMethods() {
-  static const std::vector<const Method*> methods = {&NaiveMethod(), &SeasonalNaiveMethod(), &MeanMethod(),
-                                                     &DriftMethod(), &FourierMethod(), &EnsembleMethod(), &EtsMethod(),
-                                                     // Theta family (theta.h)
-                                                     &ThetaMethod(), &OptimizedThetaMethod(),
-                                                     &DynamicOptimizedThetaMethod(),
-                                                     // intermittent demand (intermittent.h)
-                                                     &CrostonMethod(), &SbaMethod(), &TsbMethod()};
+  static const std::vector<const Method*> methods = {
+      // benchmarks (models_basic.h)
+      &NaiveMethod(), &SeasonalNaiveMethod(), &MeanMethod(), &DriftMethod(),
+      // state space and ARIMA (ets.h, arima.h)
+      &EtsMethod(), &ArimaMethod(),
+      // Theta family (theta.h)
+      &ThetaMethod(), &OptimizedThetaMethod(), &DynamicOptimizedThetaMethod(),
+      // intermittent demand (intermittent.h)
+      &CrostonMethod(), &SbaMethod(), &TsbMethod(),
+      // several cycles and covariates (fourier.h); combinations (ensemble.h)
+      &FourierMethod(), &EnsembleMethod()};
   return methods;
 }
 

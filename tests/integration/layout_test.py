@@ -2,7 +2,7 @@
 byte-identical prediction exports and registry listings identical apart from the run id (version)."""
 import os
 
-from common import Checks, run, workdir
+from common import Checks, read_csv, run, workdir
 
 c = Checks("layout")
 d = workdir()
@@ -20,12 +20,13 @@ for name, (ranks, threads, flags) in layouts.items():
     run(["train", "--lake", lake, "--horizon", "10", "--registry", reg, "--predictions", pred, "--batch", "3",
          "--quiet", *threads], mpi=ranks, mpi_flags=flags)
     exports[name] = run(["predictions", "export", "--predictions", pred]).stdout
-    lines = run(["registry", "list", "--registry", reg, "--format", "csv"]).stdout.splitlines()
-    header = lines[0].split(",")
-    vi = header.index("version")
-    listings[name] = [",".join(x for i, x in enumerate(l.split(",")) if i != vi) for l in lines]
+    rows = read_csv(run(["registry", "list", "--registry", reg, "--format", "csv"]).stdout)
+    for r in rows:
+        del r["version"]
+    listings[name] = rows
 
 c.ok(exports["1x1"].count("\n") == 35 * 10 + 1, "export has every row")
+c.ok(len(listings["1x1"]) == 35, "listing has every model")
 for name in ("2x2", "3x1"):
     c.ok(exports[name] == exports["1x1"], f"predictions export {name} identical to 1x1")
     c.ok(listings[name] == listings["1x1"], f"registry listing {name} identical to 1x1 apart from version")

@@ -40,12 +40,13 @@ po::options_description CommandOptions(const std::string& command) {
         ("horizon", po::value<int>()->required(), "periods to forecast, and to hold out for validation")
         ("registry", po::value<std::string>()->required(), "registry file to write")
         ("predictions", po::value<std::string>()->required(), "predictions file to write")
-        ("models", po::value<std::string>()->default_value("auto"), "auto, or a comma list (naive,snaive,mean,drift,fourier,...)")
+        ("models", po::value<std::string>()->default_value("auto"), "auto and/or a comma list: naive, snaive, mean, drift, ets, arima, theta, otm, dotm, croston, sba, tsb, fourier")
         ("season-length", po::value<std::string>(), "cycles, e.g. 7 or 24,168 (default: the lake's)")
         ("partition-by", po::value<std::string>(), "key columns to group by; the target is summed over the rest")
         ("covariates", po::value<std::string>()->default_value("all"), "lake covariates the models use: all, none, or a list")
         ("backtest-windows", po::value<int>()->default_value(1), "rolling validation windows of --horizon points")
-        ("ensemble", po::value<std::string>()->default_value("none"), "none, mean or median: let the combination of the best models compete")
+        ("ensemble", po::value<std::string>()->default_value("auto"), "combine the best models: mean, median, none "
+                                                                      "(pick the best), or auto (median for --models auto)")
         ("ensemble-size", po::value<int>()->default_value(3), "how many of the best models an ensemble combines")
         ("max-history", po::value<std::string>()->default_value("auto"), "fit at most the latest N periods: N, all, or "
                                                                          "auto (3 of the longest cycle, at least 1000)")

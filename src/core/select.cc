@@ -29,26 +29,31 @@ void AddNote(std::string* note, const std::string& s) {
 
 }  // namespace
 
-std::vector<const Method*> AutoCandidates(const FitContext& ctx) {
-  std::vector<const Method*> c;
-  if (ctx.PrimaryPeriod() > 1) c.push_back(&SeasonalNaiveMethod());
-  for (const Method* m : {&NaiveMethod(), &DriftMethod(), &MeanMethod()}) c.push_back(m);
-  // Narrowed per series by CandidatesFor: theta on regular series, croston / sba / tsb on mostly-zero ones.
-  for (const Method* m : {&ThetaMethod(), &CrostonMethod(), &SbaMethod(), &TsbMethod()}) c.push_back(m);
-  c.push_back(&EtsMethod());
-  c.push_back(&FourierMethod());
-  return c;
+std::vector<const Method*> AutoPool(std::span<const double> y, const FitContext& ctx) {
+  if (IsIntermittent(y)) return {&CrostonMethod(), &SbaMethod(), &TsbMethod()};
+  int cycles = 0;
+  for (double m : ctx.season_lengths) cycles += m > 1.5 && 2 * m <= static_cast<double>(y.size());
+  bool covariates = false;
+  for (const auto& x : ctx.covariates) {
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t t = 0; t < y.size() && t < x.size(); ++t)
+      if (std::isfinite(x[t])) lo = std::min(lo, x[t]), hi = std::max(hi, x[t]);
+    covariates = covariates || hi > lo;
+  }
+  const Method* seasonal = ctx.PrimaryPeriod() > 1 ? &SeasonalNaiveMethod() : &NaiveMethod();
+  if (cycles >= 2 || covariates) return {&EtsMethod(), &FourierMethod(), seasonal};
+  return {&EtsMethod(), &DynamicOptimizedThetaMethod(), seasonal};
 }
 
-std::vector<const Method*> ResolveModels(const std::string& spec, const FitContext& ctx) {
-  std::vector<const Method*> out;
+ModelChoice ResolveModels(const std::string& spec) {
+  ModelChoice out;
   std::stringstream ss(spec);
   std::string name;
   while (std::getline(ss, name, ',')) {
     if (name == "ensemble")
       throw std::invalid_argument("'ensemble' is not fitted on its own: use --ensemble mean|median");
     if (name == "auto") {
-      for (const Method* m : AutoCandidates(ctx)) out.push_back(m);
+      out.automatic = true;
       continue;
     }
     const Method* m = FindMethod(name);
@@ -57,9 +62,9 @@ std::vector<const Method*> ResolveModels(const std::string& spec, const FitConte
       for (const auto& n : MethodNames()) known += (known.empty() ? "" : ", ") + n;
       throw std::invalid_argument("unknown model '" + name + "' (known: auto, " + known + ")");
     }
-    out.push_back(m);
+    out.methods.push_back(m);
   }
-  if (out.empty()) throw std::invalid_argument("--models names no model");
+  if (!out.automatic && out.methods.empty()) throw std::invalid_argument("--models names no model");
   return out;
 }
 
@@ -105,25 +110,7 @@ Metrics MeanMetrics(std::span<const double> y, const std::vector<Window>& window
           n_mase == k ? sum.mase / k : nan};
 }
 
-bool IsIntermittentMethod(const Method* m) {
-  return m == &CrostonMethod() || m == &SbaMethod() || m == &TsbMethod();
-}
-bool IsThetaMethod(const Method* m) {
-  return m == &ThetaMethod() || m == &OptimizedThetaMethod() || m == &DynamicOptimizedThetaMethod();
-}
-
 }  // namespace
-
-std::vector<const Method*> CandidatesFor(std::span<const double> y, const std::vector<const Method*>& candidates) {
-  const bool has_intermittent = std::any_of(candidates.begin(), candidates.end(), IsIntermittentMethod);
-  const bool has_theta = std::any_of(candidates.begin(), candidates.end(), IsThetaMethod);
-  if (!has_intermittent || !has_theta) return candidates;
-  const bool intermittent = IsIntermittent(y);
-  std::vector<const Method*> out;
-  for (const Method* m : candidates)
-    if (intermittent ? !IsThetaMethod(m) : !IsIntermittentMethod(m)) out.push_back(m);
-  return out;
-}
 
 size_t DefaultMaxHistory(const std::vector<double>& season_lengths) {
   double longest = 1;
@@ -140,7 +127,12 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
     y = y.subspan(cut);
     opt.context = Slice(opt.context, cut, y.size(), static_cast<size_t>(opt.context.horizon));
   }
-  opt.candidates = CandidatesFor(y, options.candidates);
+  if (opt.automatic) {
+    opt.candidates = AutoPool(y, opt.context);
+    for (const Method* extra : options.candidates)
+      if (std::find(opt.candidates.begin(), opt.candidates.end(), extra) == opt.candidates.end())
+        opt.candidates.push_back(extra);
+  }
   SeriesResult r;
   const int h = opt.context.horizon;
   const auto hz = static_cast<size_t>(h);
@@ -199,9 +191,9 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
                      [](const Validation& a, const Validation& b) { return a.score < b.score; });
   }
 
-  // 3. A combination of the best k competes with the best single model.
+  // 3. A combination of the best k validated models.
   const size_t k = std::min(ranked.size(), static_cast<size_t>(std::max(2, opt.ensemble_size)));
-  if (opt.ensemble && k >= 2 && std::isfinite(ranked[k - 1].score)) {
+  if (opt.ensemble && k >= 2) {
     Validation combo;
     for (size_t w = 0; w < windows.size(); ++w) {
       std::vector<Forecast> members;
@@ -209,24 +201,22 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
       combo.forecasts.push_back(CombineForecasts(members, opt.combination));
     }
     combo.metrics = MeanMetrics(y, windows, combo.forecasts, hz);
-    if (combo.metrics.mae < ranked[0].score) {
-      std::vector<std::unique_ptr<FittedModel>> fitted;
-      std::vector<std::string> dropped;
-      for (size_t i = 0; i < k; ++i) {
-        FitOutcome fit = ranked[i].method->Fit(y, opt.context);
-        if (fit.model) fitted.push_back(std::move(fit.model));
-        else dropped.push_back(std::string(ranked[i].method->name()) + ": " + fit.error);
-      }
-      if (fitted.size() == k) {
-        auto model = MakeEnsemble(std::move(fitted), opt.combination);
-        r.method = "ensemble";
-        r.label = model->Label();
-        r.model = SaveModel(*model);
-        r.forecast = model->Predict(h);
-        r.metrics = combo.metrics;
-        return r;
-      }
-      for (const auto& d : dropped) AddNote(&r.note, "ensemble member failed on the whole history: " + d);
+    std::vector<std::unique_ptr<FittedModel>> fitted;
+    for (size_t i = 0; i < k; ++i) {
+      FitOutcome fit = ranked[i].method->Fit(y, opt.context);
+      if (fit.model) fitted.push_back(std::move(fit.model));
+      else AddNote(&r.note, "ensemble member " + std::string(ranked[i].method->name()) +
+                                " failed on the whole history: " + fit.error);
+    }
+    if (fitted.size() >= 2) {
+      // Metrics are the validated combination's; a member lost on the refit only narrows the combination.
+      auto model = MakeEnsemble(std::move(fitted), opt.combination);
+      r.method = "ensemble";
+      r.label = model->Label();
+      r.model = SaveModel(*model);
+      r.forecast = model->Predict(h);
+      r.metrics = combo.metrics;
+      return r;
     }
   }
 

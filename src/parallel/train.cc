@@ -234,18 +234,20 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
   FitContext context;
   context.horizon = opt.horizon;
   context.season_lengths = opt.season_lengths.empty() ? ix.season_lengths : opt.season_lengths;
-  const std::vector<const Method*> candidates = ResolveModels(opt.models, context);
+  const ModelChoice choice = ResolveModels(opt.models);
   SelectOptions select;
-  select.candidates = candidates;
+  select.automatic = choice.automatic;
+  select.candidates = choice.methods;
   select.context = context;
   select.backtest_windows = opt.backtest_windows;
-  select.ensemble = opt.ensemble != "none";
+  if (opt.ensemble != "auto" && opt.ensemble != "none" && opt.ensemble != "mean" && opt.ensemble != "median")
+    throw std::invalid_argument("--ensemble: '" + opt.ensemble + "' is not auto, none, mean or median");
+  // auto: `--models auto` combines its pool by the median; a list of models picks the best.
+  select.ensemble = opt.ensemble == "auto" ? choice.automatic : opt.ensemble != "none";
   select.combination = opt.ensemble == "mean" ? Combination::kMean : Combination::kMedian;
   select.ensemble_size = opt.ensemble_size;
   select.max_history = opt.max_history < 0 ? DefaultMaxHistory(context.season_lengths)
                                            : static_cast<size_t>(opt.max_history);
-  if (opt.ensemble != "none" && opt.ensemble != "mean" && opt.ensemble != "median")
-    throw std::invalid_argument("--ensemble: '" + opt.ensemble + "' is not none, mean or median");
   // Covariates the models see: the lake's, all or those named.
   std::vector<size_t> covariates;
   for (size_t c = 0; c < ix.covariates.size(); ++c)
@@ -260,13 +262,15 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
   std::vector<uint8_t> plan_bytes;
   if (comm.rank() == 0) {
     try {
-      double method_cost = 0;
-      for (const Method* m : candidates) method_cost += m->RelativeCost();
+      // auto's pool costs about what ETS does (it dominates every pool but the intermittent one).
+      double method_cost = choice.automatic ? FindMethod("ets")->RelativeCost() : 0.0;
+      for (const Method* m : choice.methods) method_cost += m->RelativeCost();
       std::vector<double> costs(groups.size());
       for (size_t g = 0; g < groups.size(); ++g) {
         int64_t points = 0;
         for (int64_t k = groups.member_offsets[g]; k < groups.member_offsets[g + 1]; ++k)
           points += ix.length(static_cast<size_t>(groups.members[k]));
+        if (select.max_history > 0) points = std::min<int64_t>(points, static_cast<int64_t>(select.max_history));
         costs[g] = static_cast<double>(points) * method_cost + 1.0;
       }
       plan.shards = PlanShards(costs, comm.size());

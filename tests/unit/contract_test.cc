@@ -76,7 +76,8 @@ TEST(ContractTest, AutoNeverFailsOnASeriesWithTwoObservations) {
     SelectOptions o;
     o.context.season_lengths = {7};
     o.context.horizon = 6;
-    o.candidates = AutoCandidates(o.context);
+    o.automatic = true;
+    o.ensemble = true;
     SeriesResult r;
     ASSERT_NO_THROW(r = FitSeries(y, o)) << label;
     if (label == "single") {
@@ -96,7 +97,7 @@ TEST(ContractTest, SameInputSameOutput) {
     SelectOptions o;
     o.context.season_lengths = {7};
     o.context.horizon = 6;
-    o.candidates = AutoCandidates(o.context);
+    o.automatic = true;
     o.ensemble = true;
     const SeriesResult a = FitSeries(y, o), b = FitSeries(y, o);
     EXPECT_EQ(a.model, b.model) << label;

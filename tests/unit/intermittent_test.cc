@@ -121,32 +121,22 @@ TEST(IntermittentTest, SaveLoadRoundTripAndDeterminism) {
 TEST(IntermittentTest, AutoGivesIntermittentMethodsOnlyToMostlyZeroSeries) {
   FitContext c;
   c.season_lengths = {1};
-  const std::vector<const Method*> all = AutoCandidates(c);
-  auto has = [](const std::vector<const Method*>& v, const Method& m) {
-    return std::find(v.begin(), v.end(), &m) != v.end();
-  };
+  c.horizon = 4;
   EXPECT_TRUE(IsIntermittent(kDemand));
-  const auto sparse = CandidatesFor(kDemand, all);
-  EXPECT_TRUE(has(sparse, CrostonMethod()) && has(sparse, SbaMethod()) && has(sparse, TsbMethod()));
-  EXPECT_FALSE(has(sparse, ThetaMethod()));
-  EXPECT_TRUE(has(sparse, NaiveMethod()));
   const std::vector<double> dense = {3, 4, 0, 5, 6, 5, 4, 7, 6, 8};  // 10% zeros
   EXPECT_FALSE(IsIntermittent(dense));
-  const auto regular = CandidatesFor(dense, all);
-  EXPECT_FALSE(has(regular, CrostonMethod()));
-  EXPECT_TRUE(has(regular, ThetaMethod()));
-  // A list of one kind is never narrowed.
-  EXPECT_EQ(CandidatesFor(dense, {&CrostonMethod()}).size(), 1u);
+  const auto pool = AutoPool(dense, c);
+  EXPECT_EQ(std::find(pool.begin(), pool.end(), &CrostonMethod()), pool.end());
 
   SelectOptions o;
   o.context = c;
-  o.context.horizon = 4;
-  o.candidates = all;
+  o.automatic = true;
+  o.ensemble = true;
   std::vector<double> y;
   for (int t = 0; t < 48; ++t) y.push_back(t % 4 == 3 ? 8.0 : 0.0);
   const SeriesResult r = FitSeries(y, o);
   EXPECT_FALSE(r.failed);
-  EXPECT_NE(r.method, "theta");
+  for (const char* m : {"Croston", "SBA", "TSB"}) EXPECT_NE(r.label.find(m), std::string::npos) << r.label;
 }
 
 }  // namespace

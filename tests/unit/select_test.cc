@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "manymodels/core/fourier.h"
 #include "manymodels/core/models_basic.h"
 
 namespace mm {
@@ -13,11 +14,11 @@ SelectOptions Options(double m, int h) {
   SelectOptions o;
   o.context.season_lengths = {m};
   o.context.horizon = h;
-  o.candidates = AutoCandidates(o.context);
+  o.candidates = {&SeasonalNaiveMethod(), &NaiveMethod(), &DriftMethod(), &MeanMethod()};
   return o;
 }
 
-TEST(SelectTest, AutoChoosesSeasonalNaiveForAPeriodicSeries) {
+TEST(SelectTest, ChoosesSeasonalNaiveForAPeriodicSeries) {
   std::vector<double> y;
   for (int t = 0; t < 100; ++t) y.push_back(100 + 20 * ((t % 7) == 5) - 3 * (t % 7));
   const SeriesResult r = FitSeries(y, Options(7, 14));
@@ -29,7 +30,7 @@ TEST(SelectTest, AutoChoosesSeasonalNaiveForAPeriodicSeries) {
   EXPECT_DOUBLE_EQ(r.forecast.mean[0], y[93]);
 }
 
-TEST(SelectTest, AutoChoosesDriftForALine) {
+TEST(SelectTest, ChoosesDriftForALine) {
   std::vector<double> y;
   for (int t = 0; t < 50; ++t) y.push_back(3.0 * t + 1);
   const SeriesResult r = FitSeries(y, Options(7, 5));
@@ -55,11 +56,54 @@ TEST(SelectTest, SingleObservationIsReportedFailedNotThrown) {
 }
 
 TEST(SelectTest, ResolveModelsRejectsUnknownNames) {
+  EXPECT_EQ(ResolveModels("naive,drift").methods.size(), 2u);
+  EXPECT_FALSE(ResolveModels("naive,drift").automatic);
+  const ModelChoice a = ResolveModels("auto,arima");
+  EXPECT_TRUE(a.automatic);
+  ASSERT_EQ(a.methods.size(), 1u);
+  EXPECT_EQ(a.methods[0]->name(), "arima");
+  EXPECT_THROW(ResolveModels("naive,prophet"), std::invalid_argument);
+  EXPECT_THROW(ResolveModels("ensemble"), std::invalid_argument);
+}
+
+TEST(SelectTest, AutoPoolFollowsTheNatureOfTheSeries) {
+  auto names = [](const std::vector<const Method*>& v) {
+    std::string s;
+    for (const Method* m : v) s += std::string(s.empty() ? "" : ",") + std::string(m->name());
+    return s;
+  };
   FitContext c;
-  c.season_lengths = {7};
-  EXPECT_EQ(ResolveModels("naive,drift", c).size(), 2u);
-  EXPECT_EQ(ResolveModels("auto", c).front()->name(), "snaive");
-  EXPECT_THROW(ResolveModels("naive,prophet", c), std::invalid_argument);
+  c.season_lengths = {12};
+  std::vector<double> regular(60), sparse(60, 0.0), x(80);
+  for (int t = 0; t < 60; ++t) regular[t] = 10 + (t % 12), sparse[t] = t % 5 == 0 ? 2 : 0;
+  EXPECT_EQ(names(AutoPool(regular, c)), "ets,dotm,snaive");
+  EXPECT_EQ(names(AutoPool(sparse, c)), "croston,sba,tsb");
+  c.season_lengths = {1};
+  EXPECT_EQ(names(AutoPool(regular, c)), "ets,dotm,naive");
+  c.season_lengths = {7, 24};  // two cycles that fit twice in 60 periods
+  EXPECT_EQ(names(AutoPool(regular, c)), "ets,fourier,snaive");
+  c.season_lengths = {12};
+  for (int t = 0; t < 80; ++t) x[t] = t % 3;
+  c.covariates = {std::span<const double>(x)};
+  EXPECT_EQ(names(AutoPool(regular, c)), "ets,fourier,snaive");
+}
+
+TEST(SelectTest, AutoCombinesItsPoolByTheMedian) {
+  std::vector<double> y;
+  for (int t = 0; t < 120; ++t) y.push_back(50 + 10 * std::sin(t * 0.5236) + 0.2 * t);
+  SelectOptions o = Options(12, 12);
+  o.automatic = true;
+  o.candidates = {};
+  o.ensemble = true;
+  const SeriesResult r = FitSeries(y, o);
+  ASSERT_FALSE(r.failed) << r.note;
+  EXPECT_EQ(r.method, "ensemble");
+  EXPECT_EQ(r.label.rfind("Median(", 0), 0u) << r.label;
+  for (const char* member : {"ETS(", "DOTM", "SNaive(12)"})
+    EXPECT_NE(r.label.find(member), std::string::npos) << r.label;
+  EXPECT_TRUE(std::isfinite(r.metrics.mase));
+  // The combination's forecast lies between its members' at every step.
+  EXPECT_EQ(LoadModel(r.model)->Predict(12).mean, r.forecast.mean);
 }
 
 }  // namespace
@@ -81,10 +125,9 @@ TEST(SelectTest, BacktestWindowsAverageMetricsOverOrigins) {
   EXPECT_FALSE(FitSeries(y, o).failed);
 }
 
-TEST(SelectTest, EnsembleCompetesAndRoundTrips) {
-  // Two models wrong in opposite directions: their mean beats both.
+TEST(SelectTest, EnsembleCombinesTheBestAndRoundTrips) {
   std::vector<double> y;
-  for (int t = 0; t < 80; ++t) y.push_back(t < 70 ? 0.0 : 20.0 * (t - 69));
+  for (int t = 0; t < 40; ++t) y.push_back(t < 30 ? 2.0 * t : 60.0 - t);
   SelectOptions o = Options(1, 5);
   o.candidates = {&NaiveMethod(), &MeanMethod()};
   o.ensemble = true;
@@ -92,14 +135,19 @@ TEST(SelectTest, EnsembleCompetesAndRoundTrips) {
   o.ensemble_size = 2;
   const SeriesResult r = FitSeries(y, o);
   ASSERT_FALSE(r.failed);
-  const auto model = LoadModel(r.model);
-  EXPECT_EQ(r.forecast.mean, model->Predict(5).mean);
-  if (r.method == "ensemble") {
-    EXPECT_EQ(r.label, "Mean(Naive+Mean)");
-  }
-  // Ensemble or not, the choice never has a worse validation MAE than the best single model.
-  o.ensemble = false;
-  EXPECT_LE(r.metrics.mae, FitSeries(y, o).metrics.mae);
+  EXPECT_EQ(r.method, "ensemble");
+  EXPECT_TRUE(r.label == "Mean(Naive+Mean)" || r.label == "Mean(Mean+Naive)") << r.label;
+  // The forecast is the members' mean, on the whole history and in validation.
+  FitContext c = o.context;
+  const Forecast naive = NaiveMethod().Fit(y, c).model->Predict(5), mean = MeanMethod().Fit(y, c).model->Predict(5);
+  for (int i = 0; i < 5; ++i) EXPECT_DOUBLE_EQ(r.forecast.mean[i], 0.5 * (naive.mean[i] + mean.mean[i]));
+  const std::span<const double> train(y.data(), 35);
+  const double v = 0.5 * (NaiveMethod().Fit(train, c).model->Predict(5).mean[0] +
+                          MeanMethod().Fit(train, c).model->Predict(5).mean[0]);
+  double mae = 0;
+  for (int i = 35; i < 40; ++i) mae += std::fabs(y[i] - v) / 5;
+  EXPECT_NEAR(r.metrics.mae, mae, 1e-12);
+  EXPECT_EQ(LoadModel(r.model)->Predict(5).mean, r.forecast.mean);
 }
 
 TEST(SelectTest, CovariatesReachTheModelAndAreCutToTheHoldout) {
@@ -108,6 +156,7 @@ TEST(SelectTest, CovariatesReachTheModelAndAreCutToTheHoldout) {
   for (int t = 0; t < 120; ++t) x.push_back((t * 7919) % 13);
   for (int t = 0; t < 110; ++t) y.push_back(-3.0 * x[t]);
   SelectOptions o = Options(1, 10);
+  o.candidates = {&NaiveMethod(), &MeanMethod(), &FourierMethod()};
   o.context.covariates = {std::span<const double>(x)};
   const SeriesResult r = FitSeries(y, o);
   EXPECT_EQ(r.method, "fourier");

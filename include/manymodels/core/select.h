@@ -1,8 +1,13 @@
 // Model selection for one series: hold out the last `horizon` points (or K rolling windows of `horizon`
-// points: origins n-h, n-2h, ..., n-Kh), fit every candidate before each origin, and choose the one with the
-// lowest mean validation MAE (ties go to the earlier candidate); optionally the mean or median of the best k
-// competes too. The choice is then refitted on the whole history and forecasts. Candidates that cannot be
-// fitted are skipped and the reason kept in a note; a series nothing can fit is reported failed, never thrown.
+// points: origins n-h, n-2h, ..., n-Kh), fit every candidate before each origin, and rank them by mean
+// validation MAE (ties go to the earlier candidate). Then either the best is refitted on the whole history, or,
+// with an ensemble, the best k are, and their forecasts are combined (median or mean per step). Candidates
+// that cannot be fitted are skipped and the reason kept in a note; a series nothing can fit is reported
+// failed, never thrown.
+//
+// `auto` chooses the candidates by the series' nature (AutoPool) and combines them by default: on the M4 and
+// tourism benchmarks the median of three diverse models beats choosing one per series by its holdout error,
+// whose noise on short holdouts costs more than it gains (bench/ACCURACY.md).
 #pragma once
 
 #include <string>
@@ -15,10 +20,11 @@
 namespace mm {
 
 struct SelectOptions {
+  bool automatic = false;                 // candidates from AutoPool(y), followed by `candidates`
   std::vector<const Method*> candidates;  // in order of preference
   FitContext context;                     // horizon, cycles, seed, covariates (history + horizon)
   int backtest_windows = 1;               // rolling validation windows of `horizon` points each
-  bool ensemble = false;                  // let a combination of the best `ensemble_size` compete
+  bool ensemble = false;                  // combine the best `ensemble_size` instead of taking the best
   Combination combination = Combination::kMedian;
   int ensemble_size = 3;
   // Long histories are cut to their most recent `max_history` periods before anything is fitted (0: never).
@@ -40,16 +46,20 @@ struct SeriesResult {
   Forecast forecast;           // horizon steps; NaN when failed
 };
 
-// The candidates `--models auto` tries on a series with these cycles (before CandidatesFor narrows them).
-std::vector<const Method*> AutoCandidates(const FitContext& ctx);
+// The candidates of `auto` for `y` (the history the models will see) and the context:
+//   mostly zeros (IsIntermittent)                          croston, sba, tsb
+//   two or more cycles that fit twice in the history, or
+//   covariates that vary                                   ets, fourier, snaive
+//   otherwise                                              ets, dotm, snaive (naive when there is no cycle)
+std::vector<const Method*> AutoPool(std::span<const double> y, const FitContext& ctx);
 
-// The candidates FitSeries tries on `y`. When they include both an intermittent-demand method (croston, sba,
-// tsb) and a Theta method (theta, otm, dotm), as `auto` does, a mostly-zero series (IsIntermittent) keeps only
-// the former and any other series only the latter; the rest of the list is kept as it is.
-std::vector<const Method*> CandidatesFor(std::span<const double> y, const std::vector<const Method*>& candidates);
-
-// Resolves "auto" or a comma list of method names. Throws std::invalid_argument naming an unknown method.
-std::vector<const Method*> ResolveModels(const std::string& spec, const FitContext& ctx);
+// `--models`: "auto" and/or a comma list of method names (auto,arima adds arima to the pool).
+struct ModelChoice {
+  bool automatic = false;
+  std::vector<const Method*> methods;  // the named ones, in order
+};
+// Throws std::invalid_argument naming an unknown method.
+ModelChoice ResolveModels(const std::string& spec);
 
 // `y` is the history with no leading or trailing NaN.
 SeriesResult FitSeries(std::span<const double> y, const SelectOptions& options);

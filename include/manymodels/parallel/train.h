@@ -22,7 +22,7 @@ struct TrainOptions {
   std::vector<std::string> partition_by;  // empty: every series is its own model
   std::string covariates = "all";         // lake covariates the models see: all, none, or a comma list
   int backtest_windows = 1;               // rolling validation windows of `horizon` points
-  std::string ensemble = "none";          // none, mean or median of the best ensemble_size
+  std::string ensemble = "auto";          // auto (median for --models auto, else none), none, mean, median
   int ensemble_size = 3;
   int64_t max_history = -1;               // periods fitted at most (the latest); -1: DefaultMaxHistory, 0: all
   int threads = 0;                        // 0: see parallel/threads.h

@@ -50,8 +50,9 @@ ThreadChoice ResolveThreads(int flag, int node_local_ranks) {
   }
   if (c.used > c.cpus_in_mask)
     c.warning = std::to_string(c.used) + " threads on " + std::to_string(c.cpus_in_mask) +
-                " CPU(s) in this rank's affinity mask (oversubscribed; with mpirun use --bind-to none or "
-                "--map-by slot:PE=" + std::to_string(c.used) + ")";
+                " CPU(s) in this rank's affinity mask: oversubscribed (give each rank more CPUs: mpirun "
+                "--map-by slot:PE=" + std::to_string(c.used) + " --bind-to core, or srun --cpus-per-task=" +
+                std::to_string(c.used) + ")";
   return c;
 }
 

@@ -123,7 +123,19 @@ LakeData ReadLongCsv(const IngestOptions& opt, IngestSummary* summary) {
   std::unordered_map<std::string, uint32_t> series_of_tuple;      // more
   std::vector<std::vector<uint32_t>> series_keys;                 // series -> key ids
   std::vector<uint32_t> row_series;
-  std::vector<int64_t> row_time, row_line;
+  std::vector<int64_t> row_time;
+  // Line numbers are kept only where they stop following the row numbers (blank lines, quoted line breaks):
+  // row r is on line marks[k].line + (r - marks[k].row) for the last mark at or before r.
+  struct LineMark {
+    size_t row;
+    int64_t line;
+  };
+  std::vector<LineMark> marks;
+  auto line_of = [&marks](size_t r) {
+    const auto it = std::upper_bound(marks.begin(), marks.end(), r,
+                                     [](size_t row, const LineMark& m) { return row < m.row; });
+    return std::prev(it)->line + static_cast<int64_t>(r - std::prev(it)->row);
+  };
   std::vector<double> row_target;
   std::vector<std::vector<double>> row_cov(ncov);
   {
@@ -132,7 +144,7 @@ LakeData ReadLongCsv(const IngestOptions& opt, IngestSummary* summary) {
     const auto bytes = std::filesystem::file_size(opt.input, ec);
     if (!ec && opt.input.size() > 3 && opt.input.compare(opt.input.size() - 3, 3, ".gz") != 0) {
       const size_t guess = static_cast<size_t>(bytes / (8 + 4 * ncol));
-      row_series.reserve(guess), row_time.reserve(guess), row_line.reserve(guess), row_target.reserve(guess);
+      row_series.reserve(guess), row_time.reserve(guess), row_target.reserve(guess);
       for (auto& c : row_cov) c.reserve(guess);
     }
   }
@@ -197,7 +209,8 @@ LakeData ReadLongCsv(const IngestOptions& opt, IngestSummary* summary) {
     }
     row_series.push_back(sid);
     row_time.push_back(last_time.value);
-    row_line.push_back(line);
+    if (marks.empty() || marks.back().line + static_cast<int64_t>(row_series.size() - 1 - marks.back().row) != line)
+      marks.push_back({row_series.size() - 1, line});
     row_target.push_back(y);
   }
   const size_t nrows = row_series.size();
@@ -278,7 +291,7 @@ LakeData ReadLongCsv(const IngestOptions& opt, IngestSummary* summary) {
   for (size_t r = 0; r < nrows; ++r) {
     auto p = ToPeriod(RawTime{*kind, row_time[r]}, freq, anchor);
     if (!p) {
-      throw InputError(Where(opt.input, row_line[r], time_col) + "time in column '" + opt.time +
+      throw InputError(Where(opt.input, line_of(r), time_col) + "time in column '" + opt.time +
                        "' is not on the grid of frequency " + std::string(1, FrequencyCode(freq)) +
                        (freq == Frequency::kWeekly ? " (weeks start on " + FormatPeriod(freq, 0, anchor) + "'s weekday)" : ""));
     }
@@ -300,16 +313,19 @@ LakeData ReadLongCsv(const IngestOptions& opt, IngestSummary* summary) {
                      " rows; is --freq right?");
   lake.target.assign(total, kNaN);
   lake.covariates.assign(ncov, std::vector<double>(total, kNaN));
-  std::vector<int64_t> first_line(total, 0);
+  std::vector<uint64_t> filled((total + 63) / 64, 0);  // one bit per period slot
   for (size_t r = 0; r < nrows; ++r) {
     const uint32_t s = position[row_series[r]];
     const auto slot = static_cast<size_t>(ix.offsets[s] + (row_period[r] - lo[s]));
-    if (first_line[slot] != 0) {
-      throw InputError(opt.input + ":" + std::to_string(row_line[r]) + ": duplicate (" + ix.keys.Describe(s) + ", " +
+    if (filled[slot / 64] >> (slot % 64) & 1) {
+      // A duplicate: find the row that filled the slot first (this scan runs once, on the error path).
+      size_t first = 0;
+      while (position[row_series[first]] != s || row_period[first] != row_period[r]) ++first;
+      throw InputError(opt.input + ":" + std::to_string(line_of(r)) + ": duplicate (" + ix.keys.Describe(s) + ", " +
                        FormatPeriod(freq, row_period[r], anchor) + "), first seen at line " +
-                       std::to_string(first_line[slot]));
+                       std::to_string(line_of(first)));
     }
-    first_line[slot] = row_line[r];
+    filled[slot / 64] |= uint64_t{1} << (slot % 64);
     lake.target[slot] = row_target[r];
     for (size_t c = 0; c < ncov; ++c) lake.covariates[c][slot] = row_cov[c][r];
   }

@@ -14,6 +14,9 @@ cases = {
     "empty_file": ("", ":1:", "empty file"),
     "duplicate": (GOOD + "2020-01-03,1,2,1\n2020-01-02,1,1,9\n", ":5:",
                   "duplicate (store=1, item=1, 2020-01-02), first seen at line 3"),
+    "duplicate_after_blank_line": (GOOD + "\n2020-01-03,1,1,7\n2020-01-03,1,1,8\n", ":6:",
+                                   "duplicate (store=1, item=1, 2020-01-03), first seen at line 5"),
+    "off_grid_after_blank_line": (GOOD + "\n\n2020-01-01T12:00:00,1,1,7\n", ":6:1:", "not on the grid"),
     "unterminated_quote": (GOOD + '2020-01-03,1,"1,7\n', ":4:", "unterminated"),
 }
 for name, (text, where, what) in cases.items():
@@ -22,7 +25,7 @@ for name, (text, where, what) in cases.items():
     with open(src, "w") as f:
         f.write(text)
     p = run(["ingest", "--input", src, "--keys", "store,item", "--time", "date", "--target", "sales",
-             "--out", out], check=False)
+             "--freq", "D", "--out", out], check=False)
     c.ok(p.returncode != 0, f"{name}: non-zero exit")
     c.ok(src + where in p.stderr, f"{name}: message names {src}{where}: {p.stderr!r}")
     c.ok(what in p.stderr, f"{name}: message says {what!r}: {p.stderr!r}")

@@ -1,7 +1,5 @@
 #include "manymodels/core/ets.h"
 
-#include <ceres/ceres.h>
-
 #include <Eigen/Dense>
 #include <algorithm>
 #include <array>
@@ -28,6 +26,7 @@ constexpr double kTol = 1e-10;              // as in R's etscalc
 constexpr double kHuge = 1e10;
 constexpr int kSimulatedPaths = 2000;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kInf = std::numeric_limits<double>::infinity();
 
 char KindChar(Kind k) { return k == Kind::kNone ? 'N' : k == Kind::kAdditive ? 'A' : 'M'; }
 
@@ -226,57 +225,94 @@ bool AdmissibleImpl(const Spec& spec, double alpha, double beta, double gamma, d
 
 // ---------------------------------------------------------------- the likelihood as least squares
 // R minimises n log(sum e^2) + [2 sum log|yhat| for multiplicative error]. With g = exp(mean log|yhat|) that
-// is n log(sum (g e)^2), so Levenberg-Marquardt on the residuals g * e_t finds the same optimum. Inadmissible
-// parameters make Evaluate fail, which Ceres treats as a rejected step.
-class LikelihoodCost final : public ceres::CostFunction {
- public:
-  LikelihoodCost(const Layout& layout, std::span<const double> y, int n_obs) : l_(layout), y_(y), n_(n_obs) {
-    set_num_residuals(n_obs);
-    mutable_parameter_block_sizes()->push_back(layout.size);
-  }
+// is n log(sum (g e)^2), so Levenberg-Marquardt on the residuals g * e_t finds the same optimum.
+using NormalMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor, kMaxParams, kMaxParams>;
+using NormalVector = Eigen::Matrix<double, Eigen::Dynamic, 1, 0, kMaxParams, 1>;
 
-  bool Evaluate(double const* const* parameters, double* residuals, double** jacobians) const override {
-    const double* u = parameters[0];
+// The least-squares problem's cost 0.5 |r|^2 and, when asked, its normal equations J'J and J'r, at u.
+// Inadmissible parameters or non-finite values make Evaluate return false. Holds the residual and Jacobian
+// buffers, allocated once per form.
+class LikelihoodCost {
+ public:
+  LikelihoodCost(const Layout& layout, std::span<const double> y, int n_obs)
+      : l_(layout), y_(y), n_(n_obs), res_(n_obs), jac_(static_cast<size_t>(n_obs) * layout.size) {}
+
+  bool Evaluate(const double* u, double* cost, NormalMatrix* jtj = nullptr, NormalVector* jtr = nullptr) {
     const Params p = ParamsOf(l_, u);
     if (!AdmissibleImpl(l_.spec, p.alpha, p.beta, p.gamma, p.phi)) return false;
-    if (!jacobians || !jacobians[0]) {
-      double log_f = 0;
+    if (!jtj) {
+      double log_f = 0, sse = 0;
       if (!Filter(
-              l_, u, y_, [&](int k, double e) { residuals[k] = e; }, &log_f, nullptr))
+              l_, u, y_, [&](int, double e) { sse += e * e; }, &log_f, nullptr))
         return false;
-      return Finish(residuals, nullptr, log_f, nullptr);
+      if (l_.spec.error == Kind::kMultiplicative) sse *= std::exp(2 * log_f / n_);
+      *cost = 0.5 * sse;
+      return std::isfinite(*cost);
     }
-    return EvaluateForward(u, residuals, jacobians[0]);
+    return EvaluateForward(u, cost, jtj, jtr);
   }
 
  private:
+  bool EvaluateForward(const double* u, double* cost, NormalMatrix* jtj, NormalVector* jtr) {
+    double log_f = 0;
+    std::array<double, kMaxParams> dlog{};
+    if (!ForwardOf(u, &log_f, dlog.data())) return false;
+    // r and J of the unscaled errors; for multiplicative error the residuals are g e and the Jacobian rows
+    // g (de + e dlog_f / n), whose normal equations follow from J'J, J'e and e'e (a rank-two correction).
+    const int p = l_.size;
+    const Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> j(
+        jac_.data(), n_, p);
+    const Eigen::Map<const Eigen::VectorXd> r(res_.data(), n_);
+    double rr = r.squaredNorm();
+    jtj->resize(p, p);
+    jtr->resize(p);
+    jtj->template triangularView<Eigen::Lower>() = j.transpose() * j;
+    jtj->template triangularView<Eigen::StrictlyUpper>() = jtj->transpose();
+    jtr->noalias() = j.transpose() * r;
+    if (l_.spec.error == Kind::kMultiplicative) {
+      const double g2 = std::exp(2 * log_f / n_);
+      if (!std::isfinite(g2)) return false;
+      const Eigen::Map<const NormalVector> d(dlog.data(), p);
+      const NormalVector dn = d / n_;
+      *jtj += *jtr * dn.transpose() + dn * jtr->transpose() + rr * dn * dn.transpose();
+      *jtr += rr * dn;
+      *jtj *= g2;
+      *jtr *= g2;
+      rr *= g2;
+    }
+    *cost = 0.5 * rr;
+    return std::isfinite(rr) && jtj->allFinite() && jtr->allFinite();
+  }
+
   // The recursion with its derivatives carried forward by hand (forward mode): each state component has a
   // row of derivatives with respect to u, updated by one fused elementwise pass per step plus a few sparse
   // corrections for the smoothing parameters. Same values as Filter; no allocation.
-  bool EvaluateForward(const double* u, double* res, double* jac) const {
+  bool ForwardOf(const double* u, double* log_f, double* dlog) {
     const bool trend = l_.spec.trend != Kind::kNone, mult = l_.spec.error == Kind::kMultiplicative;
     switch (l_.spec.season) {
       case Kind::kNone:
-        return trend ? (mult ? Forward<true, Kind::kNone, true>(u, res, jac)
-                             : Forward<true, Kind::kNone, false>(u, res, jac))
-                     : (mult ? Forward<false, Kind::kNone, true>(u, res, jac)
-                             : Forward<false, Kind::kNone, false>(u, res, jac));
+        return trend ? (mult ? Forward<true, Kind::kNone, true>(u, log_f, dlog)
+                             : Forward<true, Kind::kNone, false>(u, log_f, dlog))
+                     : (mult ? Forward<false, Kind::kNone, true>(u, log_f, dlog)
+                             : Forward<false, Kind::kNone, false>(u, log_f, dlog));
       case Kind::kAdditive:
-        return trend ? (mult ? Forward<true, Kind::kAdditive, true>(u, res, jac)
-                             : Forward<true, Kind::kAdditive, false>(u, res, jac))
-                     : (mult ? Forward<false, Kind::kAdditive, true>(u, res, jac)
-                             : Forward<false, Kind::kAdditive, false>(u, res, jac));
+        return trend ? (mult ? Forward<true, Kind::kAdditive, true>(u, log_f, dlog)
+                             : Forward<true, Kind::kAdditive, false>(u, log_f, dlog))
+                     : (mult ? Forward<false, Kind::kAdditive, true>(u, log_f, dlog)
+                             : Forward<false, Kind::kAdditive, false>(u, log_f, dlog));
       case Kind::kMultiplicative:
-        return trend ? (mult ? Forward<true, Kind::kMultiplicative, true>(u, res, jac)
-                             : Forward<true, Kind::kMultiplicative, false>(u, res, jac))
-                     : (mult ? Forward<false, Kind::kMultiplicative, true>(u, res, jac)
-                             : Forward<false, Kind::kMultiplicative, false>(u, res, jac));
+        return trend ? (mult ? Forward<true, Kind::kMultiplicative, true>(u, log_f, dlog)
+                             : Forward<true, Kind::kMultiplicative, false>(u, log_f, dlog))
+                     : (mult ? Forward<false, Kind::kMultiplicative, true>(u, log_f, dlog)
+                             : Forward<false, Kind::kMultiplicative, false>(u, log_f, dlog));
     }
     return false;
   }
 
   template <bool kTrend, Kind kSeason, bool kMultError>
-  bool Forward(const double* u, double* res, double* jac) const {
+  bool Forward(const double* u, double* log_f_out, double* dlog_out) {
+    double* res = res_.data();
+    double* jac = jac_.data();
     constexpr bool kHasSeason = kSeason != Kind::kNone;
     constexpr bool kMultSeason = kSeason == Kind::kMultiplicative;
     const int m = l_.m, p = l_.size;
@@ -393,29 +429,15 @@ class LikelihoodCost final : public ceres::CostFunction {
       }
       l = level;
     }
-    return Finish(res, jac, log_f, dlog.data());
-  }
-
-  // Scales the errors by g = exp(log_f / n) for multiplicative error; checks everything is finite.
-  bool Finish(double* r, double* jac, double log_f, const double* dlog_f) const {
-    const int p = l_.size;
-    if (l_.spec.error == Kind::kMultiplicative) {
-      const double g = std::exp(log_f / n_);
-      if (!std::isfinite(g)) return false;
-      for (int k = 0; k < n_; ++k) {
-        if (jac)
-          for (int i = 0; i < p; ++i) jac[k * p + i] = g * (jac[k * p + i] + r[k] * dlog_f[i] / n_);
-        r[k] *= g;
-      }
-    }
-    for (int k = 0; k < n_; ++k)
-      if (!std::isfinite(r[k])) return false;
+    *log_f_out = log_f;
+    if (kMultError) std::copy(dlog.begin(), dlog.begin() + p, dlog_out);
     return true;
   }
 
   Layout l_;
   std::span<const double> y_;
   int n_;
+  std::vector<double> res_, jac_;
 };
 
 // ---------------------------------------------------------------- initial states (R's initstate)
@@ -717,6 +739,81 @@ int CountFinite(std::span<const double> y) {
 
 using ParamVector = std::array<double, kMaxParams>;
 
+// Levenberg-Marquardt with box bounds, as Ceres' trust region minimizer does it with its default options
+// (LevenbergMarquardtStrategy, Jacobi scaling, steps projected onto the bounds, no line search): but on the
+// normal equations J'J and J'r the cost function accumulates, without Ceres' per-iteration machinery, and
+// with the Jacobian computed together with each candidate's cost (one pass of the recursion per iteration;
+// most steps are accepted). Returns false when the start cannot be evaluated.
+bool Minimize(LikelihoodCost* cost, int p, const ParamVector& lower, const ParamVector& upper, ParamVector* u) {
+  constexpr int kMaxIterations = 100;
+  constexpr double kFunctionTolerance = 1e-6, kGradientTolerance = 1e-10, kParameterTolerance = 1e-8;
+  constexpr double kMinRelativeDecrease = 1e-3, kMinDiagonal = 1e-6, kMaxDiagonal = 1e32;
+  constexpr double kMaxRadius = 1e16, kMinRadius = 1e-32;
+  NormalMatrix jtj, cand_jtj, a;
+  NormalVector jtr, cand_jtr, scale(p), dx(p), delta(p);
+  ParamVector x = *u, cand = x;
+  double f = 0, cand_f = 0;
+  if (!cost->Evaluate(x.data(), &f, &jtj, &jtr)) return false;
+  for (int i = 0; i < p; ++i) scale(i) = 1.0 / (1.0 + std::sqrt(jtj(i, i)));
+  // Ceres' gradient test: the projected gradient step |x - P(x - g)|_inf.
+  auto projected_gradient = [&](const NormalVector& g) {
+    double m = 0;
+    for (int i = 0; i < p; ++i) m = std::max(m, std::abs(x[i] - std::clamp(x[i] - g(i), lower[i], upper[i])));
+    return m;
+  };
+  double radius = 1e4, decrease = 2;
+  if (projected_gradient(jtr) <= kGradientTolerance) return true;
+  for (int iter = 0; iter < kMaxIterations; ++iter) {
+    // Scaled system (S J'J S + D / radius) dx = -S J'r with D = diag(S J'J S) clamped, delta = S dx.
+    a = scale.asDiagonal() * jtj * scale.asDiagonal();
+    const NormalVector g = scale.cwiseProduct(jtr);
+    for (int i = 0; i < p; ++i) a(i, i) += std::clamp(a(i, i), kMinDiagonal, kMaxDiagonal) / radius;
+    Eigen::LLT<NormalMatrix> llt(a);
+    bool valid = llt.info() == Eigen::Success;
+    double model_change = 0;
+    if (valid) {
+      dx = -llt.solve(g);
+      // Decrease of the linear model 0.5 |r + J delta|^2, without the regularisation.
+      const NormalVector sd = scale.cwiseProduct(dx);
+      model_change = -(g.dot(dx) + 0.5 * sd.dot(jtj * sd));
+      valid = std::isfinite(model_change) && model_change > 0;
+    }
+    if (!valid) {
+      radius /= decrease;
+      decrease *= 2;
+      if (radius < kMinRadius) break;
+      continue;
+    }
+    delta = scale.cwiseProduct(dx);
+    double step2 = 0, x2 = 0;
+    for (int i = 0; i < p; ++i) {
+      cand[i] = std::clamp(x[i] + delta(i), lower[i], upper[i]);
+      step2 += (cand[i] - x[i]) * (cand[i] - x[i]);
+      x2 += x[i] * x[i];
+    }
+    if (std::sqrt(step2) <= kParameterTolerance * (std::sqrt(x2) + kParameterTolerance)) break;
+    if (!cost->Evaluate(cand.data(), &cand_f, &cand_jtj, &cand_jtr)) cand_f = std::numeric_limits<double>::max();
+    const double change = f - cand_f;
+    if (std::abs(change) <= kFunctionTolerance * f) break;
+    const double rho = change / model_change;
+    if (rho > kMinRelativeDecrease) {
+      x = cand;
+      f = cand_f;
+      std::swap(jtj, cand_jtj);
+      std::swap(jtr, cand_jtr);
+      radius = std::min(kMaxRadius, radius / std::max(1.0 / 3.0, 1.0 - std::pow(2.0 * rho - 1.0, 3)));
+      decrease = 2;
+      if (projected_gradient(jtr) <= kGradientTolerance) break;
+    } else {
+      radius /= decrease;
+      decrease *= 2;
+      if (radius < kMinRadius) break;
+    }
+  }
+  *u = x;
+  return true;
+}
+
 // Fits a form by maximum likelihood from R's starting values, or from `warm` (the optimum of a form with the
 // same parameters) when given and admissible. Returns null with a reason when the form cannot be fitted (too
 // many parameters, inadmissible start, optimiser failure). The optimum goes to *u_out when given.
@@ -737,41 +834,16 @@ FitOutcome Estimate(std::span<const double> y, const Spec& spec, const FitContex
     if (!std::isfinite(u[i])) return {nullptr, spec.Label() + ": no finite initial state"};
 
   LikelihoodCost cost(l, y, n_obs);
-  std::vector<double> r(n_obs);
-  if (warm) {
-    const double* pw = warm->data();
-    if (cost.Evaluate(&pw, r.data(), nullptr)) u = *warm;
-  }
-  {
-    const double* pu = u.data();
-    if (!cost.Evaluate(&pu, r.data(), nullptr)) return {nullptr, spec.Label() + ": inadmissible start"};
-  }
-  ceres::Problem::Options problem_options;
-  problem_options.cost_function_ownership = ceres::DO_NOT_TAKE_OWNERSHIP;
-  ceres::Problem problem(problem_options);
-  problem.AddResidualBlock(&cost, nullptr, u.data());
-  problem.SetParameterLowerBound(u.data(), 0, kLower);
-  problem.SetParameterUpperBound(u.data(), 0, kUpper);
-  for (int i : {l.beta, l.gamma}) {
-    if (i < 0) continue;
-    problem.SetParameterLowerBound(u.data(), i, 0.0);
-    problem.SetParameterUpperBound(u.data(), i, 1.0);
-  }
-  if (l.phi >= 0) {
-    problem.SetParameterLowerBound(u.data(), l.phi, kPhiLower);
-    problem.SetParameterUpperBound(u.data(), l.phi, kPhiUpper);
-  }
-  ceres::Solver::Options options;
-  options.linear_solver_type = ceres::DENSE_NORMAL_CHOLESKY;
-  options.num_threads = 1;
-  options.max_num_iterations = 100;
-  options.max_num_line_search_step_size_iterations = 0;  // no line search after projecting onto the bounds
-  options.logging_type = ceres::SILENT;
-  options.minimizer_progress_to_stdout = false;
-  ceres::Solver::Summary summary;
-  ceres::Solve(options, &problem, &summary);
-  if (summary.termination_type == ceres::FAILURE || summary.termination_type == ceres::USER_FAILURE)
-    return {nullptr, spec.Label() + ": optimizer failed: " + summary.message};
+  double c0 = 0;
+  if (warm && cost.Evaluate(warm->data(), &c0)) u = *warm;
+  if (!cost.Evaluate(u.data(), &c0)) return {nullptr, spec.Label() + ": inadmissible start"};
+  ParamVector lower{}, upper{};
+  for (int i = 0; i < l.size; ++i) lower[i] = -kInf, upper[i] = kInf;
+  lower[0] = kLower, upper[0] = kUpper;
+  for (int i : {l.beta, l.gamma})
+    if (i >= 0) lower[i] = 0.0, upper[i] = 1.0;
+  if (l.phi >= 0) lower[l.phi] = kPhiLower, upper[l.phi] = kPhiUpper;
+  if (!Minimize(&cost, l.size, lower, upper, &u)) return {nullptr, spec.Label() + ": optimizer failed"};
 
   // The likelihood, residual variance and final state at the optimum.
   Ring<double> last;

@@ -254,21 +254,16 @@ class LikelihoodCost {
 
  private:
   bool EvaluateForward(const double* u, double* cost, NormalMatrix* jtj, NormalVector* jtr) {
-    double log_f = 0;
-    std::array<double, kMaxParams> dlog{};
-    if (!ForwardOf(u, &log_f, dlog.data())) return false;
-    // r and J of the unscaled errors; for multiplicative error the residuals are g e and the Jacobian rows
-    // g (de + e dlog_f / n), whose normal equations follow from J'J, J'e and e'e (a rank-two correction).
     const int p = l_.size;
-    const Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> j(
-        jac_.data(), n_, p);
-    const Eigen::Map<const Eigen::VectorXd> r(res_.data(), n_);
-    double rr = r.squaredNorm();
     jtj->resize(p, p);
     jtr->resize(p);
-    jtj->template triangularView<Eigen::Lower>() = j.transpose() * j;
-    jtj->template triangularView<Eigen::StrictlyUpper>() = jtj->transpose();
-    jtr->noalias() = j.transpose() * r;
+    double log_f = 0, rr = 0;
+    std::array<double, kMaxParams> dlog{};
+    // The normal equations of the unscaled errors e: accumulated inside the recursion for the small
+    // non-seasonal forms, else from the stored Jacobian rows.
+    if (!ForwardOf(u, &log_f, dlog.data(), jtj, jtr, &rr)) return false;
+    // For multiplicative error the residuals are g e and the Jacobian rows g (de + e dlog_f / n), whose normal
+    // equations follow from J'J, J'e and e'e (a rank-two correction).
     if (l_.spec.error == Kind::kMultiplicative) {
       const double g2 = std::exp(2 * log_f / n_);
       if (!std::isfinite(g2)) return false;
@@ -284,38 +279,60 @@ class LikelihoodCost {
     return std::isfinite(rr) && jtj->allFinite() && jtr->allFinite();
   }
 
+  // J'J, J'e and e'e from the Jacobian rows and errors Forward stored.
+  void NormalFromRows(NormalMatrix* jtj, NormalVector* jtr, double* rr) const {
+    const int p = l_.size;
+    const Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> j(
+        jac_.data(), n_, p);
+    const Eigen::Map<const Eigen::VectorXd> r(res_.data(), n_);
+    *rr = r.squaredNorm();
+    jtj->template triangularView<Eigen::Lower>() = j.transpose() * j;
+    jtj->template triangularView<Eigen::StrictlyUpper>() = jtj->transpose();
+    jtr->noalias() = j.transpose() * r;
+  }
+
   // The recursion with its derivatives carried forward by hand (forward mode): each state component has a
   // row of derivatives with respect to u, updated by one fused elementwise pass per step plus a few sparse
   // corrections for the smoothing parameters. Same values as Filter; no allocation.
-  bool ForwardOf(const double* u, double* log_f, double* dlog) {
+  bool ForwardOf(const double* u, double* log_f, double* dlog, NormalMatrix* jtj, NormalVector* jtr, double* rr) {
     const bool trend = l_.spec.trend != Kind::kNone, mult = l_.spec.error == Kind::kMultiplicative;
+    const bool damped = l_.phi >= 0;
+#define MM_ETS_FORWARD(T, S, M, P) Forward<T, S, M, P>(u, log_f, dlog, jtj, jtr, rr)
     switch (l_.spec.season) {
-      case Kind::kNone:
-        return trend ? (mult ? Forward<true, Kind::kNone, true>(u, log_f, dlog)
-                             : Forward<true, Kind::kNone, false>(u, log_f, dlog))
-                     : (mult ? Forward<false, Kind::kNone, true>(u, log_f, dlog)
-                             : Forward<false, Kind::kNone, false>(u, log_f, dlog));
+      case Kind::kNone:  // p = 2 (alpha, l0), 4 (+ beta, b0) or 5 (+ phi): fixed sizes, unrolled
+        if (!trend) return mult ? MM_ETS_FORWARD(false, Kind::kNone, true, 2) : MM_ETS_FORWARD(false, Kind::kNone, false, 2);
+        if (!damped) return mult ? MM_ETS_FORWARD(true, Kind::kNone, true, 4) : MM_ETS_FORWARD(true, Kind::kNone, false, 4);
+        return mult ? MM_ETS_FORWARD(true, Kind::kNone, true, 5) : MM_ETS_FORWARD(true, Kind::kNone, false, 5);
       case Kind::kAdditive:
-        return trend ? (mult ? Forward<true, Kind::kAdditive, true>(u, log_f, dlog)
-                             : Forward<true, Kind::kAdditive, false>(u, log_f, dlog))
-                     : (mult ? Forward<false, Kind::kAdditive, true>(u, log_f, dlog)
-                             : Forward<false, Kind::kAdditive, false>(u, log_f, dlog));
+        return trend ? (mult ? MM_ETS_FORWARD(true, Kind::kAdditive, true, 0)
+                             : MM_ETS_FORWARD(true, Kind::kAdditive, false, 0))
+                     : (mult ? MM_ETS_FORWARD(false, Kind::kAdditive, true, 0)
+                             : MM_ETS_FORWARD(false, Kind::kAdditive, false, 0));
       case Kind::kMultiplicative:
-        return trend ? (mult ? Forward<true, Kind::kMultiplicative, true>(u, log_f, dlog)
-                             : Forward<true, Kind::kMultiplicative, false>(u, log_f, dlog))
-                     : (mult ? Forward<false, Kind::kMultiplicative, true>(u, log_f, dlog)
-                             : Forward<false, Kind::kMultiplicative, false>(u, log_f, dlog));
+        return trend ? (mult ? MM_ETS_FORWARD(true, Kind::kMultiplicative, true, 0)
+                             : MM_ETS_FORWARD(true, Kind::kMultiplicative, false, 0))
+                     : (mult ? MM_ETS_FORWARD(false, Kind::kMultiplicative, true, 0)
+                             : MM_ETS_FORWARD(false, Kind::kMultiplicative, false, 0));
     }
+#undef MM_ETS_FORWARD
     return false;
   }
 
-  template <bool kTrend, Kind kSeason, bool kMultError>
-  bool Forward(const double* u, double* log_f_out, double* dlog_out) {
+  // kP > 0: the parameter count, known at compile time; the normal equations are then accumulated here
+  // instead of storing the Jacobian rows.
+  template <bool kTrend, Kind kSeason, bool kMultError, int kP>
+  bool Forward(const double* u, double* log_f_out, double* dlog_out, NormalMatrix* jtj, NormalVector* jtr,
+               double* rr) {
     double* res = res_.data();
     double* jac = jac_.data();
     constexpr bool kHasSeason = kSeason != Kind::kNone;
     constexpr bool kMultSeason = kSeason == Kind::kMultiplicative;
-    const int m = l_.m, p = l_.size;
+    constexpr bool kInline = kP > 0;
+    const int m = l_.m, p = kInline ? kP : l_.size;
+    // Inline accumulators (kInline): lower triangle of J'J, J'e, e'e.
+    std::array<std::array<double, kInline ? kP : 1>, kInline ? kP : 1> acc{};
+    std::array<double, kInline ? kP : 1> acc_r{};
+    double acc_rr = 0;
     const Smoothing<double> sm = SmoothingOf(l_, u);
     const double alpha = sm.alpha, beta = sm.beta, gamma = sm.gamma, phi = sm.phi;
     // k = beta / alpha with beta = L + u_b (alpha - L); gamma = L + u_g (1 - alpha - L).
@@ -372,9 +389,11 @@ class LikelihoodCost {
       const bool observed = std::isfinite(y_[t]);
       const double yt = observed ? y_[t] : f;
       if (observed) {
-        double* jr = jac + static_cast<size_t>(row) * p;
+        std::array<double, kInline ? kP : 1> local_row;
+        double* jr = kInline ? local_row.data() : jac + static_cast<size_t>(row) * p;
+        double e;
         if (kMultError) {
-          res[row] = (yt - f) / f;
+          e = (yt - f) / f;
           const double c = -yt / (f * f), inv_f = 1.0 / f;
           for (int i = 0; i < p; ++i) {
             jr[i] = c * df[i];
@@ -382,8 +401,17 @@ class LikelihoodCost {
           }
           log_f += std::log(std::abs(f));
         } else {
-          res[row] = yt - f;
+          e = yt - f;
           for (int i = 0; i < p; ++i) jr[i] = -df[i];
+        }
+        if constexpr (kInline) {
+          for (int i = 0; i < kP; ++i) {
+            acc_r[i] += jr[i] * e;
+            for (int j = 0; j <= i; ++j) acc[i][j] += jr[i] * jr[j];
+          }
+          acc_rr += e * e;
+        } else {
+          res[row] = e;
         }
         ++row;
       }
@@ -431,6 +459,15 @@ class LikelihoodCost {
     }
     *log_f_out = log_f;
     if (kMultError) std::copy(dlog.begin(), dlog.begin() + p, dlog_out);
+    if constexpr (kInline) {
+      for (int i = 0; i < kP; ++i) {
+        (*jtr)(i) = acc_r[i];
+        for (int j = 0; j <= i; ++j) (*jtj)(i, j) = (*jtj)(j, i) = acc[i][j];
+      }
+      *rr = acc_rr;
+    } else {
+      NormalFromRows(jtj, jtr, rr);
+    }
     return true;
   }
 
@@ -626,15 +663,39 @@ StepState ToStep(const Spec& spec, const State& s) {
 }
 
 // R's quantile(type = 8) of the values, which it partially reorders (two order statistics, no full sort).
-double Quantile8(std::vector<double>& v, double prob) {
+// Places the order statistics at the sorted positions idx[a..b) (ascending) of v[first, last), each
+// nth_element working only inside the part the previous ones left.
+void SelectPositions(std::vector<double>& v, size_t first, size_t last, const size_t* idx, int a, int b) {
+  if (a >= b) return;
+  const int mid = (a + b) / 2;
+  const size_t k = idx[mid];
+  std::nth_element(v.begin() + first, v.begin() + k, v.begin() + last);
+  SelectPositions(v, first, k, idx, a, mid);
+  SelectPositions(v, k + 1, last, idx, mid + 1, b);
+}
+
+// R's type-8 quantiles of v at probs (ascending); reorders v. The order statistics all quantiles need are
+// selected together (the same values as sorting).
+template <size_t K>
+std::array<double, K> Quantiles8(std::vector<double>& v, const std::array<double, K>& probs) {
   const size_t n = v.size();
-  const double h = (static_cast<double>(n) + 1.0 / 3.0) * prob + 1.0 / 3.0;
-  const size_t lo = h <= 1 ? 1 : h >= static_cast<double>(n) ? n : static_cast<size_t>(std::floor(h));
-  std::nth_element(v.begin(), v.begin() + (lo - 1), v.end());
-  const double a = v[lo - 1];
-  if (h <= 1 || h >= static_cast<double>(n)) return a;
-  const double b = *std::min_element(v.begin() + lo, v.end());
-  return a + (h - std::floor(h)) * (b - a);
+  std::array<double, K> h{};
+  std::array<size_t, K> lo{};
+  std::array<size_t, 2 * K> idx{};
+  int count = 0;
+  for (size_t i = 0; i < K; ++i) {
+    h[i] = (static_cast<double>(n) + 1.0 / 3.0) * probs[i] + 1.0 / 3.0;
+    lo[i] = h[i] <= 1 ? 1 : h[i] >= static_cast<double>(n) ? n : static_cast<size_t>(std::floor(h[i]));
+    for (size_t k : {lo[i] - 1, lo[i]})
+      if (k < n && (count == 0 || idx[count - 1] < k)) idx[count++] = k;
+  }
+  SelectPositions(v, 0, n, idx.data(), 0, count);
+  std::array<double, K> q{};
+  for (size_t i = 0; i < K; ++i) {
+    const double a = v[lo[i] - 1];
+    q[i] = h[i] <= 1 || h[i] >= static_cast<double>(n) ? a : a + (h[i] - std::floor(h[i])) * (v[lo[i]] - a);
+  }
+  return q;
 }
 
 std::string Num(double v) {
@@ -720,10 +781,11 @@ class EtsModel final : public FittedModel {
         Update(spec, fit_.par, &paths[k], m, y);
       }
       f.mean[i] = mean[i];
-      f.lo80[i] = Quantile8(values, 0.10);
-      f.hi80[i] = Quantile8(values, 0.90);
-      f.lo95[i] = Quantile8(values, 0.025);
-      f.hi95[i] = Quantile8(values, 0.975);
+      const std::array<double, 4> q = Quantiles8(values, std::array<double, 4>{0.025, 0.10, 0.90, 0.975});
+      f.lo95[i] = q[0];
+      f.lo80[i] = q[1];
+      f.hi80[i] = q[2];
+      f.hi95[i] = q[3];
     }
     return f;
   }
@@ -743,7 +805,10 @@ using ParamVector = std::array<double, kMaxParams>;
 // (LevenbergMarquardtStrategy, Jacobi scaling, steps projected onto the bounds, no line search): but on the
 // normal equations J'J and J'r the cost function accumulates, without Ceres' per-iteration machinery, and
 // with the Jacobian computed together with each candidate's cost (one pass of the recursion per iteration;
-// most steps are accepted). Returns false when the start cannot be evaluated.
+// most steps are accepted). One departure from Ceres: parameters on a bound that the gradient pushes outward
+// are held there (an active set) rather than stepping out and projecting back, which stalled Ceres on forms
+// whose optimum is on a bound (it often stopped far from the optimum). Returns false when the start cannot be
+// evaluated.
 bool Minimize(LikelihoodCost* cost, int p, const ParamVector& lower, const ParamVector& upper, ParamVector* u) {
   constexpr int kMaxIterations = 100;
   constexpr double kFunctionTolerance = 1e-6, kGradientTolerance = 1e-10, kParameterTolerance = 1e-8;
@@ -766,8 +831,17 @@ bool Minimize(LikelihoodCost* cost, int p, const ParamVector& lower, const Param
   for (int iter = 0; iter < kMaxIterations; ++iter) {
     // Scaled system (S J'J S + D / radius) dx = -S J'r with D = diag(S J'J S) clamped, delta = S dx.
     a = scale.asDiagonal() * jtj * scale.asDiagonal();
-    const NormalVector g = scale.cwiseProduct(jtr);
+    NormalVector g = scale.cwiseProduct(jtr);
     for (int i = 0; i < p; ++i) a(i, i) += std::clamp(a(i, i), kMinDiagonal, kMaxDiagonal) / radius;
+    // A parameter on a bound that the gradient pushes outward stays there (left out of the step): projecting
+    // an unconstrained step instead makes Levenberg-Marquardt crawl along the bound with tiny steps.
+    for (int i = 0; i < p; ++i) {
+      if (!((x[i] <= lower[i] && jtr(i) > 0) || (x[i] >= upper[i] && jtr(i) < 0))) continue;
+      a.row(i).setZero();
+      a.col(i).setZero();
+      a(i, i) = 1;
+      g(i) = 0;
+    }
     Eigen::LLT<NormalMatrix> llt(a);
     bool valid = llt.info() == Eigen::Success;
     double model_change = 0;

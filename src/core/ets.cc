@@ -362,7 +362,7 @@ class LikelihoodCost {
         for (int j = 0; j < m; ++j)
           if (s[j] < 0) return false;
     }
-    double log_f = 0;
+    double log_f = 0, prod_f = 1;
     int head = 0, row = 0;
     const int phi_index = l_.phi;
     for (size_t t = 0; t < y_.size(); ++t) {
@@ -399,7 +399,10 @@ class LikelihoodCost {
             jr[i] = c * df[i];
             dlog[i] += inv_f * df[i];
           }
-          log_f += std::log(std::abs(f));
+          // sum log|f| as the log of a running product (one log per many steps), flushed before it could
+          // overflow or underflow.
+          prod_f *= std::abs(f);
+          if (!(prod_f < 1e150 && prod_f > 1e-150)) log_f += std::log(prod_f), prod_f = 1;
         } else {
           e = yt - f;
           for (int i = 0; i < p; ++i) jr[i] = -df[i];
@@ -457,7 +460,7 @@ class LikelihoodCost {
       }
       l = level;
     }
-    *log_f_out = log_f;
+    *log_f_out = log_f + std::log(prod_f);
     if (kMultError) std::copy(dlog.begin(), dlog.begin() + p, dlog_out);
     if constexpr (kInline) {
       for (int i = 0; i < kP; ++i) {

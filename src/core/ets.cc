@@ -1,7 +1,5 @@
 #include "manymodels/core/ets.h"
 
-#include <ceres/ceres.h>
-
 #include <Eigen/Dense>
 #include <algorithm>
 #include <array>
@@ -28,6 +26,7 @@ constexpr double kTol = 1e-10;              // as in R's etscalc
 constexpr double kHuge = 1e10;
 constexpr int kSimulatedPaths = 2000;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kInf = std::numeric_limits<double>::infinity();
 
 char KindChar(Kind k) { return k == Kind::kNone ? 'N' : k == Kind::kAdditive ? 'A' : 'M'; }
 
@@ -226,60 +225,114 @@ bool AdmissibleImpl(const Spec& spec, double alpha, double beta, double gamma, d
 
 // ---------------------------------------------------------------- the likelihood as least squares
 // R minimises n log(sum e^2) + [2 sum log|yhat| for multiplicative error]. With g = exp(mean log|yhat|) that
-// is n log(sum (g e)^2), so Levenberg-Marquardt on the residuals g * e_t finds the same optimum. Inadmissible
-// parameters make Evaluate fail, which Ceres treats as a rejected step.
-class LikelihoodCost final : public ceres::CostFunction {
- public:
-  LikelihoodCost(const Layout& layout, std::span<const double> y, int n_obs) : l_(layout), y_(y), n_(n_obs) {
-    set_num_residuals(n_obs);
-    mutable_parameter_block_sizes()->push_back(layout.size);
-  }
+// is n log(sum (g e)^2), so Levenberg-Marquardt on the residuals g * e_t finds the same optimum.
+using NormalMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor, kMaxParams, kMaxParams>;
+using NormalVector = Eigen::Matrix<double, Eigen::Dynamic, 1, 0, kMaxParams, 1>;
 
-  bool Evaluate(double const* const* parameters, double* residuals, double** jacobians) const override {
-    const double* u = parameters[0];
+// The least-squares problem's cost 0.5 |r|^2 and, when asked, its normal equations J'J and J'r, at u.
+// Inadmissible parameters or non-finite values make Evaluate return false. Holds the residual and Jacobian
+// buffers, allocated once per form.
+class LikelihoodCost {
+ public:
+  LikelihoodCost(const Layout& layout, std::span<const double> y, int n_obs)
+      : l_(layout), y_(y), n_(n_obs), res_(n_obs), jac_(static_cast<size_t>(n_obs) * layout.size) {}
+
+  bool Evaluate(const double* u, double* cost, NormalMatrix* jtj = nullptr, NormalVector* jtr = nullptr) {
     const Params p = ParamsOf(l_, u);
     if (!AdmissibleImpl(l_.spec, p.alpha, p.beta, p.gamma, p.phi)) return false;
-    if (!jacobians || !jacobians[0]) {
-      double log_f = 0;
+    if (!jtj) {
+      double log_f = 0, sse = 0;
       if (!Filter(
-              l_, u, y_, [&](int k, double e) { residuals[k] = e; }, &log_f, nullptr))
+              l_, u, y_, [&](int, double e) { sse += e * e; }, &log_f, nullptr))
         return false;
-      return Finish(residuals, nullptr, log_f, nullptr);
+      if (l_.spec.error == Kind::kMultiplicative) sse *= std::exp(2 * log_f / n_);
+      *cost = 0.5 * sse;
+      return std::isfinite(*cost);
     }
-    return EvaluateForward(u, residuals, jacobians[0]);
+    return EvaluateForward(u, cost, jtj, jtr);
   }
 
  private:
+  bool EvaluateForward(const double* u, double* cost, NormalMatrix* jtj, NormalVector* jtr) {
+    const int p = l_.size;
+    jtj->resize(p, p);
+    jtr->resize(p);
+    double log_f = 0, rr = 0;
+    std::array<double, kMaxParams> dlog{};
+    // The normal equations of the unscaled errors e: accumulated inside the recursion for the small
+    // non-seasonal forms, else from the stored Jacobian rows.
+    if (!ForwardOf(u, &log_f, dlog.data(), jtj, jtr, &rr)) return false;
+    // For multiplicative error the residuals are g e and the Jacobian rows g (de + e dlog_f / n), whose normal
+    // equations follow from J'J, J'e and e'e (a rank-two correction).
+    if (l_.spec.error == Kind::kMultiplicative) {
+      const double g2 = std::exp(2 * log_f / n_);
+      if (!std::isfinite(g2)) return false;
+      const Eigen::Map<const NormalVector> d(dlog.data(), p);
+      const NormalVector dn = d / n_;
+      *jtj += *jtr * dn.transpose() + dn * jtr->transpose() + rr * dn * dn.transpose();
+      *jtr += rr * dn;
+      *jtj *= g2;
+      *jtr *= g2;
+      rr *= g2;
+    }
+    *cost = 0.5 * rr;
+    return std::isfinite(rr) && jtj->allFinite() && jtr->allFinite();
+  }
+
+  // J'J, J'e and e'e from the Jacobian rows and errors Forward stored.
+  void NormalFromRows(NormalMatrix* jtj, NormalVector* jtr, double* rr) const {
+    const int p = l_.size;
+    const Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> j(
+        jac_.data(), n_, p);
+    const Eigen::Map<const Eigen::VectorXd> r(res_.data(), n_);
+    *rr = r.squaredNorm();
+    jtj->template triangularView<Eigen::Lower>() = j.transpose() * j;
+    jtj->template triangularView<Eigen::StrictlyUpper>() = jtj->transpose();
+    jtr->noalias() = j.transpose() * r;
+  }
+
   // The recursion with its derivatives carried forward by hand (forward mode): each state component has a
   // row of derivatives with respect to u, updated by one fused elementwise pass per step plus a few sparse
   // corrections for the smoothing parameters. Same values as Filter; no allocation.
-  bool EvaluateForward(const double* u, double* res, double* jac) const {
+  bool ForwardOf(const double* u, double* log_f, double* dlog, NormalMatrix* jtj, NormalVector* jtr, double* rr) {
     const bool trend = l_.spec.trend != Kind::kNone, mult = l_.spec.error == Kind::kMultiplicative;
+    const bool damped = l_.phi >= 0;
+#define MM_ETS_FORWARD(T, S, M, P) Forward<T, S, M, P>(u, log_f, dlog, jtj, jtr, rr)
     switch (l_.spec.season) {
-      case Kind::kNone:
-        return trend ? (mult ? Forward<true, Kind::kNone, true>(u, res, jac)
-                             : Forward<true, Kind::kNone, false>(u, res, jac))
-                     : (mult ? Forward<false, Kind::kNone, true>(u, res, jac)
-                             : Forward<false, Kind::kNone, false>(u, res, jac));
+      case Kind::kNone:  // p = 2 (alpha, l0), 4 (+ beta, b0) or 5 (+ phi): fixed sizes, unrolled
+        if (!trend) return mult ? MM_ETS_FORWARD(false, Kind::kNone, true, 2) : MM_ETS_FORWARD(false, Kind::kNone, false, 2);
+        if (!damped) return mult ? MM_ETS_FORWARD(true, Kind::kNone, true, 4) : MM_ETS_FORWARD(true, Kind::kNone, false, 4);
+        return mult ? MM_ETS_FORWARD(true, Kind::kNone, true, 5) : MM_ETS_FORWARD(true, Kind::kNone, false, 5);
       case Kind::kAdditive:
-        return trend ? (mult ? Forward<true, Kind::kAdditive, true>(u, res, jac)
-                             : Forward<true, Kind::kAdditive, false>(u, res, jac))
-                     : (mult ? Forward<false, Kind::kAdditive, true>(u, res, jac)
-                             : Forward<false, Kind::kAdditive, false>(u, res, jac));
+        return trend ? (mult ? MM_ETS_FORWARD(true, Kind::kAdditive, true, 0)
+                             : MM_ETS_FORWARD(true, Kind::kAdditive, false, 0))
+                     : (mult ? MM_ETS_FORWARD(false, Kind::kAdditive, true, 0)
+                             : MM_ETS_FORWARD(false, Kind::kAdditive, false, 0));
       case Kind::kMultiplicative:
-        return trend ? (mult ? Forward<true, Kind::kMultiplicative, true>(u, res, jac)
-                             : Forward<true, Kind::kMultiplicative, false>(u, res, jac))
-                     : (mult ? Forward<false, Kind::kMultiplicative, true>(u, res, jac)
-                             : Forward<false, Kind::kMultiplicative, false>(u, res, jac));
+        return trend ? (mult ? MM_ETS_FORWARD(true, Kind::kMultiplicative, true, 0)
+                             : MM_ETS_FORWARD(true, Kind::kMultiplicative, false, 0))
+                     : (mult ? MM_ETS_FORWARD(false, Kind::kMultiplicative, true, 0)
+                             : MM_ETS_FORWARD(false, Kind::kMultiplicative, false, 0));
     }
+#undef MM_ETS_FORWARD
     return false;
   }
 
-  template <bool kTrend, Kind kSeason, bool kMultError>
-  bool Forward(const double* u, double* res, double* jac) const {
+  // kP > 0: the parameter count, known at compile time; the normal equations are then accumulated here
+  // instead of storing the Jacobian rows.
+  template <bool kTrend, Kind kSeason, bool kMultError, int kP>
+  bool Forward(const double* u, double* log_f_out, double* dlog_out, NormalMatrix* jtj, NormalVector* jtr,
+               double* rr) {
+    double* res = res_.data();
+    double* jac = jac_.data();
     constexpr bool kHasSeason = kSeason != Kind::kNone;
     constexpr bool kMultSeason = kSeason == Kind::kMultiplicative;
-    const int m = l_.m, p = l_.size;
+    constexpr bool kInline = kP > 0;
+    const int m = l_.m, p = kInline ? kP : l_.size;
+    // Inline accumulators (kInline): lower triangle of J'J, J'e, e'e.
+    std::array<std::array<double, kInline ? kP : 1>, kInline ? kP : 1> acc{};
+    std::array<double, kInline ? kP : 1> acc_r{};
+    double acc_rr = 0;
     const Smoothing<double> sm = SmoothingOf(l_, u);
     const double alpha = sm.alpha, beta = sm.beta, gamma = sm.gamma, phi = sm.phi;
     // k = beta / alpha with beta = L + u_b (alpha - L); gamma = L + u_g (1 - alpha - L).
@@ -309,7 +362,7 @@ class LikelihoodCost final : public ceres::CostFunction {
         for (int j = 0; j < m; ++j)
           if (s[j] < 0) return false;
     }
-    double log_f = 0;
+    double log_f = 0, prod_f = 1;
     int head = 0, row = 0;
     const int phi_index = l_.phi;
     for (size_t t = 0; t < y_.size(); ++t) {
@@ -336,18 +389,32 @@ class LikelihoodCost final : public ceres::CostFunction {
       const bool observed = std::isfinite(y_[t]);
       const double yt = observed ? y_[t] : f;
       if (observed) {
-        double* jr = jac + static_cast<size_t>(row) * p;
+        std::array<double, kInline ? kP : 1> local_row;
+        double* jr = kInline ? local_row.data() : jac + static_cast<size_t>(row) * p;
+        double e;
         if (kMultError) {
-          res[row] = (yt - f) / f;
+          e = (yt - f) / f;
           const double c = -yt / (f * f), inv_f = 1.0 / f;
           for (int i = 0; i < p; ++i) {
             jr[i] = c * df[i];
             dlog[i] += inv_f * df[i];
           }
-          log_f += std::log(std::abs(f));
+          // sum log|f| as the log of a running product (one log per many steps), flushed before it could
+          // overflow or underflow.
+          prod_f *= std::abs(f);
+          if (!(prod_f < 1e150 && prod_f > 1e-150)) log_f += std::log(prod_f), prod_f = 1;
         } else {
-          res[row] = yt - f;
+          e = yt - f;
           for (int i = 0; i < p; ++i) jr[i] = -df[i];
+        }
+        if constexpr (kInline) {
+          for (int i = 0; i < kP; ++i) {
+            acc_r[i] += jr[i] * e;
+            for (int j = 0; j <= i; ++j) acc[i][j] += jr[i] * jr[j];
+          }
+          acc_rr += e * e;
+        } else {
+          res[row] = e;
         }
         ++row;
       }
@@ -393,29 +460,24 @@ class LikelihoodCost final : public ceres::CostFunction {
       }
       l = level;
     }
-    return Finish(res, jac, log_f, dlog.data());
-  }
-
-  // Scales the errors by g = exp(log_f / n) for multiplicative error; checks everything is finite.
-  bool Finish(double* r, double* jac, double log_f, const double* dlog_f) const {
-    const int p = l_.size;
-    if (l_.spec.error == Kind::kMultiplicative) {
-      const double g = std::exp(log_f / n_);
-      if (!std::isfinite(g)) return false;
-      for (int k = 0; k < n_; ++k) {
-        if (jac)
-          for (int i = 0; i < p; ++i) jac[k * p + i] = g * (jac[k * p + i] + r[k] * dlog_f[i] / n_);
-        r[k] *= g;
+    *log_f_out = log_f + std::log(prod_f);
+    if (kMultError) std::copy(dlog.begin(), dlog.begin() + p, dlog_out);
+    if constexpr (kInline) {
+      for (int i = 0; i < kP; ++i) {
+        (*jtr)(i) = acc_r[i];
+        for (int j = 0; j <= i; ++j) (*jtj)(i, j) = (*jtj)(j, i) = acc[i][j];
       }
+      *rr = acc_rr;
+    } else {
+      NormalFromRows(jtj, jtr, rr);
     }
-    for (int k = 0; k < n_; ++k)
-      if (!std::isfinite(r[k])) return false;
     return true;
   }
 
   Layout l_;
   std::span<const double> y_;
   int n_;
+  std::vector<double> res_, jac_;
 };
 
 // ---------------------------------------------------------------- initial states (R's initstate)
@@ -604,15 +666,39 @@ StepState ToStep(const Spec& spec, const State& s) {
 }
 
 // R's quantile(type = 8) of the values, which it partially reorders (two order statistics, no full sort).
-double Quantile8(std::vector<double>& v, double prob) {
+// Places the order statistics at the sorted positions idx[a..b) (ascending) of v[first, last), each
+// nth_element working only inside the part the previous ones left.
+void SelectPositions(std::vector<double>& v, size_t first, size_t last, const size_t* idx, int a, int b) {
+  if (a >= b) return;
+  const int mid = (a + b) / 2;
+  const size_t k = idx[mid];
+  std::nth_element(v.begin() + first, v.begin() + k, v.begin() + last);
+  SelectPositions(v, first, k, idx, a, mid);
+  SelectPositions(v, k + 1, last, idx, mid + 1, b);
+}
+
+// R's type-8 quantiles of v at probs (ascending); reorders v. The order statistics all quantiles need are
+// selected together (the same values as sorting).
+template <size_t K>
+std::array<double, K> Quantiles8(std::vector<double>& v, const std::array<double, K>& probs) {
   const size_t n = v.size();
-  const double h = (static_cast<double>(n) + 1.0 / 3.0) * prob + 1.0 / 3.0;
-  const size_t lo = h <= 1 ? 1 : h >= static_cast<double>(n) ? n : static_cast<size_t>(std::floor(h));
-  std::nth_element(v.begin(), v.begin() + (lo - 1), v.end());
-  const double a = v[lo - 1];
-  if (h <= 1 || h >= static_cast<double>(n)) return a;
-  const double b = *std::min_element(v.begin() + lo, v.end());
-  return a + (h - std::floor(h)) * (b - a);
+  std::array<double, K> h{};
+  std::array<size_t, K> lo{};
+  std::array<size_t, 2 * K> idx{};
+  int count = 0;
+  for (size_t i = 0; i < K; ++i) {
+    h[i] = (static_cast<double>(n) + 1.0 / 3.0) * probs[i] + 1.0 / 3.0;
+    lo[i] = h[i] <= 1 ? 1 : h[i] >= static_cast<double>(n) ? n : static_cast<size_t>(std::floor(h[i]));
+    for (size_t k : {lo[i] - 1, lo[i]})
+      if (k < n && (count == 0 || idx[count - 1] < k)) idx[count++] = k;
+  }
+  SelectPositions(v, 0, n, idx.data(), 0, count);
+  std::array<double, K> q{};
+  for (size_t i = 0; i < K; ++i) {
+    const double a = v[lo[i] - 1];
+    q[i] = h[i] <= 1 || h[i] >= static_cast<double>(n) ? a : a + (h[i] - std::floor(h[i])) * (v[lo[i]] - a);
+  }
+  return q;
 }
 
 std::string Num(double v) {
@@ -698,10 +784,11 @@ class EtsModel final : public FittedModel {
         Update(spec, fit_.par, &paths[k], m, y);
       }
       f.mean[i] = mean[i];
-      f.lo80[i] = Quantile8(values, 0.10);
-      f.hi80[i] = Quantile8(values, 0.90);
-      f.lo95[i] = Quantile8(values, 0.025);
-      f.hi95[i] = Quantile8(values, 0.975);
+      const std::array<double, 4> q = Quantiles8(values, std::array<double, 4>{0.025, 0.10, 0.90, 0.975});
+      f.lo95[i] = q[0];
+      f.lo80[i] = q[1];
+      f.hi80[i] = q[2];
+      f.hi95[i] = q[3];
     }
     return f;
   }
@@ -716,6 +803,94 @@ int CountFinite(std::span<const double> y) {
 }
 
 using ParamVector = std::array<double, kMaxParams>;
+
+// Levenberg-Marquardt with box bounds, as Ceres' trust region minimizer does it with its default options
+// (LevenbergMarquardtStrategy, Jacobi scaling, steps projected onto the bounds, no line search): but on the
+// normal equations J'J and J'r the cost function accumulates, without Ceres' per-iteration machinery, and
+// with the Jacobian computed together with each candidate's cost (one pass of the recursion per iteration;
+// most steps are accepted). One departure from Ceres, when hold_at_bounds: parameters on a bound that the
+// gradient pushes outward are held there (an active set) rather than stepping out and projecting back, which
+// stalled Ceres on forms whose optimum is on a bound (it often stopped far from the optimum). Returns false
+// when the start cannot be evaluated.
+bool Minimize(LikelihoodCost* cost, int p, const ParamVector& lower, const ParamVector& upper, bool hold_at_bounds,
+              ParamVector* u) {
+  constexpr int kMaxIterations = 100;
+  constexpr double kFunctionTolerance = 1e-6, kGradientTolerance = 1e-10, kParameterTolerance = 1e-8;
+  constexpr double kMinRelativeDecrease = 1e-3, kMinDiagonal = 1e-6, kMaxDiagonal = 1e32;
+  constexpr double kMaxRadius = 1e16, kMinRadius = 1e-32;
+  NormalMatrix jtj, cand_jtj, a;
+  NormalVector jtr, cand_jtr, scale(p), dx(p), delta(p);
+  ParamVector x = *u, cand = x;
+  double f = 0, cand_f = 0;
+  if (!cost->Evaluate(x.data(), &f, &jtj, &jtr)) return false;
+  for (int i = 0; i < p; ++i) scale(i) = 1.0 / (1.0 + std::sqrt(jtj(i, i)));
+  // Ceres' gradient test: the projected gradient step |x - P(x - g)|_inf.
+  auto projected_gradient = [&](const NormalVector& g) {
+    double m = 0;
+    for (int i = 0; i < p; ++i) m = std::max(m, std::abs(x[i] - std::clamp(x[i] - g(i), lower[i], upper[i])));
+    return m;
+  };
+  double radius = 1e4, decrease = 2;
+  if (projected_gradient(jtr) <= kGradientTolerance) return true;
+  for (int iter = 0; iter < kMaxIterations; ++iter) {
+    // Scaled system (S J'J S + D / radius) dx = -S J'r with D = diag(S J'J S) clamped, delta = S dx.
+    a = scale.asDiagonal() * jtj * scale.asDiagonal();
+    NormalVector g = scale.cwiseProduct(jtr);
+    for (int i = 0; i < p; ++i) a(i, i) += std::clamp(a(i, i), kMinDiagonal, kMaxDiagonal) / radius;
+    // A parameter on a bound that the gradient pushes outward stays there (left out of the step): projecting
+    // an unconstrained step instead makes Levenberg-Marquardt crawl along the bound with tiny steps.
+    for (int i = 0; i < p && hold_at_bounds; ++i) {
+      if (!((x[i] <= lower[i] && jtr(i) > 0) || (x[i] >= upper[i] && jtr(i) < 0))) continue;
+      a.row(i).setZero();
+      a.col(i).setZero();
+      a(i, i) = 1;
+      g(i) = 0;
+    }
+    Eigen::LLT<NormalMatrix> llt(a);
+    bool valid = llt.info() == Eigen::Success;
+    double model_change = 0;
+    if (valid) {
+      dx = -llt.solve(g);
+      // Decrease of the linear model 0.5 |r + J delta|^2, without the regularisation.
+      const NormalVector sd = scale.cwiseProduct(dx);
+      model_change = -(g.dot(dx) + 0.5 * sd.dot(jtj * sd));
+      valid = std::isfinite(model_change) && model_change > 0;
+    }
+    if (!valid) {
+      radius /= decrease;
+      decrease *= 2;
+      if (radius < kMinRadius) break;
+      continue;
+    }
+    delta = scale.cwiseProduct(dx);
+    double step2 = 0, x2 = 0;
+    for (int i = 0; i < p; ++i) {
+      cand[i] = std::clamp(x[i] + delta(i), lower[i], upper[i]);
+      step2 += (cand[i] - x[i]) * (cand[i] - x[i]);
+      x2 += x[i] * x[i];
+    }
+    if (std::sqrt(step2) <= kParameterTolerance * (std::sqrt(x2) + kParameterTolerance)) break;
+    if (!cost->Evaluate(cand.data(), &cand_f, &cand_jtj, &cand_jtr)) cand_f = std::numeric_limits<double>::max();
+    const double change = f - cand_f;
+    if (std::abs(change) <= kFunctionTolerance * f) break;
+    const double rho = change / model_change;
+    if (rho > kMinRelativeDecrease) {
+      x = cand;
+      f = cand_f;
+      std::swap(jtj, cand_jtj);
+      std::swap(jtr, cand_jtr);
+      radius = std::min(kMaxRadius, radius / std::max(1.0 / 3.0, 1.0 - std::pow(2.0 * rho - 1.0, 3)));
+      decrease = 2;
+      if (projected_gradient(jtr) <= kGradientTolerance) break;
+    } else {
+      radius /= decrease;
+      decrease *= 2;
+      if (radius < kMinRadius) break;
+    }
+  }
+  *u = x;
+  return true;
+}
 
 // Fits a form by maximum likelihood from R's starting values, or from `warm` (the optimum of a form with the
 // same parameters) when given and admissible. Returns null with a reason when the form cannot be fitted (too
@@ -737,41 +912,18 @@ FitOutcome Estimate(std::span<const double> y, const Spec& spec, const FitContex
     if (!std::isfinite(u[i])) return {nullptr, spec.Label() + ": no finite initial state"};
 
   LikelihoodCost cost(l, y, n_obs);
-  std::vector<double> r(n_obs);
-  if (warm) {
-    const double* pw = warm->data();
-    if (cost.Evaluate(&pw, r.data(), nullptr)) u = *warm;
-  }
-  {
-    const double* pu = u.data();
-    if (!cost.Evaluate(&pu, r.data(), nullptr)) return {nullptr, spec.Label() + ": inadmissible start"};
-  }
-  ceres::Problem::Options problem_options;
-  problem_options.cost_function_ownership = ceres::DO_NOT_TAKE_OWNERSHIP;
-  ceres::Problem problem(problem_options);
-  problem.AddResidualBlock(&cost, nullptr, u.data());
-  problem.SetParameterLowerBound(u.data(), 0, kLower);
-  problem.SetParameterUpperBound(u.data(), 0, kUpper);
-  for (int i : {l.beta, l.gamma}) {
-    if (i < 0) continue;
-    problem.SetParameterLowerBound(u.data(), i, 0.0);
-    problem.SetParameterUpperBound(u.data(), i, 1.0);
-  }
-  if (l.phi >= 0) {
-    problem.SetParameterLowerBound(u.data(), l.phi, kPhiLower);
-    problem.SetParameterUpperBound(u.data(), l.phi, kPhiUpper);
-  }
-  ceres::Solver::Options options;
-  options.linear_solver_type = ceres::DENSE_NORMAL_CHOLESKY;
-  options.num_threads = 1;
-  options.max_num_iterations = 100;
-  options.max_num_line_search_step_size_iterations = 0;  // no line search after projecting onto the bounds
-  options.logging_type = ceres::SILENT;
-  options.minimizer_progress_to_stdout = false;
-  ceres::Solver::Summary summary;
-  ceres::Solve(options, &problem, &summary);
-  if (summary.termination_type == ceres::FAILURE || summary.termination_type == ceres::USER_FAILURE)
-    return {nullptr, spec.Label() + ": optimizer failed: " + summary.message};
+  double c0 = 0;
+  if (warm && cost.Evaluate(warm->data(), &c0)) u = *warm;
+  if (!cost.Evaluate(u.data(), &c0)) return {nullptr, spec.Label() + ": inadmissible start"};
+  ParamVector lower{}, upper{};
+  for (int i = 0; i < l.size; ++i) lower[i] = -kInf, upper[i] = kInf;
+  lower[0] = kLower, upper[0] = kUpper;
+  for (int i : {l.beta, l.gamma})
+    if (i >= 0) lower[i] = 0.0, upper[i] = 1.0;
+  if (l.phi >= 0) lower[l.phi] = kPhiLower, upper[l.phi] = kPhiUpper;
+  // The active set only for the non-seasonal forms: on the seasonal ones (up to 29 parameters) it also finds
+  // better optima, but changes many selections and made M4 hourly less accurate (MASE +10% on all 414 series).
+  if (!Minimize(&cost, l.size, lower, upper, spec.season == Kind::kNone, &u)) return {nullptr, spec.Label() + ": optimizer failed"};
 
   // The likelihood, residual variance and final state at the optimum.
   Ring<double> last;

@@ -5,7 +5,7 @@ bench/competition.py (the real ingest -> train -> export pipeline, one process, 
 scored by ../shared/peers/evaluate.py (sMAPE, MASE, OWA against R's Naive2). Prints a Markdown table.
 
   bench/accuracy.py [--data tourism,m4_weekly,m4_hourly] [--r ets,theta,arima,snaive] [--ours ets,theta,arima,auto]
-                    [--work /tmp/mm-accuracy]
+                    [--single-fit ets] [--work /tmp/mm-accuracy]
 
 Model cycles for our side: the data's m, except M4 weekly 52.18 and M4 hourly 24,168 (R's peer uses m as
 given: 1 for weekly, 24 for hourly). Timings are whole-run fit+forecast seconds per series (R: r_peer.R's own
@@ -23,6 +23,8 @@ ap.add_argument("--data", default="tourism,m4_weekly,m4_hourly")
 ap.add_argument("--r", default="snaive,theta,ets,arima")
 ap.add_argument("--ours", default="theta,ets,arima,auto")
 ap.add_argument("--ours-args", default="", help="extra train options for our 'auto' runs")
+ap.add_argument("--single-fit", default="", help="methods also timed one fit per series, as R is (forecast_bench)")
+ap.add_argument("--forecast-bench", default=os.path.join(here, "..", "build", "forecast_bench"))
 ap.add_argument("--work", default="/tmp/mm-accuracy")
 ap.add_argument("--shared", default=shared)
 a = ap.parse_args()
@@ -65,6 +67,16 @@ for name in a.data.split(","):
         ms = float(re.search(r"ms_per_series=([0-9.]+)", p.stdout).group(1))
         label = f"manymodels {method}" + (f" ({a.ours_args})" if method == "auto" and a.ours_args else "")
         rows.append((name, label, evaluate(data, fc, naive2), ms))
+        print(rows[-1], file=sys.stderr)
+
+    for method in [m for m in a.single_fit.split(",") if m]:
+        fc = os.path.join(a.work, f"{name}.fb.{method}.csv")
+        cmd = [a.forecast_bench, data, method, fc]
+        if name in cycles:
+            cmd += ["--m", cycles[name].split(",")[0].split(".")[0]]
+        p = subprocess.run(cmd, check=True, capture_output=True, text=True)
+        ms = float(re.search(r" ms_per_series=([0-9.]+)", p.stdout).group(1))
+        rows.append((name, f"manymodels {method}, one fit per series (forecast_bench)", evaluate(data, fc, naive2), ms))
         print(rows[-1], file=sys.stderr)
 
 print("| data | method | sMAPE | MASE | OWA | ms/series |")

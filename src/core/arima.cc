@@ -262,24 +262,26 @@ bool StationaryCovariance(const std::vector<double>& phi, const std::vector<doub
       gamma[h] = s;
     }
   }
-  for (int i = 0; i < r; ++i) {
-    for (int j = i; j < r; ++j) {
-      double s = 0;
-      for (int k = 0; k <= r - 1 - i; ++k) {
-        const double a1 = ph(i + k + 1), b1 = th(i + k);
-        if (a1 == 0 && b1 == 0) continue;
-        for (int l = 0; l <= r - 1 - j; ++l) {
-          const double a2 = ph(j + l + 1), b2 = th(j + l);
-          if (a2 == 0 && b2 == 0) continue;
-          s += a1 * a2 * gamma[std::abs(k - l)];
-          if (l >= k + 1) s += a1 * b2 * psi[l - 1 - k];
-          if (k >= l + 1) s += b1 * a2 * psi[k - 1 - l];
-          if (k == l) s += b1 * b2;
-        }
-      }
-      P[i + ld * j] = P[j + ld * i] = s;
-    }
+  // P solves P = T P T' + R R'. Its first column is known from the autocovariances: P(0,0) = gamma(0) and
+  // P(i+1,0) = Cov(state[i+1], y[t]) = sum_k phi[i+k+2] gamma(k+1) + theta[i+k+1] psi(k). The rest follows
+  // from the fixed point entry by entry, P(i,j) = th_i th_j + phi_i phi_j P00 + P(i+1,j+1) + phi_i P(j+1,0)
+  // + phi_j P(i+1,0), filled from the bottom-right corner: O(r^2) instead of the O(r^4) double sum.
+  P[0] = gamma[0];
+  for (int i = 0; i + 1 < r; ++i) {
+    double s = 0;
+    for (int k = 0; k <= r - 2 - i; ++k) s += ph(i + k + 2) * gamma[k + 1] + th(i + k + 1) * psi[k];
+    P[i + 1] = s;
   }
+  const double p00 = P[0];
+  auto u = [&](int i) { return i + 1 < r ? P[i + 1] : 0.0; };
+  for (int j = r - 1; j >= 1; --j)
+    for (int i = r - 1; i >= j; --i) {
+      double v = th(i) * th(j) + ph(i + 1) * ph(j + 1) * p00 + ph(i + 1) * u(j) + ph(j + 1) * u(i);
+      if (i + 1 < r) v += P[i + 1 + ld * (j + 1)];
+      P[i + ld * j] = v;
+    }
+  for (int j = 0; j < r; ++j)
+    for (int i = j + 1; i < r; ++i) P[j + ld * i] = P[i + ld * j];
   return std::isfinite(P[0]);
 }
 

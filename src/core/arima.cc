@@ -183,6 +183,7 @@ void ExpandPars(const Spec& s, const double* par, bool transform, std::vector<do
 // Buffers reused by every likelihood evaluation of one fit (no allocation inside the filter loop).
 struct Work {
   std::vector<double> a, anew, M, P, Pnew, Pprev, mm, psi, gamma, sys, rhs, x, resid;
+  std::vector<double> fa, fanew, fphi, fth, fP, fPnew, fPprev;  // ArmaKalmanLike's padded buffers
   void Resize(int rd, int r, int n) {
     a.assign(rd, 0.0);
     anew.assign(rd, 0.0);
@@ -291,6 +292,101 @@ struct LikeSums {
   bool ok = false;
 };
 
+// KalmanLike without differenced states (d = 0), the form every likelihood evaluation of the optimiser uses.
+// Same recursion and steady-state rule, arranged for speed: only the lower triangle of the symmetric P is
+// updated, phi and theta are padded to r (and P and a by one zero row/column) so the column updates have no
+// branches and vectorise. Equal to the general code up to rounding. Leaves the full last P and a in w.
+LikeSums ArmaKalmanLike(std::span<const double> x, const std::vector<double>& phi,
+                        const std::vector<double>& theta, Work* w, bool residuals) {
+  const int p = static_cast<int>(phi.size()), q = static_cast<int>(theta.size());
+  const int r = std::max(p, q + 1), ld = r + 1;
+  const int n = static_cast<int>(x.size());
+  LikeSums out;
+  if (static_cast<int>(w->a.size()) != r || static_cast<int>(w->psi.size()) != r + 1) w->Resize(r, r, n);
+  if (static_cast<int>(w->resid.size()) < n) w->resid.resize(n), w->x.resize(n);
+  w->fa.assign(ld, 0.0);
+  w->fanew.assign(ld, 0.0);
+  w->fphi.assign(ld, 0.0);
+  w->fth.assign(ld, 0.0);
+  w->fP.assign(ld * ld, 0.0);
+  w->fPnew.assign(ld * ld, 0.0);
+  w->fPprev.assign(ld * ld, 0.0);
+  double* a = w->fa.data();
+  double* anew = w->fanew.data();
+  double* ph = w->fphi.data();
+  double* th = w->fth.data();
+  double* P = w->fP.data();
+  double* Pnew = w->fPnew.data();
+  double* Pprev = w->fPprev.data();
+  for (int i = 0; i < p; ++i) ph[i] = phi[i];
+  th[0] = 1;
+  for (int i = 0; i < q; ++i) th[i + 1] = theta[i];
+  if (!StationaryCovariance(phi, theta, r, ld, w, Pnew)) return out;
+  bool steady = false, have_prev = false;
+  double gain = 0;
+  const double* M = Pnew;  // the first column of the predicted covariance (Z = e1)
+  for (int l = 0; l < n; ++l) {
+    if (steady && !std::isfinite(x[l])) steady = false, have_prev = false;
+    const double a0 = a[0];
+    for (int i = 0; i < r; ++i) anew[i] = a[i + 1] + ph[i] * a0;
+    if (l > 0 && !steady) {
+      const double p00 = P[0];
+      const double* u = P + 1;  // u[i] = P(i+1, 0); u[r-1] is the zero padding
+      for (int j = 0; j < r; ++j) {
+        const double thj = th[j], phj = ph[j], uj = u[j];
+        const double* src = P + 1 + ld * (j + 1);  // P(i+1, j+1)
+        double* dst = Pnew + ld * j;
+        for (int i = j; i < r; ++i) {
+          double tmp = th[i] * thj;
+          tmp += ph[i] * phj * p00;
+          tmp += src[i];
+          tmp += ph[i] * uj;
+          tmp += phj * u[i];
+          dst[i] = tmp;
+        }
+      }
+    }
+    if (std::isfinite(x[l])) {
+      const double resid0 = x[l] - anew[0];
+      if (!steady) gain = M[0];
+      if (gain < 1e4) {
+        out.nu++;
+        out.ssq += resid0 * resid0 / gain;
+        out.sumlog += std::log(gain);
+      }
+      if (residuals) w->resid[l] = resid0 / std::sqrt(gain);
+      for (int i = 0; i < r; ++i) a[i] = anew[i] + M[i] * resid0 / gain;
+      if (!steady) {
+        double change = 0, size = 0;
+        for (int j = 0; j < r; ++j) {
+          const double mj = M[j];
+          const double* pn = Pnew + ld * j;
+          double* pj = P + ld * j;
+          double* pp = Pprev + ld * j;
+          for (int i = j; i < r; ++i) {
+            const double v = pn[i] - M[i] * mj / gain;
+            pj[i] = v;
+            change = std::max(change, std::abs(v - pp[i]));
+            size = std::max(size, std::abs(v));
+            pp[i] = v;
+          }
+        }
+        steady = have_prev && change <= 1e-10 * (1 + size);
+        have_prev = true;
+      }
+    } else {
+      std::copy(anew, anew + r, a);
+      for (int j = 0; j < r; ++j) std::copy(Pnew + ld * j + j, Pnew + ld * j + r, P + ld * j + j);
+      if (residuals) w->resid[l] = kNaN;
+    }
+  }
+  for (int i = 0; i < r; ++i) w->a[i] = a[i];
+  for (int j = 0; j < r; ++j)
+    for (int i = j; i < r; ++i) w->P[i + r * j] = w->P[j + r * i] = P[i + ld * j];
+  out.ok = true;
+  return out;
+}
+
 // R's ARIMA_Like: the Kalman filter over x with initial state 0 and covariance Q0 (+ kappa on the differenced
 // states). One addition for speed: once the filtered covariance stops changing (max change <= 1e-10 of its
 // size) the gain is held fixed and P is no longer propagated, until a missing value. Leaves the last filtered state in w->a and w->P; fills w->resid with standardized innovations when
@@ -301,6 +397,7 @@ LikeSums KalmanLike(std::span<const double> x, const std::vector<double>& phi, c
   const int d = static_cast<int>(delta.size());
   const int r = std::max(p, q + 1), rd = r + d;
   const int n = static_cast<int>(x.size());
+  if (d == 0) return ArmaKalmanLike(x, phi, theta, w, residuals);
   LikeSums out;
   if (static_cast<int>(w->a.size()) != rd || static_cast<int>(w->psi.size()) != r + 1)
     w->Resize(rd, r, n);

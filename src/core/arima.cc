@@ -553,6 +553,29 @@ double CssVariance(std::span<const double> x, const ArimaOrder& o, const std::ve
     for (int l = n - 1; l > 0; --l) w[l] -= w[l - 1];
   for (int i = 0; i < o.D; ++i)
     for (int l = n - 1; l >= o.m; --l) w[l] -= w[l - o.m];
+  // Seasonal polynomials are mostly zeros: with finite data the zero terms change nothing and are skipped
+  // (kept when something is not finite, where 0 * NaN matters; the dense pass below then decides).
+  bool finite = true;
+  for (int l = 0; l < n && finite; ++l) finite = std::isfinite(w[l]);
+  int iphi[512], ith[512];
+  int np = 0, nq = 0;
+  if (finite && p <= 512 && q <= 512) {
+    for (int j = 0; j < p; ++j)
+      if (phi[j] != 0) iphi[np++] = j;
+    for (int j = 0; j < q; ++j)
+      if (theta[j] != 0) ith[nq++] = j;
+    resid->assign(n, 0.0);
+    double ssq = 0;
+    for (int l = ncond; l < n; ++l) {
+      double tmp = w[l];
+      for (int k = 0; k < np; ++k) tmp -= phi[iphi[k]] * w[l - iphi[k] - 1];
+      const int jmax = std::min(l - ncond, q);
+      for (int k = 0; k < nq && ith[k] < jmax; ++k) tmp -= theta[ith[k]] * (*resid)[l - ith[k] - 1];
+      (*resid)[l] = tmp;
+      ssq += tmp * tmp;
+    }
+    if (std::isfinite(ssq) && n > ncond) return ssq / (n - ncond);
+  }
   resid->assign(n, 0.0);
   double ssq = 0;
   int nu = 0;

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <complex>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <sstream>
 
@@ -185,6 +186,8 @@ void ExpandPars(const Spec& s, const double* par, bool transform, std::vector<do
 struct Work {
   std::vector<double> a, anew, M, P, Pnew, Pprev, mm, psi, gamma, sys, rhs, x, resid;
   std::vector<double> fa, fanew, fphi, fth, fP, fPnew, fPprev;  // ArmaKalmanLike's padded buffers
+  // ArmaKalmanGrad's history (per step) and adjoints
+  std::vector<double> hv, hF, ha0, hM, hPc, abar, anbar, Pbar, Pnbar, S, tmpr;
   void Resize(int rd, int r, int n) {
     a.assign(rd, 0.0);
     anew.assign(rd, 0.0);
@@ -410,6 +413,199 @@ LikeSums ArmaKalmanLike(std::span<const double> x, const std::vector<double>& ph
   return out;
 }
 
+// The objective 0.5 (log(ssq / nu) + sumlog / nu) of ArmaKalmanLike (same recursion, same steady-state rule)
+// and its exact gradient by reverse mode (the adjoint of the filter): with respect to the padded phi[0..r),
+// theta padded as th[0..r) (th[0] = 1), the data x, and the lower triangle of the initial covariance Q0
+// (column-major, leading dimension r). One forward and one backward pass cost about three likelihood
+// evaluations, where a central-difference gradient costs two per parameter. Only for data without gaps.
+// Returns false when the likelihood is undefined.
+bool ArmaKalmanGrad(std::span<const double> x, const std::vector<double>& phi, const std::vector<double>& theta,
+                    Work* w, double* f, std::vector<double>* dph, std::vector<double>* dth,
+                    std::vector<double>* dx, std::vector<double>* dq0) {
+  const int p = static_cast<int>(phi.size()), q = static_cast<int>(theta.size());
+  const int r = std::max(p, q + 1), ld = r + 1;
+  const int n = static_cast<int>(x.size());
+  if (static_cast<int>(w->psi.size()) != r + 1 || static_cast<int>(w->a.size()) != r) w->Resize(r, r, n);
+  if (static_cast<int>(w->resid.size()) < n) w->resid.resize(n), w->x.resize(n);
+  w->fa.assign(ld, 0.0);
+  w->fanew.assign(ld, 0.0);
+  w->fphi.assign(ld, 0.0);
+  w->fth.assign(ld, 0.0);
+  w->fP.assign(ld * ld, 0.0);
+  w->fPnew.assign(ld * ld, 0.0);
+  w->fPprev.assign(ld * ld, 0.0);
+  w->hv.resize(n);
+  w->hF.resize(n);
+  w->ha0.resize(n);
+  w->hM.resize(static_cast<size_t>(n) * r);
+  w->hPc.resize(static_cast<size_t>(n) * r);
+  double* a = w->fa.data();
+  double* anew = w->fanew.data();
+  double* ph = w->fphi.data();
+  double* th = w->fth.data();
+  double* P = w->fP.data();
+  double* Pnew = w->fPnew.data();
+  double* Pprev = w->fPprev.data();
+  for (int i = 0; i < p; ++i) ph[i] = phi[i];
+  th[0] = 1;
+  for (int i = 0; i < q; ++i) th[i + 1] = theta[i];
+  if (!StationaryCovariance(phi, theta, r, ld, w, Pnew)) return false;
+  bool steady = false, have_prev = false;
+  int last = n - 1;  // the last step that computed its own covariance; later steps reuse its gain
+  double gain = 0, ssq = 0, sumlog = 0;
+  int nu = 0;
+  const double* M = Pnew;
+  for (int l = 0; l < n; ++l) {
+    if (!std::isfinite(x[l])) return false;
+    const double a0 = a[0];
+    w->ha0[l] = a0;
+    for (int i = 0; i < r; ++i) anew[i] = a[i + 1] + ph[i] * a0;
+    if (l > 0 && !steady) {
+      const double p00 = P[0];
+      const double* u = P + 1;
+      for (int j = 0; j < r; ++j) {
+        const double thj = th[j], phj = ph[j], uj = u[j];
+        const double* src = P + 1 + ld * (j + 1);
+        double* dst = Pnew + ld * j;
+        for (int i = j; i < r; ++i) dst[i] = th[i] * thj + ph[i] * phj * p00 + src[i] + ph[i] * uj + phj * u[i];
+      }
+    }
+    const double v = x[l] - anew[0];
+    if (!steady) gain = M[0];
+    w->hv[l] = v;
+    w->hF[l] = gain;
+    if (gain < 1e4) {
+      nu++;
+      ssq += v * v / gain;
+      sumlog += std::log(gain);
+    }
+    for (int i = 0; i < r; ++i) a[i] = anew[i] + M[i] * v / gain;
+    if (!steady) {
+      std::copy(M, M + r, w->hM.data() + static_cast<size_t>(l) * r);
+      double change = 0, size = 0;
+      for (int j = 0; j < r; ++j)
+        for (int i = j; i < r; ++i) {
+          const double pv = Pnew[i + ld * j] - M[i] * M[j] / gain;
+          P[i + ld * j] = pv;
+          change = std::max(change, std::abs(pv - Pprev[i + ld * j]));
+          size = std::max(size, std::abs(pv));
+          Pprev[i + ld * j] = pv;
+        }
+      std::copy(P, P + r, w->hPc.data() + static_cast<size_t>(l) * r);
+      steady = have_prev && change <= 1e-10 * (1 + size);
+      have_prev = true;
+      if (steady) last = l;
+    }
+  }
+  if (nu == 0 || !(ssq > 0)) return false;
+  *f = 0.5 * (std::log(ssq / nu) + sumlog / nu);
+  if (!std::isfinite(*f)) return false;
+  const double c1 = 0.5 / ssq, c2 = 0.5 / nu;
+
+  // Backward pass. abar: adjoint of the filtered state after step l; Pbar (lower): of the filtered P.
+  dph->assign(r, 0.0);
+  dth->assign(r, 0.0);
+  dx->assign(n, 0.0);
+  w->abar.assign(ld, 0.0);
+  w->anbar.assign(ld, 0.0);
+  w->Pbar.assign(ld * ld, 0.0);
+  w->Pnbar.assign(ld * ld, 0.0);
+  w->S.assign(r * r, 0.0);
+  w->tmpr.assign(ld, 0.0);
+  double* abar = w->abar.data();
+  double* anbar = w->anbar.data();
+  double* Pbar = w->Pbar.data();
+  double* Pnbar = w->Pnbar.data();
+  double* S = w->S.data();
+  double* Mbar = w->tmpr.data();
+  double Mfz_F = 0;  // frozen-gain adjoints gathered over the steady steps
+  std::vector<double> Mfz(r, 0.0);
+  for (int l = n - 1; l >= 0; --l) {
+    const bool frozen = l > last;
+    const double* Ml = w->hM.data() + static_cast<size_t>(frozen ? last : l) * r;
+    const double F = w->hF[l], v = w->hv[l];
+    double mab = 0;
+    for (int i = 0; i < r; ++i) mab += Ml[i] * abar[i];
+    double vbar = mab / F;
+    double Fbar = -mab * v / (F * F);
+    for (int i = 0; i < r; ++i) Mbar[i] = abar[i] * v / F;
+    if (F < 1e4) {
+      vbar += c1 * 2 * v / F;
+      Fbar += -c1 * v * v / (F * F) + c2 / F;
+    }
+    (*dx)[l] += vbar;
+    for (int i = 0; i < r; ++i) anbar[i] = abar[i];
+    anbar[0] -= vbar;
+    // an = T a_prev
+    const double a0 = w->ha0[l];
+    double s0 = 0;
+    for (int i = 0; i < r; ++i) {
+      (*dph)[i] += anbar[i] * a0;
+      s0 += ph[i] * anbar[i];
+    }
+    for (int i = r - 1; i >= 1; --i) abar[i] = anbar[i - 1];
+    abar[0] = s0;
+    if (frozen) {
+      for (int i = 0; i < r; ++i) Mfz[i] += Mbar[i];
+      Mfz_F += Fbar;
+      continue;
+    }
+    if (l == last) {
+      for (int i = 0; i < r; ++i) Mbar[i] += Mfz[i];
+      Fbar += Mfz_F;
+    }
+    // P_l = Pn - M M' / F (its adjoint Pbar is zero at `last`, whose P is never used)
+    for (int i = 0; i < r; ++i) {  // (S_P M)_i with S_P the symmetrised lower Pbar
+      double sm = 0;
+      for (int j = 0; j <= i; ++j) sm += Pbar[i + ld * j] * Ml[j];
+      for (int k = i; k < r; ++k) sm += Pbar[k + ld * i] * Ml[k];
+      Mbar[i] -= sm / F;
+    }
+    double mpm = 0;
+    for (int j = 0; j < r; ++j)
+      for (int i = j; i < r; ++i) mpm += Pbar[i + ld * j] * Ml[i] * Ml[j];
+    Fbar += mpm / (F * F);
+    for (int j = 0; j < r; ++j)
+      for (int i = j; i < r; ++i) Pnbar[i + ld * j] = Pbar[i + ld * j];
+    for (int i = 0; i < r; ++i) Pnbar[i] += Mbar[i];  // M = Pn(:, 0)
+    Pnbar[0] += Fbar;                                  // F = Pn(0, 0)
+    if (l == 0) {
+      dq0->assign(r * r, 0.0);
+      for (int j = 0; j < r; ++j)
+        for (int i = j; i < r; ++i) (*dq0)[i + r * j] = Pnbar[i + ld * j];
+      break;
+    }
+    // Pn = T P_prev T' + th th' on the lower triangle; S = symmetrised Pnbar with a doubled diagonal.
+    for (int j = 0; j < r; ++j) {
+      S[j + r * j] = 2 * Pnbar[j + ld * j];
+      for (int i = j + 1; i < r; ++i) S[i + r * j] = S[j + r * i] = Pnbar[i + ld * j];
+    }
+    const double* Pc = w->hPc.data() + static_cast<size_t>(l - 1) * r;  // column 0 of P_prev
+    const double p00 = Pc[0];
+    double phsph = 0;
+    for (int i = 0; i < r; ++i) {
+      double sth = 0, sph = 0, sw = 0;
+      for (int k = 0; k < r; ++k) {
+        const double sik = S[i + r * k];
+        const double uk = k + 1 < r ? Pc[k + 1] : 0.0;
+        sth += sik * th[k];
+        sph += sik * ph[k];
+        sw += sik * (ph[k] * p00 + uk);
+      }
+      (*dth)[i] += sth;
+      (*dph)[i] += sw;
+      phsph += ph[i] * sph;
+      w->anew[i] = sph;  // (S ph)_i, reused below
+    }
+    std::fill(Pbar, Pbar + ld * ld, 0.0);
+    for (int j = 0; j + 1 < r; ++j)
+      for (int i = j; i + 1 < r; ++i) Pbar[i + 1 + ld * (j + 1)] = Pnbar[i + ld * j];
+    Pbar[0] = 0.5 * phsph;
+    for (int k = 0; k + 1 < r; ++k) Pbar[k + 1] += w->anew[k];
+  }
+  return true;
+}
+
 // R's ARIMA_Like: the Kalman filter over x with initial state 0 and covariance Q0 (+ kappa on the differenced
 // states). One addition for speed: once the filtered covariance stops changing (max change <= 1e-10 of its
 // size) the gain is held fixed and P is no longer propagated, until a missing value. Leaves the last filtered state in w->a and w->P; fills w->resid with standardized innovations when
@@ -615,12 +811,33 @@ bool NumGrad(F& fn, std::vector<double>& xs, const std::vector<double>& scale, s
   return true;
 }
 
+// An analytic gradient in original units: false where it is not available at that point.
+using GradFn = std::function<bool(const std::vector<double>&, std::vector<double>*)>;
+
+// The gradient in scaled coordinates: analytic when given (and defined there), else NumGrad.
+template <class F>
+bool AnyGrad(F& fn, const GradFn* agrad, std::vector<double>& xs, const std::vector<double>& scale,
+             std::vector<double>* g, std::vector<double>* tmp) {
+  if (agrad && *agrad) {
+    const size_t n = xs.size();
+    std::vector<double> par(n);
+    for (size_t i = 0; i < n; ++i) par[i] = xs[i] * scale[i];
+    bool ok = (*agrad)(par, g);
+    for (size_t i = 0; ok && i < n; ++i) {
+      (*g)[i] *= scale[i];
+      ok = std::isfinite((*g)[i]);
+    }
+    if (ok) return true;
+  }
+  return NumGrad(fn, xs, scale, g, tmp);
+}
+
 // R's vmmin (variable metric, Nash 1990) with optim's defaults (maxit 100, reltol 1e-8) on fn(par), where the
 // search runs in par / parscale. Returns false where optim would stop with an error (non-finite start or
 // gradient). `par` holds the best point on return and `fmin` its value.
 template <class F>
 bool Vmmin(F&& fn, std::vector<double>* par, const std::vector<double>& parscale, double* fmin,
-           int maxit = 100) {
+           int maxit = 100, const GradFn* agrad = nullptr) {
   const int n = static_cast<int>(par->size());
   constexpr double stepredn = 0.2, acctol = 0.0001, reltest = 10.0, reltol = 1e-8;
   std::vector<double> b(n), g(n), t(n), X(n), c(n), tmp(n), B(n * n);
@@ -630,7 +847,9 @@ bool Vmmin(F&& fn, std::vector<double>* par, const std::vector<double>& parscale
     return fn(tmp);
   };
   std::vector<double> gtmp(n);
-  auto grad = [&](std::vector<double>& xs, std::vector<double>* gg) { return NumGrad(fn, xs, parscale, gg, &gtmp); };
+  auto grad = [&](std::vector<double>& xs, std::vector<double>* gg) {
+    return AnyGrad(fn, agrad, xs, parscale, gg, &gtmp);
+  };
   if (n == 0) {
     *fmin = fn(*par);
     return std::isfinite(*fmin);
@@ -720,7 +939,8 @@ bool Vmmin(F&& fn, std::vector<double>* par, const std::vector<double>& parscale
 
 // optim's numerical Hessian (optimhess) in original units, symmetrized. False if a gradient is not finite.
 template <class F>
-bool NumHessian(F&& fn, const std::vector<double>& par, const std::vector<double>& parscale, Eigen::MatrixXd* H) {
+bool NumHessian(F&& fn, const std::vector<double>& par, const std::vector<double>& parscale, Eigen::MatrixXd* H,
+                const GradFn* agrad = nullptr) {
   const int n = static_cast<int>(par.size());
   std::vector<double> xs(n), g1(n), g2(n), tmp(n);
   for (int i = 0; i < n; ++i) xs[i] = par[i] / parscale[i];
@@ -728,9 +948,9 @@ bool NumHessian(F&& fn, const std::vector<double>& par, const std::vector<double
   for (int i = 0; i < n; ++i) {
     const double eps = 1e-3 / parscale[i];
     xs[i] += eps;
-    if (!NumGrad(fn, xs, parscale, &g1, &tmp)) return false;
+    if (!AnyGrad(fn, agrad, xs, parscale, &g1, &tmp)) return false;
     xs[i] -= 2 * eps;
-    if (!NumGrad(fn, xs, parscale, &g2, &tmp)) return false;
+    if (!AnyGrad(fn, agrad, xs, parscale, &g2, &tmp)) return false;
     xs[i] += eps;
     for (int j = 0; j < n; ++j) (*H)(i, j) = (g1[j] - g2[j]) / (2 * eps * parscale[i] * parscale[j]);
   }
@@ -866,6 +1086,57 @@ Fit FitOrder(std::span<const double> y, const Spec& spec, ArimaEstimation est, d
     return 0.5 * (std::log(s.ssq / s.nu) + s.sumlog / s.nu);
   };
 
+  // The exact gradient of ml_fn: the filter's adjoint (ArmaKalmanGrad) chained through the parameter
+  // expansion and the initial covariance by central differences of those cheap maps. Without gaps only.
+  Work wg, wq;
+  std::vector<double> gph, gth, gx, gq0, phi_p, theta_p, phi_m, theta_m, q_p, q_m, gxs;
+  GradFn ml_grad;
+  if (nfinite == n) ml_grad = [&](const std::vector<double>& par, std::vector<double>* g) {
+    ExpandPars(spec, par.data(), true, &phi, &theta);
+    adjust(par.data());
+    const int nd = static_cast<int>(fit.delta.size());
+    gxs.resize(n - nd);
+    for (int t = nd; t < n; ++t) {
+      double v = xadj[t];
+      for (int i = 0; i < nd; ++i) v -= fit.delta[i] * xadj[t - 1 - i];
+      gxs[t - nd] = v;
+    }
+    double fval;
+    if (!ArmaKalmanGrad(gxs, phi, theta, &wg, &fval, &gph, &gth, &gx, &gq0)) return false;
+    const int r = std::max(static_cast<int>(phi.size()), static_cast<int>(theta.size()) + 1);
+    g->assign(npar, 0.0);
+    std::vector<double> pp = par;
+    constexpr double h = 1e-6;
+    wq.Resize(r, r, 0);
+    q_p.assign(r * r, 0.0);
+    q_m.assign(r * r, 0.0);
+    for (int k = 0; k < narma; ++k) {
+      pp[k] = par[k] + h;
+      ExpandPars(spec, pp.data(), true, &phi_p, &theta_p);
+      if (!StationaryCovariance(phi_p, theta_p, r, r, &wq, q_p.data())) return false;
+      pp[k] = par[k] - h;
+      ExpandPars(spec, pp.data(), true, &phi_m, &theta_m);
+      if (!StationaryCovariance(phi_m, theta_m, r, r, &wq, q_m.data())) return false;
+      pp[k] = par[k];
+      double gk = 0;
+      for (size_t i = 0; i < phi.size(); ++i) gk += gph[i] * (phi_p[i] - phi_m[i]);
+      for (size_t i = 0; i < theta.size(); ++i) gk += gth[i + 1] * (theta_p[i] - theta_m[i]);
+      for (int j = 0; j < r; ++j)
+        for (int i = j; i < r; ++i) gk += gq0[i + r * j] * (q_p[i + r * j] - q_m[i + r * j]);
+      (*g)[k] = gk / (2 * h);
+    }
+    if (spec.ncxreg) {  // x = diff(y - beta * xreg)
+      double gb = 0;
+      for (int t = nd; t < n; ++t) {
+        double dr = xreg[t];
+        for (int i = 0; i < nd; ++i) dr -= fit.delta[i] * xreg[t - 1 - i];
+        gb -= gx[t - nd] * dr;
+      }
+      (*g)[narma] = gb;
+    }
+    return true;
+  };
+
   double value = kNaN;
   std::vector<double> coef = init, ml_raw;
   std::vector<double> resid;
@@ -919,7 +1190,7 @@ Fit FitOrder(std::span<const double> y, const Spec& spec, ArimaEstimation est, d
     };
     invert_ma(&raw);
     double fmin = kNaN;
-    if (!Vmmin(ml_fn, &raw, parscale, &fmin)) {
+    if (!Vmmin(ml_fn, &raw, parscale, &fmin, 100, &ml_grad)) {
       fit.error = "ML optimisation failed (non-finite likelihood)";
       return fit;
     }

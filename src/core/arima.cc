@@ -1057,6 +1057,62 @@ Fit FitOrder(std::span<const double> y, const Spec& spec, ArimaEstimation est, d
     const double s2 = CssVariance(xadj, o, phi, theta, ncond_css, &wbuf, &cres);
     return 0.5 * std::log(s2);
   };
+  // The exact gradient of css_fn by reverse mode through the residual recursion (finite data only; the
+  // expansion of the seasonal products is bilinear and differenced centrally, which is exact up to rounding).
+  std::vector<double> ebar, wbar, cphb, cthb, dreg, phi_p, theta_p, phi_m, theta_m;
+  GradFn css_grad;
+  if (nfinite == n) css_grad = [&](const std::vector<double>& par, std::vector<double>* g) {
+    ExpandPars(spec, par.data(), false, &phi, &theta);
+    adjust(par.data());
+    const double s2 = CssVariance(xadj, o, phi, theta, ncond_css, &wbuf, &cres);
+    if (!std::isfinite(s2) || !(s2 > 0)) return false;
+    const int pf = static_cast<int>(phi.size()), qf = static_cast<int>(theta.size());
+    const double c = 0.5 / (s2 * (n - ncond_css));  // d f / d ssq with f = 0.5 log(ssq / nu)
+    const std::vector<double>& wv = wbuf;
+    const std::vector<double>& e = cres;
+    ebar.assign(n, 0.0);
+    wbar.assign(n, 0.0);
+    cphb.assign(pf, 0.0);
+    cthb.assign(qf, 0.0);
+    for (int l = n - 1; l >= ncond_css; --l) {
+      const double eb = ebar[l] + 2 * c * e[l];
+      wbar[l] += eb;
+      for (int j = 0; j < pf; ++j) {
+        if (phi[j] != 0) wbar[l - j - 1] -= phi[j] * eb;
+        cphb[j] -= eb * wv[l - j - 1];
+      }
+      const int jmax = std::min(l - ncond_css, qf);
+      for (int j = 0; j < jmax; ++j) {
+        ebar[l - j - 1] -= theta[j] * eb;
+        cthb[j] -= eb * e[l - j - 1];
+      }
+    }
+    g->assign(npar, 0.0);
+    std::vector<double> pp = par;
+    constexpr double h = 1e-6;
+    for (int k = 0; k < narma; ++k) {
+      pp[k] = par[k] + h;
+      ExpandPars(spec, pp.data(), false, &phi_p, &theta_p);
+      pp[k] = par[k] - h;
+      ExpandPars(spec, pp.data(), false, &phi_m, &theta_m);
+      pp[k] = par[k];
+      double gk = 0;
+      for (int i = 0; i < pf; ++i) gk += cphb[i] * (phi_p[i] - phi_m[i]);
+      for (int i = 0; i < qf; ++i) gk += cthb[i] * (theta_p[i] - theta_m[i]);
+      (*g)[k] = gk / (2 * h);
+    }
+    if (spec.ncxreg) {  // w = the differenced y - beta * xreg, differenced as CssVariance does
+      dreg = xreg;
+      for (int i = 0; i < o.d; ++i)
+        for (int l = n - 1; l > 0; --l) dreg[l] -= dreg[l - 1];
+      for (int i = 0; i < o.D; ++i)
+        for (int l = n - 1; l >= o.m; --l) dreg[l] -= dreg[l - o.m];
+      double gb = 0;
+      for (int l = 0; l < n; ++l) gb -= wbar[l] * dreg[l];
+      (*g)[narma] = gb;
+    }
+    return true;
+  };
   // With nothing missing, the optimiser works on the differenced series with a stationary ARMA state (r
   // states instead of r + d + D*m): R's diffuse likelihood equals this one up to O(1 / kappa). The final
   // filter below runs on the full state, which forecasting needs.
@@ -1089,7 +1145,7 @@ Fit FitOrder(std::span<const double> y, const Spec& spec, ArimaEstimation est, d
   // The exact gradient of ml_fn: the filter's adjoint (ArmaKalmanGrad) chained through the parameter
   // expansion and the initial covariance by central differences of those cheap maps. Without gaps only.
   Work wg, wq;
-  std::vector<double> gph, gth, gx, gq0, phi_p, theta_p, phi_m, theta_m, q_p, q_m, gxs;
+  std::vector<double> gph, gth, gx, gq0, q_p, q_m, gxs;
   GradFn ml_grad;
   if (nfinite == n) ml_grad = [&](const std::vector<double>& par, std::vector<double>* g) {
     ExpandPars(spec, par.data(), true, &phi, &theta);
@@ -1147,7 +1203,7 @@ Fit FitOrder(std::span<const double> y, const Spec& spec, ArimaEstimation est, d
     }
     std::vector<double> par = init;
     double fmin = kNaN;
-    if (!Vmmin(css_fn, &par, parscale, &fmin)) {
+    if (!Vmmin(css_fn, &par, parscale, &fmin, 100, &css_grad)) {
       fit.error = "CSS optimisation failed (non-finite objective)";
       return fit;
     }

@@ -296,6 +296,48 @@ struct LikeSums {
   bool ok = false;
 };
 
+// The filtered covariance P = Pnew - M M' / gain on the lower triangle (leading dimension ld), copied to Pprev
+// as well, with the largest change from the previous Pprev and the largest entry (the steady-state test).
+inline void FilteredCovariance(const double* Pnew, const double* M, double gain, int r, int ld, double* P,
+                               double* Pprev, double* change, double* size) {
+  // Max reductions in 4 lanes of a GCC/Clang vector type: a scalar max chain was the filter's bottleneck.
+  typedef double V4 __attribute__((vector_size(32)));
+  V4 ch = {0, 0, 0, 0}, sz = {0, 0, 0, 0};
+  const V4 vgain = {gain, gain, gain, gain};
+  double chs = 0, szs = 0;
+  for (int j = 0; j < r; ++j) {
+    const double mj = M[j];
+    const V4 vmj = {mj, mj, mj, mj};
+    const double* pn = Pnew + ld * j;
+    double* pj = P + ld * j;
+    double* pp = Pprev + ld * j;
+    int i = j;
+    for (; i + 4 <= r; i += 4) {
+      V4 vpn, vm, vpp;
+      std::memcpy(&vpn, pn + i, sizeof(V4));
+      std::memcpy(&vm, M + i, sizeof(V4));
+      std::memcpy(&vpp, pp + i, sizeof(V4));
+      const V4 v = vpn - vm * vmj / vgain;
+      V4 dv = v - vpp, av = v;
+      dv = dv < 0 ? -dv : dv;
+      av = av < 0 ? -av : av;
+      ch = ch < dv ? dv : ch;
+      sz = sz < av ? av : sz;
+      std::memcpy(pj + i, &v, sizeof(V4));
+      std::memcpy(pp + i, &v, sizeof(V4));
+    }
+    for (; i < r; ++i) {
+      const double v = pn[i] - M[i] * mj / gain;
+      chs = std::max(chs, std::abs(v - pp[i]));
+      szs = std::max(szs, std::abs(v));
+      pj[i] = v;
+      pp[i] = v;
+    }
+  }
+  *change = std::max({chs, ch[0], ch[1], ch[2], ch[3]});
+  *size = std::max({szs, sz[0], sz[1], sz[2], sz[3]});
+}
+
 // KalmanLike without differenced states (d = 0), the form every likelihood evaluation of the optimiser uses.
 // Same recursion and steady-state rule, arranged for speed: only the lower triangle of the symmetric P is
 // updated, phi and theta are padded to r (and P and a by one zero row/column) so the column updates have no
@@ -361,42 +403,8 @@ LikeSums ArmaKalmanLike(std::span<const double> x, const std::vector<double>& ph
       if (residuals) w->resid[l] = resid0 / std::sqrt(gain);
       for (int i = 0; i < r; ++i) a[i] = anew[i] + M[i] * resid0 / gain;
       if (!steady) {
-        // Max reductions in 4 lanes of a GCC/Clang vector type: a scalar max chain was the filter's bottleneck.
-        typedef double V4 __attribute__((vector_size(32)));
-        V4 ch = {0, 0, 0, 0}, sz = {0, 0, 0, 0};
-        const V4 vgain = {gain, gain, gain, gain};
-        double chs = 0, szs = 0;
-        for (int j = 0; j < r; ++j) {
-          const double mj = M[j];
-          const V4 vmj = {mj, mj, mj, mj};
-          const double* pn = Pnew + ld * j;
-          double* pj = P + ld * j;
-          double* pp = Pprev + ld * j;
-          int i = j;
-          for (; i + 4 <= r; i += 4) {
-            V4 vpn, vm, vpp;
-            std::memcpy(&vpn, pn + i, sizeof(V4));
-            std::memcpy(&vm, M + i, sizeof(V4));
-            std::memcpy(&vpp, pp + i, sizeof(V4));
-            const V4 v = vpn - vm * vmj / vgain;
-            V4 dv = v - vpp, av = v;
-            dv = dv < 0 ? -dv : dv;
-            av = av < 0 ? -av : av;
-            ch = ch < dv ? dv : ch;
-            sz = sz < av ? av : sz;
-            std::memcpy(pj + i, &v, sizeof(V4));
-            std::memcpy(pp + i, &v, sizeof(V4));
-          }
-          for (; i < r; ++i) {
-            const double v = pn[i] - M[i] * mj / gain;
-            chs = std::max(chs, std::abs(v - pp[i]));
-            szs = std::max(szs, std::abs(v));
-            pj[i] = v;
-            pp[i] = v;
-          }
-        }
-        const double change = std::max({chs, ch[0], ch[1], ch[2], ch[3]});
-        const double size = std::max({szs, sz[0], sz[1], sz[2], sz[3]});
+        double change = 0, size = 0;
+        FilteredCovariance(Pnew, M, gain, r, ld, P, Pprev, &change, &size);
         steady = have_prev && change <= 1e-10 * (1 + size);
         have_prev = true;
       }
@@ -483,14 +491,7 @@ bool ArmaKalmanGrad(std::span<const double> x, const std::vector<double>& phi, c
     if (!steady) {
       std::copy(M, M + r, w->hM.data() + static_cast<size_t>(l) * r);
       double change = 0, size = 0;
-      for (int j = 0; j < r; ++j)
-        for (int i = j; i < r; ++i) {
-          const double pv = Pnew[i + ld * j] - M[i] * M[j] / gain;
-          P[i + ld * j] = pv;
-          change = std::max(change, std::abs(pv - Pprev[i + ld * j]));
-          size = std::max(size, std::abs(pv));
-          Pprev[i + ld * j] = pv;
-        }
+      FilteredCovariance(Pnew, M, gain, r, ld, P, Pprev, &change, &size);
       std::copy(P, P + r, w->hPc.data() + static_cast<size_t>(l) * r);
       steady = have_prev && change <= 1e-10 * (1 + size);
       have_prev = true;

@@ -5,7 +5,7 @@
 // Usage: forecast_bench DATA.csv.gz METHOD OUT.csv [--m PERIOD] [--limit N] [--labels LABELS.csv]
 //   --m PERIOD   seasonal period given to the model instead of the file's m column
 //   --limit N    only the first N series (in file order)
-//   --labels F   also write id,label,error per series
+//   --labels F   also write id,label,error,cpu_ms per series
 #include <time.h>
 #include <zlib.h>
 
@@ -126,7 +126,7 @@ int main(int argc, char** argv) {
   std::ofstream labels;
   if (!labels_path.empty()) {
     labels.open(labels_path);
-    labels << "id,label,error\n";
+    labels << "id,label,error,cpu_ms\n";
   }
   double seconds = 0, cpu_seconds = 0;
   int failed = 0;
@@ -143,7 +143,8 @@ int main(int argc, char** argv) {
     mm::FitOutcome fit = method->Fit(y, ctx);
     mm::Forecast f;
     if (fit.model) f = fit.model->Predict(s.h);
-    cpu_seconds += ThreadCpuSeconds() - c0;
+    const double cpu = ThreadCpuSeconds() - c0;
+    cpu_seconds += cpu;
     seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::string label = fit.model ? fit.model->Label() : "failed";
     if (!fit.model) {  // as the R peer does: repeat the last value
@@ -152,7 +153,7 @@ int main(int argc, char** argv) {
     }
     ++label_counts[label];
     for (int i = 0; i < s.h; ++i) out << s.id << ',' << i + 1 << ',' << f.mean[i] << '\n';
-    if (labels.is_open()) labels << s.id << ',' << label << ',' << fit.error << '\n';
+    if (labels.is_open()) labels << s.id << ',' << label << ',' << fit.error << ',' << 1000 * cpu << '\n';
   }
   const double n = static_cast<double>(std::max<size_t>(series.size(), 1));
   std::printf(

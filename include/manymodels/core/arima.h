@@ -7,7 +7,8 @@
 // likelihood from a Kalman filter on the state-space form of Gardner et al. / Harvey (differences kept in the
 // state with a diffuse prior, kappa = 1e6; missing values skip the update step), AR parts kept stationary by
 // the PACF (tanh) transform, MA parts inverted to invertibility, minimised by a port of R's BFGS (optim's
-// vmmin with the same central-difference gradient, step 1e-3). Forecast variances come from the same state-space
+// vmmin; R differences the objective centrally, here the gradients are exact: the adjoint of the Kalman filter
+// and of the CSS recursion). Forecast variances come from the same state-space
 // form, so intervals are the psi-weight intervals of predict.Arima.
 //
 // Deliberate differences from R are listed in bench/ARIMA.md and at the functions that make them.

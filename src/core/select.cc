@@ -194,18 +194,26 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
   // 3. A combination of the best k validated models.
   const size_t k = std::min(ranked.size(), static_cast<size_t>(std::max(2, opt.ensemble_size)));
   if (opt.ensemble && k >= 2) {
+    // The best k, back in the order of the candidates, so that a pool's label reads the same on every series.
+    std::vector<const Validation*> best;
+    for (size_t i = 0; i < k; ++i) best.push_back(&ranked[i]);
+    auto position = [&](const Validation* v) {
+      return std::find(opt.candidates.begin(), opt.candidates.end(), v->method) - opt.candidates.begin();
+    };
+    std::sort(best.begin(), best.end(),
+              [&](const Validation* a, const Validation* b) { return position(a) < position(b); });
     Validation combo;
     for (size_t w = 0; w < windows.size(); ++w) {
       std::vector<Forecast> members;
-      for (size_t i = 0; i < k; ++i) members.push_back(ranked[i].forecasts[w]);
+      for (const Validation* v : best) members.push_back(v->forecasts[w]);
       combo.forecasts.push_back(CombineForecasts(members, opt.combination));
     }
     combo.metrics = MeanMetrics(y, windows, combo.forecasts, hz);
     std::vector<std::unique_ptr<FittedModel>> fitted;
-    for (size_t i = 0; i < k; ++i) {
-      FitOutcome fit = ranked[i].method->Fit(y, opt.context);
+    for (const Validation* v : best) {
+      FitOutcome fit = v->method->Fit(y, opt.context);
       if (fit.model) fitted.push_back(std::move(fit.model));
-      else AddNote(&r.note, "ensemble member " + std::string(ranked[i].method->name()) +
+      else AddNote(&r.note, "ensemble member " + std::string(v->method->name()) +
                                 " failed on the whole history: " + fit.error);
     }
     if (fitted.size() >= 2) {

@@ -135,6 +135,20 @@ RankReport GetReport(ByteReader* rd) {
   return r;
 }
 
+// "Median(ETS(A,N,A)+Fourier(7:3;x2;log)+SNaive(7))" -> "Median(ETS+Fourier+SNaive)": the members' names
+// without their parameters, for the run summary.
+std::string EnsembleFamily(const std::string& label) {
+  std::string out;
+  int depth = 0;
+  for (char c : label) {
+    if (c == '(') ++depth;
+    if (depth <= 1) out.push_back(c);
+    if (c == ')') --depth;
+  }
+  if (!out.empty() && out.back() != ')') out.push_back(')');
+  return out;
+}
+
 // ------------------------------------------------------------------ rank 0's writer of results
 class ResultSink {
  public:
@@ -164,7 +178,7 @@ class ResultSink {
       forecasts[i] = {m.model, outs[i].last_period, r.forecast};
       summary_->failed += r.failed ? 1 : 0;
       summary_->with_notes += r.note.empty() ? 0 : 1;
-      ++summary_->chosen[r.failed ? "failed" : r.method];
+      ++summary_->chosen[r.failed ? "failed" : r.method == "ensemble" ? EnsembleFamily(r.label) : r.method];
     }
     registry_.Write(first, records);
     predictions_.Write(first, forecasts);

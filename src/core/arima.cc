@@ -1,4 +1,5 @@
 #include "manymodels/core/arima.h"
+#include "manymodels/core/series.h"
 
 #include <Eigen/Dense>
 #include <Eigen/Eigenvalues>
@@ -18,19 +19,6 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kKappa = 1e6;  // prior variance of the differenced states, as stats::arima
 constexpr double kLog2Pi = 1.8378770664093453;
-
-std::string Num(double v) {
-  std::ostringstream s;
-  s.precision(6);
-  s << v;
-  return s.str();
-}
-
-int CountFinite(std::span<const double> y) {
-  int n = 0;
-  for (double v : y) n += std::isfinite(v) ? 1 : 0;
-  return n;
-}
 
 bool IsConstant(std::span<const double> y) {
   double first = kNaN;
@@ -1480,7 +1468,7 @@ class ArimaModel : public FittedModel {
   std::string Describe() const override {
     std::string s;
     auto add = [&](const std::string& name, const std::vector<double>& v) {
-      for (size_t i = 0; i < v.size(); ++i) s += (s.empty() ? "" : ", ") + name + std::to_string(i + 1) + "=" + Num(v[i]);
+      for (size_t i = 0; i < v.size(); ++i) s += (s.empty() ? "" : ", ") + name + std::to_string(i + 1) + "=" + FormatParameter(v[i]);
     };
     add("ar", info_.ar);
     add("ma", info_.ma);
@@ -1488,8 +1476,8 @@ class ArimaModel : public FittedModel {
     add("sma", info_.sma);
     if (info_.constant)
       s += (s.empty() ? "" : ", ") + std::string(info_.order.d + info_.order.D == 0 ? "mean=" : "drift=") +
-           Num(info_.constant_coef);
-    s += (s.empty() ? "" : ", ") + std::string("sigma2=") + Num(info_.sigma2) + ", aicc=" + Num(info_.aicc);
+           FormatParameter(info_.constant_coef);
+    s += (s.empty() ? "" : ", ") + std::string("sigma2=") + FormatParameter(info_.sigma2) + ", aicc=" + FormatParameter(info_.aicc);
     return s;
   }
 

@@ -1,4 +1,5 @@
 #include "manymodels/core/ets.h"
+#include "manymodels/core/series.h"
 
 #include <Eigen/Dense>
 #include <algorithm>
@@ -701,13 +702,6 @@ std::array<double, K> Quantiles8(std::vector<double>& v, const std::array<double
   return q;
 }
 
-std::string Num(double v) {
-  std::ostringstream s;
-  s.precision(6);
-  s << v;
-  return s.str();
-}
-
 class EtsModel final : public FittedModel {
  public:
   explicit EtsModel(Fit fit) : fit_(std::move(fit)) {}
@@ -756,11 +750,11 @@ class EtsModel final : public FittedModel {
   }
 
   std::string Describe() const override {
-    std::string d = "alpha=" + Num(fit_.par.alpha);
-    if (fit_.spec.trend != Kind::kNone) d += ", beta=" + Num(fit_.par.beta);
-    if (fit_.spec.season != Kind::kNone) d += ", gamma=" + Num(fit_.par.gamma);
-    if (fit_.spec.damped) d += ", phi=" + Num(fit_.par.phi);
-    return d + ", sigma2=" + Num(fit_.sigma2) + ", aicc=" + Num(fit_.aicc);
+    std::string d = "alpha=" + FormatParameter(fit_.par.alpha);
+    if (fit_.spec.trend != Kind::kNone) d += ", beta=" + FormatParameter(fit_.par.beta);
+    if (fit_.spec.season != Kind::kNone) d += ", gamma=" + FormatParameter(fit_.par.gamma);
+    if (fit_.spec.damped) d += ", phi=" + FormatParameter(fit_.par.phi);
+    return d + ", sigma2=" + FormatParameter(fit_.sigma2) + ", aicc=" + FormatParameter(fit_.aicc);
   }
 
  private:
@@ -795,12 +789,6 @@ class EtsModel final : public FittedModel {
 
   Fit fit_;
 };
-
-int CountFinite(std::span<const double> y) {
-  int n = 0;
-  for (double v : y) n += std::isfinite(v) ? 1 : 0;
-  return n;
-}
 
 using ParamVector = std::array<double, kMaxParams>;
 

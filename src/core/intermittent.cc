@@ -1,4 +1,5 @@
 #include "manymodels/core/intermittent.h"
+#include "manymodels/core/series.h"
 
 #include <algorithm>
 #include <cmath>
@@ -11,13 +12,6 @@ namespace {
 constexpr double kGrid[] = {0.05, 0.1, 0.15, 0.2, 0.25, 0.3};
 constexpr double kDefault = 0.1;  // R's forecast::croston default
 constexpr size_t kMinScored = 3;  // fewer scored periods: keep the default constants
-
-std::string Num(double v) {
-  std::ostringstream s;
-  s.precision(6);
-  s << v;
-  return s.str();
-}
 
 std::string_view KindName(IntermittentKind k) {
   switch (k) {
@@ -95,8 +89,8 @@ class IntermittentModel : public FittedModel {
                              : kind_ == IntermittentKind::kSba   ? "SBA"
                                                                  : "TSB";
     if (s_.no_demand) return base + "(no demand)";
-    return base + "(alpha=" + Num(s_.alpha) +
-           (kind_ == IntermittentKind::kTsb ? ", beta=" + Num(s_.beta) : "") + ")";
+    return base + "(alpha=" + FormatParameter(s_.alpha) +
+           (kind_ == IntermittentKind::kTsb ? ", beta=" + FormatParameter(s_.beta) : "") + ")";
   }
   Forecast Predict(int h) const override {
     Forecast f;
@@ -114,9 +108,9 @@ class IntermittentModel : public FittedModel {
   }
   std::string Describe() const override {
     if (s_.no_demand) return "no_demand=1, mean=0";
-    return "alpha=" + Num(s_.alpha) + (kind_ == IntermittentKind::kTsb ? ", beta=" + Num(s_.beta) : "") +
-           ", size=" + Num(s_.size) + (kind_ == IntermittentKind::kTsb ? ", probability=" : ", interval=") +
-           Num(s_.rate) + ", mean=" + Num(s_.mean);
+    return "alpha=" + FormatParameter(s_.alpha) + (kind_ == IntermittentKind::kTsb ? ", beta=" + FormatParameter(s_.beta) : "") +
+           ", size=" + FormatParameter(s_.size) + (kind_ == IntermittentKind::kTsb ? ", probability=" : ", interval=") +
+           FormatParameter(s_.rate) + ", mean=" + FormatParameter(s_.mean);
   }
 
  private:

@@ -1,5 +1,6 @@
 // The one table of methods known to the program, and method-tagged model (de)serialization.
 #include <cmath>
+#include <sstream>
 #include <stdexcept>
 
 #include "manymodels/core/arima.h"
@@ -36,6 +37,13 @@ constexpr uint8_t kModelFormat = 1;
 int FitContext::PrimaryPeriod() const {
   if (season_lengths.empty()) return 1;
   return std::max(1, static_cast<int>(std::lround(season_lengths.front())));
+}
+
+std::string FormatParameter(double v) {
+  std::ostringstream s;
+  s.precision(6);
+  s << v;
+  return s.str();
 }
 
 Forecast NormalForecast(const std::vector<double>& mean, const std::vector<double>& se) {

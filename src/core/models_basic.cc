@@ -1,4 +1,5 @@
 #include "manymodels/core/models_basic.h"
+#include "manymodels/core/series.h"
 
 #include <cmath>
 #include <limits>
@@ -18,19 +19,6 @@ double Rms(const std::vector<double>& r) {
   return n ? std::sqrt(s / static_cast<double>(n)) : 0.0;
 }
 
-int CountFinite(std::span<const double> y) {
-  int n = 0;
-  for (double v : y) n += std::isfinite(v) ? 1 : 0;
-  return n;
-}
-
-std::string Num(double v) {
-  std::ostringstream s;
-  s.precision(6);
-  s << v;
-  return s.str();
-}
-
 // ---------------------------------------------------------------- naive
 class NaiveModel : public FittedModel {
  public:
@@ -46,7 +34,7 @@ class NaiveModel : public FittedModel {
     out->PutF64(last_);
     out->PutF64(sigma_);
   }
-  std::string Describe() const override { return "last=" + Num(last_) + ", sigma=" + Num(sigma_); }
+  std::string Describe() const override { return "last=" + FormatParameter(last_) + ", sigma=" + FormatParameter(sigma_); }
 
  private:
   double last_, sigma_;
@@ -89,7 +77,7 @@ class SeasonalNaiveModel : public FittedModel {
     out->PutF64(sigma_);
   }
   std::string Describe() const override {
-    return "period=" + std::to_string(season_.size()) + ", sigma=" + Num(sigma_);
+    return "period=" + std::to_string(season_.size()) + ", sigma=" + FormatParameter(sigma_);
   }
 
  private:
@@ -142,7 +130,7 @@ class MeanModel : public FittedModel {
     out->PutF64(sd_);
     out->PutF64(n_);
   }
-  std::string Describe() const override { return "mean=" + Num(mean_) + ", sd=" + Num(sd_); }
+  std::string Describe() const override { return "mean=" + FormatParameter(mean_) + ", sd=" + FormatParameter(sd_); }
 
  private:
   double mean_, sd_, n_;
@@ -190,7 +178,7 @@ class DriftModel : public FittedModel {
     for (double v : {last_, slope_, sigma_, span_}) out->PutF64(v);
   }
   std::string Describe() const override {
-    return "last=" + Num(last_) + ", slope=" + Num(slope_) + ", sigma=" + Num(sigma_);
+    return "last=" + FormatParameter(last_) + ", slope=" + FormatParameter(slope_) + ", sigma=" + FormatParameter(sigma_);
   }
 
  private:

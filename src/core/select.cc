@@ -16,12 +16,6 @@
 namespace mm {
 namespace {
 
-int CountFinite(std::span<const double> y) {
-  int n = 0;
-  for (double v : y) n += std::isfinite(v) ? 1 : 0;
-  return n;
-}
-
 void AddNote(std::string* note, const std::string& s) {
   if (!note->empty()) *note += "; ";
   *note += s;

@@ -40,6 +40,12 @@ PeriodSeries Combine(const std::vector<PeriodSeries>& members, bool average) {
 
 }  // namespace
 
+int CountFinite(std::span<const double> y) {
+  int n = 0;
+  for (double v : y) n += std::isfinite(v) ? 1 : 0;
+  return n;
+}
+
 PeriodSeries SumSeries(const std::vector<PeriodSeries>& members) { return Combine(members, false); }
 PeriodSeries MeanSeries(const std::vector<PeriodSeries>& members) { return Combine(members, true); }
 

@@ -1,4 +1,5 @@
 #include "manymodels/core/theta.h"
+#include "manymodels/core/series.h"
 
 #include <algorithm>
 #include <cmath>
@@ -12,13 +13,6 @@ namespace {
 constexpr double kZ90 = 1.6448536269514722;
 
 enum class Variant { kStandard, kOptimized, kDynamic };
-
-std::string Num(double v) {
-  std::ostringstream s;
-  s.precision(6);
-  s << v;
-  return s.str();
-}
 
 // Fills interior NaN by linear interpolation between the neighbouring observations (and, defensively, leading
 // or trailing NaN with the nearest observation). Returns false when there is no finite value or an infinite
@@ -246,7 +240,7 @@ class ThetaModel : public FittedModel {
                     : variant_ == Variant::kOptimized ? "OTM"
                                                       : "DOTM";
     std::string args;
-    if (variant_ != Variant::kStandard) args = "theta=" + Num(s_.theta);
+    if (variant_ != Variant::kStandard) args = "theta=" + FormatParameter(s_.theta);
     if (!s_.season.empty())
       args += (args.empty() ? "" : ", ") + std::string("m=") + std::to_string(s_.season.size());
     return args.empty() ? l : l + "(" + args + ")";
@@ -265,8 +259,8 @@ class ThetaModel : public FittedModel {
     out->PutF64s(s_.season);
   }
   std::string Describe() const override {
-    return "alpha=" + Num(s_.alpha) + ", theta=" + Num(s_.theta) + ", level=" + Num(s_.level) +
-           ", drift=" + Num(s_.slope) + ", sigma=" + Num(s_.sigma) +
+    return "alpha=" + FormatParameter(s_.alpha) + ", theta=" + FormatParameter(s_.theta) + ", level=" + FormatParameter(s_.level) +
+           ", drift=" + FormatParameter(s_.slope) + ", sigma=" + FormatParameter(s_.sigma) +
            ", seasonal_period=" + std::to_string(s_.season.empty() ? 1 : s_.season.size());
   }
 

@@ -71,13 +71,19 @@ TEST(ContractTest, EveryMethodFitsOrSaysWhyOnPathologicalSeries) {
   }
 }
 
+// `--models auto` as train runs it, on a daily-like cycle of 7 and a horizon of 6.
+SelectOptions AutoOptions() {
+  SelectOptions o;
+  o.context.season_lengths = {7};
+  o.context.horizon = 6;
+  o.automatic = true;
+  o.ensemble = true;
+  return o;
+}
+
 TEST(ContractTest, AutoNeverFailsOnASeriesWithTwoObservations) {
   for (const auto& [label, y] : Pathological()) {
-    SelectOptions o;
-    o.context.season_lengths = {7};
-    o.context.horizon = 6;
-    o.automatic = true;
-    o.ensemble = true;
+    const SelectOptions o = AutoOptions();
     SeriesResult r;
     ASSERT_NO_THROW(r = FitSeries(y, o)) << label;
     if (label == "single") {
@@ -94,11 +100,7 @@ TEST(ContractTest, AutoNeverFailsOnASeriesWithTwoObservations) {
 
 TEST(ContractTest, SameInputSameOutput) {
   for (const auto& [label, y] : Pathological()) {
-    SelectOptions o;
-    o.context.season_lengths = {7};
-    o.context.horizon = 6;
-    o.automatic = true;
-    o.ensemble = true;
+    const SelectOptions o = AutoOptions();
     const SeriesResult a = FitSeries(y, o), b = FitSeries(y, o);
     EXPECT_EQ(a.model, b.model) << label;
     EXPECT_EQ(a.note, b.note) << label;

@@ -29,6 +29,9 @@ struct Forecast {
 inline constexpr double kZ80 = 1.2815515655446004;
 inline constexpr double kZ95 = 1.959963984540054;
 
+// A fitted parameter as text for FittedModel::Describe (6 significant digits).
+std::string FormatParameter(double v);
+
 // Fills a Forecast from point forecasts and forecast standard errors (normal intervals).
 Forecast NormalForecast(const std::vector<double>& mean, const std::vector<double>& se);
 

@@ -21,6 +21,9 @@ struct IndexRange {
 };
 IndexRange ObservedRange(std::span<const double> y);
 
+// How many values are finite (observed).
+int CountFinite(std::span<const double> y);
+
 // Sum of several series over the union of their periods. A period is the sum of the members that have a
 // value there, and NaN only where every member is missing (a store's sales are the sum of the items sold).
 PeriodSeries SumSeries(const std::vector<PeriodSeries>& members);

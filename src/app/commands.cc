@@ -2,10 +2,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdarg>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -42,22 +43,30 @@ std::string Fixed(double v, int precision) {
   return buf;
 }
 
-// Writes text to --out atomically, or to stdout.
-void Emit(const po::variables_map& vm, const std::string& text) {
-  if (!vm.count("out")) {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    return;
-  }
-  AtomicOutput out(Get<std::string>(vm, "out"));
-  {
-    std::ofstream f(out.temp_path(), std::ios::binary);
-    f << text;
-    if (!f.flush()) throw std::runtime_error(out.path() + ": write failed");
-  }
-  out.Commit();
-}
-
 }  // namespace
+
+void CheckFiles(const std::string& command, const po::variables_map& vm) {
+  std::vector<FileRole> files;
+  auto add = [&](const char* option, bool output) {
+    if (vm.count(option)) files.push_back({std::string("--") + option, Get<std::string>(vm, option), output});
+  };
+  add("config", false);
+  if (command == "generate") {
+    add("out", true);
+  } else if (command == "ingest") {
+    add("input", false);
+    add(vm.count("out") ? "out" : "lake", true);
+  } else if (command == "train") {
+    add("lake", false);
+    add("registry", true);
+    add("predictions", true);
+    add("summary-json", true);
+  } else if (command == "predictions export") {
+    add("predictions", false);
+    add("out", true);
+  }
+  CheckDistinctFiles(files);
+}
 
 int RunGenerate(const po::variables_map& vm) {
   GenerateOptions o;
@@ -91,7 +100,8 @@ int RunIngest(const po::variables_map& vm) {
   else if (vm.count("lake")) o.out = Get<std::string>(vm, "lake");
   else throw po::error("the option '--out' is required but missing");
   const auto t0 = Clock::now();
-  const IngestSummary s = Ingest(o, Provenance{"ingest", DescribeOptions(vm), ""});
+  const IngestSummary s =
+      Ingest(o, Provenance{"ingest", DescribeOptions(vm), "", CommandLine(), {{"input", AbsolutePath(o.input)}}});
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
   std::fprintf(stderr,
                "ingest: %lld rows, %lld series, %lld periods (%lld missing), frequency %c -> %s "
@@ -101,6 +111,69 @@ int RunIngest(const po::variables_map& vm) {
                static_cast<double>(s.rows) / secs / 1e6);
   return 0;
 }
+
+namespace {
+
+std::string Format(const char* format, ...) __attribute__((format(printf, 1, 2)));
+std::string Format(const char* format, ...) {
+  char buf[1024];
+  va_list args;
+  va_start(args, format);
+  std::vsnprintf(buf, sizeof buf, format, args);
+  va_end(args);
+  return buf;
+}
+
+std::string SummaryText(const RunSummary& s, const TrainOptions& o) {
+
+  std::string chosen;
+  for (const auto& [name, n] : s.chosen) chosen += (chosen.empty() ? "" : ", ") + name + " " + std::to_string(n);
+  std::string out = Format("manymodels train: run %s\n", s.run_id.c_str());
+  out += Format("  models       %lld (from %lld series), failed %lld, with a note %lld\n",
+                static_cast<long long>(s.models), static_cast<long long>(s.source_series),
+                static_cast<long long>(s.failed), static_cast<long long>(s.with_notes));
+  out += Format("  chosen       %s\n", chosen.c_str());
+  out += Format("  time         %.2f s (%.0f models/s) on %zu rank(s)\n", s.seconds,
+                static_cast<double>(s.models) / std::max(s.seconds, 1e-9), s.ranks.size());
+  out += Format("  %-4s  %-16s  %-28s  %-4s  %-8s  %-8s  %-8s  %-8s  %s\n", "rank", "host", "threads given -> used",
+                "cpus", "models", "fit s", "read s", "write s", "peak MiB");
+  for (const auto& r : s.ranks) {
+    const std::string given =
+        r.threads_given > 0 ? std::to_string(r.threads_given) + " (" + r.thread_source + ")" : "- (affinity)";
+    out += Format("  %-4d  %-16s  %-28s  %-4d  %-8lld  %-8.2f  %-8.2f  %-8.2f  %.0f\n", r.rank, r.host.c_str(),
+                  (given + " -> " + std::to_string(r.threads_used)).c_str(), r.cpus_in_mask,
+                  static_cast<long long>(r.groups), r.fit_seconds, r.read_seconds, r.write_seconds, r.peak_rss_mb);
+  }
+  out += Format("  registry     %s\n  predictions  %s\n", o.registry.c_str(), o.predictions.c_str());
+  return out;
+}
+
+nlohmann::json SummaryJson(const RunSummary& s, const TrainOptions& o) {
+  nlohmann::json j;
+  j["run_id"] = s.run_id;
+  j["models"] = s.models;
+  j["source_series"] = s.source_series;
+  j["failed"] = s.failed;
+  j["with_notes"] = s.with_notes;
+  j["seconds"] = s.seconds;
+  j["chosen"] = s.chosen;
+  j["registry"] = AbsolutePath(o.registry);
+  j["predictions"] = AbsolutePath(o.predictions);
+  j["lake"] = AbsolutePath(o.lake);
+  j["resolved"] = s.resolved;
+  j["command_line"] = o.command_line;
+  nlohmann::json ranks = nlohmann::json::array();
+  for (const auto& r : s.ranks)
+    ranks.push_back({{"rank", r.rank}, {"host", r.host}, {"threads_given", r.threads_given},
+                     {"threads_used", r.threads_used}, {"thread_source", r.thread_source},
+                     {"cpus_in_mask", r.cpus_in_mask}, {"models", r.groups}, {"fit_seconds", r.fit_seconds},
+                     {"read_seconds", r.read_seconds}, {"write_seconds", r.write_seconds},
+                     {"peak_rss_mib", r.peak_rss_mb}});
+  j["ranks"] = ranks;
+  return j;
+}
+
+}  // namespace
 
 int RunTrain(const po::variables_map& vm, Communicator& comm) {
   TrainOptions o;
@@ -134,31 +207,20 @@ int RunTrain(const po::variables_map& vm, Communicator& comm) {
   o.batch = Get<int64_t>(vm, "batch");
   if (o.batch < 1) throw po::error("--batch must be at least 1");
   o.progress = !Get<bool>(vm, "quiet");
+  o.progress_every = Get<double>(vm, "progress-every");
+  if (!(o.progress_every >= 0 && o.progress_every < 1e6)) throw po::error("--progress-every must be 0 or more seconds");
   o.options_text = DescribeOptions(vm);
+  o.command_line = CommandLine();
   const RunSummary s = Train(o, comm);
   if (comm.rank() != 0) return 0;
-
-  std::string chosen;
-  for (const auto& [name, n] : s.chosen) chosen += (chosen.empty() ? "" : ", ") + name + " " + std::to_string(n);
-  std::printf("manymodels train: run %s\n", s.run_id.c_str());
-  std::printf("  models       %lld (from %lld series), failed %lld, with a note %lld\n",
-              static_cast<long long>(s.models), static_cast<long long>(s.source_series),
-              static_cast<long long>(s.failed), static_cast<long long>(s.with_notes));
-  std::printf("  chosen       %s\n", chosen.c_str());
-  std::printf("  time         %.2f s (%.0f models/s) on %zu rank(s)\n", s.seconds,
-              static_cast<double>(s.models) / std::max(s.seconds, 1e-9), s.ranks.size());
-  std::printf("  %-4s  %-16s  %-28s  %-4s  %-8s  %-8s  %s\n", "rank", "host", "threads given -> used", "cpus",
-              "models", "fit s", "peak MiB");
-  for (const auto& r : s.ranks) {
-    const std::string given =
-        r.threads_given > 0 ? std::to_string(r.threads_given) + " (" + r.thread_source + ")" : "- (affinity)";
-    std::printf("  %-4d  %-16s  %-28s  %-4d  %-8lld  %-8.2f  %.0f\n", r.rank, r.host.c_str(),
-                (given + " -> " + std::to_string(r.threads_used)).c_str(), r.cpus_in_mask,
-                static_cast<long long>(r.groups), r.fit_seconds, r.peak_rss_mb);
+  for (const auto& r : s.ranks)
     if (!r.thread_warning.empty()) std::fprintf(stderr, "warning: rank %d: %s\n", r.rank, r.thread_warning.c_str());
+  if (vm.count("summary-json")) {
+    TextOutput json(Get<std::string>(vm, "summary-json"));
+    json.Write(SummaryJson(s, o).dump(1) + "\n");
+    json.Finish();
   }
-  std::printf("  registry     %s\n  predictions  %s\n", o.registry.c_str(), o.predictions.c_str());
-  std::fflush(stdout);
+  WriteStdout(SummaryText(s, o));
   return 0;
 }
 
@@ -218,7 +280,7 @@ int RunRegistryList(const po::variables_map& vm) {
       row["note"] = r.note;
       rows.push_back(row);
     }
-    out = rows.dump(1) + "\n";
+    out = rows.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   } else if (format == "table") {
     std::vector<std::vector<std::string>> all = {header};
     for (size_t i = 0; i < t.rows.size(); ++i) all.push_back(cells(i, false));
@@ -235,74 +297,126 @@ int RunRegistryList(const po::variables_map& vm) {
   } else {
     throw po::error("--format: '" + format + "' is not table, csv or json");
   }
-  std::fwrite(out.data(), 1, out.size(), stdout);
+  WriteStdout(out);
   return 0;
 }
 
-int RunRegistryShow(const po::variables_map& vm) {
-  const RegistryTable t = ReadRegistry(Get<std::string>(vm, "registry"));
-  // --key store=12,item=5: every key column must be named once.
-  std::vector<std::string> want(t.keys.columns.size());
-  std::vector<bool> seen(want.size(), false);
-  for (const auto& part : SplitList(Get<std::string>(vm, "key"))) {
+// --key store=12,item=5: every key column named once, in any order; the values in key column order.
+std::vector<std::string> ParseKeyOption(const std::string& text, const std::vector<std::string>& columns) {
+  std::vector<std::string> want(columns.size());
+  std::vector<bool> seen(columns.size(), false);
+  for (const auto& part : SplitList(text)) {
     const auto eq = part.find('=');
     const std::string name = part.substr(0, eq);
-    size_t c = 0;
-    while (c < t.keys.columns.size() && t.keys.columns[c].name != name) ++c;
-    if (eq == std::string::npos || c == t.keys.columns.size())
+    const auto c = static_cast<size_t>(std::find(columns.begin(), columns.end(), name) - columns.begin());
+    if (eq == std::string::npos || c == columns.size())
       throw po::error("--key: '" + part + "' is not COLUMN=VALUE for a key column of this registry");
+    if (seen[c]) throw po::error("--key: key column '" + name + "' is given twice");
     want[c] = part.substr(eq + 1);
     seen[c] = true;
   }
   for (size_t c = 0; c < seen.size(); ++c)
-    if (!seen[c]) throw po::error("--key: no value for key column '" + t.keys.columns[c].name + "'");
-  for (size_t i = 0; i < t.rows.size(); ++i) {
-    bool match = true;
-    for (size_t c = 0; c < want.size() && match; ++c) match = t.keys.columns[c].Text(i) == want[c];
-    if (!match) continue;
-    const ModelRecord& r = t.rows[i];
-    std::printf("key          %s\nmodel        %s\nmethod       %s\nversion      %s\nstatus       %s\n",
-                t.keys.Describe(i).c_str(), r.model.c_str(), r.method.c_str(), r.version.c_str(), r.status.c_str());
-    const auto m = MetricValues(r.metrics);
-    for (size_t k = 0; k < 5; ++k) std::printf("%-12s %s\n", kMetricNames[k], Fixed(m[k], 4).c_str());
-    std::printf("n_obs        %lld\nlast period  %s\n", static_cast<long long>(r.n_obs),
-                FormatPeriod(t.meta.frequency, r.last_period, t.meta.weekly_anchor).c_str());
-    if (!r.params.empty()) std::printf("parameters   %s\n", LoadModel(r.params)->Describe().c_str());
-    std::printf("note         %s\n", r.note.c_str());
-    return 0;
+    if (!seen[c]) throw po::error("--key: no value for key column '" + columns[c] + "'");
+  return want;
+}
+
+int RunRegistryShow(const po::variables_map& vm) {
+  const RegistryReader reader(Get<std::string>(vm, "registry"));
+  const std::vector<std::string> want = ParseKeyOption(Get<std::string>(vm, "key"), reader.key_columns());
+  const std::optional<size_t> row = reader.Find(want);
+  if (!row) {
+    std::fprintf(stderr, "manymodels registry show: no model with key %s\n", Get<std::string>(vm, "key").c_str());
+    return 1;
   }
-  std::fprintf(stderr, "manymodels registry show: no model with key %s\n", Get<std::string>(vm, "key").c_str());
-  return 1;
+  const ModelRecord r = reader.ReadRows(*row, 1, true).at(0);
+  const KeyTable key = reader.ReadKeys(*row, 1);
+  std::string out = Format("key          %s\nmodel        %s\nmethod       %s\nversion      %s\nstatus       %s\n",
+                           key.Describe(0).c_str(), r.model.c_str(), r.method.c_str(), r.version.c_str(),
+                           r.status.c_str());
+  const auto m = MetricValues(r.metrics);
+  for (size_t k = 0; k < 5; ++k) out += Format("%-12s %s\n", kMetricNames[k], Fixed(m[k], 4).c_str());
+  out += Format("n_obs        %lld\nlast period  %s\n", static_cast<long long>(r.n_obs),
+                FormatPeriod(reader.meta().frequency, r.last_period, reader.meta().weekly_anchor).c_str());
+  if (!r.params.empty()) {
+    std::unique_ptr<FittedModel> model;
+    try {
+      model = LoadModel(r.params);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(Get<std::string>(vm, "registry") + ": the model of " + key.Describe(0) +
+                               " cannot be read: " + e.what());
+    }
+    out += "parameters   " + model->Describe() + "\n";
+  }
+  out += "note         " + r.note + "\n";
+  WriteStdout(out);
+  return 0;
 }
 
 int RunPredictionsExport(const po::variables_map& vm) {
   const std::string format = Get<std::string>(vm, "format");
-  if (format != "csv") throw po::error("--format: '" + format + "' is not csv");
-  const PredictionsTable t = ReadPredictions(Get<std::string>(vm, "predictions"));
-  std::string out;
-  for (const auto& name : t.keys.Names()) AppendCsvField(&out, name), out += ',';
-  out += "step,time,forecast,lo80,hi80,lo95,hi95,model\n";
-  std::vector<std::string> key_text(t.keys.columns.size());
-  for (size_t s = 0; s < t.keys.size(); ++s) {
-    std::string prefix;
-    for (const auto& col : t.keys.columns) AppendCsvField(&prefix, col.Text(s)), prefix += ',';
-    std::string model;
-    AppendCsvField(&model, t.model[s]);
-    for (auto r = static_cast<size_t>(t.offsets[s]); r < static_cast<size_t>(t.offsets[s + 1]); ++r) {
-      out += prefix;
-      out += std::to_string(t.step[r]);
-      out += ',';
-      out += FormatPeriod(t.meta.frequency, t.period[r], t.meta.weekly_anchor);
-      for (double v : {t.forecast[r], t.lo80[r], t.hi80[r], t.lo95[r], t.hi95[r]}) {
-        out += ',';
-        AppendNumber(&out, v);
+  if (format != "csv" && format != "json") throw po::error("--format: '" + format + "' is not csv or json");
+  const bool json = format == "json";
+  const PredictionsReader reader(Get<std::string>(vm, "predictions"));
+  TextOutput out(vm.count("out") ? Get<std::string>(vm, "out") : std::string());
+  // Streamed a block of series at a time: memory stays bounded whatever the file's size.
+  constexpr size_t kBlock = 8192;
+  std::string text;
+  bool first_row = true;
+  if (json) {
+    text = "[";
+  } else {
+    for (const auto& name : reader.key_columns()) AppendCsvField(&text, name), text += ',';
+    text += "step,time,forecast,lo80,hi80,lo95,hi95,model\n";
+  }
+  for (size_t first = 0; first < reader.size(); first += kBlock) {
+    const PredictionsTable t = reader.Read(first, kBlock);
+    for (size_t s = 0; s < t.keys.size(); ++s) {
+      std::string prefix, model;
+      nlohmann::json keys = nlohmann::json::object();
+      if (json) {
+        for (const auto& col : t.keys.columns)
+          keys[col.name] = col.is_text ? nlohmann::json(col.texts[s]) : nlohmann::json(col.ints[s]);
+      } else {
+        for (const auto& col : t.keys.columns) AppendCsvField(&prefix, col.Text(s)), prefix += ',';
+        AppendCsvField(&model, t.model[s]);
       }
-      out += ',';
-      out += model;
-      out += '\n';
+      for (auto r = static_cast<size_t>(t.offsets[s]); r < static_cast<size_t>(t.offsets[s + 1]); ++r) {
+        const std::string time = FormatPeriod(t.meta.frequency, t.period[r], t.meta.weekly_anchor);
+        const double values[5] = {t.forecast[r], t.lo80[r], t.hi80[r], t.lo95[r], t.hi95[r]};
+        if (json) {
+          nlohmann::json row = keys;
+          row["step"] = t.step[r];
+          row["time"] = time;
+          const char* names[5] = {"forecast", "lo80", "hi80", "lo95", "hi95"};
+          for (int c = 0; c < 5; ++c)
+            row[names[c]] = std::isnan(values[c]) ? nlohmann::json() : nlohmann::json(values[c]);
+          row["model"] = t.model[s];
+          text += first_row ? "\n" : ",\n";
+          text += row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        } else {
+          text += prefix;
+          text += std::to_string(t.step[r]);
+          text += ',';
+          text += time;
+          for (double v : values) {
+            text += ',';
+            AppendNumber(&text, v);
+          }
+          text += ',';
+          text += model;
+          text += '\n';
+        }
+        first_row = false;
+      }
+      if (text.size() > (1u << 20)) {
+        out.Write(text);
+        text.clear();
+      }
     }
   }
-  Emit(vm, out);
+  if (json) text += first_row ? "]\n" : "\n]\n";
+  out.Write(text);
+  out.Finish();
   return 0;
 }
 

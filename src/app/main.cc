@@ -1,7 +1,10 @@
 // manymodels: one forecasting model per partition of a data set, trained on MPI ranks x threads.
 // MPI starts and ends here only, and only for the subcommands that need it (train).
 #include <mpi.h>
+#include <signal.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -26,6 +29,25 @@ void Usage(std::FILE* out) {
                "  registry show       one model: parameters, metrics, note\n"
                "  predictions export  the predictions table as CSV\n\n"
                "  --version           print the version\n");
+}
+
+// SIGINT, SIGTERM, SIGHUP (Ctrl-C, scancel, mpirun passing on either, a closed terminal): remove this
+// process's temporary files and exit with the shell's code for the signal (128 + N: 130, 143). Outputs already
+// in place are untouched; only async-signal-safe calls here.
+extern "C" void OnStopSignal(int sig) {
+  mm::RemoveTemporaries();
+  const char* name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP";
+  char msg[160];
+  const int n = std::snprintf(msg, sizeof msg, "manymodels: stopped by %s; outputs left as they were\n", name);
+  if (n > 0) (void)!::write(STDERR_FILENO, msg, static_cast<size_t>(n));
+  ::_exit(128 + sig);
+}
+
+void InstallSignalHandlers() {
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &sa, nullptr);
 }
 
 // True when a launcher started us as one of several MPI processes.
@@ -58,15 +80,13 @@ int RunWithMpi(mm::app::po::variables_map& vm) {
   }
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int Run(int argc, char** argv) {
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
     Usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
   if (!std::strcmp(argv[1], "--version")) {
-    std::printf("manymodels %s\n", MANYMODELS_VERSION);
+    std::printf("manymodels %s (commit %s)\n", MANYMODELS_VERSION, MANYMODELS_GIT_COMMIT);
     return 0;
   }
   std::string command = argv[1];
@@ -82,12 +102,15 @@ int main(int argc, char** argv) {
     Usage(stderr);
     return 2;
   }
+  InstallSignalHandlers();
+  mm::app::SetCommandLine(argc, argv);
   mm::app::po::variables_map vm;
   // Program_options wants argv[0] to be the program; pass the words after the subcommand.
   std::vector<char*> args = {argv[0]};
   for (int i = used; i < argc; ++i) args.push_back(argv[i]);
   try {
     if (!mm::app::ParseOptions(command, static_cast<int>(args.size()), args.data(), &vm)) return 0;
+    mm::app::CheckFiles(command, vm);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "manymodels %s: %s\n(see manymodels %s --help)\n", command.c_str(), e.what(),
                  command.c_str());
@@ -115,9 +138,25 @@ int main(int argc, char** argv) {
   } catch (const mm::app::po::error& e) {
     std::fprintf(stderr, "manymodels %s: %s\n", command.c_str(), e.what());
     return 2;
+  } catch (const mm::UsageError& e) {
+    std::fprintf(stderr, "manymodels %s: %s\n", command.c_str(), e.what());
+    return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "manymodels %s: %s\n", command.c_str(), e.what());
     return 1;
   }
   return 0;
+}
+
+}  // namespace
+
+// Whatever a command printed, stdout must have taken it all (a full disk, `> /dev/full`).
+int main(int argc, char** argv) {
+  const int rc = Run(argc, argv);
+  errno = 0;
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    std::fprintf(stderr, "manymodels: standard output: %s\n", errno ? std::strerror(errno) : "write failed");
+    return rc ? rc : 1;
+  }
+  return rc;
 }

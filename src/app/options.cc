@@ -54,7 +54,10 @@ po::options_description CommandOptions(const std::string& command) {
                                                         "OMP_NUM_THREADS, else the CPUs the rank may use)")
         ("seed", po::value<uint64_t>()->default_value(1), "run seed for anything random")
         ("batch", po::value<int64_t>()->default_value(512), "models per batch sent to rank 0")
-        ("quiet", po::bool_switch(), "no progress lines");
+        ("quiet", po::bool_switch(), "no progress lines")
+        ("progress-every", po::value<double>()->default_value(0), "seconds between progress lines (0: 0.2 on a "
+                                                                   "terminal, 5 in a log file)")
+        ("summary-json", po::value<std::string>(), "also write the run summary as JSON to this file");
   } else if (command == "registry list") {
     d.add_options()
         ("registry", po::value<std::string>()->required(), "registry file")
@@ -66,7 +69,7 @@ po::options_description CommandOptions(const std::string& command) {
   } else if (command == "predictions export") {
     d.add_options()
         ("predictions", po::value<std::string>()->required(), "predictions file")
-        ("format", po::value<std::string>()->default_value("csv"), "csv")
+        ("format", po::value<std::string>()->default_value("csv"), "csv or json")
         ("out", po::value<std::string>(), "output file (default: standard output)");
   } else {
     throw std::logic_error("no options for command " + command);
@@ -149,6 +152,28 @@ std::string DescribeOptions(const po::variables_map& vm) {
   }
   return s.str();
 }
+
+namespace {
+std::string command_line;
+}
+
+void SetCommandLine(int argc, char** argv) {
+  command_line.clear();
+  for (int i = 0; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (i) command_line += ' ';
+    if (!word.empty() && word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                                                "_-+=/.,:@%") == std::string::npos) {
+      command_line += word;
+      continue;
+    }
+    command_line += '\'';
+    for (char c : word) command_line += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    command_line += '\'';
+  }
+}
+
+const std::string& CommandLine() { return command_line; }
 
 std::vector<std::string> SplitList(const std::string& s) {
   std::vector<std::string> out;

@@ -22,6 +22,10 @@ bool ParseOptions(const std::string& command, int argc, char** argv, po::variabl
 // "name=value" lines of every option set, for provenance.
 std::string DescribeOptions(const po::variables_map& vm);
 
+// The command line as typed (shell-quoted words), for provenance; set once by main.
+void SetCommandLine(int argc, char** argv);
+const std::string& CommandLine();
+
 // Comma lists.
 std::vector<std::string> SplitList(const std::string& s);
 std::vector<double> ParseNumberList(const std::string& s, const std::string& option);

@@ -76,26 +76,38 @@ void GenerateSeries(const GenerateOptions& o, int64_t store, int64_t item, const
 
 class Sink {
  public:
-  explicit Sink(const std::string& path) : gz_(path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0) {
+  // `name` is what messages call the file; `gz` compresses.
+  Sink(const std::string& path, std::string name, bool gz) : gz_(gz), name_(std::move(name)) {
     if (gz_) g_ = gzopen(path.c_str(), "wb1");
     else f_ = std::fopen(path.c_str(), "wb");
-    if (!g_ && !f_) throw std::runtime_error(path + ": cannot create: " + std::strerror(errno));
+    if (!g_ && !f_) throw std::runtime_error(name_ + ": cannot create: " + std::strerror(errno));
   }
-  ~Sink() { Close(); }
+  ~Sink() {  // after an error: release quietly, the caller reports the error
+    if (g_) gzclose(g_);
+    if (f_) std::fclose(f_);
+  }
   void Write(const std::string& s) {
+    if (s.empty()) return;
+    errno = 0;
     const bool ok = gz_ ? gzwrite(g_, s.data(), static_cast<unsigned>(s.size())) == static_cast<int>(s.size())
                         : std::fwrite(s.data(), 1, s.size(), f_) == s.size();
-    if (!ok && !s.empty()) throw std::runtime_error("write failed (disk full?)");
+    if (!ok) Fail("write failed");
   }
   void Close() {
-    if (g_ && gzclose(g_) != Z_OK) throw std::runtime_error("gzclose failed");
-    if (f_ && std::fclose(f_) != 0) throw std::runtime_error("close failed");
+    errno = 0;
+    const int rc = gz_ ? gzclose(g_) : std::fclose(f_);
     g_ = nullptr;
     f_ = nullptr;
+    if (rc != 0) Fail("close failed");
   }
 
  private:
+  [[noreturn]] void Fail(const char* what) const {
+    throw std::runtime_error(name_ + ": " + (errno ? std::strerror(errno) : what));
+  }
+ private:
   bool gz_;
+  std::string name_;
   gzFile g_ = nullptr;
   FILE* f_ = nullptr;
 };
@@ -112,8 +124,9 @@ GenerateSummary Generate(const GenerateOptions& o) {
   const int step = o.frequency == Frequency::kWeekly ? 7 : 1;
   for (int64_t t = 0; t < o.length; ++t) dates[t] = FormatPeriod(Frequency::kDaily, start->value + t * step, 0);
 
-  AtomicOutput out(o.out);
-  Sink sink(out.temp_path());
+  AtomicOutput out(o.out, AtomicOutput::Kind::kStream);
+  const bool gz = o.out.size() > 3 && o.out.compare(o.out.size() - 3, 3, ".gz") == 0;
+  Sink sink(out.temp_path(), o.out, gz);
   sink.Write("date,store,item,sales,price,promo\n");
   const int64_t nseries = o.stores * o.items;
   constexpr int64_t kBlock = 256;

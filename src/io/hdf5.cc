@@ -1,6 +1,8 @@
 #include "manymodels/io/hdf5.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 namespace mm::h5 {
@@ -12,16 +14,31 @@ struct QuietErrors {
 };
 const QuietErrors quiet_errors;
 
-herr_t InnermostMessage(unsigned n, const H5E_error2_t* e, void* out) {
-  if (n == 0 && e->desc) *static_cast<std::string*>(out) = e->desc;
+// The cause of a failure from HDF5's error stack: the system's message when a file operation failed
+// ("... errno = 28, error message = 'No space left on device' ..."), else the innermost description.
+struct StackCause {
+  std::string innermost, system;
+};
+
+herr_t CollectCause(unsigned n, const H5E_error2_t* e, void* out) {
+  auto* cause = static_cast<StackCause*>(out);
+  if (!e->desc) return 0;
+  const std::string desc = e->desc;
+  if (n == 0) cause->innermost = desc;
+  const auto at = desc.find("error message = '");
+  if (cause->system.empty() && at != std::string::npos) {
+    const auto begin = at + 17, end = desc.find('\'', begin);
+    cause->system = desc.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+  }
   return 0;
 }
 
 [[noreturn]] void Fail(const std::string& what) {
-  std::string detail;
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, InnermostMessage, &detail);
+  StackCause cause;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, CollectCause, &cause);
   H5Eclear2(H5E_DEFAULT);
-  throw Error(what + (detail.empty() ? "" : " (HDF5: " + detail + ")"));
+  const std::string& detail = cause.system.empty() ? cause.innermost : cause.system;
+  throw Error(what + (detail.empty() ? "" : ": " + detail));
 }
 
 hid_t Check(hid_t id, const std::string& what) {
@@ -35,8 +52,8 @@ void Check(herr_t status, const char* call, const std::string& what) {
 
 Handle StringType() {
   Handle t(Check(H5Tcopy(H5T_C_S1), "H5Tcopy"), H5Tclose);
-  H5Tset_size(t.id(), H5T_VARIABLE);
-  H5Tset_cset(t.id(), H5T_CSET_UTF8);
+  Check(H5Tset_size(t.id(), H5T_VARIABLE), "H5Tset_size", "string type");
+  Check(H5Tset_cset(t.id(), H5T_CSET_UTF8), "H5Tset_cset", "string type");
   return t;
 }
 
@@ -55,20 +72,45 @@ std::mutex& Mutex() {
 }
 
 void Handle::Reset() {
-  if (id_ >= 0 && close_) close_(id_);
+  if (id_ >= 0 && close_) {
+    close_(id_);
+    H5Eclear2(H5E_DEFAULT);
+  }
   id_ = H5I_INVALID_HID;
 }
 
-Location Location::CreateFile(const std::string& path) {
+void Handle::Close(const std::string& what) {
+  if (id_ < 0 || !close_) return;
+  const herr_t rc = close_(id_);
+  id_ = H5I_INVALID_HID;
+  if (rc < 0) Fail(what + ": cannot close");
+}
+
+Location Location::CreateFile(const std::string& path, const std::string& display_name) {
+  const std::string& name = display_name.empty() ? path : display_name;
   hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-  if (f < 0) Fail(path + ": cannot create HDF5 file");
-  return Location(Handle(f, H5Fclose), path);
+  if (f < 0) Fail(name + ": cannot create HDF5 file");
+  return Location(Handle(f, H5Fclose), name);
 }
 
 Location Location::OpenFile(const std::string& path, bool writable) {
+  // HDF5's own message for a file that is not HDF5 ("file signature not found") means little to a user.
+  if (H5Fis_hdf5(path.c_str()) <= 0) {
+    H5Eclear2(H5E_DEFAULT);
+    FILE* probe = std::fopen(path.c_str(), "rb");
+    if (!probe) throw Error(path + ": cannot open: " + std::strerror(errno));
+    std::fclose(probe);
+    throw Error(path + ": not an HDF5 file");
+  }
   hid_t f = H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT);
   if (f < 0) Fail(path + ": cannot open as an HDF5 file");
   return Location(Handle(f, H5Fclose), path);
+}
+
+void Location::Close() {
+  if (id() < 0) return;
+  if (H5Iget_type(id()) == H5I_FILE) Check(H5Fflush(id(), H5F_SCOPE_LOCAL), "H5Fflush", name_);
+  handle_.Close(name_);
 }
 
 Location Location::Group(const std::string& name) const {
@@ -93,43 +135,86 @@ Handle Location::OpenDataset(const std::string& name) const {
   return Handle(d, H5Dclose);
 }
 
-void Location::CreateColumn(const std::string& name, hid_t type, size_t n, bool compress) const {
+Dataset Location::CreateColumn(const std::string& name, hid_t type, size_t n, bool compress, size_t chunk) const {
   const hsize_t dims[1] = {n}, maxdims[1] = {H5S_UNLIMITED};
   Handle space(Check(H5Screate_simple(1, dims, maxdims), "H5Screate_simple"), H5Sclose);
   Handle plist(Check(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate"), H5Pclose);
-  const hsize_t chunk[1] = {std::clamp<hsize_t>(n, 1, compress ? 65536 : 4096)};
-  Check(H5Pset_chunk(plist.id(), 1, chunk), "H5Pset_chunk", name_ + ":/" + name);
+  if (chunk == 0) chunk = compress ? 65536 : 4096;
+  const hsize_t chunk_dims[1] = {std::clamp<hsize_t>(n, 1, chunk)};
+  Check(H5Pset_chunk(plist.id(), 1, chunk_dims), "H5Pset_chunk", name_ + ":/" + name);
   if (compress) {
     Check(H5Pset_shuffle(plist.id()), "H5Pset_shuffle", name_ + ":/" + name);
     Check(H5Pset_deflate(plist.id(), 1), "H5Pset_deflate", name_ + ":/" + name);
   }
+  // No fill values for numbers: every row is written, so writing them first is wasted work. (HDF5 requires
+  // them for variable-length types.)
+  if (compress) Check(H5Pset_fill_time(plist.id(), H5D_FILL_TIME_NEVER), "H5Pset_fill_time", name_ + ":/" + name);
   Handle d(H5Dcreate2(id(), name.c_str(), type, space.id(), H5P_DEFAULT, plist.id(), H5P_DEFAULT), H5Dclose);
   if (d.id() < 0) Fail(name_ + ": cannot create dataset '" + name + "'");
+  return Dataset(std::move(d), name_ + ":/" + name);
+}
+
+Dataset Location::OpenColumn(const std::string& name) const { return Dataset(OpenDataset(name), name_ + ":/" + name); }
+
+size_t Location::ChunkRows(const std::string& name) const {
+  Handle d = OpenDataset(name);
+  Handle plist(Check(H5Dget_create_plist(d.id()), "H5Dget_create_plist"), H5Pclose);
+  hsize_t chunk[1] = {0};
+  if (H5Pget_layout(plist.id()) != H5D_CHUNKED || H5Pget_chunk(plist.id(), 1, chunk) != 1) return 0;
+  return chunk[0];
 }
 
 // Reads or writes elements [offset, offset + count) of a one-dimensional dataset.
-void Location::Transfer(const std::string& name, hid_t mem_type, size_t offset, size_t count, void* data,
-                        bool write) const {
+void Dataset::Transfer(hid_t mem_type, size_t offset, size_t count, void* data, bool write) const {
   if (count == 0) return;
-  Handle d = OpenDataset(name);
-  Handle fspace(Check(H5Dget_space(d.id()), "H5Dget_space"), H5Sclose);
+  Handle fspace(Check(H5Dget_space(handle_.id()), "H5Dget_space"), H5Sclose);
   const hsize_t start[1] = {offset}, cnt[1] = {count};
   Check(H5Sselect_hyperslab(fspace.id(), H5S_SELECT_SET, start, nullptr, cnt, nullptr), "H5Sselect_hyperslab",
-        name_ + ":/" + name);
+        name_);
   Handle mspace = Space1D(count);
   if (write)
-    Check(H5Dwrite(d.id(), mem_type, mspace.id(), fspace.id(), H5P_DEFAULT, data), "H5Dwrite", name_ + ":/" + name);
+    Check(H5Dwrite(handle_.id(), mem_type, mspace.id(), fspace.id(), H5P_DEFAULT, data), "H5Dwrite", name_);
   else
-    Check(H5Dread(d.id(), mem_type, mspace.id(), fspace.id(), H5P_DEFAULT, data), "H5Dread", name_ + ":/" + name);
+    Check(H5Dread(handle_.id(), mem_type, mspace.id(), fspace.id(), H5P_DEFAULT, data), "H5Dread", name_);
+}
+
+size_t Dataset::Length() const {
+  Handle space(Check(H5Dget_space(handle_.id()), "H5Dget_space"), H5Sclose);
+  if (H5Sget_simple_extent_ndims(space.id()) != 1) throw Error(name_ + ": not a one-dimensional column");
+  hsize_t dims[1] = {0};
+  H5Sget_simple_extent_dims(space.id(), dims, nullptr);
+  return dims[0];
+}
+
+void Dataset::Write(size_t offset, const std::vector<double>& v) const {
+  Transfer(H5T_NATIVE_DOUBLE, offset, v.size(), const_cast<double*>(v.data()), true);
+}
+void Dataset::Write(size_t offset, const std::vector<int64_t>& v) const {
+  Transfer(H5T_NATIVE_INT64, offset, v.size(), const_cast<int64_t*>(v.data()), true);
+}
+void Dataset::Write(size_t offset, const std::vector<int32_t>& v) const {
+  Transfer(H5T_NATIVE_INT32, offset, v.size(), const_cast<int32_t*>(v.data()), true);
+}
+void Dataset::Write(size_t offset, const std::vector<std::string>& v) const {
+  std::vector<const char*> p(v.size());
+  for (size_t i = 0; i < v.size(); ++i) p[i] = v[i].c_str();
+  Transfer(StringType().id(), offset, v.size(), p.data(), true);
+}
+void Dataset::Write(size_t offset, const std::vector<std::vector<uint8_t>>& v) const {
+  std::vector<hvl_t> p(v.size());
+  for (size_t i = 0; i < v.size(); ++i) p[i] = {v[i].size(), const_cast<uint8_t*>(v[i].data())};
+  Transfer(BlobType().id(), offset, v.size(), p.data(), true);
 }
 
 void Location::WriteAt(const std::string& name, hid_t mem_type, size_t offset, size_t count,
                        const void* data) const {
-  Transfer(name, mem_type, offset, count, const_cast<void*>(data), true);
+  if (count == 0) return;
+  Dataset(OpenDataset(name), name_ + ":/" + name).Transfer(mem_type, offset, count, const_cast<void*>(data), true);
 }
 
 void Location::ReadRange(const std::string& name, hid_t mem_type, size_t offset, size_t count, void* data) const {
-  Transfer(name, mem_type, offset, count, data, false);
+  if (count == 0) return;
+  Dataset(OpenDataset(name), name_ + ":/" + name).Transfer(mem_type, offset, count, data, false);
 }
 
 size_t Location::Clamp(const std::string& name, size_t offset, size_t count) const {
@@ -138,14 +223,7 @@ size_t Location::Clamp(const std::string& name, size_t offset, size_t count) con
   return std::min(count, n - offset);
 }
 
-size_t Location::Length(const std::string& name) const {
-  Handle d = OpenDataset(name);
-  Handle space(Check(H5Dget_space(d.id()), "H5Dget_space"), H5Sclose);
-  hsize_t dims[1] = {0};
-  if (H5Sget_simple_extent_ndims(space.id()) != 1) throw Error(name_ + ":/" + name + ": not a one-dimensional column");
-  H5Sget_simple_extent_dims(space.id(), dims, nullptr);
-  return dims[0];
-}
+size_t Location::Length(const std::string& name) const { return OpenColumn(name).Length(); }
 
 bool Location::IsStringColumn(const std::string& name) const {
   Handle d = OpenDataset(name);
@@ -153,12 +231,21 @@ bool Location::IsStringColumn(const std::string& name) const {
   return H5Tget_class(t.id()) == H5T_STRING;
 }
 
-void Location::CreateF64(const std::string& name, size_t n) const { CreateColumn(name, H5T_IEEE_F64LE, n, true); }
-void Location::CreateI64(const std::string& name, size_t n) const { CreateColumn(name, H5T_STD_I64LE, n, true); }
-void Location::CreateStrings(const std::string& name, size_t n) const {
-  CreateColumn(name, StringType().id(), n, false);
+Dataset Location::CreateF64(const std::string& name, size_t n, size_t chunk) const {
+  return CreateColumn(name, H5T_IEEE_F64LE, n, true, chunk);
 }
-void Location::CreateBlobs(const std::string& name, size_t n) const { CreateColumn(name, BlobType().id(), n, false); }
+Dataset Location::CreateI64(const std::string& name, size_t n, size_t chunk) const {
+  return CreateColumn(name, H5T_STD_I64LE, n, true, chunk);
+}
+Dataset Location::CreateI32(const std::string& name, size_t n, size_t chunk) const {
+  return CreateColumn(name, H5T_STD_I32LE, n, true, chunk);
+}
+Dataset Location::CreateStrings(const std::string& name, size_t n, size_t chunk) const {
+  return CreateColumn(name, StringType().id(), n, false, chunk);
+}
+Dataset Location::CreateBlobs(const std::string& name, size_t n, size_t chunk) const {
+  return CreateColumn(name, BlobType().id(), n, false, chunk);
+}
 
 void Location::WriteF64At(const std::string& name, size_t offset, const std::vector<double>& v) const {
   WriteAt(name, H5T_NATIVE_DOUBLE, offset, v.size(), v.data());
@@ -179,20 +266,24 @@ void Location::WriteBlobsAt(const std::string& name, size_t offset,
 }
 
 void Location::WriteF64(const std::string& name, const std::vector<double>& v) const {
-  CreateF64(name, v.size());
-  WriteF64At(name, 0, v);
+  Dataset d = CreateF64(name, v.size());
+  d.Write(0, v);
+  d.Close();
 }
-void Location::WriteI64(const std::string& name, const std::vector<int64_t>& v) const {
-  CreateI64(name, v.size());
-  WriteI64At(name, 0, v);
+void Location::WriteI64(const std::string& name, const std::vector<int64_t>& v, size_t chunk) const {
+  Dataset d = CreateI64(name, v.size(), chunk);
+  d.Write(0, v);
+  d.Close();
 }
-void Location::WriteStrings(const std::string& name, const std::vector<std::string>& v) const {
-  CreateStrings(name, v.size());
-  WriteStringsAt(name, 0, v);
+void Location::WriteStrings(const std::string& name, const std::vector<std::string>& v, size_t chunk) const {
+  Dataset d = CreateStrings(name, v.size(), chunk);
+  d.Write(0, v);
+  d.Close();
 }
 void Location::WriteBlobs(const std::string& name, const std::vector<std::vector<uint8_t>>& v) const {
-  CreateBlobs(name, v.size());
-  WriteBlobsAt(name, 0, v);
+  Dataset d = CreateBlobs(name, v.size());
+  d.Write(0, v);
+  d.Close();
 }
 
 std::vector<double> Location::ReadF64(const std::string& name, size_t offset, size_t count) const {
@@ -203,6 +294,11 @@ std::vector<double> Location::ReadF64(const std::string& name, size_t offset, si
 std::vector<int64_t> Location::ReadI64(const std::string& name, size_t offset, size_t count) const {
   std::vector<int64_t> v(Clamp(name, offset, count));
   ReadRange(name, H5T_NATIVE_INT64, offset, v.size(), v.data());
+  return v;
+}
+std::vector<int32_t> Location::ReadI32(const std::string& name, size_t offset, size_t count) const {
+  std::vector<int32_t> v(Clamp(name, offset, count));
+  ReadRange(name, H5T_NATIVE_INT32, offset, v.size(), v.data());
   return v;
 }
 std::vector<std::string> Location::ReadStrings(const std::string& name, size_t offset, size_t count) const {
@@ -240,7 +336,7 @@ namespace {
 // An empty list is stored with a null dataspace (HDF5 has no zero-length simple attribute).
 void WriteAttr(hid_t loc, const std::string& where, const std::string& name, hid_t type, hid_t space,
                const void* data, bool empty = false) {
-  if (H5Aexists(loc, name.c_str()) > 0) H5Adelete(loc, name.c_str());
+  if (H5Aexists(loc, name.c_str()) > 0) Check(H5Adelete(loc, name.c_str()), "H5Adelete", where + " attribute " + name);
   Handle null_space;
   if (empty) {
     null_space = Handle(Check(H5Screate(H5S_NULL), "H5Screate"), H5Sclose);
@@ -249,6 +345,7 @@ void WriteAttr(hid_t loc, const std::string& where, const std::string& name, hid
   Handle a(H5Acreate2(loc, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
   if (a.id() < 0) Fail(where + ": cannot create attribute '" + name + "'");
   if (!empty) Check(H5Awrite(a.id(), type, data), "H5Awrite", where + " attribute " + name);
+  a.Close(where + " attribute " + name);
 }
 
 Handle OpenAttr(hid_t loc, const std::string& where, const std::string& name) {
@@ -280,6 +377,13 @@ void Location::SetAttr(const std::string& name, const std::vector<std::string>& 
   for (size_t i = 0; i < value.size(); ++i) p[i] = value[i].c_str();
   WriteAttr(id(), name_, name, type.id(), space.id(), p.data(), value.empty());
 }
+void Dataset::SetAttr(const std::string& name, const std::string& value) const {
+  Handle type = StringType();
+  Handle space(Check(H5Screate(H5S_SCALAR), "H5Screate"), H5Sclose);
+  const char* p = value.c_str();
+  WriteAttr(handle_.id(), name_, name, type.id(), space.id(), &p);
+}
+
 bool Location::HasAttr(const std::string& name) const { return H5Aexists(id(), name.c_str()) > 0; }
 
 std::string Location::GetAttrString(const std::string& name) const {

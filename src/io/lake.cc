@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "manymodels/io/files.h"
+#include "manymodels/io/predictions.h"
 #include "manymodels/version.h"
 
 namespace mm {
@@ -12,17 +13,22 @@ void Provenance::WriteTo(const h5::Location& root) const {
   const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  root.SetAttr("program_version", std::string("manymodels ") + MANYMODELS_VERSION);
+  root.SetAttr("program_version", std::string("manymodels ") + MANYMODELS_VERSION + " (" + MANYMODELS_GIT_COMMIT + ")");
   root.SetAttr("command", command);
+  root.SetAttr("command_line", command_line);
   root.SetAttr("options", options);
+  std::string in;
+  for (const auto& [option, path] : inputs) in += option + "=" + path + "\n";
+  root.SetAttr("inputs", in);
   if (!run_id.empty()) root.SetAttr("run_id", run_id);
+  root.SetAttr("host", HostName());
   root.SetAttr("created", std::string(buf));
 }
 
-void WriteKeys(const h5::Location& group, const KeyTable& keys) {
+void WriteKeys(const h5::Location& group, const KeyTable& keys, size_t chunk) {
   for (const auto& c : keys.columns) {
-    if (c.is_text) group.WriteStrings(c.name, c.texts);
-    else group.WriteI64(c.name, c.ints);
+    if (c.is_text) group.WriteStrings(c.name, c.texts, chunk);
+    else group.WriteI64(c.name, c.ints, chunk);
   }
 }
 
@@ -43,7 +49,7 @@ void WriteLake(const std::string& path, const LakeData& data, const Provenance& 
   const LakeIndex& ix = data.index;
   AtomicOutput out(path);
   {
-    h5::Location f = h5::Location::CreateFile(out.temp_path());
+    h5::Location f = h5::Location::CreateFile(out.temp_path(), out.path());
     f.SetAttr("schema_version", kLakeSchemaVersion);
     f.SetAttr("kind", std::string("manymodels-lake"));
     f.SetAttr("frequency", std::string(1, FrequencyCode(ix.frequency)));
@@ -54,12 +60,17 @@ void WriteLake(const std::string& path, const LakeData& data, const Provenance& 
     f.SetAttr("target_column", ix.target_column);
     f.SetAttr("covariate_columns", ix.covariates);
     provenance.WriteTo(f);
-    WriteKeys(f.CreateGroup("keys"), ix.keys);
+    h5::Location keys = f.CreateGroup("keys");
+    WriteKeys(keys, ix.keys);
+    keys.Close();
     f.WriteI64("offsets", ix.offsets);
     f.WriteI64("start", ix.start);
+    SetPeriodUnits(f, "start");
     f.WriteF64("target", data.target);
     h5::Location cov = f.CreateGroup("covariates");
     for (size_t c = 0; c < ix.covariates.size(); ++c) cov.WriteF64(ix.covariates[c], data.covariates[c]);
+    cov.Close();
+    f.Close();
   }
   out.Commit();
 }

@@ -1,10 +1,14 @@
 #include "manymodels/io/registry.h"
 
+#include <charconv>
+
+#include "manymodels/io/predictions.h"
+
 namespace mm {
 namespace {
 
-const char* const kStringColumns[] = {"model", "method", "version", "status", "note"};
-const char* const kMetricColumns[] = {"mae", "rmse", "mape", "smape", "mase"};
+// Key columns of registries and predictions: small chunks, so a binary search decompresses little.
+constexpr size_t kKeyChunk = 4096;
 
 }  // namespace
 
@@ -34,75 +38,140 @@ void CheckKind(const h5::Location& f, const std::string& kind, int64_t version) 
     throw h5::Error(f.name() + ": not a " + kind + " file (no kind=" + kind + " attribute)");
   if (f.GetAttrI64("schema_version") != version)
     throw h5::Error(f.name() + ": " + kind + " schema_version " + std::to_string(f.GetAttrI64("schema_version")) +
-                    ", this program reads " + std::to_string(version));
+                    ", this program reads " + std::to_string(version) + " (write it again with this program)");
 }
 
 RegistryWriter::RegistryWriter(const std::string& path, const KeyTable& keys, const TableMeta& meta,
                                const Provenance& provenance)
-    : out_(path), file_(std::make_unique<h5::Location>(h5::Location::CreateFile(out_.temp_path()))) {
+    : out_(path), file_(std::make_unique<h5::Location>(h5::Location::CreateFile(out_.temp_path(), out_.path()))) {
   const h5::Location& f = *file_;
   f.SetAttr("schema_version", kRegistrySchemaVersion);
   f.SetAttr("kind", std::string("manymodels-registry"));
   WriteTableMeta(f, meta, keys);
   provenance.WriteTo(f);
-  WriteKeys(f.CreateGroup("keys"), keys);
+  {
+    h5::Location group = f.CreateGroup("keys");
+    WriteKeys(group, keys, kKeyChunk);
+    group.Close();
+  }
   const size_t n = keys.size();
-  for (const char* c : kStringColumns) f.CreateStrings(c, n);
-  for (const char* c : kMetricColumns) f.CreateF64(c, n);
-  f.CreateI64("n_obs", n);
-  f.CreateI64("last_period", n);
-  f.CreateBlobs("params", n);
+  model_ = DictionaryColumnWriter(f, "model", n);
+  method_ = DictionaryColumnWriter(f, "method", n);
+  version_ = DictionaryColumnWriter(f, "version", n);
+  status_ = DictionaryColumnWriter(f, "status", n);
+  note_ = DictionaryColumnWriter(f, "note", n);
+  mae_ = ColumnWriter<double>(f, "mae", n);
+  rmse_ = ColumnWriter<double>(f, "rmse", n);
+  mape_ = ColumnWriter<double>(f, "mape", n);
+  smape_ = ColumnWriter<double>(f, "smape", n);
+  mase_ = ColumnWriter<double>(f, "mase", n);
+  n_obs_ = ColumnWriter<int64_t>(f, "n_obs", n);
+  last_period_ = ColumnWriter<int64_t>(f, "last_period", n);
+  params_ = ColumnWriter<std::vector<uint8_t>>(f, "params", n);
 }
 
 void RegistryWriter::Write(size_t first, const std::vector<ModelRecord>& rows) {
-  const h5::Location& f = *file_;
   std::vector<std::string> s(rows.size());
-  auto strings = [&](const char* name, std::string ModelRecord::*field) {
+  auto strings = [&](DictionaryColumnWriter& column, std::string ModelRecord::*field) {
     for (size_t i = 0; i < rows.size(); ++i) s[i] = rows[i].*field;
-    f.WriteStringsAt(name, first, s);
+    column.Put(first, s);
   };
-  strings("model", &ModelRecord::model);
-  strings("method", &ModelRecord::method);
-  strings("version", &ModelRecord::version);
-  strings("status", &ModelRecord::status);
-  strings("note", &ModelRecord::note);
+  strings(model_, &ModelRecord::model);
+  strings(method_, &ModelRecord::method);
+  strings(version_, &ModelRecord::version);
+  strings(status_, &ModelRecord::status);
+  strings(note_, &ModelRecord::note);
   std::vector<double> d(rows.size());
-  auto metric = [&](const char* name, double Metrics::*field) {
+  auto metric = [&](ColumnWriter<double>& column, double Metrics::*field) {
     for (size_t i = 0; i < rows.size(); ++i) d[i] = rows[i].metrics.*field;
-    f.WriteF64At(name, first, d);
+    column.Put(first, d);
   };
-  metric("mae", &Metrics::mae);
-  metric("rmse", &Metrics::rmse);
-  metric("mape", &Metrics::mape);
-  metric("smape", &Metrics::smape);
-  metric("mase", &Metrics::mase);
+  metric(mae_, &Metrics::mae);
+  metric(rmse_, &Metrics::rmse);
+  metric(mape_, &Metrics::mape);
+  metric(smape_, &Metrics::smape);
+  metric(mase_, &Metrics::mase);
   std::vector<int64_t> v(rows.size());
   for (size_t i = 0; i < rows.size(); ++i) v[i] = rows[i].n_obs;
-  f.WriteI64At("n_obs", first, v);
+  n_obs_.Put(first, v);
   for (size_t i = 0; i < rows.size(); ++i) v[i] = rows[i].last_period;
-  f.WriteI64At("last_period", first, v);
+  last_period_.Put(first, v);
   std::vector<std::vector<uint8_t>> blobs(rows.size());
   for (size_t i = 0; i < rows.size(); ++i) blobs[i] = rows[i].params;
-  f.WriteBlobsAt("params", first, blobs);
+  params_.Put(first, blobs);
+}
+
+void RegistryWriter::Finish() {
+  for (auto* c : {&model_, &method_, &version_, &status_, &note_}) c->Close();
+  for (auto* c : {&mae_, &rmse_, &mape_, &smape_, &mase_}) c->Close();
+  n_obs_.Close();
+  last_period_.Close();
+  params_.Close();
+  SetPeriodUnits(*file_, "last_period");
+  file_->Close();
 }
 
 void RegistryWriter::Commit() {
-  file_.reset();  // closes the HDF5 file
+  Finish();
   out_.Commit();
 }
 
-RegistryTable ReadRegistry(const std::string& path, bool load_params) {
-  const h5::Location f = h5::Location::OpenFile(path);
-  CheckKind(f, "manymodels-registry", kRegistrySchemaVersion);
-  RegistryTable t;
-  t.meta = ReadTableMeta(f);
-  if (f.HasAttr("run_id")) t.run_id = f.GetAttrString("run_id");
-  t.keys = ReadKeys(f.Group("keys"), f.GetAttrStrings("key_columns"));
-  const size_t n = t.keys.size();
-  t.rows.resize(n);
+RegistryReader::RegistryReader(const std::string& path) : path_(path), file_(h5::Location::OpenFile(path)) {
+  CheckKind(file_, "manymodels-registry", kRegistrySchemaVersion);
+  meta_ = ReadTableMeta(file_);
+  if (file_.HasAttr("run_id")) run_id_ = file_.GetAttrString("run_id");
+  key_columns_ = file_.GetAttrStrings("key_columns");
+  rows_ = key_columns_.empty() ? 0 : file_.Group("keys").Length(key_columns_[0]);
+  const h5::Location keys = file_.Group("keys");
+  for (const auto& c : key_columns_)
+    if (keys.Length(c) != rows_) throw h5::Error(path + ": key columns disagree in length");
+  for (const char* c : {"mae", "rmse", "mape", "smape", "mase", "n_obs", "last_period", "params"})
+    if (file_.Length(c) != rows_) throw h5::Error(path + ": column '" + std::string(c) + "' has the wrong length");
+  for (const char* c : {"model", "method", "version", "status", "note"})
+    if (file_.Group(c).Length("codes") != rows_)
+      throw h5::Error(path + ": column '" + std::string(c) + "' has the wrong length");
+}
+
+KeyTable RegistryReader::ReadKeys(size_t first, size_t count) const {
+  return mm::ReadKeys(file_.Group("keys"), key_columns_, first, count);
+}
+
+std::optional<size_t> RegistryReader::Find(const std::vector<std::string>& key) const {
+  if (key.size() != key_columns_.size()) return std::nullopt;
+  // The wanted key as a one-row table of the registry's column types.
+  KeyTable want = ReadKeys(0, 0);
+  for (size_t c = 0; c < key.size(); ++c) {
+    KeyColumn& col = want.columns[c];
+    if (col.is_text) {
+      col.texts.push_back(key[c]);
+    } else {
+      int64_t v = 0;
+      const auto [ptr, ec] = std::from_chars(key[c].data(), key[c].data() + key[c].size(), v);
+      if (ec != std::errc() || ptr != key[c].data() + key[c].size()) return std::nullopt;  // not an integer
+      col.ints.push_back(v);
+    }
+  }
+  const h5::Location keys = file_.Group("keys");
+  size_t lo = 0, hi = rows_;
+  while (lo < hi) {
+    const size_t mid = lo + (hi - lo) / 2;
+    const KeyTable probe = mm::ReadKeys(keys, key_columns_, mid, 1);
+    const int cmp = probe.Compare(0, want, 0);
+    if (cmp == 0) return mid;
+    if (cmp < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return std::nullopt;
+}
+
+std::vector<ModelRecord> RegistryReader::ReadRows(size_t first, size_t count, bool load_params) const {
+  if (first > rows_) first = rows_;
+  count = std::min(count, rows_ - first);
+  std::vector<ModelRecord> rows(count);
+  const h5::Location& f = file_;
   auto strings = [&](const char* name, std::string ModelRecord::*field) {
-    auto col = f.ReadStrings(name);
-    for (size_t i = 0; i < n; ++i) t.rows[i].*field = std::move(col.at(i));
+    auto col = ReadDictionaryColumn(f, name, first, count);
+    for (size_t i = 0; i < count; ++i) rows[i].*field = std::move(col[i]);
   };
   strings("model", &ModelRecord::model);
   strings("method", &ModelRecord::method);
@@ -110,20 +179,30 @@ RegistryTable ReadRegistry(const std::string& path, bool load_params) {
   strings("status", &ModelRecord::status);
   strings("note", &ModelRecord::note);
   auto metric = [&](const char* name, double Metrics::*field) {
-    auto col = f.ReadF64(name);
-    for (size_t i = 0; i < n; ++i) t.rows[i].metrics.*field = col.at(i);
+    auto col = f.ReadF64(name, first, count);
+    for (size_t i = 0; i < count; ++i) rows[i].metrics.*field = col[i];
   };
   metric("mae", &Metrics::mae);
   metric("rmse", &Metrics::rmse);
   metric("mape", &Metrics::mape);
   metric("smape", &Metrics::smape);
   metric("mase", &Metrics::mase);
-  auto n_obs = f.ReadI64("n_obs"), last = f.ReadI64("last_period");
-  for (size_t i = 0; i < n; ++i) t.rows[i].n_obs = n_obs.at(i), t.rows[i].last_period = last.at(i);
+  auto n_obs = f.ReadI64("n_obs", first, count), last = f.ReadI64("last_period", first, count);
+  for (size_t i = 0; i < count; ++i) rows[i].n_obs = n_obs[i], rows[i].last_period = last[i];
   if (load_params) {
-    auto blobs = f.ReadBlobs("params");
-    for (size_t i = 0; i < n; ++i) t.rows[i].params = std::move(blobs.at(i));
+    auto blobs = f.ReadBlobs("params", first, count);
+    for (size_t i = 0; i < count; ++i) rows[i].params = std::move(blobs[i]);
   }
+  return rows;
+}
+
+RegistryTable ReadRegistry(const std::string& path, bool load_params) {
+  const RegistryReader reader(path);
+  RegistryTable t;
+  t.meta = reader.meta();
+  t.run_id = reader.run_id();
+  t.keys = reader.ReadKeys(0, reader.size());
+  t.rows = reader.ReadRows(0, reader.size(), load_params);
   return t;
 }
 

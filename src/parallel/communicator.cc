@@ -7,28 +7,27 @@
 #include <list>
 #include <stdexcept>
 
+#include "manymodels/io/files.h"
+
 namespace mm {
 namespace {
-
-std::string Hostname() {
-  char buf[256] = {};
-  gethostname(buf, sizeof buf - 1);
-  return buf;
-}
 
 class SerialCommunicator : public Communicator {
  public:
   int rank() const override { return 0; }
   int size() const override { return 1; }
   int node_local_size() const override { return 1; }
-  std::string host() const override { return Hostname(); }
+  std::string host() const override { return HostName(); }
   void Broadcast(std::vector<uint8_t>*) override {}
   void SendToRoot(std::vector<uint8_t>) override { throw std::logic_error("SendToRoot on a single process"); }
   bool Poll(std::vector<uint8_t>*, int*) override { return false; }
   void Receive(std::vector<uint8_t>*, int*) override { throw std::logic_error("Receive on a single process"); }
   void FinishSends() override {}
   void Barrier() override {}
-  [[noreturn]] void Abort(int code) override { std::exit(code); }
+  [[noreturn]] void Abort(int code) override {
+    RemoveTemporaries();
+    std::exit(code);
+  }
 };
 
 constexpr int kTag = 17;
@@ -61,7 +60,7 @@ class MpiCommunicator : public Communicator {
   int rank() const override { return rank_; }
   int size() const override { return size_; }
   int node_local_size() const override { return node_size_; }
-  std::string host() const override { return Hostname(); }
+  std::string host() const override { return HostName(); }
 
   void Broadcast(std::vector<uint8_t>* bytes) override {
     uint64_t n = bytes->size();
@@ -107,6 +106,7 @@ class MpiCommunicator : public Communicator {
 
   void Barrier() override { CheckMpi(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); }
   [[noreturn]] void Abort(int code) override {
+    RemoveTemporaries();  // MPI_Abort runs no destructors
     MPI_Abort(MPI_COMM_WORLD, code);
     std::exit(code);
   }

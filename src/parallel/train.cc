@@ -117,6 +117,8 @@ void PutReport(ByteWriter* w, const RankReport& r) {
   w->PutString(r.thread_warning);
   w->PutI64(r.groups);
   w->PutF64(r.fit_seconds);
+  w->PutF64(r.read_seconds);
+  w->PutF64(r.write_seconds);
   w->PutF64(r.peak_rss_mb);
 }
 
@@ -131,6 +133,8 @@ RankReport GetReport(ByteReader* rd) {
   r.thread_warning = rd->GetString();
   r.groups = rd->GetI64();
   r.fit_seconds = rd->GetF64();
+  r.read_seconds = rd->GetF64();
+  r.write_seconds = rd->GetF64();
   r.peak_rss_mb = rd->GetF64();
   return r;
 }
@@ -158,9 +162,11 @@ class ResultSink {
         predictions_(opt.predictions, keys, meta, prov),
         run_id_(run_id),
         summary_(summary),
-        progress_("train", total, opt.progress) {}
+        progress_("train", total, opt.progress,
+                  std::chrono::milliseconds(static_cast<int64_t>(opt.progress_every * 1000))) {}
 
   void Write(size_t first, const std::vector<GroupOutput>& outs) {
+    const auto t0 = Clock::now();
     std::vector<ModelRecord> records(outs.size());
     std::vector<SeriesForecast> forecasts(outs.size());
     for (size_t i = 0; i < outs.size(); ++i) {
@@ -182,6 +188,7 @@ class ResultSink {
     }
     registry_.Write(first, records);
     predictions_.Write(first, forecasts);
+    write_seconds_ += Since(t0);
     done_ += static_cast<int64_t>(outs.size());
     progress_.Update(done_);
   }
@@ -202,12 +209,22 @@ class ResultSink {
     return false;
   }
 
-  void Commit() {
+  // Closes both files (every write checked), records what was resolved at run time, and renames both into
+  // place together.
+  void Commit(const std::string& resolved, int ranks) {
     progress_.Finish();
-    registry_.Commit();
-    predictions_.Commit();
+    for (const h5::Location* f : {&registry_.root(), &predictions_.root()}) {
+      f->SetAttr("resolved", resolved);
+      f->SetAttr("ranks", static_cast<int64_t>(ranks));
+    }
+    registry_.root().SetAttr("predictions", AbsolutePath(predictions_.output().path()));
+    predictions_.root().SetAttr("registry", AbsolutePath(registry_.output().path()));
+    registry_.Finish();
+    predictions_.Finish();
+    CommitTogether({&registry_.output(), &predictions_.output()});
   }
   int64_t done() const { return done_; }
+  double write_seconds() const { return write_seconds_; }
 
  private:
   RegistryWriter registry_;
@@ -216,6 +233,7 @@ class ResultSink {
   RunSummary* summary_;
   Progress progress_;
   int64_t done_ = 0;
+  double write_seconds_ = 0;
 };
 
 // The key text of group g (the partition columns of its first member), for seeds.
@@ -325,7 +343,7 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
   std::unique_ptr<ResultSink> sink;
   if (comm.rank() == 0) {
     TableMeta meta{ix.frequency, ix.weekly_anchor, context.season_lengths, opt.horizon, opt.lake};
-    Provenance prov{"train", opt.options_text, plan.run_id};
+    Provenance prov{"train", opt.options_text, plan.run_id, opt.command_line, {{"lake", AbsolutePath(opt.lake)}}};
     summary.ranks.resize(static_cast<size_t>(comm.size()));
     try {
       sink = std::make_unique<ResultSink>(opt, groups.keys, meta, prov, plan.run_id, &summary,
@@ -336,11 +354,19 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
     }
   }
   int ranks_running = comm.size() - 1;
+  // Takes in other ranks' batches. Called on the main thread inside the fitting loop too, where an exception
+  // must not escape (OpenMP): it is kept and thrown after the loop.
+  std::exception_ptr write_error;
   auto poll = [&] {
-    std::vector<uint8_t> msg;
-    int source = 0;
-    while (ranks_running > 0 && comm.Poll(&msg, &source))
-      if (sink->Accept(msg, source)) --ranks_running;
+    if (write_error) return;
+    try {
+      std::vector<uint8_t> msg;
+      int source = 0;
+      while (ranks_running > 0 && comm.Poll(&msg, &source))
+        if (sink->Accept(msg, source)) --ranks_running;
+    } catch (...) {
+      write_error = std::current_exception();
+    }
   };
 
   // 4. Fit this rank's groups, a batch at a time.
@@ -356,6 +382,7 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
     // columns[0] is the target, columns[1 + c] covariate c (of those used), each one vector per wanted series.
     std::vector<std::vector<std::vector<double>>> columns(1 + covariates.size(),
                                                           std::vector<std::vector<double>>(wanted.size()));
+    const auto read_start = Clock::now();
     for (size_t i = 0; i < wanted.size();) {
       size_t j = i + 1;
       while (j < wanted.size() && wanted[j] == wanted[j - 1] + 1) ++j;
@@ -370,6 +397,7 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
       }
       i = j;
     }
+    me.read_seconds += Since(read_start);
     // Column `col` of group g: the member's own series, or the members' sum (target) or mean (covariates).
     auto group_series = [&](size_t g, size_t col) -> PeriodSeries {
       const int64_t m0 = plan.member_offsets[g], m1 = plan.member_offsets[g + 1];
@@ -408,6 +436,7 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
       out.last_period = series.start + static_cast<int64_t>(obs.size() ? obs.end : series.values.size()) - 1;
     }
     me.groups += n;
+    if (write_error) std::rethrow_exception(write_error);
     if (sink) {
       sink->Write(b, outs);
       poll();
@@ -435,11 +464,23 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
       if (sink->done() != static_cast<int64_t>(groups.size()))
         throw std::runtime_error("only " + std::to_string(sink->done()) + " of " + std::to_string(groups.size()) +
                                  " models arrived");
-      sink->Commit();
       me.peak_rss_mb = PeakRssMb();
       summary.ranks[0] = me;
+      std::string used;
+      for (const auto& r : summary.ranks) used += (used.empty() ? "" : ",") + std::to_string(r.threads_used);
+      std::string cycles;
+      for (double m : context.season_lengths) cycles += (cycles.empty() ? "" : ",") + FormatParameter(m);
+      summary.resolved = "threads=" + used + "\nmax_history=" + std::to_string(select.max_history) +
+                         "\nseason_lengths=" + cycles + "\nensemble=" +
+                         (select.ensemble ? (select.combination == Combination::kMean ? "mean" : "median") : "none") +
+                         "\nseed=" + std::to_string(opt.seed) + "\n";
+      const auto commit_start = Clock::now();
+      sink->Commit(summary.resolved, comm.size());
+      summary.ranks[0].write_seconds = sink->write_seconds() + Since(commit_start);
+      summary.ranks[0].peak_rss_mb = PeakRssMb();
     } catch (const std::exception& e) {
       std::fprintf(stderr, "manymodels train: %s\n", e.what());
+      sink.reset();  // removes the temporaries
       comm.Abort(1);
     }
   } else {

@@ -49,11 +49,26 @@ c.ok(all(by_key[(int(p["store"]), int(p["item"]))] == p["model"] for p in preds)
 
 # A standard tool reads the HDF5 outputs.
 with h5py.File(reg, "r") as f:
-    c.ok(f.attrs["kind"] == "manymodels-registry" and f.attrs["schema_version"] == 1, "registry attributes")
-    c.ok(len(f["model"]) == 24 and len(f["params"][0]) > 0, "registry datasets and model bytes")
-    c.ok("run_id" in f.attrs and "program_version" in f.attrs, "provenance")
+    c.ok(f.attrs["kind"] == "manymodels-registry" and f.attrs["schema_version"] == 2, "registry attributes")
+    labels = [v.decode() for v in f["model/values"][:]]
+    models = [labels[k] for k in f["model/codes"][:]]
+    c.ok(models == [r["model"] for r in rows], "dictionary-coded model column decodes to the listing's models")
+    c.ok(len(f["params"]) == 24 and len(f["params"][0]) > 0, "registry datasets and model bytes")
+    c.ok(len(f["version/values"]) == 1, "the run id is stored once, not per row")
+    # Provenance: version with its commit, the command line, the absolute lake path, ranks and resolved options.
+    for a in ("run_id", "program_version", "command_line", "inputs", "host", "resolved", "ranks", "predictions"):
+        c.ok(a in f.attrs, f"provenance attribute {a}")
+    c.ok("(" in f.attrs["program_version"], "program version names its commit")
+    c.ok("train" in f.attrs["command_line"] and "--horizon" in f.attrs["command_line"], "command line recorded")
+    c.ok(f"lake={os.path.realpath(lake)}" in f.attrs["inputs"], f"absolute lake path: {f.attrs['inputs']}")
+    c.ok(f.attrs["ranks"] == 2 and "threads=" in f.attrs["resolved"] and "max_history=" in f.attrs["resolved"],
+         f"ranks and resolved options: {f.attrs['resolved']}")
+    c.ok(f["last_period"].attrs["units"] == "days since 1970-01-01", "period units")
+    reg_run = f.attrs["run_id"]
 with h5py.File(pred, "r") as f:
     c.ok(list(f["offsets"][:3]) == [0, H, 2 * H], "predictions offsets")
+    c.ok(f.attrs["run_id"] == reg_run, "registry and predictions carry the same run id")
+    c.ok(f["period"].attrs["units"] == "days since 1970-01-01", "period units")
 with h5py.File(lake, "r") as f:
     c.ok(len(f["offsets"]) == 25 and f["keys/store"].dtype.kind == "i", "lake layout")
 

@@ -43,7 +43,7 @@ TEST_F(LakeTest, IngestSortsKeysFillsGapsAndRoundTrips) {
   o.target = "sales";
   o.covariates = {"price"};
   o.out = Path("lake.h5");
-  const IngestSummary s = Ingest(o, Provenance{"test", "", ""});
+  const IngestSummary s = Ingest(o, Provenance{"test", "", "", "", {}});
   EXPECT_EQ(s.rows, 6);
   EXPECT_EQ(s.series, 2);
   EXPECT_EQ(s.frequency, Frequency::kDaily);
@@ -72,7 +72,7 @@ TEST_F(LakeTest, RegistryRowsWrittenOutOfOrderReadBackInPlace) {
   keys.columns.push_back({"store", false, {1, 2, 3}, {}});
   TableMeta meta{Frequency::kDaily, 0, {7}, 2, "lake.h5"};
   {
-    RegistryWriter w(Path("reg.h5"), keys, meta, Provenance{"test", "", "run1"});
+    RegistryWriter w(Path("reg.h5"), keys, meta, Provenance{"test", "", "run1", "", {}});
     ModelRecord r;
     r.model = "Naive";
     r.method = "naive";

@@ -1,6 +1,7 @@
 // A thin checked wrapper over the HDF5 C API: RAII handles, and whole-column reads and writes of the types
-// this program stores. Every HDF5 call is checked here, once; a failure throws h5::Error carrying the file
-// or object name and the innermost message of HDF5's error stack.
+// this program stores. Every HDF5 call is checked here, once, closes included; a failure throws h5::Error
+// carrying the file or object name and the cause (the system's message, e.g. "No space left on device", when
+// HDF5 reports one) -- never HDF5's own error stack.
 //
 // HDF5 on Debian is built without thread safety: only one thread may be inside these functions at a time.
 // Callers with several threads take h5::Mutex() (the training driver keeps all HDF5 calls on its main thread).
@@ -42,18 +43,45 @@ class Handle {
   Handle& operator=(const Handle&) = delete;
   ~Handle() { Reset(); }
   hid_t id() const { return id_; }
-  void Reset();
+  void Reset();                      // closes, ignoring failure (unwinding after an error)
+  void Close(const std::string& what);  // closes; throws h5::Error naming `what` on failure
 
  private:
   hid_t id_ = H5I_INVALID_HID;
   herr_t (*close_)(hid_t) = nullptr;
 };
 
+// An open one-dimensional dataset, for many reads or writes without reopening it.
+class Dataset {
+ public:
+  Dataset() = default;
+  Dataset(Handle h, std::string name) : handle_(std::move(h)), name_(std::move(name)) {}
+  const std::string& name() const { return name_; }
+  size_t Length() const;
+  // Elements [offset, offset + values.size()).
+  void Write(size_t offset, const std::vector<double>& values) const;
+  void Write(size_t offset, const std::vector<int64_t>& values) const;
+  void Write(size_t offset, const std::vector<int32_t>& values) const;
+  void Write(size_t offset, const std::vector<std::string>& values) const;
+  void Write(size_t offset, const std::vector<std::vector<uint8_t>>& values) const;
+  void SetAttr(const std::string& name, const std::string& value) const;
+  void Close() { handle_.Close(name_); }
+  // Reads or writes `count` elements of memory type `mem_type` at `offset`.
+  void Transfer(hid_t mem_type, size_t offset, size_t count, void* data, bool write) const;
+
+ private:
+  Handle handle_;
+  std::string name_;  // file:/path, for messages
+};
+
 // A file or group: the place datasets and attributes live.
 class Location {
  public:
-  static Location CreateFile(const std::string& path);  // truncates
+  // Truncates. Messages name the file `display_name` when given (the final name of a temporary).
+  static Location CreateFile(const std::string& path, const std::string& display_name = "");
   static Location OpenFile(const std::string& path, bool writable = false);
+  // Flushes and closes a file (or closes a group), checked: a full disk shows here, if not before.
+  void Close();
 
   Location Group(const std::string& name) const;        // opens
   Location CreateGroup(const std::string& name) const;
@@ -64,15 +92,20 @@ class Location {
 
   // Whole-column writes. Numeric columns are chunked and deflate-compressed; empty columns are allowed.
   void WriteF64(const std::string& name, const std::vector<double>& v) const;
-  void WriteI64(const std::string& name, const std::vector<int64_t>& v) const;
-  void WriteStrings(const std::string& name, const std::vector<std::string>& v) const;
+  void WriteI64(const std::string& name, const std::vector<int64_t>& v, size_t chunk = 0) const;
+  void WriteStrings(const std::string& name, const std::vector<std::string>& v, size_t chunk = 0) const;
   void WriteBlobs(const std::string& name, const std::vector<std::vector<uint8_t>>& v) const;
 
-  // Preallocated columns of length n, filled piecewise with the *At writes below.
-  void CreateF64(const std::string& name, size_t n) const;
-  void CreateI64(const std::string& name, size_t n) const;
-  void CreateStrings(const std::string& name, size_t n) const;
-  void CreateBlobs(const std::string& name, size_t n) const;
+  // Preallocated columns of length n, filled piecewise with the *At writes below or through the Dataset
+  // returned. `chunk` rows per chunk (0: the default, 64k for numbers, 4k for strings and bytes).
+  Dataset CreateF64(const std::string& name, size_t n, size_t chunk = 0) const;
+  Dataset CreateI64(const std::string& name, size_t n, size_t chunk = 0) const;
+  Dataset CreateI32(const std::string& name, size_t n, size_t chunk = 0) const;
+  Dataset CreateStrings(const std::string& name, size_t n, size_t chunk = 0) const;
+  Dataset CreateBlobs(const std::string& name, size_t n, size_t chunk = 0) const;
+  Dataset OpenColumn(const std::string& name) const;
+  // Rows per chunk of a column.
+  size_t ChunkRows(const std::string& name) const;
   void WriteF64At(const std::string& name, size_t offset, const std::vector<double>& v) const;
   void WriteI64At(const std::string& name, size_t offset, const std::vector<int64_t>& v) const;
   void WriteStringsAt(const std::string& name, size_t offset, const std::vector<std::string>& v) const;
@@ -84,6 +117,7 @@ class Location {
   bool IsStringColumn(const std::string& name) const;
   std::vector<double> ReadF64(const std::string& name, size_t offset = 0, size_t count = npos) const;
   std::vector<int64_t> ReadI64(const std::string& name, size_t offset = 0, size_t count = npos) const;
+  std::vector<int32_t> ReadI32(const std::string& name, size_t offset = 0, size_t count = npos) const;
   std::vector<std::string> ReadStrings(const std::string& name, size_t offset = 0, size_t count = npos) const;
   std::vector<std::vector<uint8_t>> ReadBlobs(const std::string& name, size_t offset = 0,
                                               size_t count = npos) const;
@@ -102,10 +136,9 @@ class Location {
  private:
   Location(Handle h, std::string name) : handle_(std::move(h)), name_(std::move(name)) {}
   Handle OpenDataset(const std::string& name) const;
-  void CreateColumn(const std::string& name, hid_t type, size_t n, bool compress) const;
+  Dataset CreateColumn(const std::string& name, hid_t type, size_t n, bool compress, size_t chunk) const;
   void WriteAt(const std::string& name, hid_t mem_type, size_t offset, size_t count, const void* data) const;
   void ReadRange(const std::string& name, hid_t mem_type, size_t offset, size_t count, void* data) const;
-  void Transfer(const std::string& name, hid_t mem_type, size_t offset, size_t count, void* data, bool write) const;
   size_t Clamp(const std::string& name, size_t offset, size_t count) const;
   Handle handle_;
   std::string name_;  // file path, or path/group for error messages

@@ -22,10 +22,13 @@ inline constexpr int64_t kLakeSchemaVersion = 1;
 
 // What produced an output file; stored as attributes on its root.
 struct Provenance {
-  std::string command;  // e.g. "train"
-  std::string options;  // the resolved options, one "name=value" per line
+  std::string command;       // e.g. "train"
+  std::string options;       // the options in force, one "name=value" per line
   std::string run_id;
-  void WriteTo(const h5::Location& root) const;  // adds program_version and created (UTC) too
+  std::string command_line;  // the words typed, shell-quoted
+  std::vector<std::pair<std::string, std::string>> inputs;  // option -> absolute path of each input file
+  // Adds program_version (with the git commit), host and created (UTC) too.
+  void WriteTo(const h5::Location& root) const;
 };
 
 struct LakeIndex {
@@ -50,7 +53,7 @@ struct LakeData {
 // Writes the lake under a temporary name and renames it into place.
 void WriteLake(const std::string& path, const LakeData& data, const Provenance& provenance);
 
-void WriteKeys(const h5::Location& group, const KeyTable& keys);
+void WriteKeys(const h5::Location& group, const KeyTable& keys, size_t chunk = 0);
 KeyTable ReadKeys(const h5::Location& group, const std::vector<std::string>& names, size_t offset = 0,
                   size_t count = h5::Location::npos);
 

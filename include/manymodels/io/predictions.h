@@ -1,10 +1,11 @@
-// The predictions table, columnar HDF5 in CSR form like the lake (schema_version 1):
-//   /keys/<column>, /model     n      one row per series
+// The predictions table, columnar HDF5 in CSR form like the lake (schema_version 2):
+//   /keys/<column>             n      one row per series (chunks of 4k rows)
+//   /model                     n      text, dictionary-coded (io/columns.h)
 //   /offsets                   n+1    int64: series i owns rows [offsets[i], offsets[i+1])
 //   /step /period              R      int64: steps ahead (1..H) and the forecast's period index
 //   /forecast /lo80 /hi80 /lo95 /hi95   R   float64
 //   attributes: schema_version, kind="manymodels-predictions", key_columns, frequency, weekly_anchor,
-//               season_lengths, horizon, lake, provenance
+//               season_lengths, horizon, lake, provenance; `units` on /period
 #pragma once
 
 #include <memory>
@@ -16,7 +17,7 @@
 
 namespace mm {
 
-inline constexpr int64_t kPredictionsSchemaVersion = 1;
+inline constexpr int64_t kPredictionsSchemaVersion = 2;
 
 struct SeriesForecast {
   std::string model;
@@ -30,27 +31,52 @@ class PredictionsWriter {
   PredictionsWriter(const std::string& path, const KeyTable& keys, const TableMeta& meta,
                     const Provenance& provenance);
   void Write(size_t first_series, const std::vector<SeriesForecast>& series);
-  void Commit();
+  const h5::Location& root() const { return *file_; }
+  void Finish();  // every series written: closes the columns and the file (checked)
+  void Commit();  // Finish, then rename into place
+  AtomicOutput& output() { return out_; }
 
  private:
   AtomicOutput out_;
   std::unique_ptr<h5::Location> file_;
   int64_t horizon_;
+  DictionaryColumnWriter model_;
+  ColumnWriter<int64_t> step_, period_;
+  ColumnWriter<double> values_[5];  // forecast, lo80, hi80, lo95, hi95
 };
 
+// Series [first, first + count) of a predictions file, or all of it.
 struct PredictionsTable {
   KeyTable keys;
   std::vector<std::string> model;
-  std::vector<int64_t> offsets, step, period;
+  std::vector<int64_t> offsets, step, period;  // offsets: count + 1, from the first series' first row
   std::vector<double> forecast, lo80, hi80, lo95, hi95;
   TableMeta meta;
 };
 
+class PredictionsReader {
+ public:
+  explicit PredictionsReader(const std::string& path);
+  const TableMeta& meta() const { return meta_; }
+  const std::string& run_id() const { return run_id_; }
+  size_t size() const { return series_; }
+  const std::vector<std::string>& key_columns() const { return key_columns_; }
+  PredictionsTable Read(size_t first, size_t count) const;
+
+ private:
+  std::string path_;
+  h5::Location file_;
+  TableMeta meta_;
+  std::string run_id_;
+  std::vector<std::string> key_columns_;
+  size_t series_ = 0, rows_ = 0;
+};
+
 PredictionsTable ReadPredictions(const std::string& path);
 
-// Shared by the registry and predictions files.
-void WriteTableMeta(const h5::Location& f, const TableMeta& meta, const KeyTable& keys);
-TableMeta ReadTableMeta(const h5::Location& f);
-void CheckKind(const h5::Location& f, const std::string& kind, int64_t version);
+// What a period index means, for the `units` attribute of period columns ("days since 1970-01-01", ...).
+std::string PeriodUnits(Frequency frequency, int weekly_anchor);
+// Sets that attribute on a column of `f`, whose frequency and weekly_anchor attributes are already written.
+void SetPeriodUnits(const h5::Location& f, const std::string& column);
 
 }  // namespace mm

@@ -1,20 +1,23 @@
-// The model registry: one row per model, columnar, sorted by key, in HDF5 (schema_version 1):
-//   /keys/<column>  n   the partition key columns
-//   /model /method /version /status /note          n   strings ("ETS(M,Ad,M)", "ets", run id, staged, why)
-//   /mae /rmse /mape /smape /mase                  n   float64 validation metrics (NaN = undefined)
-//   /n_obs /last_period                            n   int64 (observations; period of the last one)
-//   /params                                        n   variable-length bytes: the fitted model (core SaveModel)
+// The model registry: one row per model, columnar, sorted by key, in HDF5 (schema_version 2):
+//   /keys/<column>                          n   the partition key columns (chunks of 4k rows: a lookup by
+//                                               binary search reads a few small chunks)
+//   /model /method /version /status /note   n   text, dictionary-coded (groups with codes and values, see
+//                                               io/columns.h): "ETS(M,Ad,M)", "ets", run id, staged, why
+//   /mae /rmse /mape /smape /mase           n   float64 validation metrics (NaN = undefined)
+//   /n_obs /last_period                     n   int64 (observations; period of the last one)
+//   /params                                 n   variable-length bytes: the fitted model (core SaveModel)
 //   attributes: schema_version, kind="manymodels-registry", key_columns, frequency, weekly_anchor,
-//               season_lengths, horizon, lake, provenance
-// Files are written under a temporary name and renamed on Commit(), so readers never see half a registry.
+//               season_lengths, horizon, lake, predictions (the file written with it), provenance
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "manymodels/core/calendar.h"
 #include "manymodels/core/metrics.h"
+#include "manymodels/io/columns.h"
 #include "manymodels/io/files.h"
 #include "manymodels/io/hdf5.h"
 #include "manymodels/io/keys.h"
@@ -22,7 +25,7 @@
 
 namespace mm {
 
-inline constexpr int64_t kRegistrySchemaVersion = 1;
+inline constexpr int64_t kRegistrySchemaVersion = 2;
 
 struct ModelRecord {
   std::string model, method, version, status, note;
@@ -40,16 +43,25 @@ struct TableMeta {
   std::string lake;  // the lake the models were trained on
 };
 
+// The registry's output file, written once. Rows arrive in any order (io/columns.h); Finish() closes the file
+// and checks every write, then the output is committed alone (Commit) or with others (CommitTogether).
 class RegistryWriter {
  public:
-  // Creates the file with all `keys` and room for their rows; rows are then written in any order.
+  // Creates the file with all `keys` and room for their rows.
   RegistryWriter(const std::string& path, const KeyTable& keys, const TableMeta& meta, const Provenance& provenance);
   void Write(size_t first_row, const std::vector<ModelRecord>& rows);
-  void Commit();  // closes and renames into place
+  const h5::Location& root() const { return *file_; }  // for attributes known only at the end
+  void Finish();       // every row written: closes the columns and the file (checked)
+  void Commit();       // Finish, then rename into place
+  AtomicOutput& output() { return out_; }
 
  private:
   AtomicOutput out_;
   std::unique_ptr<h5::Location> file_;
+  DictionaryColumnWriter model_, method_, version_, status_, note_;
+  ColumnWriter<double> mae_, rmse_, mape_, smape_, mase_;
+  ColumnWriter<int64_t> n_obs_, last_period_;
+  ColumnWriter<std::vector<uint8_t>> params_;
 };
 
 struct RegistryTable {
@@ -59,7 +71,34 @@ struct RegistryTable {
   std::string run_id;
 };
 
+// A registry opened for reading rows or looking up one key without reading the rest.
+class RegistryReader {
+ public:
+  explicit RegistryReader(const std::string& path);
+  const TableMeta& meta() const { return meta_; }
+  const std::string& run_id() const { return run_id_; }
+  const std::vector<std::string>& key_columns() const { return key_columns_; }
+  size_t size() const { return rows_; }
+  // The row whose key columns have these values (as text, in key_columns() order), by binary search.
+  std::optional<size_t> Find(const std::vector<std::string>& key) const;
+  KeyTable ReadKeys(size_t first, size_t count) const;
+  std::vector<ModelRecord> ReadRows(size_t first, size_t count, bool load_params) const;
+
+ private:
+  std::string path_;
+  h5::Location file_;
+  TableMeta meta_;
+  std::string run_id_;
+  std::vector<std::string> key_columns_;
+  size_t rows_ = 0;
+};
+
 // Reads a whole registry (or, with load_params = false, everything but the model bytes).
 RegistryTable ReadRegistry(const std::string& path, bool load_params = true);
+
+// Shared by the registry and predictions files.
+void WriteTableMeta(const h5::Location& f, const TableMeta& meta, const KeyTable& keys);
+TableMeta ReadTableMeta(const h5::Location& f);
+void CheckKind(const h5::Location& f, const std::string& kind, int64_t version);
 
 }  // namespace mm

@@ -29,7 +29,8 @@ class Communicator {
   // Waits until every SendToRoot of this rank has been delivered.
   virtual void FinishSends() = 0;
   virtual void Barrier() = 0;
-  // Ends every rank of the job at once (a failed rank must not leave the others waiting forever).
+  // Ends every rank of the job at once (a failed rank must not leave the others waiting forever), removing
+  // this process's temporary files first (io/files.h).
   [[noreturn]] virtual void Abort(int code) = 0;
 };
 

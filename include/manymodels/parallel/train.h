@@ -29,7 +29,9 @@ struct TrainOptions {
   uint64_t seed = 1;                      // run seed for anything random
   int64_t batch = 512;                    // groups per batch
   std::string options_text;               // resolved options, for provenance
+  std::string command_line;               // as typed, for provenance
   bool progress = true;
+  double progress_every = 0;              // seconds between progress lines; 0: 0.2 on a terminal, else 5
 };
 
 struct RankReport {
@@ -38,7 +40,9 @@ struct RankReport {
   int threads_given = 0, threads_used = 1, cpus_in_mask = 1;
   std::string thread_source, thread_warning;
   int64_t groups = 0;
-  double fit_seconds = 0;  // wall time spent reading and fitting
+  double fit_seconds = 0;    // wall time spent reading and fitting
+  double read_seconds = 0;   // of which reading the lake
+  double write_seconds = 0;  // rank 0: writing results into the outputs (inside fit_seconds while fitting)
   double peak_rss_mb = 0;  // the rank's peak resident memory
 };
 
@@ -48,6 +52,7 @@ struct RunSummary {
   double seconds = 0;
   std::map<std::string, int64_t> chosen;  // model label family ("snaive", ...) -> count
   std::vector<RankReport> ranks;          // by rank
+  std::string resolved;                   // what `auto` options became: "threads=2,2\nmax_history=1096\n..."
 };
 
 // Collective: every rank calls it. Throws on bad options or input (the same error on every rank when it is

@@ -1,0 +1,74 @@
+// Columns written in pieces that arrive in any order (results of many ranks), each HDF5 chunk written once,
+// whole, when all its rows have arrived: no chunk is read back, recompressed or rewritten, and the datasets
+// stay open for the whole run. Memory holds only the chunks still being filled (about one per sender).
+//
+// Text columns are dictionary-coded (what pandas calls a Categorical): group /<name> holds `codes` (int32, one
+// per row, chunked and compressed) and `values` (UTF-8 strings, each distinct value once, in the order the
+// writer met them). Run-level values (a version, a status, a method name) so cost four bytes a row.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "manymodels/io/hdf5.h"
+
+namespace mm {
+
+template <typename T>
+class ColumnWriter {
+ public:
+  ColumnWriter() = default;
+  // Creates the column `name` of `rows` rows in `where`.
+  ColumnWriter(const h5::Location& where, const std::string& name, size_t rows);
+  // Rows [first, first + values.size()). Each row is put once.
+  void Put(size_t first, const std::vector<T>& values);
+  // Every row must have been put; writes what is left and closes the dataset (checked).
+  void Close();
+
+ private:
+  struct Pending {
+    std::vector<T> values;
+    size_t filled = 0;
+  };
+  void Flush(size_t chunk, Pending& p);
+  h5::Dataset dataset_;
+  size_t rows_ = 0, chunk_ = 1;
+  std::map<size_t, Pending> pending_;  // chunk index -> its rows so far
+};
+
+class DictionaryColumnWriter {
+ public:
+  DictionaryColumnWriter() = default;
+  DictionaryColumnWriter(const h5::Location& where, const std::string& name, size_t rows);
+  void Put(size_t first, const std::vector<std::string>& values);
+  void Close();
+
+ private:
+  std::unique_ptr<h5::Location> group_;
+  ColumnWriter<int32_t> codes_;
+  std::unordered_map<std::string, int32_t> code_of_;
+  std::vector<std::string> values_;
+};
+
+// Reads a dictionary-coded column, rows [offset, offset + count).
+std::vector<std::string> ReadDictionaryColumn(const h5::Location& where, const std::string& name, size_t offset = 0,
+                                              size_t count = h5::Location::npos);
+
+// The same, for repeated reads of one column: the dictionary is read once.
+class DictionaryColumnReader {
+ public:
+  DictionaryColumnReader(const h5::Location& where, const std::string& name);
+  std::vector<std::string> Read(size_t offset, size_t count) const;
+  size_t size() const { return rows_; }
+
+ private:
+  std::unique_ptr<h5::Location> group_;
+  std::vector<std::string> values_;
+  size_t rows_ = 0;
+};
+
+}  // namespace mm

@@ -5,24 +5,24 @@
 namespace mm {
 namespace {
 
-h5::Dataset Create(const h5::Location& where, const std::string& name, size_t rows, const double*) {
-  return where.CreateF64(name, rows);
+constexpr size_t kBytesChunk = 1 << 18;
+
+h5::Dataset Create(const h5::Location& where, const std::string& name, size_t rows, bool compress, const double*) {
+  return where.CreateF64(name, rows, 0, compress);
 }
-h5::Dataset Create(const h5::Location& where, const std::string& name, size_t rows, const int64_t*) {
+h5::Dataset Create(const h5::Location& where, const std::string& name, size_t rows, bool, const int64_t*) {
   return where.CreateI64(name, rows);
 }
-h5::Dataset Create(const h5::Location& where, const std::string& name, size_t rows, const int32_t*) {
+h5::Dataset Create(const h5::Location& where, const std::string& name, size_t rows, bool, const int32_t*) {
   return where.CreateI32(name, rows);
 }
-h5::Dataset Create(const h5::Location& where, const std::string& name, size_t rows, const std::vector<uint8_t>*) {
-  return where.CreateBlobs(name, rows);
-}
+
 
 }  // namespace
 
 template <typename T>
-ColumnWriter<T>::ColumnWriter(const h5::Location& where, const std::string& name, size_t rows)
-    : dataset_(Create(where, name, rows, static_cast<const T*>(nullptr))), rows_(rows) {
+ColumnWriter<T>::ColumnWriter(const h5::Location& where, const std::string& name, size_t rows, bool compress)
+    : dataset_(Create(where, name, rows, compress, static_cast<const T*>(nullptr))), rows_(rows) {
   chunk_ = std::max<size_t>(1, where.ChunkRows(name));
 }
 
@@ -67,7 +67,6 @@ void ColumnWriter<T>::Close() {
 template class ColumnWriter<double>;
 template class ColumnWriter<int64_t>;
 template class ColumnWriter<int32_t>;
-template class ColumnWriter<std::vector<uint8_t>>;
 
 DictionaryColumnWriter::DictionaryColumnWriter(const h5::Location& where, const std::string& name, size_t rows)
     : group_(std::make_unique<h5::Location>(where.CreateGroup(name))) {
@@ -89,6 +88,68 @@ void DictionaryColumnWriter::Close() {
   codes_.Close();
   group_->WriteStrings("values", values_);
   group_->Close();
+}
+
+BytesColumnWriter::BytesColumnWriter(const h5::Location& where, const std::string& name, size_t rows)
+    : group_(std::make_unique<h5::Location>(where.CreateGroup(name))) {
+  group_->SetAttr("encoding", std::string("bytes"));
+  offset_ = ColumnWriter<int64_t>(*group_, "offset", rows);
+  size_ = ColumnWriter<int64_t>(*group_, "size", rows);
+  bytes_ = group_->CreateU8("bytes", 0, kBytesChunk);
+}
+
+void BytesColumnWriter::Put(size_t first, const std::vector<std::vector<uint8_t>>& values) {
+  std::vector<int64_t> offsets(values.size()), sizes(values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    offsets[i] = static_cast<int64_t>(written_ + buffer_.size());
+    sizes[i] = static_cast<int64_t>(values[i].size());
+    buffer_.insert(buffer_.end(), values[i].begin(), values[i].end());
+  }
+  offset_.Put(first, offsets);
+  size_.Put(first, sizes);
+  if (buffer_.size() >= 4 * kBytesChunk) FlushBytes(false);
+}
+
+// Writes the whole chunks in the buffer (all of it at the end), so each chunk is compressed and written once.
+void BytesColumnWriter::FlushBytes(bool all) {
+  const size_t n = all ? buffer_.size() : buffer_.size() / kBytesChunk * kBytesChunk;
+  if (n == 0) return;
+  bytes_.Resize(written_ + n);
+  bytes_.Write(written_, std::vector<uint8_t>(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(n)));
+  written_ += n;
+  buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(n));
+}
+
+void BytesColumnWriter::Close() {
+  FlushBytes(true);
+  offset_.Close();
+  size_.Close();
+  bytes_.Close();
+  group_->Close();
+}
+
+std::vector<std::vector<uint8_t>> ReadBytesColumn(const h5::Location& where, const std::string& name, size_t offset,
+                                                  size_t count) {
+  const h5::Location group = where.Group(name);
+  const std::vector<int64_t> offsets = group.ReadI64("offset", offset, count), sizes = group.ReadI64("size", offset, count);
+  if (sizes.size() != offsets.size()) throw h5::Error(group.name() + ": offset and size disagree in length");
+  std::vector<std::vector<uint8_t>> out(offsets.size());
+  if (out.empty()) return out;
+  // One read of the span the rows cover (rows written together lie together).
+  int64_t lo = offsets[0], hi = offsets[0];
+  for (size_t i = 0; i < offsets.size(); ++i) {
+    if (offsets[i] < 0 || sizes[i] < 0) throw h5::Error(group.name() + ": negative offset or size");
+    lo = std::min(lo, offsets[i]);
+    hi = std::max(hi, offsets[i] + sizes[i]);
+  }
+  const size_t total = group.Length("bytes");
+  if (static_cast<size_t>(hi) > total) throw h5::Error(group.name() + ": bytes past the end");
+  const std::vector<uint8_t> span = group.ReadU8("bytes", static_cast<size_t>(lo), static_cast<size_t>(hi - lo));
+  for (size_t i = 0; i < out.size(); ++i) {
+    const auto b = span.begin() + (offsets[i] - lo);
+    out[i].assign(b, b + sizes[i]);
+  }
+  return out;
 }
 
 DictionaryColumnReader::DictionaryColumnReader(const h5::Location& where, const std::string& name)

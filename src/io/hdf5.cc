@@ -9,8 +9,13 @@ namespace mm::h5 {
 namespace {
 
 // HDF5 prints its error stack to stderr by default; we turn that off once and report errors ourselves.
+// Nor does it clean up at exit: a file whose close failed (a full disk) stays open inside HDF5, and its
+// clean-up at exit would try again and crash. Every file this program writes is closed explicitly.
 struct QuietErrors {
-  QuietErrors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+  QuietErrors() {
+    H5dont_atexit();
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  }
 };
 const QuietErrors quiet_errors;
 
@@ -46,8 +51,13 @@ hid_t Check(hid_t id, const std::string& what) {
   return id;
 }
 
+// `call` names the HDF5 function; users are told what it was doing.
 void Check(herr_t status, const char* call, const std::string& what) {
-  if (status < 0) Fail(what + ": " + call + " failed");
+  if (status >= 0) return;
+  const std::string c = call;
+  if (c == "H5Dwrite" || c == "H5Fflush" || c == "H5Awrite") Fail(what + ": cannot write");
+  if (c == "H5Dread" || c == "H5Aread") Fail(what + ": cannot read");
+  Fail(what + ": " + c + " failed");
 }
 
 Handle StringType() {
@@ -130,7 +140,11 @@ bool Location::Exists(const std::string& name) const { return H5Lexists(id(), na
 void Location::Flush() const { Check(H5Fflush(id(), H5F_SCOPE_GLOBAL), "H5Fflush", name_); }
 
 Handle Location::OpenDataset(const std::string& name) const {
-  hid_t d = H5Dopen2(id(), name.c_str(), H5P_DEFAULT);
+  // A chunk cache of a few 64k-row chunks (HDF5's default holds one or two, and drops them early), so that
+  // reads in batches smaller than a chunk decompress each chunk once.
+  Handle access(Check(H5Pcreate(H5P_DATASET_ACCESS), "H5Pcreate"), H5Pclose);
+  Check(H5Pset_chunk_cache(access.id(), 1009, 8u << 20, 1.0), "H5Pset_chunk_cache", name_ + ":/" + name);
+  hid_t d = H5Dopen2(id(), name.c_str(), access.id());
   if (d < 0) Fail(name_ + ": no dataset '" + name + "'");
   return Handle(d, H5Dclose);
 }
@@ -140,7 +154,8 @@ Dataset Location::CreateColumn(const std::string& name, hid_t type, size_t n, bo
   Handle space(Check(H5Screate_simple(1, dims, maxdims), "H5Screate_simple"), H5Sclose);
   Handle plist(Check(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate"), H5Pclose);
   if (chunk == 0) chunk = compress ? 65536 : 4096;
-  const hsize_t chunk_dims[1] = {std::clamp<hsize_t>(n, 1, chunk)};
+  // A column created empty grows later (appends): it gets whole chunks; a fixed one no bigger chunk than itself.
+  const hsize_t chunk_dims[1] = {n == 0 ? chunk : std::clamp<hsize_t>(n, 1, chunk)};
   Check(H5Pset_chunk(plist.id(), 1, chunk_dims), "H5Pset_chunk", name_ + ":/" + name);
   if (compress) {
     Check(H5Pset_shuffle(plist.id()), "H5Pset_shuffle", name_ + ":/" + name);
@@ -200,6 +215,13 @@ void Dataset::Write(size_t offset, const std::vector<std::string>& v) const {
   for (size_t i = 0; i < v.size(); ++i) p[i] = v[i].c_str();
   Transfer(StringType().id(), offset, v.size(), p.data(), true);
 }
+void Dataset::Write(size_t offset, const std::vector<uint8_t>& v) const {
+  Transfer(H5T_NATIVE_UINT8, offset, v.size(), const_cast<uint8_t*>(v.data()), true);
+}
+void Dataset::Resize(size_t rows) const {
+  const hsize_t dims[1] = {rows};
+  Check(H5Dset_extent(handle_.id(), dims), "H5Dset_extent", name_);
+}
 void Dataset::Write(size_t offset, const std::vector<std::vector<uint8_t>>& v) const {
   std::vector<hvl_t> p(v.size());
   for (size_t i = 0; i < v.size(); ++i) p[i] = {v[i].size(), const_cast<uint8_t*>(v[i].data())};
@@ -231,14 +253,17 @@ bool Location::IsStringColumn(const std::string& name) const {
   return H5Tget_class(t.id()) == H5T_STRING;
 }
 
-Dataset Location::CreateF64(const std::string& name, size_t n, size_t chunk) const {
-  return CreateColumn(name, H5T_IEEE_F64LE, n, true, chunk);
+Dataset Location::CreateF64(const std::string& name, size_t n, size_t chunk, bool compress) const {
+  return CreateColumn(name, H5T_IEEE_F64LE, n, compress, compress ? chunk : (chunk ? chunk : 65536));
 }
 Dataset Location::CreateI64(const std::string& name, size_t n, size_t chunk) const {
   return CreateColumn(name, H5T_STD_I64LE, n, true, chunk);
 }
 Dataset Location::CreateI32(const std::string& name, size_t n, size_t chunk) const {
   return CreateColumn(name, H5T_STD_I32LE, n, true, chunk);
+}
+Dataset Location::CreateU8(const std::string& name, size_t n, size_t chunk) const {
+  return CreateColumn(name, H5T_STD_U8LE, n, true, chunk);
 }
 Dataset Location::CreateStrings(const std::string& name, size_t n, size_t chunk) const {
   return CreateColumn(name, StringType().id(), n, false, chunk);
@@ -299,6 +324,11 @@ std::vector<int64_t> Location::ReadI64(const std::string& name, size_t offset, s
 std::vector<int32_t> Location::ReadI32(const std::string& name, size_t offset, size_t count) const {
   std::vector<int32_t> v(Clamp(name, offset, count));
   ReadRange(name, H5T_NATIVE_INT32, offset, v.size(), v.data());
+  return v;
+}
+std::vector<uint8_t> Location::ReadU8(const std::string& name, size_t offset, size_t count) const {
+  std::vector<uint8_t> v(Clamp(name, offset, count));
+  ReadRange(name, H5T_NATIVE_UINT8, offset, v.size(), v.data());
   return v;
 }
 std::vector<std::string> Location::ReadStrings(const std::string& name, size_t offset, size_t count) const {

@@ -95,16 +95,30 @@ LakeReader::LakeReader(const std::string& path) : path_(path), file_(h5::Locatio
   index_.start = file_.ReadI64("start");
   if (index_.offsets.size() != index_.start.size() + 1 || index_.keys.size() != index_.start.size())
     throw h5::Error(path + ": keys, offsets and start disagree in length");
+  target_ = file_.OpenColumn("target");
+  const h5::Location cov = file_.Group("covariates");
+  for (const auto& name : index_.covariates) covariates_.push_back(cov.OpenColumn(name));
+  const auto total = static_cast<size_t>(index_.offsets.back());
+  if (target_.Length() != total) throw h5::Error(path + ": target length disagrees with offsets");
+  for (const auto& c : covariates_)
+    if (c.Length() != total) throw h5::Error(c.name() + ": length disagrees with offsets");
 }
 
+namespace {
+std::vector<double> ReadValues(const h5::Dataset& d, const LakeIndex& ix, size_t begin, size_t end) {
+  const auto lo = static_cast<size_t>(ix.offsets[begin]), hi = static_cast<size_t>(ix.offsets[end]);
+  std::vector<double> v(hi - lo);
+  d.Transfer(H5T_NATIVE_DOUBLE, lo, v.size(), v.data(), false);
+  return v;
+}
+}  // namespace
+
 std::vector<double> LakeReader::ReadTarget(size_t begin, size_t end) const {
-  const auto lo = static_cast<size_t>(index_.offsets[begin]), hi = static_cast<size_t>(index_.offsets[end]);
-  return file_.ReadF64("target", lo, hi - lo);
+  return ReadValues(target_, index_, begin, end);
 }
 
 std::vector<double> LakeReader::ReadCovariate(size_t covariate, size_t begin, size_t end) const {
-  const auto lo = static_cast<size_t>(index_.offsets[begin]), hi = static_cast<size_t>(index_.offsets[end]);
-  return file_.Group("covariates").ReadF64(index_.covariates.at(covariate), lo, hi - lo);
+  return ReadValues(covariates_.at(covariate), index_, begin, end);
 }
 
 }  // namespace mm

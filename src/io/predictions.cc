@@ -48,38 +48,34 @@ PredictionsWriter::PredictionsWriter(const std::string& path, const KeyTable& ke
   std::vector<int64_t> offsets(n + 1);
   for (size_t i = 0; i <= n; ++i) offsets[i] = static_cast<int64_t>(i) * horizon_;
   f.WriteI64("offsets", offsets);
-  step_ = ColumnWriter<int64_t>(f, "step", rows);
-  period_ = ColumnWriter<int64_t>(f, "period", rows);
-  for (int c = 0; c < 5; ++c) values_[c] = ColumnWriter<double>(f, kValueColumns[c], rows);
+  last_period_ = ColumnWriter<int64_t>(f, "last_period", n);
+  for (int c = 0; c < 5; ++c) values_[c] = ColumnWriter<double>(f, kValueColumns[c], rows, false);
 }
 
 void PredictionsWriter::Write(size_t first, const std::vector<SeriesForecast>& series) {
   const auto h = static_cast<size_t>(horizon_);
   std::vector<std::string> models;
-  std::vector<int64_t> step, period;
+  std::vector<int64_t> last;
   std::vector<double> v[5];
+  for (auto& c : v) c.reserve(series.size() * h);
   for (const auto& s : series) {
     models.push_back(s.model);
+    last.push_back(s.last_period);
     const std::vector<double>* src[5] = {&s.forecast.mean, &s.forecast.lo80, &s.forecast.hi80, &s.forecast.lo95,
                                          &s.forecast.hi95};
-    for (size_t k = 0; k < h; ++k) {
-      step.push_back(static_cast<int64_t>(k + 1));
-      period.push_back(s.last_period + static_cast<int64_t>(k + 1));
-      for (int c = 0; c < 5; ++c) v[c].push_back(k < src[c]->size() ? (*src[c])[k] : std::nan(""));
-    }
+    for (int c = 0; c < 5; ++c)
+      for (size_t k = 0; k < h; ++k) v[c].push_back(k < src[c]->size() ? (*src[c])[k] : std::nan(""));
   }
   model_.Put(first, models);
-  step_.Put(first * h, step);
-  period_.Put(first * h, period);
+  last_period_.Put(first, last);
   for (int c = 0; c < 5; ++c) values_[c].Put(first * h, v[c]);
 }
 
 void PredictionsWriter::Finish() {
   model_.Close();
-  step_.Close();
-  period_.Close();
+  last_period_.Close();
   for (auto& c : values_) c.Close();
-  SetPeriodUnits(*file_, "period");
+  SetPeriodUnits(*file_, "last_period");
   file_->Close();
 }
 
@@ -101,7 +97,8 @@ PredictionsReader::PredictionsReader(const std::string& path) : path_(path), fil
   for (const auto& c : key_columns_)
     if (keys.Length(c) != series_) throw h5::Error(path + ": key columns disagree in length");
   if (file_.Group("model").Length("codes") != series_) throw h5::Error(path + ": column 'model' has the wrong length");
-  for (const char* c : {"step", "period", "lo80", "hi80", "lo95", "hi95"})
+  if (file_.Length("last_period") != series_) throw h5::Error(path + ": column 'last_period' has the wrong length");
+  for (const char* c : {"lo80", "hi80", "lo95", "hi95"})
     if (file_.Length(c) != rows_) throw h5::Error(path + ": column '" + std::string(c) + "' has the wrong length");
   if (static_cast<size_t>(file_.ReadI64("offsets", series_, 1)[0]) != rows_)
     throw h5::Error(path + ": offsets and rows disagree");
@@ -119,8 +116,14 @@ PredictionsTable PredictionsReader::Read(size_t first, size_t count) const {
   if (t.offsets.back() < t.offsets.front() || lo + n > rows_) throw h5::Error(path_ + ": offsets out of order");
   for (size_t i = 1; i < t.offsets.size(); ++i)
     if (t.offsets[i] < t.offsets[i - 1]) throw h5::Error(path_ + ": offsets out of order");
-  t.step = file_.ReadI64("step", lo, n);
-  t.period = file_.ReadI64("period", lo, n);
+  const std::vector<int64_t> last = file_.ReadI64("last_period", first, count);
+  t.step.resize(n);
+  t.period.resize(n);
+  for (size_t i = 0; i < count; ++i)
+    for (auto r = static_cast<size_t>(t.offsets[i]) - lo; r < static_cast<size_t>(t.offsets[i + 1]) - lo; ++r) {
+      t.step[r] = static_cast<int64_t>(r + lo) - t.offsets[i] + 1;
+      t.period[r] = last[i] + t.step[r];
+    }
   t.forecast = file_.ReadF64("forecast", lo, n);
   t.lo80 = file_.ReadF64("lo80", lo, n);
   t.hi80 = file_.ReadF64("hi80", lo, n);

@@ -60,14 +60,14 @@ RegistryWriter::RegistryWriter(const std::string& path, const KeyTable& keys, co
   version_ = DictionaryColumnWriter(f, "version", n);
   status_ = DictionaryColumnWriter(f, "status", n);
   note_ = DictionaryColumnWriter(f, "note", n);
-  mae_ = ColumnWriter<double>(f, "mae", n);
-  rmse_ = ColumnWriter<double>(f, "rmse", n);
-  mape_ = ColumnWriter<double>(f, "mape", n);
-  smape_ = ColumnWriter<double>(f, "smape", n);
-  mase_ = ColumnWriter<double>(f, "mase", n);
+  mae_ = ColumnWriter<double>(f, "mae", n, false);
+  rmse_ = ColumnWriter<double>(f, "rmse", n, false);
+  mape_ = ColumnWriter<double>(f, "mape", n, false);
+  smape_ = ColumnWriter<double>(f, "smape", n, false);
+  mase_ = ColumnWriter<double>(f, "mase", n, false);
   n_obs_ = ColumnWriter<int64_t>(f, "n_obs", n);
   last_period_ = ColumnWriter<int64_t>(f, "last_period", n);
-  params_ = ColumnWriter<std::vector<uint8_t>>(f, "params", n);
+  params_ = BytesColumnWriter(f, "params", n);
 }
 
 void RegistryWriter::Write(size_t first, const std::vector<ModelRecord>& rows) {
@@ -125,7 +125,8 @@ RegistryReader::RegistryReader(const std::string& path) : path_(path), file_(h5:
   const h5::Location keys = file_.Group("keys");
   for (const auto& c : key_columns_)
     if (keys.Length(c) != rows_) throw h5::Error(path + ": key columns disagree in length");
-  for (const char* c : {"mae", "rmse", "mape", "smape", "mase", "n_obs", "last_period", "params"})
+  if (file_.Group("params").Length("offset") != rows_) throw h5::Error(path + ": column 'params' has the wrong length");
+  for (const char* c : {"mae", "rmse", "mape", "smape", "mase", "n_obs", "last_period"})
     if (file_.Length(c) != rows_) throw h5::Error(path + ": column '" + std::string(c) + "' has the wrong length");
   for (const char* c : {"model", "method", "version", "status", "note"})
     if (file_.Group(c).Length("codes") != rows_)
@@ -190,7 +191,7 @@ std::vector<ModelRecord> RegistryReader::ReadRows(size_t first, size_t count, bo
   auto n_obs = f.ReadI64("n_obs", first, count), last = f.ReadI64("last_period", first, count);
   for (size_t i = 0; i < count; ++i) rows[i].n_obs = n_obs[i], rows[i].last_period = last[i];
   if (load_params) {
-    auto blobs = f.ReadBlobs("params", first, count);
+    auto blobs = ReadBytesColumn(f, "params", first, count);
     for (size_t i = 0; i < count; ++i) rows[i].params = std::move(blobs[i]);
   }
   return rows;

@@ -165,25 +165,25 @@ class ResultSink {
         progress_("train", total, opt.progress,
                   std::chrono::milliseconds(static_cast<int64_t>(opt.progress_every * 1000))) {}
 
-  void Write(size_t first, const std::vector<GroupOutput>& outs) {
+  void Write(size_t first, std::vector<GroupOutput> outs) {
     const auto t0 = Clock::now();
     std::vector<ModelRecord> records(outs.size());
     std::vector<SeriesForecast> forecasts(outs.size());
     for (size_t i = 0; i < outs.size(); ++i) {
-      const SeriesResult& r = outs[i].result;
+      SeriesResult& r = outs[i].result;
       ModelRecord& m = records[i];
       m.model = r.failed ? "" : r.label;
       m.method = r.method;
       m.version = run_id_;
       m.status = r.failed ? "failed" : "staged";
-      m.note = r.note;
       m.metrics = r.metrics;
       m.n_obs = r.n_obs;
       m.last_period = outs[i].last_period;
-      m.params = r.model;
-      forecasts[i] = {m.model, outs[i].last_period, r.forecast};
+      m.params = std::move(r.model);
+      forecasts[i] = {m.model, outs[i].last_period, std::move(r.forecast)};
       summary_->failed += r.failed ? 1 : 0;
       summary_->with_notes += r.note.empty() ? 0 : 1;
+      m.note = std::move(r.note);
       ++summary_->chosen[r.failed ? "failed" : r.method == "ensemble" ? EnsembleFamily(r.label) : r.method];
     }
     registry_.Write(first, records);
@@ -205,7 +205,7 @@ class ResultSink {
     const auto first = static_cast<size_t>(rd.GetU64());
     std::vector<GroupOutput> outs(rd.GetU64());
     for (auto& o : outs) o = GetResult(&rd);
-    Write(first, outs);
+    Write(first, std::move(outs));
     return false;
   }
 
@@ -438,7 +438,7 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
     me.groups += n;
     if (write_error) std::rethrow_exception(write_error);
     if (sink) {
-      sink->Write(b, outs);
+      sink->Write(b, std::move(outs));
       poll();
     } else {
       ByteWriter w;

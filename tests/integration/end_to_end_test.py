@@ -53,7 +53,7 @@ with h5py.File(reg, "r") as f:
     labels = [v.decode() for v in f["model/values"][:]]
     models = [labels[k] for k in f["model/codes"][:]]
     c.ok(models == [r["model"] for r in rows], "dictionary-coded model column decodes to the listing's models")
-    c.ok(len(f["params"]) == 24 and len(f["params"][0]) > 0, "registry datasets and model bytes")
+    c.ok(len(f["params/offset"]) == 24 and min(f["params/size"][:]) > 0, "registry datasets and model bytes")
     c.ok(len(f["version/values"]) == 1, "the run id is stored once, not per row")
     # Provenance: version with its commit, the command line, the absolute lake path, ranks and resolved options.
     for a in ("run_id", "program_version", "command_line", "inputs", "host", "resolved", "ranks", "predictions"):
@@ -68,7 +68,7 @@ with h5py.File(reg, "r") as f:
 with h5py.File(pred, "r") as f:
     c.ok(list(f["offsets"][:3]) == [0, H, 2 * H], "predictions offsets")
     c.ok(f.attrs["run_id"] == reg_run, "registry and predictions carry the same run id")
-    c.ok(f["period"].attrs["units"] == "days since 1970-01-01", "period units")
+    c.ok(f["last_period"].attrs["units"] == "days since 1970-01-01", "period units")
 with h5py.File(lake, "r") as f:
     c.ok(len(f["offsets"]) == 25 and f["keys/store"].dtype.kind == "i", "lake layout")
 

@@ -22,8 +22,8 @@ template <typename T>
 class ColumnWriter {
  public:
   ColumnWriter() = default;
-  // Creates the column `name` of `rows` rows in `where`.
-  ColumnWriter(const h5::Location& where, const std::string& name, size_t rows);
+  // Creates the column `name` of `rows` rows in `where`; numbers are compressed unless `compress` is false.
+  ColumnWriter(const h5::Location& where, const std::string& name, size_t rows, bool compress = true);
   // Rows [first, first + values.size()). Each row is put once.
   void Put(size_t first, const std::vector<T>& values);
   // Every row must have been put; writes what is left and closes the dataset (checked).
@@ -53,6 +53,29 @@ class DictionaryColumnWriter {
   std::unordered_map<std::string, int32_t> code_of_;
   std::vector<std::string> values_;
 };
+
+// Variable-length bytes per row (fitted models), without HDF5's per-element heap: group /<name> holds
+// `offset` and `size` (int64, one per row) into `bytes` (uint8, chunked and compressed), where each row's bytes
+// are appended in the order they arrive. A row's bytes are one hyperslab read.
+class BytesColumnWriter {
+ public:
+  BytesColumnWriter() = default;
+  BytesColumnWriter(const h5::Location& where, const std::string& name, size_t rows);
+  void Put(size_t first, const std::vector<std::vector<uint8_t>>& values);
+  void Close();
+
+ private:
+  void FlushBytes(bool all);
+  std::unique_ptr<h5::Location> group_;
+  ColumnWriter<int64_t> offset_, size_;
+  h5::Dataset bytes_;
+  std::vector<uint8_t> buffer_;  // not yet written, starting at `written_`
+  size_t written_ = 0;
+};
+
+// Rows [offset, offset + count) of a bytes column.
+std::vector<std::vector<uint8_t>> ReadBytesColumn(const h5::Location& where, const std::string& name,
+                                                  size_t offset = 0, size_t count = h5::Location::npos);
 
 // Reads a dictionary-coded column, rows [offset, offset + count).
 std::vector<std::string> ReadDictionaryColumn(const h5::Location& where, const std::string& name, size_t offset = 0,

@@ -64,6 +64,9 @@ class Dataset {
   void Write(size_t offset, const std::vector<int32_t>& values) const;
   void Write(size_t offset, const std::vector<std::string>& values) const;
   void Write(size_t offset, const std::vector<std::vector<uint8_t>>& values) const;
+  void Write(size_t offset, const std::vector<uint8_t>& values) const;
+  // Grows (or shrinks) the dataset to `rows` (it is created extendible).
+  void Resize(size_t rows) const;
   void SetAttr(const std::string& name, const std::string& value) const;
   void Close() { handle_.Close(name_); }
   // Reads or writes `count` elements of memory type `mem_type` at `offset`.
@@ -98,9 +101,10 @@ class Location {
 
   // Preallocated columns of length n, filled piecewise with the *At writes below or through the Dataset
   // returned. `chunk` rows per chunk (0: the default, 64k for numbers, 4k for strings and bytes).
-  Dataset CreateF64(const std::string& name, size_t n, size_t chunk = 0) const;
+  Dataset CreateF64(const std::string& name, size_t n, size_t chunk = 0, bool compress = true) const;
   Dataset CreateI64(const std::string& name, size_t n, size_t chunk = 0) const;
   Dataset CreateI32(const std::string& name, size_t n, size_t chunk = 0) const;
+  Dataset CreateU8(const std::string& name, size_t n, size_t chunk = 0) const;
   Dataset CreateStrings(const std::string& name, size_t n, size_t chunk = 0) const;
   Dataset CreateBlobs(const std::string& name, size_t n, size_t chunk = 0) const;
   Dataset OpenColumn(const std::string& name) const;
@@ -118,6 +122,7 @@ class Location {
   std::vector<double> ReadF64(const std::string& name, size_t offset = 0, size_t count = npos) const;
   std::vector<int64_t> ReadI64(const std::string& name, size_t offset = 0, size_t count = npos) const;
   std::vector<int32_t> ReadI32(const std::string& name, size_t offset = 0, size_t count = npos) const;
+  std::vector<uint8_t> ReadU8(const std::string& name, size_t offset = 0, size_t count = npos) const;
   std::vector<std::string> ReadStrings(const std::string& name, size_t offset = 0, size_t count = npos) const;
   std::vector<std::vector<uint8_t>> ReadBlobs(const std::string& name, size_t offset = 0,
                                               size_t count = npos) const;

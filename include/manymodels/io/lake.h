@@ -70,6 +70,10 @@ class LakeReader {
   std::string path_;
   h5::Location file_;
   LakeIndex index_;
+  // Kept open, so that HDF5's chunk cache serves consecutive reads from the same chunk (a batch of short
+  // series is a fraction of one) without decompressing it again.
+  h5::Dataset target_;
+  std::vector<h5::Dataset> covariates_;
 };
 
 }  // namespace mm

@@ -1,11 +1,13 @@
 // The predictions table, columnar HDF5 in CSR form like the lake (schema_version 2):
 //   /keys/<column>             n      one row per series (chunks of 4k rows)
 //   /model                     n      text, dictionary-coded (io/columns.h)
-//   /offsets                   n+1    int64: series i owns rows [offsets[i], offsets[i+1])
-//   /step /period              R      int64: steps ahead (1..H) and the forecast's period index
-//   /forecast /lo80 /hi80 /lo95 /hi95   R   float64
+//   /last_period               n      int64: the period of the series' last observation (`units` attribute)
+//   /offsets                   n+1    int64: series i owns rows [offsets[i], offsets[i+1]); row offsets[i] + s - 1
+//                                     is step s, at period last_period[i] + s
+//   /forecast /lo80 /hi80 /lo95 /hi95   R   float64 (not compressed: forecasts hardly compress, and writing
+//                                     them must not hold up rank 0)
 //   attributes: schema_version, kind="manymodels-predictions", key_columns, frequency, weekly_anchor,
-//               season_lengths, horizon, lake, provenance; `units` on /period
+//               season_lengths, horizon, lake, registry (the file written with it), provenance
 #pragma once
 
 #include <memory>
@@ -41,7 +43,7 @@ class PredictionsWriter {
   std::unique_ptr<h5::Location> file_;
   int64_t horizon_;
   DictionaryColumnWriter model_;
-  ColumnWriter<int64_t> step_, period_;
+  ColumnWriter<int64_t> last_period_;
   ColumnWriter<double> values_[5];  // forecast, lo80, hi80, lo95, hi95
 };
 
@@ -49,7 +51,8 @@ class PredictionsWriter {
 struct PredictionsTable {
   KeyTable keys;
   std::vector<std::string> model;
-  std::vector<int64_t> offsets, step, period;  // offsets: count + 1, from the first series' first row
+  std::vector<int64_t> offsets, step, period;  // offsets: count + 1, from the first series' first row;
+                                               // step and period per row, derived from last_period
   std::vector<double> forecast, lo80, hi80, lo95, hi95;
   TableMeta meta;
 };

@@ -5,7 +5,8 @@
 //                                               io/columns.h): "ETS(M,Ad,M)", "ets", run id, staged, why
 //   /mae /rmse /mape /smape /mase           n   float64 validation metrics (NaN = undefined)
 //   /n_obs /last_period                     n   int64 (observations; period of the last one)
-//   /params                                 n   variable-length bytes: the fitted model (core SaveModel)
+//   /params                                 n   bytes: the fitted model (core SaveModel), a bytes column
+//                                               (io/columns.h: offset, size, bytes)
 //   attributes: schema_version, kind="manymodels-registry", key_columns, frequency, weekly_anchor,
 //               season_lengths, horizon, lake, predictions (the file written with it), provenance
 #pragma once
@@ -61,7 +62,7 @@ class RegistryWriter {
   DictionaryColumnWriter model_, method_, version_, status_, note_;
   ColumnWriter<double> mae_, rmse_, mape_, smape_, mase_;
   ColumnWriter<int64_t> n_obs_, last_period_;
-  ColumnWriter<std::vector<uint8_t>> params_;
+  BytesColumnWriter params_;
 };
 
 struct RegistryTable {

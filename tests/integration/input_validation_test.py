@@ -1,0 +1,81 @@
+"""Input that is quietly wrong is refused (with FILE:LINE:COLUMN or the option named, exit 1 for input and 2 for
+usage, and no output file), or accepted properly (a byte-order mark, multi-member gzip)."""
+import gzip
+import os
+import zlib
+
+from common import Checks, run, workdir
+
+c = Checks("input_validation")
+d = workdir()
+GOOD = "date,store,item,sales\n2020-01-01,1,1,5\n2020-01-02,1,1,6\n2020-01-03,1,1,7\n"
+INGEST = ["--keys", "store,item", "--time", "date", "--target", "sales", "--freq", "D"]
+
+
+def write(name, data):
+    path = os.path.join(d, name)
+    with open(path, "wb") as f:
+        f.write(data if isinstance(data, bytes) else data.encode())
+    return path
+
+
+def no_output(stem):
+    return not any(f.startswith(stem) for f in os.listdir(d))
+
+
+def ingest_ok(name, path, args=INGEST):
+    out = os.path.join(d, name + ".h5")
+    p = run(["ingest", "--input", path, *args, "--out", out], check=False)
+    c.ok(p.returncode == 0 and os.path.exists(out), f"{name}: ingested: {p.stderr!r}")
+    return p
+
+
+def ingest_fails(name, path, says, code=1, args=INGEST):
+    """Ingest fails with exit `code`, a message holding each of `says`, and no output file."""
+    out = os.path.join(d, name + ".h5")
+    p = run(["ingest", "--input", path, *args, "--out", out], check=False)
+    c.ok(p.returncode == code, f"{name}: exit {code}, got {p.returncode}: {p.stderr!r}")
+    for s in says:
+        c.ok(s in p.stderr, f"{name}: message says {s!r}: {p.stderr!r}")
+    c.ok(no_output(name + ".h5"), f"{name}: no output file left")
+    return p
+
+
+# 1. A UTF-8 byte-order mark (Excel's export) is skipped, plain and gzip: the first column's name matches.
+BOM = b"\xef\xbb\xbf"
+ingest_ok("bom_plain", write("bom.csv", BOM + GOOD.encode()))
+ingest_ok("bom_gzip", write("bom.csv.gz", gzip.compress(BOM + GOOD.encode())))
+
+# 2. gzip: several members are one stream; cut short anywhere, or a bad trailer, is an error naming the file.
+body = GOOD + "".join(f"2020-01-{day:02d},2,{item},{day * item}\n" for day in range(1, 29) for item in range(1, 9))
+m1 = gzip.compress(body.encode())
+m2 = gzip.compress("".join(f"2020-02-{day:02d},3,1,{day}\n" for day in range(1, 29)).encode())
+ingest_ok("two_members", write("two.csv.gz", m1 + m2))
+ingest_ok("one_member", write("one.csv.gz", m1))  # a complete member and nothing after is a whole file
+TRUNCATED = "truncated gzip input (unexpected end of file)"
+for name, data in {
+    "cut_in_member1": m1[: len(m1) // 2],
+    "cut_in_trailer": m1[:-3],
+    "member2_one_byte": m1 + m2[:1],
+    "member2_header": m1 + m2[:5],
+    "member2_body": m1 + m2[: len(m2) // 2],
+    "member2_trailer": m1 + m2[:-1],
+}.items():
+    path = write(name + ".csv.gz", data)
+    ingest_fails(name, path, [path + ": " + TRUNCATED])
+crc = bytearray(m1)
+crc[-8] ^= 0xFF
+path = write("crc.csv.gz", bytes(crc))
+ingest_fails("crc", path, [path + ": gzip CRC error"])
+path = write("garbage.csv.gz", m1 + b"not gzip")
+ingest_fails("garbage", path, [path + ": data after the end of the gzip stream"])
+# The same with the gzip tool's own output (zlib.compressobj with wbits 31 writes what gzip(1) does).
+co = zlib.compressobj(9, zlib.DEFLATED, 31)
+tool = co.compress(body.encode()) + co.flush()
+path = write("tool.csv.gz", tool[:-6])
+ingest_fails("tool", path, [path + ": " + TRUNCATED])
+
+# A directory given as --input.
+ingest_fails("dir_input", d, [d + ": is a directory"])
+
+c.done()

@@ -75,6 +75,18 @@ tool = co.compress(body.encode()) + co.flush()
 path = write("tool.csv.gz", tool[:-6])
 ingest_fails("tool", path, [path + ": " + TRUNCATED])
 
+# 3. Duplicate header names: FILE:1:COLUMN naming both columns.
+path = write("dup_header.csv", "date,store,item,store,sales\n2020-01-01,1,1,1,5\n")
+ingest_fails("dup_header", path, [path + ":1:4: duplicate column name 'store' (columns 2 and 4)"])
+
+# 6. Invalid UTF-8 in a key value: FILE:LINE:COLUMN; offending text in messages shown with \xNN escapes.
+path = write("bad_utf8.csv", GOOD.encode() + b"2020-01-01,caf\xe9,1,5\n")
+ingest_fails("bad_utf8", path, [path + ":5:2: key 'store' value 'caf\\xE9' is not valid UTF-8"])
+path = write("nul_target.csv", GOOD + "2020-01-04,1,1,5\x00\x07x\n")
+p = ingest_fails("nul_target", path, [path + ":5:4: cannot parse '5\\x00\\x07x' in column 'sales'"])
+c.ok("\x00" not in p.stderr and "\x07" not in p.stderr, "no raw control bytes reach the terminal")
+ingest_ok("utf8_keys", write("utf8.csv", GOOD + "2020-01-01,Z\u00fcrich,\u6771\u4eac,5\n"))
+
 # A directory given as --input.
 ingest_fails("dir_input", d, [d + ": is a directory"])
 

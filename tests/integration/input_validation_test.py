@@ -90,4 +90,52 @@ ingest_ok("utf8_keys", write("utf8.csv", GOOD + "2020-01-01,Z\u00fcrich,\u6771\u
 # A directory given as --input.
 ingest_fails("dir_input", d, [d + ": is a directory"])
 
+# Usage errors: exit 2, the option (or job file and section) named, no output file.
+good = write("good.csv", GOOD)
+
+
+def usage_fails(name, args, says):
+    p = run(args, check=False)
+    c.ok(p.returncode == 2, f"{name}: exit 2, got {p.returncode}: {p.stderr!r}")
+    for s in says:
+        c.ok(s in p.stderr, f"{name}: message says {s!r}: {p.stderr!r}")
+    c.ok(no_output(name), f"{name}: no output file left")
+
+
+def ingest_args(name, keys="store,item", more=()):
+    return ["ingest", "--input", good, "--keys", keys, "--time", "date", "--target", "sales",
+            *more, "--out", os.path.join(d, name + ".h5")]
+
+
+# 3. A key column twice; --covariates twice or naming the target, time or a key column.
+usage_fails("keys_twice", ingest_args("keys_twice", "store,store"), ["--keys: column 'store' is named twice"])
+usage_fails("keys_empty", ingest_args("keys_empty", ""), ["--keys names no column"])
+usage_fails("cov_twice", ingest_args("cov_twice", more=["--covariates", "sales2,sales2"]), ["--covariates", "twice"])
+usage_fails("cov_target", ingest_args("cov_target", more=["--covariates", "sales"]),
+            ["--covariates: column 'sales' is already the target column"])
+usage_fails("cov_time", ingest_args("cov_time", more=["--covariates", "date"]), ["--covariates", "time column"])
+usage_fails("cov_key", ingest_args("cov_key", more=["--covariates", "item"]), ["--covariates", "key column"])
+# 5. --season-length inf, nan, or a cycle twice.
+for name, value in {"season_inf": "inf", "season_nan": "nan", "season_twice": "7,7"}.items():
+    usage_fails(name, ingest_args(name, more=["--season-length", value]), ["--season-length: '"])
+lake = os.path.join(d, "good.h5")
+run(ingest_args("good"))
+train = ["train", "--lake", lake, "--horizon", "2", "--registry", os.path.join(d, "tr_reg.h5"),
+         "--predictions", os.path.join(d, "tr_pred.h5"), "--quiet"]
+usage_fails("tr_", train + ["--season-length", "7,7"], ["--season-length: '7' is given twice"])
+usage_fails("tr_", train + ["--partition-by", "store,store"], ["--partition-by: 'store' is given twice"])
+# 4. A job-file section that names no subcommand; sections for planned subcommands are accepted.
+job = write("typo.ini", "[tran]\nhorizon = 2\n")
+usage_fails("tr_", [*train, "--config", job], [job + ": unknown section [tran]"])
+job = write("pipeline.ini", "[ingest]\nkeys = store\n[train]\nhorizon = 2\n[promote]\nrule = mase<1\n"
+                            "[score]\nrun-id = x\n[serve]\nport = 1\n[report]\nout = r.html\n[bench]\nlayouts = 1x1\n")
+p = run(["registry", "list", "--registry", os.path.join(d, "none.h5"), "--config", job], check=False)
+c.ok("section" not in p.stderr and p.returncode == 1, f"whole-pipeline job file accepted: {p.stderr!r}")
+# 7. Sizes a user can get wrong name their option.
+usage_fails("gen.csv", ["generate", "--out", os.path.join(d, "gen.csv"), "--stores", "-5"], ["--stores: -5"])
+usage_fails("gen.csv", ["generate", "--out", os.path.join(d, "gen.csv"), "--length", "0"], ["--length: 0"])
+usage_fails("gen.csv", ["generate", "--out", os.path.join(d, "gen.csv"), "--stores", "99999999999999"], ["--stores"])
+usage_fails("tr_", train + ["--threads", "100000"], ["--threads: 100000"])
+usage_fails("tr_", train[:3] + ["abc"] + train[4:], ["--horizon"])
+
 c.done()

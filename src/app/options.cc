@@ -1,10 +1,14 @@
 #include "options.h"
 
+#include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <set>
 #include <sstream>
 #include <stdexcept>
+
+#include "manymodels/io/ingest.h"
 
 namespace mm::app {
 
@@ -86,6 +90,20 @@ namespace {
 // The section a subcommand reads in a job file: its first word ("registry list" reads [registry]).
 std::string SectionOf(const std::string& command) { return command.substr(0, command.find(' ')); }
 
+// Sections a job file may hold: today's subcommands, and those DESIGN.md plans, so that one job file written for
+// the whole pipeline works with every command.
+std::set<std::string> KnownSections() {
+  std::set<std::string> known = {"promote", "score", "serve", "report", "bench"};
+  for (const auto& c : CommandNames()) known.insert(SectionOf(c));
+  return known;
+}
+
+std::string Join(const std::set<std::string>& names) {
+  std::string s;
+  for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
+  return s;
+}
+
 void StoreJobFile(const std::string& command, const std::string& path, const po::options_description& desc,
                   po::variables_map* vm) {
   std::ifstream in(path);
@@ -99,9 +117,13 @@ void StoreJobFile(const std::string& command, const std::string& path, const po:
   const po::parsed_options raw = po::parse_config_file(in, none, /*allow_unregistered=*/true);
   po::parsed_options mine(&desc);
   const std::string section = SectionOf(command) + ".";
+  const std::set<std::string> sections = KnownSections();
   for (const po::option& o : raw.options) {
     std::string key = o.string_key;
     const auto dot = key.find('.');
+    if (dot != std::string::npos && !sections.count(key.substr(0, dot)))
+      throw std::runtime_error(path + ": unknown section [" + key.substr(0, dot) + "] (key '" + key.substr(dot + 1) +
+                               "'); sections are named after subcommands: " + Join(sections));
     if (dot == std::string::npos) {
       // Common key: for this subcommand if it knows it, skipped if another does, else an error.
       if (!desc.find_nothrow(key, false)) {
@@ -123,6 +145,63 @@ void StoreJobFile(const std::string& command, const std::string& path, const po:
   po::store(mine, *vm);
 }
 
+// Checks of values Program_options cannot express; they throw po::error naming the option (a usage error).
+void CheckValues(const std::string& command, const po::variables_map& vm) {
+  auto text = [&vm](const char* name) { return vm[name].as<std::string>(); };
+  auto no_repeats = [](const std::vector<std::string>& list, const std::string& option) {
+    for (size_t i = 0; i < list.size(); ++i)
+      for (size_t j = 0; j < i; ++j)
+        if (list[i] == list[j]) throw po::error("--" + option + ": '" + list[i] + "' is given twice");
+  };
+  auto in_range = [&vm](const char* name, int64_t lo, int64_t hi) {
+    if (!vm.count(name)) return;
+    const auto& v = vm[name].value();
+    int64_t x = 0;
+    if (auto i = boost::any_cast<int>(&v)) x = *i;
+    else x = boost::any_cast<int64_t>(v);
+    if (x < lo || x > hi)
+      throw po::error("--" + std::string(name) + ": " + std::to_string(x) + " is not between " + std::to_string(lo) +
+                      " and " + std::to_string(hi));
+  };
+  if (command == "generate") {
+    in_range("stores", 1, 1000000000);
+    in_range("items", 1, 1000000000);
+    in_range("length", 1, 1000000000);
+    const double rows = static_cast<double>(vm["stores"].as<int64_t>()) * static_cast<double>(vm["items"].as<int64_t>()) *
+                        static_cast<double>(vm["length"].as<int64_t>());
+    if (rows > 1e10) {
+      char n[32];
+      std::snprintf(n, sizeof n, "%.3g", rows);
+      throw po::error(std::string("--stores x --items x --length: ") + n + " rows, more than 10 billion");
+    }
+    for (const char* share : {"intermittent-share", "missing-share"}) {
+      const double x = vm[share].as<double>();
+      if (!(x >= 0 && x < 1)) {
+        char n[32];
+        std::snprintf(n, sizeof n, "%g", x);
+        throw po::error("--" + std::string(share) + ": " + n + " is not in [0, 1)");
+      }
+    }
+  } else if (command == "ingest") {
+    IngestOptions o;
+    o.keys = SplitList(text("keys"));
+    o.time = text("time");
+    o.target = text("target");
+    if (vm.count("covariates")) o.covariates = SplitList(text("covariates"));
+    try {
+      CheckColumnOptions(o);
+    } catch (const std::invalid_argument& e) {
+      throw po::error(e.what());
+    }
+    if (vm.count("season-length")) ParseNumberList(text("season-length"), "season-length");
+  } else if (command == "train") {
+    in_range("threads", 0, 1024);
+    if (vm.count("season-length")) ParseNumberList(text("season-length"), "season-length");
+    if (vm.count("partition-by")) no_repeats(SplitList(text("partition-by")), "partition-by");
+    no_repeats(SplitList(text("covariates")), "covariates");
+  }
+}
+
 }  // namespace
 
 bool ParseOptions(const std::string& command, int argc, char** argv, po::variables_map* vm) {
@@ -134,6 +213,7 @@ bool ParseOptions(const std::string& command, int argc, char** argv, po::variabl
   }
   if (vm->count("config")) StoreJobFile(command, (*vm)["config"].as<std::string>(), desc, vm);
   po::notify(*vm);
+  CheckValues(command, *vm);
   return true;
 }
 
@@ -187,6 +267,7 @@ std::vector<std::string> SplitList(const std::string& s) {
 }
 
 std::vector<double> ParseNumberList(const std::string& s, const std::string& option) {
+  constexpr double kMax = 1e7;  // past any cycle a series can show (ten years of minutes is 5.3 million)
   std::vector<double> out;
   for (const auto& item : SplitList(s)) {
     size_t used = 0;
@@ -196,8 +277,11 @@ std::vector<double> ParseNumberList(const std::string& s, const std::string& opt
     } catch (...) {
       used = 0;
     }
-    if (used != item.size() || !(v >= 1))
+    if (used != item.size() || !std::isfinite(v) || !(v >= 1))
       throw po::error("--" + option + ": '" + item + "' is not a number of at least 1");
+    if (v > kMax) throw po::error("--" + option + ": '" + item + "' is more than 10000000 periods");
+    for (double seen : out)
+      if (seen == v) throw po::error("--" + option + ": '" + item + "' is given twice");
     out.push_back(v);
   }
   if (out.empty()) throw po::error("--" + option + " is empty");

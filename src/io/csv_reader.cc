@@ -1,3 +1,6 @@
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -8,17 +11,123 @@ namespace mm {
 
 namespace {
 constexpr size_t kChunk = 8 << 20;
-}
+constexpr size_t kInChunk = 1 << 20;
+}  // namespace
 
 CsvReader::CsvReader(std::string path) : path_(std::move(path)) {
-  file_ = gzopen(path_.c_str(), "rb");
+  file_ = std::fopen(path_.c_str(), "rb");
   if (!file_) throw InputError(path_ + ": cannot open: " + std::strerror(errno));
-  gzbuffer(file_, 1 << 20);
+  struct stat st {};
+  if (fstat(fileno(file_), &st) == 0 && S_ISDIR(st.st_mode)) {
+    std::fclose(file_);
+    file_ = nullptr;
+    throw InputError(path_ + ": is a directory, not a CSV file");
+  }
+  try {
+    Start();
+  } catch (...) {
+    if (zs_) inflateEnd(zs_.get());
+    std::fclose(file_);
+    throw;
+  }
+}
+
+void CsvReader::Start() {
+  in_.resize(kInChunk);
+  while (in_end_ < 2 && ReadRaw() > 0) {
+  }
+  gzip_ = in_end_ >= 2 && in_[0] == 0x1f && in_[1] == 0x8b;
+  if (gzip_) {
+    zs_ = std::make_unique<z_stream>();
+    if (inflateInit2(zs_.get(), 16 + MAX_WBITS) != Z_OK) {
+      zs_.reset();
+      Fail("cannot start gzip decompression");
+    }
+  }
   buf_.resize(kChunk);
+  // Skip a UTF-8 byte-order mark (Excel writes one), so the first column's name matches.
+  while (end_ < 3 && Fill()) {
+  }
+  if (end_ >= 3 && static_cast<unsigned char>(buf_[0]) == 0xEF && static_cast<unsigned char>(buf_[1]) == 0xBB &&
+      static_cast<unsigned char>(buf_[2]) == 0xBF)
+    pos_ = 3;
 }
 
 CsvReader::~CsvReader() {
-  if (file_) gzclose(file_);
+  if (zs_) inflateEnd(zs_.get());
+  if (file_) std::fclose(file_);
+}
+
+void CsvReader::Fail(const std::string& what) const { throw InputError(path_ + ": " + what); }
+
+size_t CsvReader::ReadRaw() {
+  if (in_pos_ > 0) {
+    std::memmove(in_.data(), in_.data() + in_pos_, in_end_ - in_pos_);
+    in_end_ -= in_pos_;
+    in_pos_ = 0;
+  }
+  const size_t n = std::fread(in_.data() + in_end_, 1, in_.size() - in_end_, file_);
+  if (n == 0 && std::ferror(file_)) Fail(std::string("read error: ") + std::strerror(errno));
+  in_end_ += n;
+  return n;
+}
+
+size_t CsvReader::Read(char* dst, size_t cap) {
+  if (!gzip_) {
+    if (in_pos_ < in_end_) {  // the bytes read to detect the format
+      const size_t n = std::min(cap, in_end_ - in_pos_);
+      std::memcpy(dst, in_.data() + in_pos_, n);
+      in_pos_ += n;
+      return n;
+    }
+    const size_t n = std::fread(dst, 1, cap, file_);
+    if (n == 0 && std::ferror(file_)) Fail(std::string("read error: ") + std::strerror(errno));
+    return n;
+  }
+  constexpr const char* kTruncated = "truncated gzip input (unexpected end of file)";
+  z_stream& z = *zs_;
+  z.next_out = reinterpret_cast<Bytef*>(dst);
+  z.avail_out = static_cast<uInt>(std::min<size_t>(cap, 1u << 30));
+  const uInt want = z.avail_out;
+  while (z.avail_out == want) {
+    if (member_end_) {
+      // After a complete member: the end, zero padding (as gzip(1) allows), or the next member's magic bytes.
+      if (in_end_ - in_pos_ < 2) ReadRaw();
+      if (in_pos_ == in_end_) return 0;
+      if (in_[in_pos_] == 0) {
+        do {
+          for (; in_pos_ < in_end_; ++in_pos_)
+            if (in_[in_pos_] != 0) Fail("data after the end of the gzip stream that is not a gzip member");
+        } while (ReadRaw() > 0);
+        return 0;
+      }
+      if (in_[in_pos_] != 0x1f || (in_end_ - in_pos_ >= 2 && in_[in_pos_ + 1] != 0x8b))
+        Fail("data after the end of the gzip stream that is not a gzip member");
+      if (in_end_ - in_pos_ < 2) Fail(kTruncated);
+      inflateReset(&z);
+      member_end_ = false;
+    }
+    if (in_pos_ == in_end_ && ReadRaw() == 0) Fail(kTruncated);
+    z.next_in = in_.data() + in_pos_;
+    z.avail_in = static_cast<uInt>(in_end_ - in_pos_);
+    const int ret = inflate(&z, Z_NO_FLUSH);
+    in_pos_ = static_cast<size_t>(z.next_in - in_.data());
+    if (ret == Z_STREAM_END) {
+      member_end_ = true;  // the CRC and length in the trailer were checked
+    } else if (ret == Z_BUF_ERROR) {
+      if (ReadRaw() == 0) Fail(kTruncated);
+    } else if (ret == Z_DATA_ERROR) {
+      const std::string msg = z.msg ? z.msg : "";
+      if (msg == "incorrect data check") Fail("gzip CRC error (the data does not match its checksum)");
+      if (msg == "incorrect length check") Fail("gzip length error (the trailer's length does not match the data)");
+      Fail("corrupt gzip data (" + msg + ")");
+    } else if (ret == Z_MEM_ERROR) {
+      Fail("out of memory decompressing gzip data");
+    } else if (ret != Z_OK) {
+      Fail("gzip error " + std::to_string(ret));
+    }
+  }
+  return want - z.avail_out;
 }
 
 bool CsvReader::Fill() {
@@ -29,13 +138,9 @@ bool CsvReader::Fill() {
     pos_ = 0;
   }
   if (end_ == buf_.size()) buf_.resize(buf_.size() * 2);  // one record longer than the buffer
-  const int n = gzread(file_, buf_.data() + end_, static_cast<unsigned>(buf_.size() - end_));
-  if (n < 0) {
-    int err;
-    throw InputError(path_ + ": read error: " + gzerror(file_, &err));
-  }
+  const size_t n = Read(buf_.data() + end_, buf_.size() - end_);
   if (n == 0) eof_ = true;
-  end_ += static_cast<size_t>(n);
+  end_ += n;
   return n > 0;
 }
 

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <limits>
 #include <numeric>
+#include <stdexcept>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -87,7 +89,75 @@ std::string Where(const std::string& path, int64_t line, size_t column) {
   return path + ":" + std::to_string(line) + ":" + std::to_string(column + 1) + ": ";
 }
 
+// Length of the valid UTF-8 sequence at s[i] (RFC 3629: no overlongs, surrogates or values past U+10FFFF),
+// 0 if there is none.
+size_t Utf8Length(std::string_view s, size_t i) {
+  const auto b = [&](size_t k) { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0u; };
+  const unsigned c = b(0);
+  const auto cont = [&](size_t k) { return (b(k) & 0xC0u) == 0x80u; };
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    const unsigned lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+    return b(1) >= lo && b(1) <= hi && cont(2) ? 3 : 0;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    const unsigned lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+    return b(1) >= lo && b(1) <= hi && cont(2) && cont(3) ? 4 : 0;
+  }
+  return 0;
+}
+
+// Byte offset of the first invalid UTF-8 sequence or NUL byte in s, or npos.
+size_t FirstBadByte(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const size_t n = Utf8Length(s, i);
+    if (n == 0 || s[i] == '\0') return i;
+    i += n;
+  }
+  return std::string_view::npos;
+}
+
+// Field text as it may be shown in a message: control bytes and invalid UTF-8 as \xNN, long text cut short.
+std::string Printable(std::string_view s) {
+  constexpr size_t kMax = 60;
+  std::string out;
+  for (size_t i = 0; i < s.size();) {
+    if (out.size() >= kMax) return out + "...";
+    const size_t n = Utf8Length(s, i);
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (n == 0 || c < 0x20 || c == 0x7F) {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+      ++i;
+    } else {
+      out.append(s.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+void CheckColumnOptions(const IngestOptions& opt) {
+  if (opt.keys.empty()) throw std::invalid_argument("--keys names no column");
+  std::unordered_map<std::string, std::pair<std::string, std::string>> roles;  // name -> option, role
+  auto claim = [&roles](const std::string& name, const std::string& option, const std::string& role) {
+    if (name.empty()) throw std::invalid_argument(option + ": empty column name");
+    const auto [it, fresh] = roles.try_emplace(name, option, role);
+    if (fresh) return;
+    if (it->second.first == option) throw std::invalid_argument(option + ": column '" + name + "' is named twice");
+    throw std::invalid_argument(option + ": column '" + name + "' is already " + it->second.second + " (" +
+                                it->second.first + ")");
+  };
+  for (const auto& k : opt.keys) claim(k, "--keys", "a key column");
+  claim(opt.time, "--time", "the time column");
+  claim(opt.target, "--target", "the target column");
+  for (const auto& c : opt.covariates) claim(c, "--covariates", "a covariate");
+}
 
 LakeData ReadLongCsv(const IngestOptions& opt, IngestSummary* summary) {
   CsvReader csv(opt.input);
@@ -95,17 +165,26 @@ LakeData ReadLongCsv(const IngestOptions& opt, IngestSummary* summary) {
   if (!csv.Next(&fields) || (fields.size() == 1 && fields[0].empty()))
     throw InputError(opt.input + ":1: empty file (no header line)");
   const std::vector<std::string> header(fields.begin(), fields.end());
+  {
+    std::unordered_map<std::string_view, size_t> first;
+    for (size_t i = 0; i < header.size(); ++i) {
+      const auto [it, fresh] = first.try_emplace(header[i], i);
+      if (!fresh)
+        throw InputError(Where(opt.input, 1, i) + "duplicate column name '" + Printable(header[i]) + "' (columns " +
+                         std::to_string(it->second + 1) + " and " + std::to_string(i + 1) + ")");
+    }
+  }
   auto column = [&](const std::string& name, const char* role) -> size_t {
     auto it = std::find(header.begin(), header.end(), name);
     if (it == header.end()) {
       std::string cols;
-      for (const auto& h : header) cols += (cols.empty() ? "" : ", ") + h;
-      throw InputError(opt.input + ":1: no " + role + " column named '" + name + "' in the header (columns: " +
-                       cols + ")");
+      for (const auto& h : header) cols += (cols.empty() ? "" : ", ") + Printable(h);
+      throw InputError(opt.input + ":1: no " + role + " column named '" + Printable(name) +
+                       "' in the header (columns: " + cols + ")");
     }
     return static_cast<size_t>(it - header.begin());
   };
-  if (opt.keys.empty()) throw InputError(opt.input + ": no key columns given");
+  CheckColumnOptions(opt);
   std::vector<size_t> key_cols;
   for (const auto& k : opt.keys) {
     if (k.find('/') != std::string::npos || k.empty()) throw InputError(opt.input + ":1: bad key column name '" + k + "'");
@@ -163,7 +242,14 @@ LakeData ReadLongCsv(const IngestOptions& opt, IngestSummary* summary) {
     for (size_t k = 0; k < nkeys; ++k) {
       const std::string_view v = fields[key_cols[k]];
       if (v.empty()) throw InputError(Where(opt.input, line, key_cols[k]) + "empty key '" + opt.keys[k] + "'");
+      const size_t known = interners[k].values.size();
       ids[k] = interners[k].Id(v);
+      if (interners[k].values.size() != known) {  // a new value: check it once
+        if (const size_t bad = FirstBadByte(v); bad != std::string_view::npos)
+          throw InputError(Where(opt.input, line, key_cols[k]) + "key '" + opt.keys[k] + "' value '" + Printable(v) +
+                           "' " + (v[bad] == '\0' ? "holds a NUL byte" : "is not valid UTF-8") + " (at byte " +
+                           std::to_string(bad + 1) + ")");
+      }
     }
     uint32_t sid;
     const auto next_sid = static_cast<uint32_t>(series_keys.size());
@@ -180,7 +266,7 @@ LakeData ReadLongCsv(const IngestOptions& opt, IngestSummary* summary) {
     if (tt != last_time_text) {
       auto t = ParseTime(tt);
       if (!t)
-        throw InputError(Where(opt.input, line, time_col) + "cannot parse '" + std::string(tt) + "' in column '" +
+        throw InputError(Where(opt.input, line, time_col) + "cannot parse '" + Printable(tt) + "' in column '" +
                          opt.time + "' as a date (YYYY-MM-DD), datetime or integer period");
       if (t->kind == TimeKind::kDate && kind == TimeKind::kDateTime) t = RawTime{TimeKind::kDateTime, t->value * 86400};
       if (kind && *kind != t->kind) {
@@ -188,7 +274,7 @@ LakeData ReadLongCsv(const IngestOptions& opt, IngestSummary* summary) {
           for (auto& v : row_time) v *= 86400;  // dates so far become midnights
           kind = TimeKind::kDateTime;
         } else {
-          throw InputError(Where(opt.input, line, time_col) + "'" + std::string(tt) + "' in column '" + opt.time +
+          throw InputError(Where(opt.input, line, time_col) + "'" + Printable(tt) + "' in column '" + opt.time +
                            "' mixes integer periods with dates");
         }
       }
@@ -198,12 +284,12 @@ LakeData ReadLongCsv(const IngestOptions& opt, IngestSummary* summary) {
     }
     double y;
     if (!ParseNumber(fields[target_col], &y) || std::isinf(y))
-      throw InputError(Where(opt.input, line, target_col) + "cannot parse '" + std::string(fields[target_col]) +
+      throw InputError(Where(opt.input, line, target_col) + "cannot parse '" + Printable(fields[target_col]) +
                        "' in column '" + opt.target + "' as a number");
     for (size_t c = 0; c < ncov; ++c) {
       double x;
       if (!ParseNumber(fields[cov_cols[c]], &x) || std::isinf(x))
-        throw InputError(Where(opt.input, line, cov_cols[c]) + "cannot parse '" + std::string(fields[cov_cols[c]]) +
+        throw InputError(Where(opt.input, line, cov_cols[c]) + "cannot parse '" + Printable(fields[cov_cols[c]]) +
                          "' in column '" + opt.covariates[c] + "' as a number");
       row_cov[c].push_back(x);
     }
@@ -302,15 +388,25 @@ LakeData ReadLongCsv(const IngestOptions& opt, IngestSummary* summary) {
   }
   ix.offsets.assign(nseries + 1, 0);
   ix.start.resize(nseries);
+  // Checked arithmetic: integer periods far apart (int64's extremes, say) must not wrap around.
+  const auto limit = static_cast<int64_t>(4 * nrows + 1000000);
+  double span = 0;  // for the message only
+  bool too_long = false;
   for (size_t s = 0; s < nseries; ++s) {
     ix.start[s] = lo[s];
-    ix.offsets[s + 1] = ix.offsets[s] + (hi[s] - lo[s] + 1);
+    span += static_cast<double>(hi[s]) - static_cast<double>(lo[s]) + 1;
+    int64_t len = 0;
+    too_long = too_long || __builtin_sub_overflow(hi[s], lo[s], &len) || len >= limit ||
+               __builtin_add_overflow(ix.offsets[s], len + 1, &ix.offsets[s + 1]) || ix.offsets[s + 1] > limit;
   }
-  const auto total = static_cast<size_t>(ix.offsets[nseries]);
-  if (total > 4 * nrows + 1000000)
-    throw InputError(opt.input + ": the rows span " + std::to_string(total) + " periods at frequency " +
+  if (too_long) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.0f", span);
+    throw InputError(opt.input + ": the rows span " + text + " periods at frequency " +
                      std::string(1, FrequencyCode(freq)) + " for " + std::to_string(nrows) +
                      " rows; is --freq right?");
+  }
+  const auto total = static_cast<size_t>(ix.offsets[nseries]);
   lake.target.assign(total, kNaN);
   lake.covariates.assign(ncov, std::vector<double>(total, kNaN));
   std::vector<uint64_t> filled((total + 63) / 64, 0);  // one bit per period slot

@@ -26,6 +26,11 @@ struct IngestSummary {
   Frequency frequency = Frequency::kDaily;
 };
 
+// Each column named once, in one role (key, time, target, covariate), and at least one key; throws
+// std::invalid_argument naming the option otherwise ("--covariates: column 'sales' is already the target column
+// (--target)"). ReadLongCsv checks this first.
+void CheckColumnOptions(const IngestOptions& options);
+
 // Reads and validates the whole input, then writes the lake atomically. Throws InputError
 // ("FILE:LINE:COLUMN: message") on bad input, leaving no output file.
 IngestSummary Ingest(const IngestOptions& options, const Provenance& provenance);

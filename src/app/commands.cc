@@ -47,12 +47,12 @@ std::string Fixed(double v, int precision) {
 
 void CheckFiles(const std::string& command, const po::variables_map& vm) {
   std::vector<FileRole> files;
-  auto add = [&](const char* option, bool output) {
-    if (vm.count(option)) files.push_back({std::string("--") + option, Get<std::string>(vm, option), output});
+  auto add = [&](const char* option, bool output, bool stream = false) {
+    if (vm.count(option)) files.push_back({std::string("--") + option, Get<std::string>(vm, option), output, stream});
   };
   add("config", false);
   if (command == "generate") {
-    add("out", true);
+    add("out", true, true);
   } else if (command == "ingest") {
     add("input", false);
     add(vm.count("out") ? "out" : "lake", true);
@@ -60,10 +60,10 @@ void CheckFiles(const std::string& command, const po::variables_map& vm) {
     add("lake", false);
     add("registry", true);
     add("predictions", true);
-    add("summary-json", true);
+    add("summary-json", true, true);
   } else if (command == "predictions export") {
     add("predictions", false);
-    add("out", true);
+    add("out", true, true);
   }
   CheckDistinctFiles(files);
 }

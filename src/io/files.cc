@@ -123,35 +123,51 @@ std::string HostName() {
   return buf;
 }
 
-AtomicOutput::AtomicOutput(std::string path, Kind kind) : path_(std::move(path)), target_(path_) {
-  if (path_.empty()) throw UsageError("an output file name is empty");
+namespace {
+
+// Where an output named `path` really goes: through a symbolic link to its file, or straight onto a device
+// or pipe when `kind` allows (direct). Throws UsageError when it cannot be an output.
+std::string ResolveTarget(const std::string& path, AtomicOutput::Kind kind, bool* direct) {
+  if (path.empty()) throw UsageError("an output file name is empty");
+  std::string target = path;
+  *direct = false;
   struct stat st {};
-  if (::lstat(path_.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+  if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
     // Write through the link: replace what it points to, keep the link.
     char buf[PATH_MAX];
-    if (::realpath(path_.c_str(), buf)) {
-      target_ = buf;
+    if (::realpath(path.c_str(), buf)) {
+      target = buf;
     } else {
-      const ssize_t n = ::readlink(path_.c_str(), buf, sizeof buf - 1);
-      if (n <= 0) throw UsageError(path_ + ": cannot read the symbolic link: " + Errno());
+      const ssize_t n = ::readlink(path.c_str(), buf, sizeof buf - 1);
+      if (n <= 0) throw UsageError(path + ": cannot read the symbolic link: " + Errno());
       buf[n] = 0;
-      target_ = buf[0] == '/' ? std::string(buf) : DirName(path_) + "/" + buf;
+      target = buf[0] == '/' ? std::string(buf) : DirName(path) + "/" + buf;
     }
   }
-  if (::stat(target_.c_str(), &st) == 0) {
-    if (S_ISDIR(st.st_mode)) throw UsageError(path_ + ": is a folder, not a file");
+  if (::stat(target.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) throw UsageError(path + ": is a folder, not a file");
     if (!S_ISREG(st.st_mode)) {
-      if (kind == Kind::kStream) {
-        direct_ = true;  // a device or pipe: written directly, never replaced by a file
-        temp_ = target_;
-        return;
+      if (kind == AtomicOutput::Kind::kStream) {
+        *direct = true;  // a device or pipe: written directly, never replaced by a file
+        return target;
       }
-      throw UsageError(path_ + ": not a regular file; this output can only be written to a file");
+      throw UsageError(path + ": not a regular file; this output can only be written to a file");
     }
   }
-  const std::string dir = DirName(target_);
+  const std::string dir = DirName(target);
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-    throw UsageError(path_ + ": the folder '" + dir + "' does not exist");
+    throw UsageError(path + ": the folder '" + dir + "' does not exist");
+  return target;
+}
+
+}  // namespace
+
+AtomicOutput::AtomicOutput(std::string path, Kind kind) : path_(std::move(path)) {
+  target_ = ResolveTarget(path_, kind, &direct_);
+  if (direct_) {
+    temp_ = target_;
+    return;
+  }
   temp_ = target_ + ".tmp-" + Suffix();
   RemoveStale(target_);
   slot_ = Register(temp_);
@@ -247,6 +263,10 @@ void RemoveTemporaries() {
 }
 
 void CheckDistinctFiles(const std::vector<FileRole>& files) {
+  for (const auto& f : files) {
+    bool direct = false;
+    if (f.output) ResolveTarget(f.path, f.stream ? AtomicOutput::Kind::kStream : AtomicOutput::Kind::kFile, &direct);
+  }
   std::vector<FileIdentity> ids;
   for (const auto& f : files) ids.push_back(Identify(f.path));
   for (size_t i = 0; i < files.size(); ++i)

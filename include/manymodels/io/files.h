@@ -78,11 +78,13 @@ void RemoveTemporaries();
 
 // The files a command reads and writes, by option name. Throws UsageError naming both options when an output
 // is the same file as an input or as another output (compared by device and inode when the file exists, by
-// the real path of its folder when it does not, so `./a.h5`, `a.h5` and a link to it are one file).
+// the real path of its folder when it does not, so `./a.h5`, `a.h5` and a link to it are one file), or when
+// an output cannot be written where it is named (no such folder; a device for a file-only output).
 struct FileRole {
   std::string option;  // "--lake"
   std::string path;
   bool output = false;
+  bool stream = false;  // an output written front to back (CSV, JSON), which may go to a device
 };
 void CheckDistinctFiles(const std::vector<FileRole>& files);
 

@@ -7,22 +7,26 @@ namespace {
 
 constexpr size_t kBytesChunk = 1 << 18;
 
-h5::Dataset Create(const h5::Location& where, const std::string& name, size_t rows, bool compress, const double*) {
-  return where.CreateF64(name, rows, 0, compress);
+h5::Dataset Create(const h5::Location& where, const std::string& name, size_t rows, bool compress, size_t chunk,
+                   const double*) {
+  return where.CreateF64(name, rows, chunk, compress);
 }
-h5::Dataset Create(const h5::Location& where, const std::string& name, size_t rows, bool, const int64_t*) {
-  return where.CreateI64(name, rows);
+h5::Dataset Create(const h5::Location& where, const std::string& name, size_t rows, bool, size_t chunk,
+                   const int64_t*) {
+  return where.CreateI64(name, rows, chunk);
 }
-h5::Dataset Create(const h5::Location& where, const std::string& name, size_t rows, bool, const int32_t*) {
-  return where.CreateI32(name, rows);
+h5::Dataset Create(const h5::Location& where, const std::string& name, size_t rows, bool, size_t chunk,
+                   const int32_t*) {
+  return where.CreateI32(name, rows, chunk);
 }
 
 
 }  // namespace
 
 template <typename T>
-ColumnWriter<T>::ColumnWriter(const h5::Location& where, const std::string& name, size_t rows, bool compress)
-    : dataset_(Create(where, name, rows, compress, static_cast<const T*>(nullptr))), rows_(rows) {
+ColumnWriter<T>::ColumnWriter(const h5::Location& where, const std::string& name, size_t rows, bool compress,
+                              size_t chunk)
+    : dataset_(Create(where, name, rows, compress, chunk, static_cast<const T*>(nullptr))), rows_(rows) {
   chunk_ = std::max<size_t>(1, where.ChunkRows(name));
 }
 
@@ -68,10 +72,11 @@ template class ColumnWriter<double>;
 template class ColumnWriter<int64_t>;
 template class ColumnWriter<int32_t>;
 
-DictionaryColumnWriter::DictionaryColumnWriter(const h5::Location& where, const std::string& name, size_t rows)
+DictionaryColumnWriter::DictionaryColumnWriter(const h5::Location& where, const std::string& name, size_t rows,
+                                               size_t chunk)
     : group_(std::make_unique<h5::Location>(where.CreateGroup(name))) {
   group_->SetAttr("encoding", std::string("dictionary"));
-  codes_ = ColumnWriter<int32_t>(*group_, "codes", rows);
+  codes_ = ColumnWriter<int32_t>(*group_, "codes", rows, true, chunk);
 }
 
 void DictionaryColumnWriter::Put(size_t first, const std::vector<std::string>& values) {
@@ -90,11 +95,11 @@ void DictionaryColumnWriter::Close() {
   group_->Close();
 }
 
-BytesColumnWriter::BytesColumnWriter(const h5::Location& where, const std::string& name, size_t rows)
+BytesColumnWriter::BytesColumnWriter(const h5::Location& where, const std::string& name, size_t rows, size_t chunk)
     : group_(std::make_unique<h5::Location>(where.CreateGroup(name))) {
   group_->SetAttr("encoding", std::string("bytes"));
-  offset_ = ColumnWriter<int64_t>(*group_, "offset", rows);
-  size_ = ColumnWriter<int64_t>(*group_, "size", rows);
+  offset_ = ColumnWriter<int64_t>(*group_, "offset", rows, true, chunk);
+  size_ = ColumnWriter<int64_t>(*group_, "size", rows, true, chunk);
   bytes_ = group_->CreateU8("bytes", 0, kBytesChunk);
 }
 

@@ -76,6 +76,15 @@ Handle Space1D(size_t n) {
 
 }  // namespace
 
+hid_t StringMemoryType() {
+  static const Handle type = StringType();
+  return type.id();
+}
+
+void FreeString(char* s) {
+  if (s) H5free_memory(s);
+}
+
 std::mutex& Mutex() {
   static std::mutex m;
   return m;

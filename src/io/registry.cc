@@ -7,8 +7,10 @@
 namespace mm {
 namespace {
 
-// Key columns of registries and predictions: small chunks, so a binary search decompresses little.
+// Small chunks, so a binary search over the keys and the read of one row decompress little (registry show,
+// and serve's loading of one model).
 constexpr size_t kKeyChunk = 4096;
+constexpr size_t kRowChunk = 8192;
 
 }  // namespace
 
@@ -55,19 +57,19 @@ RegistryWriter::RegistryWriter(const std::string& path, const KeyTable& keys, co
     group.Close();
   }
   const size_t n = keys.size();
-  model_ = DictionaryColumnWriter(f, "model", n);
-  method_ = DictionaryColumnWriter(f, "method", n);
-  version_ = DictionaryColumnWriter(f, "version", n);
-  status_ = DictionaryColumnWriter(f, "status", n);
-  note_ = DictionaryColumnWriter(f, "note", n);
-  mae_ = ColumnWriter<double>(f, "mae", n, false);
-  rmse_ = ColumnWriter<double>(f, "rmse", n, false);
-  mape_ = ColumnWriter<double>(f, "mape", n, false);
-  smape_ = ColumnWriter<double>(f, "smape", n, false);
-  mase_ = ColumnWriter<double>(f, "mase", n, false);
-  n_obs_ = ColumnWriter<int64_t>(f, "n_obs", n);
-  last_period_ = ColumnWriter<int64_t>(f, "last_period", n);
-  params_ = BytesColumnWriter(f, "params", n);
+  model_ = DictionaryColumnWriter(f, "model", n, kRowChunk);
+  method_ = DictionaryColumnWriter(f, "method", n, kRowChunk);
+  version_ = DictionaryColumnWriter(f, "version", n, kRowChunk);
+  status_ = DictionaryColumnWriter(f, "status", n, kRowChunk);
+  note_ = DictionaryColumnWriter(f, "note", n, kRowChunk);
+  mae_ = ColumnWriter<double>(f, "mae", n, false, kRowChunk);
+  rmse_ = ColumnWriter<double>(f, "rmse", n, false, kRowChunk);
+  mape_ = ColumnWriter<double>(f, "mape", n, false, kRowChunk);
+  smape_ = ColumnWriter<double>(f, "smape", n, false, kRowChunk);
+  mase_ = ColumnWriter<double>(f, "mase", n, false, kRowChunk);
+  n_obs_ = ColumnWriter<int64_t>(f, "n_obs", n, true, kRowChunk);
+  last_period_ = ColumnWriter<int64_t>(f, "last_period", n, true, kRowChunk);
+  params_ = BytesColumnWriter(f, "params", n, kRowChunk);
 }
 
 void RegistryWriter::Write(size_t first, const std::vector<ModelRecord>& rows) {
@@ -152,11 +154,25 @@ std::optional<size_t> RegistryReader::Find(const std::vector<std::string>& key) 
       col.ints.push_back(v);
     }
   }
+  // Each key column opened once, so its chunk cache serves the probes that fall in one chunk.
   const h5::Location keys = file_.Group("keys");
+  std::vector<h5::Dataset> columns;
+  for (const auto& name : key_columns_) columns.push_back(keys.OpenColumn(name));
+  KeyTable probe = want;
   size_t lo = 0, hi = rows_;
   while (lo < hi) {
     const size_t mid = lo + (hi - lo) / 2;
-    const KeyTable probe = mm::ReadKeys(keys, key_columns_, mid, 1);
+    for (size_t c = 0; c < columns.size(); ++c) {
+      KeyColumn& col = probe.columns[c];
+      if (col.is_text) {
+        char* text = nullptr;
+        columns[c].Transfer(h5::StringMemoryType(), mid, 1, &text, false);
+        col.texts[0] = text ? text : "";
+        h5::FreeString(text);
+      } else {
+        columns[c].Transfer(H5T_NATIVE_INT64, mid, 1, col.ints.data(), false);
+      }
+    }
     const int cmp = probe.Compare(0, want, 0);
     if (cmp == 0) return mid;
     if (cmp < 0) lo = mid + 1;

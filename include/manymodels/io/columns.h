@@ -22,8 +22,10 @@ template <typename T>
 class ColumnWriter {
  public:
   ColumnWriter() = default;
-  // Creates the column `name` of `rows` rows in `where`; numbers are compressed unless `compress` is false.
-  ColumnWriter(const h5::Location& where, const std::string& name, size_t rows, bool compress = true);
+  // Creates the column `name` of `rows` rows in `where`; numbers are compressed unless `compress` is false;
+  // `chunk` rows per chunk (0: the h5 default).
+  ColumnWriter(const h5::Location& where, const std::string& name, size_t rows, bool compress = true,
+               size_t chunk = 0);
   // Rows [first, first + values.size()). Each row is put once.
   void Put(size_t first, const std::vector<T>& values);
   // Every row must have been put; writes what is left and closes the dataset (checked).
@@ -43,7 +45,7 @@ class ColumnWriter {
 class DictionaryColumnWriter {
  public:
   DictionaryColumnWriter() = default;
-  DictionaryColumnWriter(const h5::Location& where, const std::string& name, size_t rows);
+  DictionaryColumnWriter(const h5::Location& where, const std::string& name, size_t rows, size_t chunk = 0);
   void Put(size_t first, const std::vector<std::string>& values);
   void Close();
 
@@ -60,7 +62,7 @@ class DictionaryColumnWriter {
 class BytesColumnWriter {
  public:
   BytesColumnWriter() = default;
-  BytesColumnWriter(const h5::Location& where, const std::string& name, size_t rows);
+  BytesColumnWriter(const h5::Location& where, const std::string& name, size_t rows, size_t chunk = 0);
   void Put(size_t first, const std::vector<std::vector<uint8_t>>& values);
   void Close();
 

@@ -24,6 +24,11 @@ class Error : public std::runtime_error {
 
 std::mutex& Mutex();
 
+// The memory type of variable-length UTF-8 strings (for Dataset::Transfer of char*), and the release of a
+// string HDF5 allocated in such a read.
+hid_t StringMemoryType();
+void FreeString(char* s);
+
 // Owns one hid_t and closes it with the matching H5*close.
 class Handle {
  public:

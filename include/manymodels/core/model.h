@@ -43,6 +43,9 @@ struct FitContext {
   // past its end, holding the known future values (NaN where unknown: carry the last value forward).
   // Methods that cannot use covariates ignore them. The spans point into the caller's storage.
   std::vector<std::span<const double>> covariates;
+  // The covariates' names (as in the lake: "price", "promo"), aligned with `covariates`; may be empty, and then
+  // models call them x0, x1, ... in Describe().
+  std::vector<std::string> covariate_names;
   // The primary cycle rounded to whole periods, at least 1.
   int PrimaryPeriod() const;
 };

@@ -58,7 +58,7 @@ class ScaledModel : public FittedModel {
   }
   std::string Describe() const override {
     return inner_->Describe() + "; fitted on y / 2^" + std::to_string(k_) + " (y / " +
-           FormatParameter(std::ldexp(1.0, k_)) + "): levels, slopes and sigma above are in those units";
+           FormatParameter(std::ldexp(1.0, k_)) + "): parameters in the series' units are in those units";
   }
   static std::unique_ptr<FittedModel> Load(ByteReader* r) {
     const int64_t k = r->GetI64();

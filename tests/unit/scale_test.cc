@@ -73,6 +73,10 @@ TEST(ScaleTest, SeriesInTheUsualRangeAreFittedAsTheyAre) {
   EXPECT_EQ(FitScaleExponent(std::vector<double>{0, 0, NAN, 0}), 0);
   EXPECT_EQ(FitScaleExponent(Times(y, std::ldexp(1.0, 40))), 40);
   EXPECT_EQ(FitScaleExponent(Times(y, std::ldexp(1.0, -40))), -40);
+  // A tiny median is not scaled up so far that the largest value overflows.
+  const std::vector<double> wide = {1e-200, 1e-200, 1e-200, 1e300};
+  EXPECT_LT(FitScaleExponent(wide), 0);
+  EXPECT_TRUE(std::isfinite(std::ldexp(1e300, -FitScaleExponent(wide))));
 }
 
 // Every method and auto: y * 2^±40 is fitted on exactly y's numbers, so everything is y's times the factor

@@ -13,6 +13,13 @@ constexpr int kMaxChangepoints = 20;
 constexpr double kChangepointPenalty = 10.0;  // ridge weight on slope changes, relative to n
 constexpr double kCoefPenalty = 1e-6;         // tiny ridge on everything else, for rank-deficient designs
 
+// What Describe calls a covariate without a name: x and its position in FitContext::covariates.
+std::string Unnamed(size_t j) {
+  std::string s = "x";
+  s += std::to_string(j);  // not "x" + ...: GCC 12 warns (-Wrestrict) on that wrongly
+  return s;
+}
+
 // Fourier terms used for a cycle of length m.
 int TermsFor(double m) { return std::max(1, std::min(static_cast<int>(m / 2), m <= 12 ? 6 : 10)); }
 
@@ -49,13 +56,14 @@ struct Design {
 class FourierModel : public FittedModel {
  public:
   FourierModel(Design design, std::vector<double> coef, double sigma, bool log_scale, double n,
-               std::vector<std::vector<double>> future_x)
+               std::vector<std::vector<double>> future_x, std::vector<std::string> names)
       : d_(std::move(design)),
         coef_(std::move(coef)),
         sigma_(sigma),
         log_(log_scale),
         n_(n),
-        future_x_(std::move(future_x)) {}
+        future_x_(std::move(future_x)),
+        names_(std::move(names)) {}
 
   std::string_view method() const override { return "fourier"; }
   std::string Label() const override {
@@ -99,13 +107,15 @@ class FourierModel : public FittedModel {
     w->PutF64(n_);
     w->PutU64(future_x_.size());
     for (const auto& v : future_x_) w->PutF64s(v);
+    for (const auto& name : names_) w->PutString(name);
   }
   std::string Describe() const override {
     std::ostringstream s;
     s.precision(5);
     s << "level=" << coef_[0] << ", slope=" << coef_[1] << ", changepoints=" << d_.changepoints.size()
       << ", sigma=" << sigma_ << (log_ ? " (log1p scale)" : "");
-    for (int j = 0; j < d_.covariates; ++j) s << ", x" << j << "=" << coef_[coef_.size() - d_.covariates + j];
+    for (int j = 0; j < d_.covariates; ++j)
+      s << ", " << names_[static_cast<size_t>(j)] << "=" << coef_[coef_.size() - d_.covariates + j];
     return s.str();
   }
 
@@ -126,7 +136,12 @@ class FourierModel : public FittedModel {
     if (d.terms.size() != d.cycles.size() || coef.size() != static_cast<size_t>(d.Columns()) ||
         fx.size() != static_cast<size_t>(d.covariates))
       throw std::runtime_error("fourier: inconsistent saved model");
-    return std::make_unique<FourierModel>(std::move(d), std::move(coef), sigma, log_scale, n, std::move(fx));
+    // The covariates' names (models saved before they were kept end here: x0, x1, ...).
+    std::vector<std::string> names;
+    for (int j = 0; j < d.covariates; ++j)
+      names.push_back(r->AtEnd() ? Unnamed(static_cast<size_t>(j)) : r->GetString());
+    return std::make_unique<FourierModel>(std::move(d), std::move(coef), sigma, log_scale, n, std::move(fx),
+                                          std::move(names));
   }
 
  private:
@@ -136,6 +151,7 @@ class FourierModel : public FittedModel {
   bool log_;
   double n_;  // length of the history: forecasts start at time index n
   std::vector<std::vector<double>> future_x_;
+  std::vector<std::string> names_;  // of the covariates used, as in FitContext::covariate_names
 };
 
 class Fourier : public Method {
@@ -230,8 +246,12 @@ class Fourier : public Method {
     const double sigma = std::sqrt(sse / std::max(1, obs - p));
     std::vector<std::vector<double>> future(used.size());
     for (size_t u = 0; u < used.size(); ++u) future[u].assign(xs[u].begin() + static_cast<long>(n), xs[u].end());
+    std::vector<std::string> names;
+    for (size_t j : used)
+      names.push_back(j < ctx.covariate_names.size() && !ctx.covariate_names[j].empty() ? ctx.covariate_names[j]
+                                                                                        : Unnamed(j));
     return {std::make_unique<FourierModel>(std::move(d), std::vector<double>(b.data(), b.data() + p), sigma,
-                                           log_scale, static_cast<double>(n), std::move(future)),
+                                           log_scale, static_cast<double>(n), std::move(future), std::move(names)),
             {}};
   }
   std::unique_ptr<FittedModel> Load(ByteReader* in) const override { return FourierModel::Load(in); }

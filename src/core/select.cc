@@ -127,6 +127,20 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
       if (std::find(opt.candidates.begin(), opt.candidates.end(), extra) == opt.candidates.end())
         opt.candidates.push_back(extra);
   }
+  // Every fit sees y / 2^scale (exact), the returned model forecasts in y's units, and the metrics in units of y
+  // are multiplied back (those without units are the same for any power of two).
+  const int scale = FitScaleExponent(y);
+  std::vector<double> scaled;
+  if (scale != 0) {
+    scaled.reserve(y.size());
+    for (double v : y) scaled.push_back(std::ldexp(v, -scale));
+    y = scaled;
+  }
+  auto in_units = [scale](Metrics m) {
+    m.mae = std::ldexp(m.mae, scale);
+    m.rmse = std::ldexp(m.rmse, scale);
+    return m;
+  };
   SeriesResult r;
   const int h = opt.context.horizon;
   const auto hz = static_cast<size_t>(h);
@@ -212,12 +226,12 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
     }
     if (fitted.size() >= 2) {
       // Metrics are the validated combination's; a member lost on the refit only narrows the combination.
-      auto model = MakeEnsemble(std::move(fitted), opt.combination);
+      auto model = ScaleModel(MakeEnsemble(std::move(fitted), opt.combination), scale);
       r.method = "ensemble";
       r.label = model->Label();
       r.model = SaveModel(*model);
       r.forecast = model->Predict(h);
-      r.metrics = combo.metrics;
+      r.metrics = in_units(combo.metrics);
       return r;
     }
   }
@@ -240,11 +254,12 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
       continue;
     }
     if (i > 0) AddNote(&r.note, "fell back to " + std::string(method->name()));
+    const auto model = ScaleModel(std::move(fit.model), scale);
     r.method = std::string(method->name());
-    r.label = fit.model->Label();
-    r.model = SaveModel(*fit.model);
-    r.forecast = fit.model->Predict(h);
-    if (i < ranked.size()) r.metrics = ranked[i].metrics;
+    r.label = model->Label();
+    r.model = SaveModel(*model);
+    r.forecast = model->Predict(h);
+    if (i < ranked.size()) r.metrics = in_units(ranked[i].metrics);
     return r;
   }
   r.failed = true;

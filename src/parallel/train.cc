@@ -430,6 +430,7 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
         x[c].assign(obs.size() + static_cast<size_t>(opt.horizon), std::numeric_limits<double>::quiet_NaN());
         for (size_t t = 0; t < x[c].size() && obs.begin + t < xs.values.size(); ++t) x[c][t] = xs.values[obs.begin + t];
         so.context.covariates.emplace_back(x[c]);
+        so.context.covariate_names.push_back(ix.covariates[covariates[c]]);
       }
       GroupOutput& out = outs[static_cast<size_t>(i)];
       out.result = FitSeries(std::span<const double>(series.values).subspan(obs.begin, obs.size()), so);

@@ -54,6 +54,27 @@ TEST(FourierTest, RecoversCyclesTrendAndCovariateEffect) {
   EXPECT_LT(err / h, 0.6);
 }
 
+TEST(FourierTest, NamesCovariatesInDescribeAndKeepsTheNamesWhenSaved) {
+  const int n = 600, h = 14;
+  const Simulated s = Simulate(n, h, 1.0, 7);
+  const std::vector<double> flat(n + h, 3.0);  // constant: not used, so its name must not appear
+  FitContext c = Context(s, h);
+  c.covariates = {std::span<const double>(flat), std::span<const double>(s.price)};
+  c.covariate_names = {"promo", "price"};
+  const FitOutcome fit = FourierMethod().Fit(s.y, c);
+  ASSERT_TRUE(fit.model) << fit.error;
+  const std::string d = fit.model->Describe();
+  EXPECT_NE(d.find(", price="), std::string::npos) << d;
+  EXPECT_EQ(d.find("promo"), std::string::npos) << d;
+  EXPECT_EQ(d.find("x0="), std::string::npos) << d;
+  const auto loaded = LoadModel(SaveModel(*fit.model));
+  EXPECT_EQ(loaded->Describe(), d);
+  EXPECT_EQ(loaded->Predict(h).mean, fit.model->Predict(h).mean);
+  // Without names, the covariates are called by their position among FitContext::covariates.
+  c.covariate_names.clear();
+  EXPECT_NE(FourierMethod().Fit(s.y, c).model->Describe().find(", x1="), std::string::npos);
+}
+
 TEST(FourierTest, NinetyFivePercentIntervalsCoverAbout95Percent) {
   const int n = 800, h = 20;
   int inside = 0, total = 0;

@@ -43,6 +43,9 @@ struct FitContext {
   // past its end, holding the known future values (NaN where unknown: carry the last value forward).
   // Methods that cannot use covariates ignore them. The spans point into the caller's storage.
   std::vector<std::span<const double>> covariates;
+  // The covariates' names (as in the lake: "price", "promo"), aligned with `covariates`; may be empty, and then
+  // models call them x0, x1, ... in Describe().
+  std::vector<std::string> covariate_names;
   // The primary cycle rounded to whole periods, at least 1.
   int PrimaryPeriod() const;
 };
@@ -55,6 +58,9 @@ class FittedModel {
   virtual Forecast Predict(int horizon) const = 0;
   virtual void Save(ByteWriter* out) const = 0;
   virtual std::string Describe() const = 0;  // fitted parameters as "name=value, ..."
+  // The name SaveModel stores the model under: the method's name, but for a wrapper that is no method (a model
+  // fitted on a rescaled series, see FitScaleExponent).
+  virtual std::string_view tag() const { return method(); }
 };
 
 struct FitOutcome {
@@ -78,6 +84,19 @@ class Method {
 // All methods known to the program, found by name ("naive", "snaive", ...). Returns null if unknown.
 const Method* FindMethod(std::string_view name);
 std::vector<std::string> MethodNames();
+
+// Units. Every model is fitted on the series divided by 2^k, where k = FitScaleExponent(y): 0 (the series as it
+// is) when the median magnitude of its non-zero observations lies within [2^-2, 2^30] (about 0.18 to 1.5e9),
+// where every method behaves, and otherwise the power of two that brings that magnitude to about 2^10. Powers of
+// two are exact in floating point: a series in that range is fitted on exactly its own numbers (results do not
+// move), and y * 2^j for any j that takes it out of the range on y * 2^(10 - e), where 2^e is y's magnitude: on y
+// itself when e is 10. Other factors (y * 1e12) land on y * c * 2^(10 - e) with c within [2^-0.5, 2^0.5], which
+// every method fits alike up to its optimiser's tolerance (fourier's log1p is not scale-free: see scale_test).
+// One decision per series: model selection makes it (FitSeries), and saves the scale with the model.
+int FitScaleExponent(std::span<const double> y);
+// A model fitted on y / 2^k that forecasts in the units of y: Predict multiplies by 2^k (exact); method() and
+// Label() are the inner model's; Describe() adds the scale. Returns `model` itself when k is 0.
+std::unique_ptr<FittedModel> ScaleModel(std::unique_ptr<FittedModel> model, int k);
 
 // Saves a model with its method name so that LoadModel can restore it without knowing the method.
 std::vector<uint8_t> SaveModel(const FittedModel& model);

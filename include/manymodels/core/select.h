@@ -3,7 +3,8 @@
 // validation MAE (ties go to the earlier candidate). Then either the best is refitted on the whole history, or,
 // with an ensemble, the best k are, and their forecasts are combined (median or mean per step). Candidates
 // that cannot be fitted are skipped and the reason kept in a note; a series nothing can fit is reported
-// failed, never thrown.
+// failed, never thrown. Series far from unit magnitude are fitted in scaled units (FitScaleExponent, model.h):
+// the saved model, forecast and metrics are in the series' own units.
 //
 // `auto` chooses the candidates by the series' nature (AutoPool) and combines them by default: on the M4 and
 // tourism benchmarks the median of three diverse models beats choosing one per series by its holdout error,

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdarg>
 #include <cmath>
@@ -17,6 +18,7 @@
 #include "manymodels/io/generate.h"
 #include "manymodels/io/ingest.h"
 #include "manymodels/io/predictions.h"
+#include "manymodels/core/select.h"
 #include "manymodels/io/registry.h"
 #include "manymodels/parallel/train.h"
 
@@ -175,7 +177,8 @@ nlohmann::json SummaryJson(const RunSummary& s, const TrainOptions& o) {
 
 }  // namespace
 
-int RunTrain(const po::variables_map& vm, Communicator& comm) {
+// The train options, checked: a bad value is a usage error (exit 2), found before MPI starts.
+TrainOptions TrainOptionsFrom(const po::variables_map& vm) {
   TrainOptions o;
   o.lake = Get<std::string>(vm, "lake");
   o.registry = Get<std::string>(vm, "registry");
@@ -183,23 +186,27 @@ int RunTrain(const po::variables_map& vm, Communicator& comm) {
   o.horizon = Get<int>(vm, "horizon");
   if (o.horizon < 1) throw po::error("--horizon must be at least 1");
   o.models = Get<std::string>(vm, "models");
+  try {
+    ResolveModels(o.models);
+  } catch (const std::exception& e) {
+    throw po::error(std::string("--models: ") + e.what());
+  }
   if (vm.count("season-length")) o.season_lengths = ParseNumberList(Get<std::string>(vm, "season-length"), "season-length");
   if (vm.count("partition-by")) o.partition_by = SplitList(Get<std::string>(vm, "partition-by"));
   o.covariates = Get<std::string>(vm, "covariates");
   o.backtest_windows = Get<int>(vm, "backtest-windows");
-  if (o.backtest_windows < 1) throw po::error("--backtest-windows must be at least 1");
+  if (o.backtest_windows < 1 || o.backtest_windows > 1000) throw po::error("--backtest-windows must be 1 to 1000");
   o.ensemble = Get<std::string>(vm, "ensemble");
+  if (o.ensemble != "auto" && o.ensemble != "none" && o.ensemble != "mean" && o.ensemble != "median")
+    throw po::error("--ensemble: '" + o.ensemble + "' is not auto, none, mean or median");
   o.ensemble_size = Get<int>(vm, "ensemble-size");
-  if (o.ensemble_size < 2) throw po::error("--ensemble-size must be at least 2");
+  if (o.ensemble_size < 2 || o.ensemble_size > 100) throw po::error("--ensemble-size must be 2 to 100");
   if (const auto mh = Get<std::string>(vm, "max-history"); mh == "all") {
     o.max_history = 0;
   } else if (mh != "auto") {
-    try {
-      o.max_history = std::stoll(mh);
-    } catch (...) {
-      o.max_history = 0;
-    }
-    if (o.max_history < 2) throw po::error("--max-history: '" + mh + "' is not auto, all or a number above 1");
+    const auto [ptr, ec] = std::from_chars(mh.data(), mh.data() + mh.size(), o.max_history);
+    if (ec != std::errc() || ptr != mh.data() + mh.size() || o.max_history < 2)
+      throw po::error("--max-history: '" + mh + "' is not auto, all or a whole number above 1");
   }
   o.threads = Get<int>(vm, "threads");
   if (o.threads < 0) throw po::error("--threads must be 0 (automatic) or more");
@@ -211,6 +218,15 @@ int RunTrain(const po::variables_map& vm, Communicator& comm) {
   if (!(o.progress_every >= 0 && o.progress_every < 1e6)) throw po::error("--progress-every must be 0 or more seconds");
   o.options_text = DescribeOptions(vm);
   o.command_line = CommandLine();
+  return o;
+}
+
+void CheckOptions(const std::string& command, const po::variables_map& vm) {
+  if (command == "train") TrainOptionsFrom(vm);
+}
+
+int RunTrain(const po::variables_map& vm, Communicator& comm) {
+  const TrainOptions o = TrainOptionsFrom(vm);
   const RunSummary s = Train(o, comm);
   if (comm.rank() != 0) return 0;
   for (const auto& r : s.ranks)

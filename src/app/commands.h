@@ -9,6 +9,8 @@ namespace mm::app {
 // Refuses (UsageError) a command line whose outputs name one of its inputs or each other. Called before
 // any work, and before MPI starts.
 void CheckFiles(const std::string& command, const po::variables_map& vm);
+// Refuses (po::error) option values that cannot work, where that needs no input file.
+void CheckOptions(const std::string& command, const po::variables_map& vm);
 
 int RunGenerate(const po::variables_map& vm);
 int RunIngest(const po::variables_map& vm);

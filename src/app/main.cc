@@ -110,6 +110,7 @@ int Run(int argc, char** argv) {
   for (int i = used; i < argc; ++i) args.push_back(argv[i]);
   try {
     if (!mm::app::ParseOptions(command, static_cast<int>(args.size()), args.data(), &vm)) return 0;
+    mm::app::CheckOptions(command, vm);
     mm::app::CheckFiles(command, vm);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "manymodels %s: %s\n(see manymodels %s --help)\n", command.c_str(), e.what(),

@@ -287,6 +287,11 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
         ("," + opt.covariates + ",").find("," + ix.covariates[c] + ",") != std::string::npos)
       covariates.push_back(c);
   if (opt.horizon < 1) throw std::invalid_argument("--horizon must be at least 1");
+  int64_t longest = 0;
+  for (size_t i = 0; i < ix.num_series(); ++i) longest = std::max(longest, ix.length(i));
+  if (opt.horizon >= longest && ix.num_series() > 0)
+    throw std::invalid_argument("--horizon " + std::to_string(opt.horizon) + " is not shorter than the longest series in " +
+                                opt.lake + " (" + std::to_string(longest) + " periods): nothing would be left to fit");
   const Grouping groups = GroupSeries(ix.keys, opt.partition_by);  // every rank: cheap, and it checks the names
 
   // 1. Rank 0 shards the groups by estimated cost (points to fit x the candidates' relative cost).

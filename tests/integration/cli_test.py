@@ -56,5 +56,14 @@ p = run(["generate", "--config", bad, "--out", f"{d}/x.csv"], check=False)
 c.ok(p.returncode == 2 and "colour" in p.stderr, "unknown common key")
 p = run(["train", "--lake", f"{d}/lake.h5", "--horizon", "3", "--registry", f"{d}/r.h5", "--predictions",
          f"{d}/p.h5", "--models", "prophet"], check=False)
-c.ok(p.returncode != 0 and "prophet" in p.stderr, "unknown model name")
+c.ok(p.returncode == 2 and "prophet" in p.stderr, f"unknown model name is a usage error: {p.stderr}")
+base = ["train", "--lake", f"{d}/lake.h5", "--registry", f"{d}/r.h5", "--predictions", f"{d}/p.h5"]
+for extra, word in ((["--horizon", "3", "--max-history", "5abc"], "--max-history"),
+                    (["--horizon", "3", "--ensemble", "xyz"], "--ensemble"),
+                    (["--horizon", "3", "--backtest-windows", "1000000000"], "--backtest-windows")):
+    p = run(base + extra, check=False, mpi=2)
+    c.ok(p.returncode == 2 and word in p.stderr and "MPI_ABORT" not in p.stderr,
+         f"{extra}: a usage error before MPI starts: {p.returncode} {p.stderr}")
+p = run(base + ["--horizon", "100000000"], check=False)
+c.ok(p.returncode == 1 and "longest series" in p.stderr, f"a horizon longer than any series: {p.stderr}")
 c.done()

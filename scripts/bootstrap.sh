@@ -12,7 +12,7 @@ PACKAGES=(
   libboost-program-options-dev                # options and job files
   libgtest-dev                                # GoogleTest 1.12
   zlib1g-dev nlohmann-json3-dev               # gzip CSV; JSON output
-  python3 python3-h5py                        # integration tests read the HDF5 outputs with h5py
+  python3 python3-h5py python3-pandas         # integration tests read the HDF5 outputs (h5py; the pandas example)
 )
 
 missing=()

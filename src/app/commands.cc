@@ -137,14 +137,15 @@ std::string SummaryText(const RunSummary& s, const TrainOptions& o) {
   out += Format("  chosen       %s\n", chosen.c_str());
   out += Format("  time         %.2f s (%.0f models/s) on %zu rank(s)\n", s.seconds,
                 static_cast<double>(s.models) / std::max(s.seconds, 1e-9), s.ranks.size());
-  out += Format("  %-4s  %-16s  %-28s  %-4s  %-8s  %-8s  %-8s  %-8s  %s\n", "rank", "host", "threads given -> used",
-                "cpus", "models", "fit s", "read s", "write s", "peak MiB");
+  out += Format("  %-4s  %-16s  %-28s  %-4s  %-8s  %-8s  %-8s  %-8s  %-8s  %s\n", "rank", "host",
+                "threads given -> used", "cpus", "models", "fit s", "read s", "write s", "wait s", "peak MiB");
   for (const auto& r : s.ranks) {
     const std::string given =
         r.threads_given > 0 ? std::to_string(r.threads_given) + " (" + r.thread_source + ")" : "- (affinity)";
-    out += Format("  %-4d  %-16s  %-28s  %-4d  %-8lld  %-8.2f  %-8.2f  %-8.2f  %.0f\n", r.rank, r.host.c_str(),
-                  (given + " -> " + std::to_string(r.threads_used)).c_str(), r.cpus_in_mask,
-                  static_cast<long long>(r.groups), r.fit_seconds, r.read_seconds, r.write_seconds, r.peak_rss_mb);
+    out += Format("  %-4d  %-16s  %-28s  %-4d  %-8lld  %-8.2f  %-8.2f  %-8.2f  %-8.2f  %.0f\n", r.rank,
+                  r.host.c_str(), (given + " -> " + std::to_string(r.threads_used)).c_str(), r.cpus_in_mask,
+                  static_cast<long long>(r.groups), r.fit_seconds, r.read_seconds, r.write_seconds,
+                  r.write_wait_seconds, r.peak_rss_mb);
   }
   out += Format("  registry     %s\n  predictions  %s\n", o.registry.c_str(), o.predictions.c_str());
   return out;
@@ -170,6 +171,7 @@ nlohmann::json SummaryJson(const RunSummary& s, const TrainOptions& o) {
                      {"threads_used", r.threads_used}, {"thread_source", r.thread_source},
                      {"cpus_in_mask", r.cpus_in_mask}, {"models", r.groups}, {"fit_seconds", r.fit_seconds},
                      {"read_seconds", r.read_seconds}, {"write_seconds", r.write_seconds},
+                     {"write_wait_seconds", r.write_wait_seconds},
                      {"peak_rss_mib", r.peak_rss_mb}});
   j["ranks"] = ranks;
   return j;

@@ -3,7 +3,10 @@
 #include <mpi.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
+#include <thread>
 #include <list>
 #include <stdexcept>
 
@@ -93,18 +96,32 @@ class MpiCommunicator : public Communicator {
     return true;
   }
 
+  // The waits below poll and sleep instead of spinning in MPI: a rank that has finished its share must not take
+  // a core from the ranks (or rank 0's writer thread) still working on the same node.
   void Receive(std::vector<uint8_t>* bytes, int* source) override {
-    MPI_Status status;
-    CheckMpi(MPI_Probe(MPI_ANY_SOURCE, kTag, MPI_COMM_WORLD, &status), "MPI_Probe");
-    ReceiveProbed(status, bytes, source);
+    Backoff backoff;
+    while (!Poll(bytes, source)) backoff.Wait();
   }
 
   void FinishSends() override {
-    for (auto& p : pending_) CheckMpi(MPI_Wait(&p.request, MPI_STATUS_IGNORE), "MPI_Wait");
-    pending_.clear();
+    Backoff backoff;
+    for (;;) {
+      Reap();
+      if (pending_.empty()) return;
+      backoff.Wait();
+    }
   }
 
-  void Barrier() override { CheckMpi(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); }
+  void Barrier() override {
+    MPI_Request request;
+    CheckMpi(MPI_Ibarrier(MPI_COMM_WORLD, &request), "MPI_Ibarrier");
+    Backoff backoff;
+    for (int done = 0;;) {
+      CheckMpi(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test");
+      if (done) return;
+      backoff.Wait();
+    }
+  }
   [[noreturn]] void Abort(int code) override {
     RemoveTemporaries();  // MPI_Abort runs no destructors
     MPI_Abort(MPI_COMM_WORLD, code);
@@ -113,6 +130,14 @@ class MpiCommunicator : public Communicator {
 
  private:
   static constexpr uint64_t kPiece = 1u << 30;
+  // Sleeps 50 us, doubling up to 2 ms: quick replies stay quick, long waits cost no CPU.
+  struct Backoff {
+    std::chrono::microseconds delay{50};
+    void Wait() {
+      std::this_thread::sleep_for(delay);
+      delay = std::min(delay * 2, std::chrono::microseconds(2000));
+    }
+  };
   struct Pending {
     std::vector<uint8_t> bytes;
     MPI_Request request;

@@ -5,6 +5,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
 #include <cstdio>
 #include <ctime>
 #include <limits>
@@ -119,6 +123,7 @@ void PutReport(ByteWriter* w, const RankReport& r) {
   w->PutF64(r.fit_seconds);
   w->PutF64(r.read_seconds);
   w->PutF64(r.write_seconds);
+  w->PutF64(r.write_wait_seconds);
   w->PutF64(r.peak_rss_mb);
 }
 
@@ -135,6 +140,7 @@ RankReport GetReport(ByteReader* rd) {
   r.fit_seconds = rd->GetF64();
   r.read_seconds = rd->GetF64();
   r.write_seconds = rd->GetF64();
+  r.write_wait_seconds = rd->GetF64();
   r.peak_rss_mb = rd->GetF64();
   return r;
 }
@@ -154,6 +160,10 @@ std::string EnsembleFamily(const std::string& label) {
 }
 
 // ------------------------------------------------------------------ rank 0's writer of results
+// Rank 0 writes every result into the registry and the predictions file. The writing runs on a thread of its
+// own, so that rank 0's main thread goes on fitting and taking in other ranks' batches instead of waiting on
+// HDF5; batches queue up to a bound (memory), and HDF5 is entered under h5::Mutex() (the main thread reads the
+// lake under it too: Debian's HDF5 is not thread-safe).
 class ResultSink {
  public:
   ResultSink(const TrainOptions& opt, const KeyTable& keys, const TableMeta& meta, const Provenance& prov,
@@ -163,10 +173,114 @@ class ResultSink {
         run_id_(run_id),
         summary_(summary),
         progress_("train", total, opt.progress,
-                  std::chrono::milliseconds(static_cast<int64_t>(opt.progress_every * 1000))) {}
+                  std::chrono::milliseconds(static_cast<int64_t>(opt.progress_every * 1000))),
+        thread_([this] { Run(); }) {}
 
+  ~ResultSink() { Stop(); }
+
+  // Main thread: hands a batch to the writer; waits only when kMaxQueued batches are already waiting.
+  // Throws the writer's error, if it had one.
   void Write(size_t first, std::vector<GroupOutput> outs) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (!queue_full_.wait_for(lock, std::chrono::seconds(0), [this] { return Ready(); })) {
+      const auto t0 = Clock::now();
+      queue_full_.wait(lock, [this] { return Ready(); });
+      wait_seconds_ += Since(t0);
+    }
+    if (error_) std::rethrow_exception(error_);
+    queue_.emplace_back(first, std::move(outs));
+    work_.notify_one();
+  }
+
+  // Takes one message from another rank; returns true when it was that rank's last.
+  bool Accept(const std::vector<uint8_t>& bytes, int source) {
+    ByteReader rd(bytes);
+    const uint8_t type = rd.GetU8();
+    if (type == kDone) {
+      summary_->ranks.at(static_cast<size_t>(source)) = GetReport(&rd);
+      return true;
+    }
+    if (type != kBatch) throw std::runtime_error("unknown message from rank " + std::to_string(source));
+    const auto first = static_cast<size_t>(rd.GetU64());
+    std::vector<GroupOutput> outs(rd.GetU64());
+    for (auto& o : outs) o = GetResult(&rd);
+    Write(first, std::move(outs));
+    return false;
+  }
+
+  // Main thread: waits until every batch handed over is written; returns how many results that makes.
+  int64_t Drain() {
     const auto t0 = Clock::now();
+    std::unique_lock<std::mutex> lock(mutex_);
+    queue_full_.wait(lock, [this] { return (queue_.empty() && !busy_) || error_; });
+    wait_seconds_ += Since(t0);
+    if (error_) std::rethrow_exception(error_);
+    return done_;
+  }
+
+  // Closes both files (every write checked), records what was resolved at run time, and renames both into
+  // place together.
+  void Commit(const std::string& resolved, int ranks) {
+    Drain();
+    Stop();
+    progress_.Finish();
+    for (const h5::Location* f : {&registry_.root(), &predictions_.root()}) {
+      f->SetAttr("resolved", resolved);
+      f->SetAttr("ranks", static_cast<int64_t>(ranks));
+    }
+    registry_.root().SetAttr("predictions", AbsolutePath(predictions_.output().path()));
+    predictions_.root().SetAttr("registry", AbsolutePath(registry_.output().path()));
+    registry_.Finish();
+    predictions_.Finish();
+    CommitTogether({&registry_.output(), &predictions_.output()});
+  }
+  double write_seconds() const { return write_seconds_; }  // the writer thread's busy time
+  double wait_seconds() const { return wait_seconds_; }    // the main thread's time waiting on it
+
+ private:
+  static constexpr size_t kMaxQueued = 8;
+  bool Ready() const { return queue_.size() < kMaxQueued || error_; }
+
+  void Run() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      work_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty() || error_) {
+        if (stopping_) return;
+        queue_.clear();
+        continue;
+      }
+      auto [first, outs] = std::move(queue_.front());
+      queue_.pop_front();
+      busy_ = true;
+      lock.unlock();
+      queue_full_.notify_all();
+      std::exception_ptr error;
+      const auto t0 = Clock::now();
+      try {
+        std::lock_guard<std::mutex> hdf5(h5::Mutex());
+        WriteNow(first, std::move(outs));
+      } catch (...) {
+        error = std::current_exception();
+      }
+      lock.lock();
+      write_seconds_ += Since(t0);
+      busy_ = false;
+      if (error && !error_) error_ = error;
+      queue_full_.notify_all();
+    }
+  }
+
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    work_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  void WriteNow(size_t first, std::vector<GroupOutput> outs) {
     std::vector<ModelRecord> records(outs.size());
     std::vector<SeriesForecast> forecasts(outs.size());
     for (size_t i = 0; i < outs.size(); ++i) {
@@ -188,52 +302,23 @@ class ResultSink {
     }
     registry_.Write(first, records);
     predictions_.Write(first, forecasts);
-    write_seconds_ += Since(t0);
     done_ += static_cast<int64_t>(outs.size());
     progress_.Update(done_);
   }
 
-  // Takes one message from another rank; returns true when it was that rank's last.
-  bool Accept(const std::vector<uint8_t>& bytes, int source) {
-    ByteReader rd(bytes);
-    const uint8_t type = rd.GetU8();
-    if (type == kDone) {
-      summary_->ranks.at(static_cast<size_t>(source)) = GetReport(&rd);
-      return true;
-    }
-    if (type != kBatch) throw std::runtime_error("unknown message from rank " + std::to_string(source));
-    const auto first = static_cast<size_t>(rd.GetU64());
-    std::vector<GroupOutput> outs(rd.GetU64());
-    for (auto& o : outs) o = GetResult(&rd);
-    Write(first, std::move(outs));
-    return false;
-  }
-
-  // Closes both files (every write checked), records what was resolved at run time, and renames both into
-  // place together.
-  void Commit(const std::string& resolved, int ranks) {
-    progress_.Finish();
-    for (const h5::Location* f : {&registry_.root(), &predictions_.root()}) {
-      f->SetAttr("resolved", resolved);
-      f->SetAttr("ranks", static_cast<int64_t>(ranks));
-    }
-    registry_.root().SetAttr("predictions", AbsolutePath(predictions_.output().path()));
-    predictions_.root().SetAttr("registry", AbsolutePath(registry_.output().path()));
-    registry_.Finish();
-    predictions_.Finish();
-    CommitTogether({&registry_.output(), &predictions_.output()});
-  }
-  int64_t done() const { return done_; }
-  double write_seconds() const { return write_seconds_; }
-
- private:
   RegistryWriter registry_;
   PredictionsWriter predictions_;
   std::string run_id_;
-  RunSummary* summary_;
+  RunSummary* summary_;  // counts written by the writer thread, read after Drain
   Progress progress_;
+  std::mutex mutex_;
+  std::condition_variable work_, queue_full_;
+  std::deque<std::pair<size_t, std::vector<GroupOutput>>> queue_;
+  bool busy_ = false, stopping_ = false;
+  std::exception_ptr error_;
   int64_t done_ = 0;
-  double write_seconds_ = 0;
+  double write_seconds_ = 0, wait_seconds_ = 0;
+  std::thread thread_;  // last: starts when everything above exists
 };
 
 // The key text of group g (the partition columns of its first member), for seeds.
@@ -388,6 +473,7 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
     std::vector<std::vector<std::vector<double>>> columns(1 + covariates.size(),
                                                           std::vector<std::vector<double>>(wanted.size()));
     const auto read_start = Clock::now();
+    std::unique_lock<std::mutex> hdf5(h5::Mutex());  // rank 0's writer thread is in HDF5 too
     for (size_t i = 0; i < wanted.size();) {
       size_t j = i + 1;
       while (j < wanted.size() && wanted[j] == wanted[j - 1] + 1) ++j;
@@ -402,6 +488,7 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
       }
       i = j;
     }
+    hdf5.unlock();
     me.read_seconds += Since(read_start);
     // Column `col` of group g: the member's own series, or the members' sum (target) or mean (covariates).
     auto group_series = [&](size_t g, size_t col) -> PeriodSeries {
@@ -467,8 +554,8 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
         comm.Receive(&msg, &source);
         if (sink->Accept(msg, source)) --ranks_running;
       }
-      if (sink->done() != static_cast<int64_t>(groups.size()))
-        throw std::runtime_error("only " + std::to_string(sink->done()) + " of " + std::to_string(groups.size()) +
+      if (const int64_t done = sink->Drain(); done != static_cast<int64_t>(groups.size()))
+        throw std::runtime_error("only " + std::to_string(done) + " of " + std::to_string(groups.size()) +
                                  " models arrived");
       me.peak_rss_mb = PeakRssMb();
       summary.ranks[0] = me;
@@ -483,6 +570,7 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
       const auto commit_start = Clock::now();
       sink->Commit(summary.resolved, comm.size());
       summary.ranks[0].write_seconds = sink->write_seconds() + Since(commit_start);
+      summary.ranks[0].write_wait_seconds = sink->wait_seconds() + Since(commit_start);
       summary.ranks[0].peak_rss_mb = PeakRssMb();
     } catch (const std::exception& e) {
       std::fprintf(stderr, "manymodels train: %s\n", e.what());

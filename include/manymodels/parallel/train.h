@@ -42,7 +42,8 @@ struct RankReport {
   int64_t groups = 0;
   double fit_seconds = 0;    // wall time spent reading and fitting
   double read_seconds = 0;   // of which reading the lake
-  double write_seconds = 0;  // rank 0: writing results into the outputs (inside fit_seconds while fitting)
+  double write_seconds = 0;       // rank 0: its writer thread's time writing results into the outputs
+  double write_wait_seconds = 0;  // rank 0: its main thread's time waiting on that writer (queue full, the end)
   double peak_rss_mb = 0;  // the rank's peak resident memory
 };
 

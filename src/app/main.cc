@@ -35,6 +35,7 @@ void Usage(std::FILE* out) {
 // process's temporary files and exit with the shell's code for the signal (128 + N: 130, 143). Outputs already
 // in place are untouched; only async-signal-safe calls here.
 extern "C" void OnStopSignal(int sig) {
+  if (mm::DeferStopSignal(sig)) return;  // renaming outputs into place: finish that first
   mm::RemoveTemporaries();
   const char* name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP";
   char msg[160];

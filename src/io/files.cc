@@ -23,6 +23,11 @@ constexpr int kSlots = 64;
 char slot_path[kSlots][PATH_MAX];
 std::atomic<int> slot_state[kSlots];
 
+// While outputs are being renamed together, a stop signal (which any thread may receive) waits until the
+// renames are done, so it cannot leave a new registry beside old predictions.
+std::atomic<int> committing{0};
+std::atomic<int> deferred_signal{0};
+
 int Register(const std::string& path) {
   if (path.size() >= PATH_MAX) return -1;
   for (int i = 0; i < kSlots; ++i) {
@@ -183,10 +188,8 @@ void AtomicOutput::Commit() { CommitTogether({this}); }
 void CommitTogether(const std::vector<AtomicOutput*>& outputs) {
   for (AtomicOutput* o : outputs)
     if (!o->direct_) Sync(o->temp_, o->path_, false);
-  // No signal between the renames: the outputs are replaced together.
-  sigset_t block, old;
-  sigfillset(&block);
-  pthread_sigmask(SIG_BLOCK, &block, &old);
+  // No signal between the renames: the outputs are replaced together (see DeferStopSignal).
+  committing.store(1);
   std::vector<std::string> backups(outputs.size());
   std::string error;
   size_t done = 0;
@@ -218,7 +221,8 @@ void CommitTogether(const std::vector<AtomicOutput*>& outputs) {
     if (error.empty()) o->committed_ = true;
     else if (!o->direct_) ::unlink(o->temp_.c_str());
   }
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  committing.store(0);
+  if (const int sig = deferred_signal.exchange(0)) ::raise(sig);
   if (!error.empty()) throw std::runtime_error(error);
   for (AtomicOutput* o : outputs)
     if (!o->direct_) Sync(DirName(o->target_), o->path_ + " (its folder)", true);
@@ -255,6 +259,12 @@ void TextOutput::Finish() {
   file_ = nullptr;
   if (rc != 0) Fail();
   out_->Commit();
+}
+
+bool DeferStopSignal(int sig) {
+  if (!committing.load()) return false;
+  deferred_signal.store(sig);
+  return true;
 }
 
 void RemoveTemporaries() {

@@ -75,6 +75,9 @@ void CommitTogether(const std::vector<AtomicOutput*>& outputs);
 
 // Removes every live temporary of this process. Async-signal-safe: for signal handlers and aborts.
 void RemoveTemporaries();
+// For a stop signal's handler (async-signal-safe): true when outputs are being committed together right now;
+// the signal is then raised again as soon as the renames are done, and the handler should just return.
+bool DeferStopSignal(int sig);
 
 // The files a command reads and writes, by option name. Throws UsageError naming both options when an output
 // is the same file as an input or as another output (compared by device and inode when the file exists, by

@@ -67,8 +67,6 @@ Handle StringType() {
   return t;
 }
 
-Handle BlobType() { return Handle(Check(H5Tvlen_create(H5T_NATIVE_UINT8), "H5Tvlen_create"), H5Tclose); }
-
 Handle Space1D(size_t n) {
   const hsize_t dims[1] = {n};
   return Handle(Check(H5Screate_simple(1, dims, nullptr), "H5Screate_simple"), H5Sclose);
@@ -145,8 +143,6 @@ Location Location::CreateGroup(const std::string& name) const {
 }
 
 bool Location::Exists(const std::string& name) const { return H5Lexists(id(), name.c_str(), H5P_DEFAULT) > 0; }
-
-void Location::Flush() const { Check(H5Fflush(id(), H5F_SCOPE_GLOBAL), "H5Fflush", name_); }
 
 Handle Location::OpenDataset(const std::string& name) const {
   // A chunk cache of a few 64k-row chunks (HDF5's default holds one or two, and drops them early), so that
@@ -231,18 +227,6 @@ void Dataset::Resize(size_t rows) const {
   const hsize_t dims[1] = {rows};
   Check(H5Dset_extent(handle_.id(), dims), "H5Dset_extent", name_);
 }
-void Dataset::Write(size_t offset, const std::vector<std::vector<uint8_t>>& v) const {
-  std::vector<hvl_t> p(v.size());
-  for (size_t i = 0; i < v.size(); ++i) p[i] = {v[i].size(), const_cast<uint8_t*>(v[i].data())};
-  Transfer(BlobType().id(), offset, v.size(), p.data(), true);
-}
-
-void Location::WriteAt(const std::string& name, hid_t mem_type, size_t offset, size_t count,
-                       const void* data) const {
-  if (count == 0) return;
-  Dataset(OpenDataset(name), name_ + ":/" + name).Transfer(mem_type, offset, count, const_cast<void*>(data), true);
-}
-
 void Location::ReadRange(const std::string& name, hid_t mem_type, size_t offset, size_t count, void* data) const {
   if (count == 0) return;
   Dataset(OpenDataset(name), name_ + ":/" + name).Transfer(mem_type, offset, count, data, false);
@@ -277,28 +261,6 @@ Dataset Location::CreateU8(const std::string& name, size_t n, size_t chunk) cons
 Dataset Location::CreateStrings(const std::string& name, size_t n, size_t chunk) const {
   return CreateColumn(name, StringType().id(), n, false, chunk);
 }
-Dataset Location::CreateBlobs(const std::string& name, size_t n, size_t chunk) const {
-  return CreateColumn(name, BlobType().id(), n, false, chunk);
-}
-
-void Location::WriteF64At(const std::string& name, size_t offset, const std::vector<double>& v) const {
-  WriteAt(name, H5T_NATIVE_DOUBLE, offset, v.size(), v.data());
-}
-void Location::WriteI64At(const std::string& name, size_t offset, const std::vector<int64_t>& v) const {
-  WriteAt(name, H5T_NATIVE_INT64, offset, v.size(), v.data());
-}
-void Location::WriteStringsAt(const std::string& name, size_t offset, const std::vector<std::string>& v) const {
-  std::vector<const char*> p(v.size());
-  for (size_t i = 0; i < v.size(); ++i) p[i] = v[i].c_str();
-  WriteAt(name, StringType().id(), offset, v.size(), p.data());
-}
-void Location::WriteBlobsAt(const std::string& name, size_t offset,
-                            const std::vector<std::vector<uint8_t>>& v) const {
-  std::vector<hvl_t> p(v.size());
-  for (size_t i = 0; i < v.size(); ++i) p[i] = {v[i].size(), const_cast<uint8_t*>(v[i].data())};
-  WriteAt(name, BlobType().id(), offset, v.size(), p.data());
-}
-
 void Location::WriteF64(const std::string& name, const std::vector<double>& v) const {
   Dataset d = CreateF64(name, v.size());
   d.Write(0, v);
@@ -314,12 +276,6 @@ void Location::WriteStrings(const std::string& name, const std::vector<std::stri
   d.Write(0, v);
   d.Close();
 }
-void Location::WriteBlobs(const std::string& name, const std::vector<std::vector<uint8_t>>& v) const {
-  Dataset d = CreateBlobs(name, v.size());
-  d.Write(0, v);
-  d.Close();
-}
-
 std::vector<double> Location::ReadF64(const std::string& name, size_t offset, size_t count) const {
   std::vector<double> v(Clamp(name, offset, count));
   ReadRange(name, H5T_NATIVE_DOUBLE, offset, v.size(), v.data());
@@ -353,23 +309,6 @@ std::vector<std::string> Location::ReadStrings(const std::string& name, size_t o
   }
   return v;
 }
-std::vector<std::vector<uint8_t>> Location::ReadBlobs(const std::string& name, size_t offset, size_t count) const {
-  const size_t n = Clamp(name, offset, count);
-  std::vector<hvl_t> p(n, hvl_t{0, nullptr});
-  Handle type = BlobType();
-  ReadRange(name, type.id(), offset, n, p.data());
-  std::vector<std::vector<uint8_t>> v(n);
-  for (size_t i = 0; i < n; ++i) {
-    const auto* b = static_cast<const uint8_t*>(p[i].p);
-    v[i].assign(b, b + p[i].len);
-  }
-  if (n) {
-    Handle space = Space1D(n);
-    H5Dvlen_reclaim(type.id(), space.id(), H5P_DEFAULT, p.data());
-  }
-  return v;
-}
-
 namespace {
 
 // An empty list is stored with a null dataspace (HDF5 has no zero-length simple attribute).

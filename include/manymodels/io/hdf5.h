@@ -68,7 +68,6 @@ class Dataset {
   void Write(size_t offset, const std::vector<int64_t>& values) const;
   void Write(size_t offset, const std::vector<int32_t>& values) const;
   void Write(size_t offset, const std::vector<std::string>& values) const;
-  void Write(size_t offset, const std::vector<std::vector<uint8_t>>& values) const;
   void Write(size_t offset, const std::vector<uint8_t>& values) const;
   // Grows (or shrinks) the dataset to `rows` (it is created extendible).
   void Resize(size_t rows) const;
@@ -96,29 +95,22 @@ class Location {
   bool Exists(const std::string& name) const;
   const std::string& name() const { return name_; }
   hid_t id() const { return handle_.id(); }
-  void Flush() const;
 
   // Whole-column writes. Numeric columns are chunked and deflate-compressed; empty columns are allowed.
   void WriteF64(const std::string& name, const std::vector<double>& v) const;
   void WriteI64(const std::string& name, const std::vector<int64_t>& v, size_t chunk = 0) const;
   void WriteStrings(const std::string& name, const std::vector<std::string>& v, size_t chunk = 0) const;
-  void WriteBlobs(const std::string& name, const std::vector<std::vector<uint8_t>>& v) const;
 
-  // Preallocated columns of length n, filled piecewise with the *At writes below or through the Dataset
-  // returned. `chunk` rows per chunk (0: the default, 64k for numbers, 4k for strings and bytes).
+  // Preallocated columns of length n, filled piecewise through the Dataset returned. `chunk` rows per chunk
+  // (0: the default, 64k for numbers, 4k for strings). Numbers are compressed unless `compress` is false.
   Dataset CreateF64(const std::string& name, size_t n, size_t chunk = 0, bool compress = true) const;
   Dataset CreateI64(const std::string& name, size_t n, size_t chunk = 0) const;
   Dataset CreateI32(const std::string& name, size_t n, size_t chunk = 0) const;
   Dataset CreateU8(const std::string& name, size_t n, size_t chunk = 0) const;
   Dataset CreateStrings(const std::string& name, size_t n, size_t chunk = 0) const;
-  Dataset CreateBlobs(const std::string& name, size_t n, size_t chunk = 0) const;
   Dataset OpenColumn(const std::string& name) const;
   // Rows per chunk of a column.
   size_t ChunkRows(const std::string& name) const;
-  void WriteF64At(const std::string& name, size_t offset, const std::vector<double>& v) const;
-  void WriteI64At(const std::string& name, size_t offset, const std::vector<int64_t>& v) const;
-  void WriteStringsAt(const std::string& name, size_t offset, const std::vector<std::string>& v) const;
-  void WriteBlobsAt(const std::string& name, size_t offset, const std::vector<std::vector<uint8_t>>& v) const;
 
   // Reads of [offset, offset + count); count = npos reads to the end.
   static constexpr size_t npos = static_cast<size_t>(-1);
@@ -129,8 +121,6 @@ class Location {
   std::vector<int32_t> ReadI32(const std::string& name, size_t offset = 0, size_t count = npos) const;
   std::vector<uint8_t> ReadU8(const std::string& name, size_t offset = 0, size_t count = npos) const;
   std::vector<std::string> ReadStrings(const std::string& name, size_t offset = 0, size_t count = npos) const;
-  std::vector<std::vector<uint8_t>> ReadBlobs(const std::string& name, size_t offset = 0,
-                                              size_t count = npos) const;
 
   // Attributes on this file or group.
   void SetAttr(const std::string& name, const std::string& value) const;
@@ -147,7 +137,6 @@ class Location {
   Location(Handle h, std::string name) : handle_(std::move(h)), name_(std::move(name)) {}
   Handle OpenDataset(const std::string& name) const;
   Dataset CreateColumn(const std::string& name, hid_t type, size_t n, bool compress, size_t chunk) const;
-  void WriteAt(const std::string& name, hid_t mem_type, size_t offset, size_t count, const void* data) const;
   void ReadRange(const std::string& name, hid_t mem_type, size_t offset, size_t count, void* data) const;
   size_t Clamp(const std::string& name, size_t offset, size_t count) const;
   Handle handle_;

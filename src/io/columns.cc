@@ -157,26 +157,18 @@ std::vector<std::vector<uint8_t>> ReadBytesColumn(const h5::Location& where, con
   return out;
 }
 
-DictionaryColumnReader::DictionaryColumnReader(const h5::Location& where, const std::string& name)
-    : group_(std::make_unique<h5::Location>(where.Group(name))) {
-  values_ = group_->ReadStrings("values");
-  rows_ = group_->Length("codes");
-}
-
-std::vector<std::string> DictionaryColumnReader::Read(size_t offset, size_t count) const {
-  const std::vector<int32_t> codes = group_->ReadI32("codes", offset, count);
-  std::vector<std::string> out(codes.size());
-  for (size_t i = 0; i < codes.size(); ++i) {
-    if (codes[i] < 0 || static_cast<size_t>(codes[i]) >= values_.size())
-      throw h5::Error(group_->name() + ": code " + std::to_string(codes[i]) + " has no value");
-    out[i] = values_[static_cast<size_t>(codes[i])];
-  }
-  return out;
-}
-
 std::vector<std::string> ReadDictionaryColumn(const h5::Location& where, const std::string& name, size_t offset,
                                               size_t count) {
-  return DictionaryColumnReader(where, name).Read(offset, count);
+  const h5::Location group = where.Group(name);
+  const std::vector<std::string> values = group.ReadStrings("values");
+  const std::vector<int32_t> codes = group.ReadI32("codes", offset, count);
+  std::vector<std::string> out(codes.size());
+  for (size_t i = 0; i < codes.size(); ++i) {
+    if (codes[i] < 0 || static_cast<size_t>(codes[i]) >= values.size())
+      throw h5::Error(group.name() + ": code " + std::to_string(codes[i]) + " has no value");
+    out[i] = values[static_cast<size_t>(codes[i])];
+  }
+  return out;
 }
 
 }  // namespace mm

@@ -83,17 +83,4 @@ std::vector<std::vector<uint8_t>> ReadBytesColumn(const h5::Location& where, con
 std::vector<std::string> ReadDictionaryColumn(const h5::Location& where, const std::string& name, size_t offset = 0,
                                               size_t count = h5::Location::npos);
 
-// The same, for repeated reads of one column: the dictionary is read once.
-class DictionaryColumnReader {
- public:
-  DictionaryColumnReader(const h5::Location& where, const std::string& name);
-  std::vector<std::string> Read(size_t offset, size_t count) const;
-  size_t size() const { return rows_; }
-
- private:
-  std::unique_ptr<h5::Location> group_;
-  std::vector<std::string> values_;
-  size_t rows_ = 0;
-};
-
 }  // namespace mm

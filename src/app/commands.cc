@@ -8,6 +8,7 @@
 #include <cstdarg>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -57,7 +58,17 @@ void CheckFiles(const std::string& command, const po::variables_map& vm) {
     add("out", true, true);
   } else if (command == "ingest") {
     add("input", false);
-    add(vm.count("out") ? "out" : "lake", true);
+    const char* out = vm.count("out") ? "out" : "lake";
+    add(out, true);
+    // --append: the lake is read and then replaced by its new version (the one output that is also an input);
+    // it must exist, and --out naming the CSV is still refused above.
+    if (vm.count("append") && vm["append"].as<bool>() && vm.count(out)) {
+      const std::string lake = Get<std::string>(vm, out);
+      std::error_code ec;
+      if (!std::filesystem::exists(lake, ec))
+        throw UsageError(std::string("--append: the lake --") + out + " " + lake +
+                         " does not exist (ingest without --append creates it)");
+    }
   } else if (command == "train") {
     add("lake", false);
     add("registry", true);
@@ -101,10 +112,15 @@ int RunIngest(const po::variables_map& vm) {
   if (vm.count("out")) o.out = Get<std::string>(vm, "out");
   else if (vm.count("lake")) o.out = Get<std::string>(vm, "lake");
   else throw po::error("the option '--out' is required but missing");
+  o.append = vm.count("append") && Get<bool>(vm, "append");
   const auto t0 = Clock::now();
   const IngestSummary s =
       Ingest(o, Provenance{"ingest", DescribeOptions(vm), "", CommandLine(), {{"input", AbsolutePath(o.input)}}});
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (o.append)
+    std::fprintf(stderr, "ingest --append: %lld rows: %lld new series, %lld new periods, %lld empty values filled\n",
+                 static_cast<long long>(s.rows), static_cast<long long>(s.new_series),
+                 static_cast<long long>(s.new_periods), static_cast<long long>(s.filled));
   std::fprintf(stderr,
                "ingest: %lld rows, %lld series, %lld periods (%lld missing), frequency %c -> %s "
                "(%.1f s, %.2f million rows/s)\n",

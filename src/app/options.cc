@@ -37,7 +37,9 @@ po::options_description CommandOptions(const std::string& command) {
         ("freq", po::value<std::string>(), "D|W|M|Q|Y|H|N (inferred from the times when absent)")
         ("season-length", po::value<std::string>(), "cycles, e.g. 7,365.25 (default from the frequency)")
         ("out", po::value<std::string>(), "lake file to write (HDF5)")
-        ("lake", po::value<std::string>(), "same as --out (the job files' common key)");
+        ("lake", po::value<std::string>(), "same as --out (the job files' common key)")
+        ("append", po::bool_switch(), "add the input's rows to the existing lake --out (new periods, new series, "
+                                      "future covariates; known values may be repeated, not changed)");
   } else if (command == "train") {
     d.add_options()
         ("lake", po::value<std::string>()->required(), "lake file (from ingest)")

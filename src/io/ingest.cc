@@ -140,6 +140,17 @@ std::string Printable(std::string_view s) {
   return out;
 }
 
+// ingest --append: the lake the input's rows must fit (in), and where each of them came from (out).
+struct Fit {
+  const LakeIndex* lake = nullptr;
+  std::string lake_path;
+  std::vector<int64_t> slot_line;  // line of the row that filled each slot of the input's lake; 0: none
+  size_t target_col = 0;
+  std::vector<size_t> cov_cols;
+};
+
+LakeData ReadCsv(const IngestOptions& opt, IngestSummary* summary, Fit* fit);
+
 }  // namespace
 
 void CheckColumnOptions(const IngestOptions& opt) {
@@ -159,7 +170,11 @@ void CheckColumnOptions(const IngestOptions& opt) {
   for (const auto& c : opt.covariates) claim(c, "--covariates", "a covariate");
 }
 
-LakeData ReadLongCsv(const IngestOptions& opt, IngestSummary* summary) {
+LakeData ReadLongCsv(const IngestOptions& opt, IngestSummary* summary) { return ReadCsv(opt, summary, nullptr); }
+
+namespace {
+
+LakeData ReadCsv(const IngestOptions& opt, IngestSummary* summary, Fit* fit) {
   CsvReader csv(opt.input);
   std::vector<std::string_view> fields;
   if (!csv.Next(&fields) || (fields.size() == 1 && fields[0].empty()))
@@ -249,6 +264,11 @@ LakeData ReadLongCsv(const IngestOptions& opt, IngestSummary* summary) {
           throw InputError(Where(opt.input, line, key_cols[k]) + "key '" + opt.keys[k] + "' value '" + Printable(v) +
                            "' " + (v[bad] == '\0' ? "holds a NUL byte" : "is not valid UTF-8") + " (at byte " +
                            std::to_string(bad + 1) + ")");
+        int64_t as_int;
+        if (fit && !fit->lake->keys.columns[k].is_text && !ParseInt(v, &as_int))
+          throw InputError(Where(opt.input, line, key_cols[k]) + "key '" + opt.keys[k] + "' value '" + Printable(v) +
+                           "' is not an integer, and the lake " + fit->lake_path + " stores key column '" +
+                           opt.keys[k] + "' as integers");
       }
     }
     uint32_t sid;
@@ -304,7 +324,9 @@ LakeData ReadLongCsv(const IngestOptions& opt, IngestSummary* summary) {
 
   // Frequency: given, or inferred from the distinct times.
   Frequency freq;
-  if (opt.frequency) {
+  if (fit) {
+    freq = fit->lake->frequency;
+  } else if (opt.frequency) {
     freq = *opt.frequency;
   } else {
     std::unordered_set<int64_t> distinct(row_time.begin(), row_time.end());
@@ -316,7 +338,9 @@ LakeData ReadLongCsv(const IngestOptions& opt, IngestSummary* summary) {
     freq = *inferred;
   }
   int anchor = 0;
-  if (freq == Frequency::kWeekly) {
+  if (fit) {
+    anchor = fit->lake->weekly_anchor;
+  } else if (freq == Frequency::kWeekly) {
     const int64_t days = *kind == TimeKind::kDateTime ? row_time[0] / 86400 : row_time[0];
     anchor = static_cast<int>(((days % 7) + 7) % 7);
   }
@@ -330,7 +354,7 @@ LakeData ReadLongCsv(const IngestOptions& opt, IngestSummary* summary) {
     KeyColumn col;
     col.name = opt.keys[k];
     std::vector<int64_t> ints(vals.size());
-    col.is_text = false;
+    col.is_text = fit && fit->lake->keys.columns[k].is_text;  // appending: the lake's type
     for (size_t i = 0; i < vals.size() && !col.is_text; ++i) col.is_text = !ParseInt(vals[i], &ints[i]);
     std::vector<uint32_t> order(vals.size());
     std::iota(order.begin(), order.end(), 0u);
@@ -406,6 +430,11 @@ LakeData ReadLongCsv(const IngestOptions& opt, IngestSummary* summary) {
                      std::string(1, FrequencyCode(freq)) + " for " + std::to_string(nrows) +
                      " rows; is --freq right?");
   }
+  if (fit) {
+    fit->slot_line.assign(static_cast<size_t>(ix.offsets[nseries]), 0);
+    fit->target_col = target_col;
+    fit->cov_cols = cov_cols;
+  }
   const auto total = static_cast<size_t>(ix.offsets[nseries]);
   lake.target.assign(total, kNaN);
   lake.covariates.assign(ncov, std::vector<double>(total, kNaN));
@@ -422,12 +451,15 @@ LakeData ReadLongCsv(const IngestOptions& opt, IngestSummary* summary) {
                        std::to_string(line_of(first)));
     }
     filled[slot / 64] |= uint64_t{1} << (slot % 64);
+    if (fit) fit->slot_line[slot] = line_of(r);
     lake.target[slot] = row_target[r];
     for (size_t c = 0; c < ncov; ++c) lake.covariates[c][slot] = row_cov[c][r];
   }
   ix.frequency = freq;
   ix.weekly_anchor = anchor;
-  ix.season_lengths = opt.season_lengths.empty() ? DefaultSeasonLengths(freq) : opt.season_lengths;
+  ix.season_lengths = fit                           ? fit->lake->season_lengths
+                      : opt.season_lengths.empty() ? DefaultSeasonLengths(freq)
+                                                   : opt.season_lengths;
   ix.time_column = opt.time;
   ix.target_column = opt.target;
   ix.covariates = opt.covariates;
@@ -441,7 +473,204 @@ LakeData ReadLongCsv(const IngestOptions& opt, IngestSummary* summary) {
   return lake;
 }
 
+}  // namespace
+
+namespace {
+
+std::string Join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) {
+    if (!out.empty()) out += ',';
+    out += n;
+  }
+  return out;
+}
+
+std::string Number(double v) {
+  std::string out;
+  AppendNumber(&out, v);
+  return out;
+}
+
+std::string Numbers(const std::vector<double>& v) {
+  std::string out;
+  for (double x : v) {
+    if (!out.empty()) out += ',';
+    AppendNumber(&out, x);
+  }
+  return out;
+}
+
+// --append: the options must describe the lake's own columns and grid; a command that cannot work with this
+// lake is a usage error. Covariates may be named in any order and are put in the lake's.
+void CheckAgainstLake(IngestOptions* opt, const LakeIndex& ix) {
+  auto refuse = [&](const std::string& option, const std::string& given, const std::string& has) {
+    throw UsageError(option + " " + given + ", but the lake " + opt->out + " has " + has +
+                     " (--append adds rows with the lake's columns and frequency)");
+  };
+  if (opt->keys != ix.keys.Names())
+    refuse("--keys", "'" + Join(opt->keys) + "'", "key columns '" + Join(ix.keys.Names()) + "'");
+  if (opt->time != ix.time_column) refuse("--time", "'" + opt->time + "'", "time column '" + ix.time_column + "'");
+  if (opt->target != ix.target_column)
+    refuse("--target", "'" + opt->target + "'", "target column '" + ix.target_column + "'");
+  auto given = opt->covariates, has = ix.covariates;
+  std::sort(given.begin(), given.end());
+  std::sort(has.begin(), has.end());
+  if (given != has)
+    refuse("--covariates", "'" + Join(opt->covariates) + "'",
+           ix.covariates.empty() ? std::string("no covariates") : "covariates '" + Join(ix.covariates) + "'");
+  opt->covariates = ix.covariates;
+  if (opt->frequency && *opt->frequency != ix.frequency)
+    refuse("--freq", std::string(1, FrequencyCode(*opt->frequency)),
+           "frequency " + std::string(1, FrequencyCode(ix.frequency)));
+  if (!opt->season_lengths.empty() && opt->season_lengths != ix.season_lengths)
+    refuse("--season-length", Numbers(opt->season_lengths), "season lengths " + Numbers(ix.season_lengths));
+}
+
+// The lake with the input's rows added: series merged in key order, each series' span the union of both, the
+// input's values written where the lake has none; a value known in both must be the same.
+LakeData Merge(const LakeData& old, const LakeData& add, const Fit& fit, const IngestOptions& opt,
+               IngestSummary* summary) {
+  const LakeIndex &a = old.index, &b = add.index;
+  const size_t na = a.num_series(), nb = b.num_series(), ncov = a.covariates.size();
+  struct Part {
+    int64_t old = -1, add = -1, start = 0, length = 0;
+  };
+  std::vector<Part> parts;
+  parts.reserve(na + nb);
+  LakeData out;
+  LakeIndex& ix = out.index;
+  ix = a;
+  ix.keys = a.keys.EmptyLike();
+  ix.offsets.assign(1, 0);
+  ix.start.clear();
+  // Checked arithmetic, as in ReadCsv: rows far from the lake's periods (a wrong year) must not wrap around
+  // or allocate without bound.
+  const auto limit = static_cast<int64_t>(4 * (a.offsets.back() + summary->rows) + 1000000);
+  for (size_t i = 0, j = 0; i < na || j < nb;) {
+    const int c = i == na ? 1 : j == nb ? -1 : a.keys.Compare(i, b.keys, j);
+    Part p;
+    int64_t lo = std::numeric_limits<int64_t>::max(), hi = std::numeric_limits<int64_t>::min();
+    if (c <= 0) {
+      p.old = static_cast<int64_t>(i);
+      lo = a.start[i];
+      hi = a.start[i] + a.length(i) - 1;
+      ix.keys.Append(a.keys, i++);
+    }
+    if (c >= 0) {
+      p.add = static_cast<int64_t>(j);
+      lo = std::min(lo, b.start[j]);
+      hi = std::max(hi, b.start[j] + b.length(j) - 1);
+      if (c > 0) ix.keys.Append(b.keys, j);
+      ++j;
+    }
+    int64_t len = 0, end = 0;
+    if (__builtin_sub_overflow(hi, lo, &len) || len >= limit || __builtin_add_overflow(ix.offsets.back(), len + 1, &end) ||
+        end > limit) {
+      const size_t s = ix.keys.size() - 1;
+      throw InputError(opt.input + ": the rows of (" + ix.keys.Describe(s) + ") and the lake's span " +
+                       FormatPeriod(a.frequency, lo, a.weekly_anchor) + " to " +
+                       FormatPeriod(a.frequency, hi, a.weekly_anchor) + " together; are the times right?");
+    }
+    p.start = lo;
+    p.length = len + 1;
+    ix.start.push_back(lo);
+    ix.offsets.push_back(end);
+    parts.push_back(p);
+  }
+  const auto total = static_cast<size_t>(ix.offsets.back());
+  out.target.assign(total, kNaN);
+  out.covariates.assign(ncov, std::vector<double>(total, kNaN));
+  int64_t filled = 0;
+  for (size_t s = 0; s < parts.size(); ++s) {
+    const Part& p = parts[s];
+    const auto base = static_cast<size_t>(ix.offsets[s]);
+    size_t old_lo = 0, old_hi = 0;  // the lake's slots of this series, in the merged series
+    if (p.old >= 0) {
+      const auto i = static_cast<size_t>(p.old);
+      const auto from = static_cast<size_t>(a.offsets[i]), n = static_cast<size_t>(a.length(i));
+      old_lo = base + static_cast<size_t>(a.start[i] - p.start);
+      old_hi = old_lo + n;
+      std::copy_n(old.target.begin() + static_cast<ptrdiff_t>(from), n, out.target.begin() + static_cast<ptrdiff_t>(old_lo));
+      for (size_t c = 0; c < ncov; ++c)
+        std::copy_n(old.covariates[c].begin() + static_cast<ptrdiff_t>(from), n,
+                    out.covariates[c].begin() + static_cast<ptrdiff_t>(old_lo));
+    }
+    if (p.add < 0) continue;
+    const auto j = static_cast<size_t>(p.add);
+    for (int64_t q = 0; q < b.length(j); ++q) {
+      const auto k = static_cast<size_t>(b.offsets[j] + q);
+      const int64_t line = fit.slot_line[k];
+      if (line == 0) continue;  // no row for this period
+      const auto m = base + static_cast<size_t>(b.start[j] + q - p.start);
+      const bool in_lake = m >= old_lo && m < old_hi;
+      auto merge = [&](double* into, double v, size_t column, const std::string& name) {
+        if (std::isnan(v)) return;  // an empty value never erases a known one
+        if (std::isnan(*into)) {
+          *into = v;
+          filled += in_lake;
+          return;
+        }
+        if (*into == v) return;  // the same value sent again
+        throw InputError(Where(opt.input, line, column) + "(" + ix.keys.Describe(s) + ", " +
+                         FormatPeriod(a.frequency, b.start[j] + q, a.weekly_anchor) + "): " + name + " " + Number(v) +
+                         " differs from " + Number(*into) + " in the lake " + opt.out +
+                         "; --append adds periods and fills empty values, it does not change known ones");
+      };
+      merge(&out.target[m], add.target[k], fit.target_col, a.target_column);
+      for (size_t c = 0; c < ncov; ++c) merge(&out.covariates[c][m], add.covariates[c][k], fit.cov_cols[c], a.covariates[c]);
+    }
+  }
+  summary->new_series = static_cast<int64_t>(parts.size() - na);
+  summary->new_periods = ix.offsets.back() - a.offsets.back();
+  summary->filled = filled;
+  summary->series = static_cast<int64_t>(parts.size());
+  summary->periods = static_cast<int64_t>(total);
+  summary->missing = 0;
+  for (double v : out.target) summary->missing += std::isnan(v) ? 1 : 0;
+  return out;
+}
+
+IngestSummary Append(IngestOptions opt, Provenance provenance) {
+  LakeData old;
+  std::string history;
+  std::vector<std::pair<std::string, std::string>> inputs;
+  {
+    const LakeReader reader(opt.out);
+    CheckAgainstLake(&opt, reader.index());
+    old.index = reader.index();
+    const size_t n = old.index.num_series();
+    old.target = reader.ReadTarget(0, n);
+    for (size_t c = 0; c < old.index.covariates.size(); ++c) old.covariates.push_back(reader.ReadCovariate(c, 0, n));
+    // Provenance: the earlier inputs stay listed, and the version replaced joins the history.
+    history = reader.TextAttribute("history") + reader.TextAttribute("created") + " " +
+              reader.TextAttribute("command_line") + "\n";
+    const std::string earlier = reader.TextAttribute("inputs");
+    for (size_t at = 0; at < earlier.size();) {
+      size_t eol = earlier.find('\n', at);
+      if (eol == std::string::npos) eol = earlier.size();
+      const std::string entry = earlier.substr(at, eol - at);
+      if (const size_t eq = entry.find('='); eq != std::string::npos)
+        inputs.emplace_back(entry.substr(0, eq), entry.substr(eq + 1));
+      at = eol + 1;
+    }
+  }
+  Fit fit;
+  fit.lake = &old.index;
+  fit.lake_path = opt.out;
+  IngestSummary summary;
+  const LakeData add = ReadCsv(opt, &summary, &fit);
+  const LakeData merged = Merge(old, add, fit, opt, &summary);
+  inputs.insert(inputs.end(), provenance.inputs.begin(), provenance.inputs.end());
+  provenance.inputs = std::move(inputs);
+  WriteLake(opt.out, merged, provenance, history);
+  return summary;
+}
+
+}  // namespace
+
 IngestSummary Ingest(const IngestOptions& options, const Provenance& provenance) {
+  if (options.append) return Append(options, provenance);
   IngestSummary summary;
   const LakeData lake = ReadLongCsv(options, &summary);
   WriteLake(options.out, lake, provenance);

@@ -45,7 +45,8 @@ KeyTable ReadKeys(const h5::Location& group, const std::vector<std::string>& nam
   return t;
 }
 
-void WriteLake(const std::string& path, const LakeData& data, const Provenance& provenance) {
+void WriteLake(const std::string& path, const LakeData& data, const Provenance& provenance,
+               const std::string& history) {
   const LakeIndex& ix = data.index;
   AtomicOutput out(path);
   {
@@ -60,6 +61,7 @@ void WriteLake(const std::string& path, const LakeData& data, const Provenance& 
     f.SetAttr("target_column", ix.target_column);
     f.SetAttr("covariate_columns", ix.covariates);
     provenance.WriteTo(f);
+    if (!history.empty()) f.SetAttr("history", history);
     h5::Location keys = f.CreateGroup("keys");
     WriteKeys(keys, ix.keys);
     keys.Close();
@@ -119,6 +121,24 @@ std::vector<double> LakeReader::ReadTarget(size_t begin, size_t end) const {
 
 std::vector<double> LakeReader::ReadCovariate(size_t covariate, size_t begin, size_t end) const {
   return ReadValues(covariates_.at(covariate), index_, begin, end);
+}
+
+}  // namespace mm
+
+namespace mm {
+
+std::string LakeReader::TextAttribute(const std::string& name) const {
+  return file_.HasAttr(name) ? file_.GetAttrString(name) : std::string();
+}
+
+LakeData ReadLake(const std::string& path) {
+  const LakeReader reader(path);
+  LakeData data;
+  data.index = reader.index();
+  const size_t n = data.index.num_series();
+  data.target = reader.ReadTarget(0, n);
+  for (size_t c = 0; c < data.index.covariates.size(); ++c) data.covariates.push_back(reader.ReadCovariate(c, 0, n));
+  return data;
 }
 
 }  // namespace mm

@@ -19,11 +19,15 @@ struct IngestOptions {
   std::optional<Frequency> frequency;    // inferred from the times when absent
   std::vector<double> season_lengths;    // the frequency's defaults when empty
   std::string out;                       // lake path
+  bool append = false;                   // add the rows to the existing lake `out` (see Ingest)
 };
 
 struct IngestSummary {
   int64_t rows = 0, series = 0, periods = 0, missing = 0;
   Frequency frequency = Frequency::kDaily;
+  // --append only: series the input added, periods the lake grew by, and empty values of the lake (target or
+  // covariate) that the input filled (a future row's target, a gap).
+  int64_t new_series = 0, new_periods = 0, filled = 0;
 };
 
 // Each column named once, in one role (key, time, target, covariate), and at least one key; throws
@@ -33,6 +37,18 @@ void CheckColumnOptions(const IngestOptions& options);
 
 // Reads and validates the whole input, then writes the lake atomically. Throws InputError
 // ("FILE:LINE:COLUMN: message") on bad input, leaving no output file.
+//
+// With options.append the lake `out` is read whole, the input is put on its grid (its frequency and weekly
+// anchor, its key column types) and merged in: new series in key order, new periods before or after a series'
+// span, and values where the lake has none (a gap, the target of a future-covariate row). A value the lake
+// already holds may be sent again but not changed: a target or covariate that is known in both and differs
+// is an InputError naming the input's FILE:LINE:COLUMN, the key and the period; an empty value in the input
+// never erases a known one. Also InputError: a text value in a key column the lake stores as integers, a
+// time off the lake's grid. UsageError (the command cannot work with this lake): key, time, target or
+// covariate columns other than the lake's, a --freq or --season-length other than the lake's. The result
+// replaces the lake atomically; on any error the lake is left as it was. The new lake's provenance lists the
+// earlier inputs and this one (`inputs`), and `history` gains the replaced version's created time and
+// command line.
 IngestSummary Ingest(const IngestOptions& options, const Provenance& provenance);
 
 // The parsing step alone, for tests and benchmarks: the lake's contents without writing them.

@@ -6,7 +6,8 @@
 //   /target               N     float64, NaN = missing period
 //   /covariates/<name>    N     float64, aligned with target
 //   attributes: schema_version, kind="manymodels-lake", frequency, weekly_anchor, season_lengths,
-//               key_columns, time_column, target_column, covariate_columns, source, provenance
+//               key_columns, time_column, target_column, covariate_columns, source, provenance, and `history`
+//               (after ingest --append: one line "CREATED COMMAND_LINE" per earlier version of the lake)
 #pragma once
 
 #include <string>
@@ -50,8 +51,13 @@ struct LakeData {
   std::vector<std::vector<double>> covariates;  // one column per index.covariates
 };
 
-// Writes the lake under a temporary name and renames it into place.
-void WriteLake(const std::string& path, const LakeData& data, const Provenance& provenance);
+// Writes the lake under a temporary name and renames it into place. `history`, when not empty, is stored as the
+// root attribute `history` (the earlier versions of a lake that ingest --append replaced).
+void WriteLake(const std::string& path, const LakeData& data, const Provenance& provenance,
+               const std::string& history = "");
+
+// The whole lake in memory: its index, target and covariates (ingest --append, tests).
+LakeData ReadLake(const std::string& path);
 
 void WriteKeys(const h5::Location& group, const KeyTable& keys, size_t chunk = 0);
 KeyTable ReadKeys(const h5::Location& group, const std::vector<std::string>& names, size_t offset = 0,
@@ -65,6 +71,8 @@ class LakeReader {
   // Values of series [begin, end), concatenated: offsets[begin] .. offsets[end].
   std::vector<double> ReadTarget(size_t begin, size_t end) const;
   std::vector<double> ReadCovariate(size_t covariate, size_t begin, size_t end) const;
+  // A text attribute of the file's root ("inputs", "command_line", "created", "history"); "" when absent.
+  std::string TextAttribute(const std::string& name) const;
 
  private:
   std::string path_;

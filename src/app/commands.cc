@@ -19,6 +19,7 @@
 #include "manymodels/io/generate.h"
 #include "manymodels/io/ingest.h"
 #include "manymodels/io/predictions.h"
+#include "manymodels/io/promote.h"
 #include "manymodels/core/select.h"
 #include "manymodels/io/registry.h"
 #include "manymodels/parallel/train.h"
@@ -74,6 +75,12 @@ void CheckFiles(const std::string& command, const po::variables_map& vm) {
     add("registry", true);
     add("predictions", true);
     add("summary-json", true, true);
+  } else if (command == "promote") {
+    // The existing production registry is read too, and replaced by the new one: the one output allowed to
+    // replace its own previous version. It must not be the staging registry, which promote never changes.
+    add("registry", false);
+    add("keys", false);
+    add("production", true);
   } else if (command == "predictions export") {
     add("predictions", false);
     add("out", true, true);
@@ -357,7 +364,19 @@ std::vector<std::string> ParseKeyOption(const std::string& text, const std::vect
 int RunRegistryShow(const po::variables_map& vm) {
   const RegistryReader reader(Get<std::string>(vm, "registry"));
   const std::vector<std::string> want = ParseKeyOption(Get<std::string>(vm, "key"), reader.key_columns());
-  const std::optional<size_t> row = reader.Find(want);
+  // A production registry holds several rows per key (its archived versions): show the production row, else
+  // the latest.
+  const auto [first, last] = reader.FindRange(want);
+  std::optional<size_t> row;
+  std::vector<std::string> archived;
+  if (first < last) {
+    const std::vector<ModelRecord> all = reader.ReadRows(first, last - first, false);
+    row = last - 1;
+    for (size_t i = 0; i < all.size(); ++i) {
+      if (all[i].status == "production") row = first + i;
+      if (all[i].status == "archived") archived.push_back(all[i].version);
+    }
+  }
   if (!row) {
     std::fprintf(stderr, "manymodels registry show: no model with key %s\n", Get<std::string>(vm, "key").c_str());
     return 1;
@@ -382,7 +401,44 @@ int RunRegistryShow(const po::variables_map& vm) {
     out += "parameters   " + model->Describe() + "\n";
   }
   out += "note         " + r.note + "\n";
+  if (last - first > 1 || !archived.empty()) {
+    std::string versions;
+    for (auto it = archived.rbegin(); it != archived.rend(); ++it) versions += (versions.empty() ? "" : ", ") + *it;
+    out += Format("archived     %zu version(s)%s%s\n", archived.size(), versions.empty() ? "" : ", newest first: ",
+                  versions.c_str());
+  }
   WriteStdout(out);
+  return 0;
+}
+
+int RunPromote(const po::variables_map& vm) {
+  PromoteOptions o;
+  o.production = Get<std::string>(vm, "production");
+  if (vm.count("rollback")) {
+    o.rollback = Get<std::string>(vm, "rollback");
+    if (vm.count("rule") || vm.count("compare") || vm.count("registry"))
+      std::fprintf(stderr, "manymodels promote: --rollback ignores --registry, --rule and --compare\n");
+  } else {
+    o.registry = Get<std::string>(vm, "registry");
+    for (const auto& rule : Get<std::vector<std::string>>(vm, "rule")) o.rules.push_back(ParseRule(rule));
+    if (vm.count("compare")) o.compare = Get<std::string>(vm, "compare");
+    if (vm.count("margin")) o.margin = Get<double>(vm, "margin");
+  }
+  if (vm.count("keys")) o.keys_file = Get<std::string>(vm, "keys");
+  o.dry_run = Get<bool>(vm, "dry-run");
+  Provenance provenance{"promote", DescribeOptions(vm), "", CommandLine(), {}};
+  if (!o.rollback) provenance.inputs.emplace_back("registry", AbsolutePath(o.registry));
+  if (::access(o.production.c_str(), F_OK) == 0) provenance.inputs.emplace_back("production", AbsolutePath(o.production));
+  if (!o.keys_file.empty()) provenance.inputs.emplace_back("keys", AbsolutePath(o.keys_file));
+  const auto t0 = Clock::now();
+  const PromoteResult r = Promote(o, provenance);
+  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (r.unknown_keys > 0)
+    std::fprintf(stderr, "warning: %lld key(s) of %s match no model\n", static_cast<long long>(r.unknown_keys),
+                 o.keys_file.c_str());
+  std::fprintf(stderr, "promote: %s (%.2f s)\n", r.written ? ("wrote " + o.production).c_str() : "nothing written",
+               secs);
+  WriteStdout(PromoteReport(o, r));
   return 0;
 }
 

@@ -17,6 +17,7 @@ int RunIngest(const po::variables_map& vm);
 int RunTrain(const po::variables_map& vm, Communicator& comm);
 int RunRegistryList(const po::variables_map& vm);
 int RunRegistryShow(const po::variables_map& vm);
+int RunPromote(const po::variables_map& vm);
 int RunPredictionsExport(const po::variables_map& vm);
 
 }  // namespace mm::app

@@ -27,6 +27,7 @@ void Usage(std::FILE* out) {
                "  train               fit one model per series or partition (under mpirun/srun, or alone)\n"
                "  registry list       the registry's models, as a table, CSV or JSON\n"
                "  registry show       one model: parameters, metrics, note\n"
+               "  promote             staged models that pass rules -> the production registry (or --rollback)\n"
                "  predictions export  the predictions table as CSV\n\n"
                "  --version           print the version\n");
 }
@@ -133,6 +134,7 @@ int Run(int argc, char** argv) {
     if (command == "ingest") return mm::app::RunIngest(vm);
     if (command == "registry list") return mm::app::RunRegistryList(vm);
     if (command == "registry show") return mm::app::RunRegistryShow(vm);
+    if (command == "promote") return mm::app::RunPromote(vm);
     if (command == "predictions export") return mm::app::RunPredictionsExport(vm);
   } catch (const mm::InputError& e) {
     std::fprintf(stderr, "%s\n", e.what());

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "manymodels/io/ingest.h"
+#include "manymodels/io/promote.h"
 
 namespace mm::app {
 
@@ -72,6 +73,22 @@ po::options_description CommandOptions(const std::string& command) {
     d.add_options()
         ("registry", po::value<std::string>()->required(), "registry file")
         ("key", po::value<std::string>()->required(), "the model's key, e.g. store=12,item=5");
+  } else if (command == "promote") {
+    d.add_options()
+        ("registry", po::value<std::string>(), "staging registry to promote from (read only; not read by --rollback)")
+        ("production", po::value<std::string>()->required(), "production registry: read when it exists, and "
+                                                             "replaced by the new one")
+        ("rule", po::value<std::vector<std::string>>(), "METRIC<VALUE that a model must pass, e.g. smape<20: METRIC "
+                                                        "mae, rmse, mape, smape, mase or n_obs; <, <=, > or >=; "
+                                                        "repeat for several (all must pass; a NaN metric fails)")
+        ("compare", po::value<std::string>(), "champion/challenger: replace a production model only if better on "
+                                              "this metric (mae, rmse, mape, smape, mase)")
+        ("margin", po::value<double>(), "relative margin of --compare: the new model wins if new <= old * (1 - X) "
+                                        "and new < old (default 0)")
+        ("keys", po::value<std::string>(), "CSV whose header names the key columns, one row per key: only these keys")
+        ("dry-run", po::bool_switch(), "print what would change; write nothing")
+        ("rollback", po::value<std::string>(), "VERSION: every key whose production model has this version goes "
+                                               "back to the version it replaced");
   } else if (command == "predictions export") {
     d.add_options()
         ("predictions", po::value<std::string>()->required(), "predictions file")
@@ -84,7 +101,7 @@ po::options_description CommandOptions(const std::string& command) {
 }
 
 std::vector<std::string> CommandNames() {
-  return {"generate", "ingest", "train", "registry list", "registry show", "predictions export"};
+  return {"generate", "ingest", "train", "registry list", "registry show", "promote", "predictions export"};
 }
 
 namespace {
@@ -201,6 +218,37 @@ void CheckValues(const std::string& command, const po::variables_map& vm) {
     if (vm.count("season-length")) ParseNumberList(text("season-length"), "season-length");
     if (vm.count("partition-by")) no_repeats(SplitList(text("partition-by")), "partition-by");
     no_repeats(SplitList(text("covariates")), "covariates");
+  } else if (command == "promote") {
+    // Rules are read (and so checked) even with --rollback, which does not use them: a job file's [promote]
+    // section serves both.
+    if (vm.count("rule")) {
+      for (const auto& rule : vm["rule"].as<std::vector<std::string>>()) {
+        try {
+          ParseRule(rule);
+        } catch (const std::invalid_argument& e) {
+          throw po::error(e.what());
+        }
+      }
+    }
+    if (vm.count("compare") && !IsCompareMetric(text("compare")))
+      throw po::error("--compare: '" + text("compare") + "' is not one of mae, rmse, mape, smape, mase");
+    if (vm.count("margin")) {
+      const double m = vm["margin"].as<double>();
+      if (!vm.count("compare")) throw po::error("--margin needs --compare (the metric the margin applies to)");
+      if (!(m >= 0 && m < 1)) {
+        char n[32];
+        std::snprintf(n, sizeof n, "%g", m);
+        throw po::error(std::string("--margin: ") + n + " is not in [0, 1) (a relative margin: 0.05 is 5%)");
+      }
+    }
+    if (vm.count("rollback")) {
+      if (text("rollback").empty()) throw po::error("--rollback: the version is empty");
+    } else {
+      if (!vm.count("registry"))
+        throw po::error("the option '--registry' is required but missing (the staging registry to promote from)");
+      if (!vm.count("rule"))
+        throw po::error("promote needs at least one --rule (e.g. --rule 'smape<20'), or --rollback VERSION");
+    }
   }
 }
 
@@ -230,6 +278,9 @@ std::string DescribeOptions(const po::variables_map& vm) {
     else if (auto u = boost::any_cast<uint64_t>(&v)) s << *u;
     else if (auto d = boost::any_cast<double>(&v)) s << *d;
     else if (auto b = boost::any_cast<bool>(&v)) s << (*b ? "true" : "false");
+    else if (auto list = boost::any_cast<std::vector<std::string>>(&v)) {
+      for (size_t k = 0; k < list->size(); ++k) s << (k ? "\n" + name + "=" : "") << (*list)[k];
+    }
     s << "\n";
   }
   return s.str();

@@ -139,10 +139,12 @@ KeyTable RegistryReader::ReadKeys(size_t first, size_t count) const {
   return mm::ReadKeys(file_.Group("keys"), key_columns_, first, count);
 }
 
-std::optional<size_t> RegistryReader::Find(const std::vector<std::string>& key) const {
-  if (key.size() != key_columns_.size()) return std::nullopt;
-  // The wanted key as a one-row table of the registry's column types.
-  KeyTable want = ReadKeys(0, 0);
+namespace {
+
+// The wanted key as a one-row table of the registry's column types; nullopt when a value cannot be one.
+std::optional<KeyTable> WantedKey(const KeyTable& empty, const std::vector<std::string>& key) {
+  if (key.size() != empty.columns.size()) return std::nullopt;
+  KeyTable want = empty;
   for (size_t c = 0; c < key.size(); ++c) {
     KeyColumn& col = want.columns[c];
     if (col.is_text) {
@@ -154,30 +156,81 @@ std::optional<size_t> RegistryReader::Find(const std::vector<std::string>& key) 
       col.ints.push_back(v);
     }
   }
-  // Each key column opened once, so its chunk cache serves the probes that fall in one chunk.
-  const h5::Location keys = file_.Group("keys");
-  std::vector<h5::Dataset> columns;
-  for (const auto& name : key_columns_) columns.push_back(keys.OpenColumn(name));
-  KeyTable probe = want;
-  size_t lo = 0, hi = rows_;
-  while (lo < hi) {
-    const size_t mid = lo + (hi - lo) / 2;
-    for (size_t c = 0; c < columns.size(); ++c) {
-      KeyColumn& col = probe.columns[c];
+  return want;
+}
+
+// Compares row `row` of the registry's keys with `want` (<0, 0, >0), reading one value per key column.
+class KeyProbe {
+ public:
+  KeyProbe(const h5::Location& file, const std::vector<std::string>& names, const KeyTable& want)
+      : want_(want), probe_(want) {
+    // Each key column opened once, so its chunk cache serves the probes that fall in one chunk.
+    const h5::Location keys = file.Group("keys");
+    for (const auto& name : names) columns_.push_back(keys.OpenColumn(name));
+  }
+  int Compare(size_t row) {
+    for (size_t c = 0; c < columns_.size(); ++c) {
+      KeyColumn& col = probe_.columns[c];
       if (col.is_text) {
         char* text = nullptr;
-        columns[c].Transfer(h5::StringMemoryType(), mid, 1, &text, false);
+        columns_[c].Transfer(h5::StringMemoryType(), row, 1, &text, false);
         col.texts[0] = text ? text : "";
         h5::FreeString(text);
       } else {
-        columns[c].Transfer(H5T_NATIVE_INT64, mid, 1, col.ints.data(), false);
+        columns_[c].Transfer(H5T_NATIVE_INT64, row, 1, col.ints.data(), false);
       }
     }
-    const int cmp = probe.Compare(0, want, 0);
+    return probe_.Compare(0, want_, 0);
+  }
+
+ private:
+  const KeyTable& want_;
+  KeyTable probe_;
+  std::vector<h5::Dataset> columns_;
+};
+
+}  // namespace
+
+std::optional<size_t> RegistryReader::Find(const std::vector<std::string>& key) const {
+  const std::optional<KeyTable> want = WantedKey(ReadKeys(0, 0), key);
+  if (!want) return std::nullopt;
+  KeyProbe probe(file_, key_columns_, *want);
+  size_t lo = 0, hi = rows_;
+  while (lo < hi) {
+    const size_t mid = lo + (hi - lo) / 2;
+    const int cmp = probe.Compare(mid);
     if (cmp == 0) return mid;
     if (cmp < 0) lo = mid + 1;
     else hi = mid;
   }
+  return std::nullopt;
+}
+
+std::pair<size_t, size_t> RegistryReader::FindRange(const std::vector<std::string>& key) const {
+  const std::optional<KeyTable> want = WantedKey(ReadKeys(0, 0), key);
+  if (!want) return {0, 0};
+  KeyProbe probe(file_, key_columns_, *want);
+  // First row not below the key, then first row above it.
+  auto bound = [&](bool upper) {
+    size_t lo = 0, hi = rows_;
+    while (lo < hi) {
+      const size_t mid = lo + (hi - lo) / 2;
+      const int cmp = probe.Compare(mid);
+      if (cmp < 0 || (upper && cmp == 0)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const size_t first = bound(false);
+  return {first, bound(true)};
+}
+
+std::optional<size_t> RegistryReader::FindProduction(const std::vector<std::string>& key) const {
+  const auto [first, last] = FindRange(key);
+  if (first == last) return std::nullopt;
+  const std::vector<std::string> status = ReadDictionaryColumn(file_, "status", first, last - first);
+  for (size_t i = 0; i < status.size(); ++i)
+    if (status[i] == "production") return first + i;
   return std::nullopt;
 }
 

@@ -7,7 +7,7 @@ from common import Checks, read_csv, run, workdir
 c = Checks("cli")
 d = workdir()
 c.ok(run(["--version"]).stdout.startswith("manymodels "), "--version")
-for cmd in (["generate"], ["ingest"], ["train"], ["registry", "list"], ["registry", "show"],
+for cmd in (["generate"], ["ingest"], ["train"], ["registry", "list"], ["registry", "show"], ["promote"],
             ["predictions", "export"]):
     p = run([*cmd, "--help"])
     c.ok("usage: manymodels " + " ".join(cmd) in p.stdout and "--config" in p.stdout, f"{cmd} --help")

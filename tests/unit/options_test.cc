@@ -132,5 +132,26 @@ TEST_F(JobFileTest, WholePipelineJobFileIsAccepted) {
   EXPECT_EQ(Run("registry list", ini, {}), "");
 }
 
+TEST_F(JobFileTest, PromoteRulesFromTheJobFileOrTheCommandLine) {
+  const std::string ini = "registry = r.h5\nproduction = p.h5\n[promote]\nrule = smape<20\nrule = mase < 1\n";
+  EXPECT_EQ(Run("promote", ini, {}), "");
+  // Repeated keys make a list; the command line's rules replace the job file's.
+  std::ofstream(path_) << ini;
+  std::vector<std::string> args = {"--config", path_, "--rule", "mape<20"};
+  std::vector<char*> argv = {const_cast<char*>("manymodels")};
+  for (auto& a : args) argv.push_back(a.data());
+  po::variables_map vm;
+  ASSERT_TRUE(ParseOptions("promote", static_cast<int>(argv.size()), argv.data(), &vm));
+  EXPECT_EQ(vm["rule"].as<std::vector<std::string>>(), (std::vector<std::string>{"mape<20"}));
+  EXPECT_NE(DescribeOptions(vm).find("rule=mape<20\n"), std::string::npos);
+  EXPECT_EQ(Run("promote", ini + "rule = smape<<20\n", {}).rfind("--rule 'smape<<20': ", 0), 0u);
+  EXPECT_EQ(Run("promote", ini + "margin = 0.1\n", {}), "--margin needs --compare (the metric the margin applies to)");
+  EXPECT_EQ(Run("promote", ini + "compare = smape\nmargin = 1\n", {}),
+            "--margin: 1 is not in [0, 1) (a relative margin: 0.05 is 5%)");
+  EXPECT_EQ(Run("promote", "production = p.h5\n", {"--rollback", "v1"}), "");
+  EXPECT_EQ(Run("promote", "production = p.h5\n", {"--registry", "r.h5"}).rfind("promote needs at least one --rule", 0),
+            0u);
+}
+
 }  // namespace
 }  // namespace mm::app

@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "manymodels/core/calendar.h"
@@ -80,8 +81,14 @@ class RegistryReader {
   const std::string& run_id() const { return run_id_; }
   const std::vector<std::string>& key_columns() const { return key_columns_; }
   size_t size() const { return rows_; }
-  // The row whose key columns have these values (as text, in key_columns() order), by binary search.
+  // The row whose key columns have these values (as text, in key_columns() order), by binary search. For a
+  // registry with one row per key (train's).
   std::optional<size_t> Find(const std::vector<std::string>& key) const;
+  // The rows [first, last) of a key in a registry with several rows per key (a production registry: sorted by
+  // key, then version), by binary search for both ends; empty (first == last) when there are none.
+  std::pair<size_t, size_t> FindRange(const std::vector<std::string>& key) const;
+  // The row of status `production` among the key's rows, if there is one.
+  std::optional<size_t> FindProduction(const std::vector<std::string>& key) const;
   KeyTable ReadKeys(size_t first, size_t count) const;
   std::vector<ModelRecord> ReadRows(size_t first, size_t count, bool load_params) const;
 

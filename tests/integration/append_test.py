@@ -4,13 +4,12 @@ conflicting or mismatched append is refused and leaves the lake byte for byte.""
 import csv
 import glob
 import gzip
-import hashlib
 import os
 import re
 
 import h5py
 
-from common import Checks, read_csv, run, workdir
+from common import digest, Checks, read_csv, run, workdir
 
 c = Checks("append")
 d = workdir()
@@ -18,11 +17,6 @@ d = workdir()
 
 def path(name):
     return os.path.join(d, name)
-
-
-def digest(p):
-    with open(p, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
 
 
 panel = path("panel.csv")

@@ -1,5 +1,6 @@
 """Helpers for the integration tests: run the real manymodels binary (alone or under mpirun) in a temp dir."""
 import csv
+import hashlib
 import io
 import os
 import subprocess
@@ -43,3 +44,9 @@ class Checks:
 
 def workdir():
     return tempfile.mkdtemp(prefix="mm_it_")
+
+
+def digest(path):
+    """SHA-256 of a file's bytes: to check an output or input survived byte for byte."""
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()

@@ -1,24 +1,18 @@
 """promote end to end: generate -> ingest -> train twice (two versions) -> promote with rules -> the production
 registry listed (production / archived) -> a second promotion with --compare -> rollback -> dry runs; usage errors
 (bad rules, --production naming --registry) exit 2 before anything is read or written."""
-import hashlib
 import os
 import time
 
 import h5py
 
-from common import Checks, read_csv, run, workdir
+from common import digest, Checks, read_csv, run, workdir
 
 c = Checks("promote")
 d = workdir()
 H = 14
 panel, lake = os.path.join(d, "panel.csv"), os.path.join(d, "lake.h5")
 reg1, reg2, prod = (os.path.join(d, f) for f in ("reg1.h5", "reg2.h5", "prod.h5"))
-
-
-def digest(path):
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
 
 
 def listing(path):

@@ -2,14 +2,13 @@
 that cannot be written is an error. Runs the real binary (under mpirun where it trains); the full-disk cases
 mount a small tmpfs in a private mount namespace (`unshare -m`, as root: CI runs as root)."""
 import glob
-import hashlib
 import json
 import os
 import signal
 import subprocess
 import time
 
-from common import BINARY, MPIRUN, Checks, read_csv, run, workdir
+from common import digest, BINARY, MPIRUN, Checks, read_csv, run, workdir
 
 c = Checks("safe_outputs")
 d = workdir()
@@ -18,10 +17,6 @@ d = workdir()
 def path(name):
     return os.path.join(d, name)
 
-
-def digest(p):
-    with open(p, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
 
 
 def leftovers(folder):

@@ -71,7 +71,14 @@ rm {mnt}/filler
 sha256sum {mnt}/reg.h5 {mnt}/pred.h5 > {d}/after.txt
 ls -a {mnt} > {d}/listing.txt
 """
+    # A private mount namespace; inside a chroot (a fresh-machine check) "/" is no mount point and making it
+    # private fails, so the mount is then made in a namespace that keeps the parent's propagation and is
+    # unmounted at the end either way.
+    script += f"umount {mnt}\n"
     p = subprocess.run(["unshare", "-m", "bash", "-c", script], capture_output=True, text=True, timeout=300)
+    if p.returncode != 0 and "propagation" in p.stderr:
+        p = subprocess.run(["unshare", "-m", "--propagation", "unchanged", "bash", "-c", script],
+                           capture_output=True, text=True, timeout=300)
     c.ok(p.returncode == 0, f"full-disk script ran: {p.returncode} {p.stderr}")
     read = lambda name: open(os.path.join(d, name)).read()
     c.ok(read("train.rc").strip() == "1", f"train on a full disk exits 1: {read('train.err')}")

@@ -775,7 +775,7 @@ class EtsModel final : public FittedModel {
         const double e = sigma * rng.Next();
         const double y = spec.error == Kind::kMultiplicative ? yhat * (1 + e) : yhat + e;
         values[k] = y;
-        Update(spec, fit_.par, &paths[k], m, y);
+        ets::Update(spec, fit_.par, &paths[k], m, y);
       }
       f.mean[i] = mean[i];
       const std::array<double, 4> q = Quantiles8(values, std::array<double, 4>{0.025, 0.10, 0.90, 0.975});

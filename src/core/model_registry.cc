@@ -136,10 +136,6 @@ int FitScaleExponent(std::span<const double> y) {
   return std::max(e - kTarget, std::ilogb(largest) - 1000);
 }
 
-FitOutcome FittedModel::Update(std::span<const double>, const UpdateContext&) const {
-  return {nullptr, std::string(method()) + ": updating this model without refitting is not implemented"};
-}
-
 std::string CheckUpdateValues(std::span<const double> new_values, std::string_view method) {
   for (size_t i = 0; i < new_values.size(); ++i)
     if (std::isinf(new_values[i]))

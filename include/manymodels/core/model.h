@@ -84,8 +84,7 @@ class FittedModel {
   // Never throws for bad data: returns an outcome with an error (an infinite value, data the model's form cannot
   // take, a model saved before updates were possible that lacks state an update needs) for the caller to report.
   // What each model updates and keeps fixed is said at its Method (models_basic.h, ets.h, ...).
-  // (Models that do not implement it yet return an error saying so.)
-  virtual FitOutcome Update(std::span<const double> new_values, const UpdateContext& ctx) const;
+  virtual FitOutcome Update(std::span<const double> new_values, const UpdateContext& ctx) const = 0;
 };
 
 struct FitOutcome {

@@ -1406,34 +1406,48 @@ class ArimaModel : public FittedModel {
 
   // KalmanForecast plus the regression part, as predict.Arima.
   Forecast Predict(int h) const override {
-    const int p = static_cast<int>(phi_.size()), q = static_cast<int>(theta_.size());
-    const int d = static_cast<int>(delta_.size()), r = std::max(p, q + 1), rd = r + d;
-    Eigen::MatrixXd T = Eigen::MatrixXd::Zero(rd, rd);
-    for (int i = 0; i < p; ++i) T(i, 0) = phi_[i];
-    for (int i = 0; i + 1 < r; ++i) T(i, i + 1) = 1;
-    if (d > 0) {
-      T(r, 0) = 1;
-      for (int i = 0; i < d; ++i) T(r, r + i) = delta_[i];
-      for (int i = 1; i < d; ++i) T(r + i, r + i - 1) = 1;
-    }
-    Eigen::VectorXd R = Eigen::VectorXd::Zero(rd), Z = Eigen::VectorXd::Zero(rd);
-    R(0) = 1;
-    for (int i = 0; i < q; ++i) R(i + 1) = theta_[i];
-    Z(0) = 1;
-    for (int i = 0; i < d; ++i) Z(r + i) = delta_[i];
-    const Eigen::MatrixXd V = R * R.transpose();
+    const StateSpace ss = Matrices();
+    const int rd = static_cast<int>(a_.size());
     Eigen::VectorXd a = Eigen::Map<const Eigen::VectorXd>(a_.data(), rd);
     Eigen::MatrixXd P = Eigen::Map<const Eigen::MatrixXd>(P_.data(), rd, rd);
     std::vector<double> mean(h), se(h);
     for (int l = 0; l < h; ++l) {
-      a = T * a;
-      P = T * P * T.transpose() + V;
-      double reg = 0;
-      if (info_.constant) reg = info_.constant_coef * ((info_.order.d + info_.order.D == 0) ? 1.0 : n_ + l + 1);
-      mean[l] = Z.dot(a) + reg;
-      se[l] = std::sqrt(std::max(0.0, Z.dot(P * Z)) * info_.sigma2);
+      a = ss.T * a;
+      P = ss.T * P * ss.T.transpose() + ss.V;
+      mean[l] = ss.Z.dot(a) + Regression(n_ + l + 1);
+      se[l] = std::sqrt(std::max(0.0, ss.Z.dot(P * ss.Z)) * info_.sigma2);
     }
     return NormalForecast(mean, se);
+  }
+
+  // The Kalman filter of the fit (KalmanLike: predict with T and V, then update with the observation less the
+  // regression part; a missing value skips the update) run on from the last filtered state and covariance, with
+  // the same matrices Predict uses. Coefficients, the mean or drift, sigma2 and the information criteria stay as
+  // fitted; the differenced states move on with the data and the drift's time index with the periods.
+  FitOutcome Update(std::span<const double> v, const UpdateContext&) const override {
+    if (std::string err = CheckUpdateValues(v, method()); !err.empty()) return {nullptr, err};
+    const StateSpace ss = Matrices();
+    const int rd = static_cast<int>(a_.size());
+    Eigen::VectorXd a = Eigen::Map<const Eigen::VectorXd>(a_.data(), rd);
+    Eigen::MatrixXd P = Eigen::Map<const Eigen::MatrixXd>(P_.data(), rd, rd);
+    double n = n_;
+    for (double y : v) {
+      n += 1;
+      a = ss.T * a;
+      P = ss.T * P * ss.T.transpose() + ss.V;
+      if (!std::isfinite(y)) continue;
+      const Eigen::VectorXd M = P * ss.Z;
+      const double gain = ss.Z.dot(M);
+      if (!(gain > 0) || !std::isfinite(gain))
+        return {nullptr, "arima: the filter's prediction variance is not positive"};
+      const double resid = y - Regression(n) - ss.Z.dot(a);
+      a += M * (resid / gain);
+      P -= M * M.transpose() / gain;
+    }
+    if (!a.allFinite() || !P.allFinite()) return {nullptr, "arima: the filtered state is not finite"};
+    return {std::make_unique<ArimaModel>(info_, phi_, theta_, delta_, std::vector<double>(a.data(), a.data() + rd),
+                                         std::vector<double>(P.data(), P.data() + rd * rd), n),
+            {}};
   }
 
   void Save(ByteWriter* out) const override {
@@ -1484,6 +1498,38 @@ class ArimaModel : public FittedModel {
   const ArimaInfo& info() const { return info_; }
 
  private:
+  // The state-space form: state transition T, innovation covariance V = R R', observation vector Z.
+  struct StateSpace {
+    Eigen::MatrixXd T, V;
+    Eigen::VectorXd Z;
+  };
+  StateSpace Matrices() const {
+    const int p = static_cast<int>(phi_.size()), q = static_cast<int>(theta_.size());
+    const int d = static_cast<int>(delta_.size()), r = std::max(p, q + 1), rd = r + d;
+    StateSpace ss;
+    ss.T = Eigen::MatrixXd::Zero(rd, rd);
+    for (int i = 0; i < p; ++i) ss.T(i, 0) = phi_[i];
+    for (int i = 0; i + 1 < r; ++i) ss.T(i, i + 1) = 1;
+    if (d > 0) {
+      ss.T(r, 0) = 1;
+      for (int i = 0; i < d; ++i) ss.T(r, r + i) = delta_[i];
+      for (int i = 1; i < d; ++i) ss.T(r + i, r + i - 1) = 1;
+    }
+    Eigen::VectorXd R = Eigen::VectorXd::Zero(rd);
+    ss.Z = Eigen::VectorXd::Zero(rd);
+    R(0) = 1;
+    for (int i = 0; i < q; ++i) R(i + 1) = theta_[i];
+    ss.Z(0) = 1;
+    for (int i = 0; i < d; ++i) ss.Z(r + i) = delta_[i];
+    ss.V = R * R.transpose();
+    return ss;
+  }
+  // The regression part at 1-based time index t: the mean, or the drift times t.
+  double Regression(double t) const {
+    if (!info_.constant) return 0.0;
+    return info_.constant_coef * ((info_.order.d + info_.order.D == 0) ? 1.0 : t);
+  }
+
   ArimaInfo info_;
   std::vector<double> phi_, theta_, delta_, a_, P_;
   double n_;  // observations fitted: the drift's time index of the last one

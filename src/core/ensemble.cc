@@ -36,6 +36,16 @@ class EnsembleModel : public FittedModel {
     for (const auto& m : members_) f.push_back(m->Predict(h));
     return CombineForecasts(f, how_);
   }
+  // Every member updated on the same new values; the first member that cannot update makes the ensemble fail.
+  FitOutcome Update(std::span<const double> new_values, const UpdateContext& ctx) const override {
+    std::vector<std::unique_ptr<FittedModel>> members;
+    for (const auto& m : members_) {
+      FitOutcome u = m->Update(new_values, ctx);
+      if (!u.model) return {nullptr, "ensemble member " + m->Label() + ": " + u.error};
+      members.push_back(std::move(u.model));
+    }
+    return {std::make_unique<EnsembleModel>(std::move(members), how_), {}};
+  }
   void Save(ByteWriter* w) const override {
     w->PutU8(how_ == Combination::kMean ? 0 : 1);
     w->PutU64(members_.size());

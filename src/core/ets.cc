@@ -734,6 +734,26 @@ class EtsModel final : public FittedModel {
     return Simulated(mean, h);
   }
 
+  // The fit's recursion (Filter) run on from the last state with the fitted parameters: a missing value is
+  // replaced by its one-step forecast (the state carried forward, no error). sigma2, the information criteria,
+  // n_obs and the simulation seed stay as fitted.
+  FitOutcome Update(std::span<const double> v, const UpdateContext&) const override {
+    if (std::string err = CheckUpdateValues(v, method()); !err.empty()) return {nullptr, err};
+    const Spec& spec = fit_.spec;
+    const bool mult = spec.error == Kind::kMultiplicative || spec.season == Kind::kMultiplicative;
+    for (double y : v)
+      if (mult && y <= 0) return {nullptr, spec.Label() + ": multiplicative forms need positive data, got " +
+                                                FormatParameter(y)};
+    const int m = spec.season == Kind::kNone ? 1 : spec.m;
+    StepState x = ToStep(spec, fit_.last);
+    for (double y : v) ets::Update(spec, fit_.par, &x, m, std::isfinite(y) ? y : OneStep(spec, fit_.par, x, m));
+    Fit fit = fit_;
+    fit.last.level = x.level;
+    fit.last.trend = x.trend;
+    for (int j = 0; j < static_cast<int>(fit.last.season.size()); ++j) fit.last.season[j] = x.s[(x.head + j) % m];
+    return {std::make_unique<EtsModel>(std::move(fit)), {}};
+  }
+
   void Save(ByteWriter* out) const override {
     const Spec& s = fit_.spec;
     for (Kind k : {s.error, s.trend, s.season}) out->PutU8(static_cast<uint8_t>(k));
@@ -775,7 +795,7 @@ class EtsModel final : public FittedModel {
         const double e = sigma * rng.Next();
         const double y = spec.error == Kind::kMultiplicative ? yhat * (1 + e) : yhat + e;
         values[k] = y;
-        Update(spec, fit_.par, &paths[k], m, y);
+        ets::Update(spec, fit_.par, &paths[k], m, y);
       }
       f.mean[i] = mean[i];
       const std::array<double, 4> q = Quantiles8(values, std::array<double, 4>{0.025, 0.10, 0.90, 0.975});

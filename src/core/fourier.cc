@@ -94,6 +94,38 @@ class FourierModel : public FittedModel {
     }
     return f;
   }
+  // Coefficients fixed: a regression on time and covariates, so the new values themselves change nothing; the time
+  // index moves on by their count (trend, changepoint slopes and Fourier terms evaluated at the new times), and
+  // the covariates' future values come from the context (a column found by name, or by position for a model
+  // fitted without names: x0, x1, ...). Unknown (NaN) values carry the last known one forward; the first period
+  // after the new values falls back on the value the model held for it.
+  FitOutcome Update(std::span<const double> v, const UpdateContext& ctx) const override {
+    if (std::string err = CheckUpdateValues(v, method()); !err.empty()) return {nullptr, err};
+    const size_t k = v.size(), h = static_cast<size_t>(std::max(1, ctx.horizon));
+    if (k == 0 && ctx.covariates.empty()) return {std::make_unique<FourierModel>(*this), {}};  // nothing new
+
+    std::vector<std::vector<double>> future(future_x_.size());
+    for (size_t j = 0; j < future.size(); ++j) {
+      const std::string& name = names_[j];
+      size_t col = ctx.covariates.size();
+      for (size_t c = 0; c < ctx.covariate_names.size() && c < ctx.covariates.size(); ++c)
+        if (ctx.covariate_names[c] == name) col = c;
+      if (col == ctx.covariates.size() && ctx.covariate_names.empty())
+        for (size_t c = 0; c < ctx.covariates.size(); ++c)
+          if (Unnamed(c) == name) col = c;
+      if (col == ctx.covariates.size())
+        return {nullptr, "fourier: the update has no values of the covariate '" + name + "' the model uses"};
+      const std::span<const double> x = ctx.covariates[col];
+      double last = future_x_[j].empty() ? 0.0 : future_x_[j].front();
+      for (size_t i = 0; i < k + h; ++i) {
+        if (i < x.size() && std::isfinite(x[i])) last = x[i];
+        if (i >= k) future[j].push_back(last);
+      }
+    }
+    return {std::make_unique<FourierModel>(d_, coef_, sigma_, log_, n_ + static_cast<double>(k), std::move(future),
+                                           names_),
+            {}};
+  }
   void Save(ByteWriter* w) const override {
     w->PutF64s(d_.cycles);
     w->PutU64(d_.terms.size());

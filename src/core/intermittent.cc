@@ -30,6 +30,7 @@ struct Run {
   double forecast = 0;         // the final point forecast
   double size = 0, rate = 0;   // smoothed demand size; interval (croston / sba) or probability (tsb)
   std::vector<double> errors;  // one-step errors y - f for the periods after the first demand
+  double since = 0;            // periods after the last demand
 };
 
 Run Smooth(IntermittentKind kind, const std::vector<double>& x, const IntermittentParams& p) {
@@ -56,6 +57,7 @@ Run Smooth(IntermittentKind kind, const std::vector<double>& x, const Intermitte
     if (x[t] > 0) since = 0;
   }
   r.forecast = current();
+  r.since = static_cast<double>(since);
   return r;
 }
 
@@ -78,7 +80,29 @@ struct IntermittentState {
   double alpha = kDefault, beta = kDefault, size = 0, rate = 0;
   double mean = 0, lo95 = 0, lo80 = 0, hi80 = 0, hi95 = 0;
   bool no_demand = false;
+  // What an update needs (absent, has_update_state false, in models saved before updates existed): observed
+  // periods since the last demand (since the start when none), and the 2.5, 10, 90 and 97.5% quantiles of the
+  // in-sample one-step errors that the bounds add to the mean.
+  bool has_update_state = false;
+  double since = 0;
+  double q025 = 0, q10 = 0, q90 = 0, q975 = 0;
 };
+
+// The point forecast of smoothed size and rate.
+double Current(IntermittentKind kind, const IntermittentState& s) {
+  if (kind == IntermittentKind::kTsb) return s.rate * s.size;
+  const double sba = kind == IntermittentKind::kSba ? 1 - s.alpha / 2 : 1.0;
+  return sba * s.size / s.rate;
+}
+
+// The bounds: the mean plus the error quantiles, clipped at zero and made to contain the mean.
+void SetBounds(IntermittentState* s) {
+  auto bound = [&](double q) { return std::max(0.0, s->mean + q); };
+  s->lo95 = std::min(bound(s->q025), s->mean);
+  s->lo80 = std::clamp(bound(s->q10), s->lo95, s->mean);
+  s->hi80 = std::max(bound(s->q90), s->mean);
+  s->hi95 = std::max(bound(s->q975), s->hi80);
+}
 
 class IntermittentModel : public FittedModel {
  public:
@@ -101,10 +125,49 @@ class IntermittentModel : public FittedModel {
     f.hi95.assign(h, s_.hi95);
     return f;
   }
+  // The fit's smoothing run on over the new observations with the fitted constants (a missing period is
+  // dropped, as in the fit); the bounds move with the mean by the fitted error quantiles.
+  FitOutcome Update(std::span<const double> v, const UpdateContext&) const override {
+    const std::string me(method());
+    if (std::string err = CheckUpdateValues(v, me); !err.empty()) return {nullptr, err};
+    IntermittentState s = s_;
+    bool any = false;
+    for (double x : v) {
+      if (std::isnan(x)) continue;
+      if (x < 0) return {nullptr, me + ": intermittent-demand methods need non-negative data"};
+      any = true;
+    }
+    if (!any) return {std::make_unique<IntermittentModel>(kind_, s), {}};
+    if (!s.has_update_state)
+      return {nullptr, me + ": this model was saved without its update state (before updates existed); refit it"};
+    for (double x : v) {
+      if (std::isnan(x)) continue;
+      if (s.no_demand && x > 0)
+        return {nullptr, me + ": a first demand after a history with none; refit (no size, interval or error "
+                              "distribution was fitted)"};
+      s.since += 1;
+      if (s.no_demand) continue;
+      if (kind_ == IntermittentKind::kTsb) {
+        s.rate += s.beta * ((x > 0 ? 1.0 : 0.0) - s.rate);
+        if (x > 0) s.size += s.alpha * (x - s.size);
+      } else if (x > 0) {
+        s.size += s.alpha * (x - s.size);
+        s.rate += s.alpha * (s.since - s.rate);
+      }
+      if (x > 0) s.since = 0;
+    }
+    if (!s.no_demand) {
+      s.mean = Current(kind_, s);
+      SetBounds(&s);
+    }
+    return {std::make_unique<IntermittentModel>(kind_, s), {}};
+  }
   void Save(ByteWriter* out) const override {
     out->PutU8(s_.no_demand ? 1 : 0);
     for (double v : {s_.alpha, s_.beta, s_.size, s_.rate, s_.mean, s_.lo95, s_.lo80, s_.hi80, s_.hi95})
       out->PutF64(v);
+    if (s_.has_update_state)
+      for (double v : {s_.since, s_.q025, s_.q10, s_.q90, s_.q975}) out->PutF64(v);
   }
   std::string Describe() const override {
     if (s_.no_demand) return "no_demand=1, mean=0";
@@ -136,20 +199,23 @@ std::unique_ptr<FittedModel> Finish(IntermittentKind kind, const std::vector<dou
   IntermittentState s;
   s.alpha = p.alpha;
   s.beta = p.beta;
+  s.has_update_state = true;
   if (std::none_of(x.begin(), x.end(), [](double v) { return v > 0; })) {
     s.no_demand = true;  // all zeros: forecast zero demand
+    s.since = static_cast<double>(x.size());
     return std::make_unique<IntermittentModel>(kind, s);
   }
   Run r = Smooth(kind, x, p);
   s.size = r.size;
   s.rate = r.rate;
   s.mean = r.forecast;
+  s.since = r.since;
   std::sort(r.errors.begin(), r.errors.end());
-  auto bound = [&](double q) { return std::max(0.0, s.mean + Quantile(r.errors, q)); };
-  s.lo95 = std::min(bound(0.025), s.mean);
-  s.lo80 = std::clamp(bound(0.10), s.lo95, s.mean);
-  s.hi80 = std::max(bound(0.90), s.mean);
-  s.hi95 = std::max(bound(0.975), s.hi80);
+  s.q025 = Quantile(r.errors, 0.025);
+  s.q10 = Quantile(r.errors, 0.10);
+  s.q90 = Quantile(r.errors, 0.90);
+  s.q975 = Quantile(r.errors, 0.975);
+  SetBounds(&s);
   return std::make_unique<IntermittentModel>(kind, s);
 }
 
@@ -181,6 +247,10 @@ class Intermittent : public Method {
     s.no_demand = in->GetU8() != 0;
     for (double* v : {&s.alpha, &s.beta, &s.size, &s.rate, &s.mean, &s.lo95, &s.lo80, &s.hi80, &s.hi95})
       *v = in->GetF64();
+    if (!in->AtEnd()) {  // the update state (models saved before updates existed end here)
+      s.has_update_state = true;
+      for (double* v : {&s.since, &s.q025, &s.q10, &s.q90, &s.q975}) *v = in->GetF64();
+    }
     return std::make_unique<IntermittentModel>(kind_, s);
   }
   double RelativeCost() const override { return kind_ == IntermittentKind::kTsb ? 40.0 : 8.0; }

@@ -52,6 +52,15 @@ class ScaledModel : public FittedModel {
       for (double& v : *col) v = std::ldexp(v, k_);
     return f;
   }
+  // The new values divided by the same power of two (exact), the inner model updated; covariates unchanged (the
+  // fit did not scale them either).
+  FitOutcome Update(std::span<const double> new_values, const UpdateContext& ctx) const override {
+    std::vector<double> scaled(new_values.begin(), new_values.end());
+    for (double& v : scaled) v = std::ldexp(v, -k_);
+    FitOutcome inner = inner_->Update(scaled, ctx);
+    if (!inner.model) return inner;
+    return {std::make_unique<ScaledModel>(std::move(inner.model), k_), {}};
+  }
   void Save(ByteWriter* w) const override {
     w->PutI64(k_);
     w->PutBytes(SaveModel(*inner_));
@@ -125,6 +134,13 @@ int FitScaleExponent(std::span<const double> y) {
   if (e >= kLowest && e <= kHighest) return 0;
   // Scaling a tiny median up must not overflow the largest value.
   return std::max(e - kTarget, std::ilogb(largest) - 1000);
+}
+
+std::string CheckUpdateValues(std::span<const double> new_values, std::string_view method) {
+  for (size_t i = 0; i < new_values.size(); ++i)
+    if (std::isinf(new_values[i]))
+      return std::string(method) + ": new value " + std::to_string(i + 1) + " is infinite";
+  return {};
 }
 
 std::unique_ptr<FittedModel> ScaleModel(std::unique_ptr<FittedModel> model, int k) {

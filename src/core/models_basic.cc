@@ -1,6 +1,7 @@
 #include "manymodels/core/models_basic.h"
 #include "manymodels/core/series.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -29,6 +30,13 @@ class NaiveModel : public FittedModel {
     std::vector<double> mean(h, last_), se(h);
     for (int i = 0; i < h; ++i) se[i] = sigma_ * std::sqrt(i + 1.0);
     return NormalForecast(mean, se);
+  }
+  FitOutcome Update(std::span<const double> v, const UpdateContext&) const override {
+    if (std::string err = CheckUpdateValues(v, method()); !err.empty()) return {nullptr, err};
+    double last = last_;
+    for (double x : v)
+      if (std::isfinite(x)) last = x;  // a missing value: its forecast, the last value
+    return {std::make_unique<NaiveModel>(last, sigma_), {}};
   }
   void Save(ByteWriter* out) const override {
     out->PutF64(last_);
@@ -71,6 +79,17 @@ class SeasonalNaiveModel : public FittedModel {
       se[i] = sigma_ * std::sqrt(static_cast<double>(i / m + 1));
     }
     return NormalForecast(mean, se);
+  }
+  // Each new period replaces its position of the cycle; a missing one keeps the value it had (its forecast).
+  FitOutcome Update(std::span<const double> v, const UpdateContext&) const override {
+    if (std::string err = CheckUpdateValues(v, method()); !err.empty()) return {nullptr, err};
+    std::vector<double> season = season_;
+    for (double x : v) {
+      const double next = std::isfinite(x) ? x : season.front();
+      std::rotate(season.begin(), season.begin() + 1, season.end());
+      season.back() = next;
+    }
+    return {std::make_unique<SeasonalNaiveModel>(std::move(season), sigma_), {}};
   }
   void Save(ByteWriter* out) const override {
     out->PutF64s(season_);
@@ -125,6 +144,21 @@ class MeanModel : public FittedModel {
     return NormalForecast(std::vector<double>(h, mean_),
                           std::vector<double>(h, sd_ * std::sqrt(1.0 + 1.0 / n_)));
   }
+  // Running mean and standard deviation (Welford), one observation at a time from the saved (mean, sd, n).
+  FitOutcome Update(std::span<const double> v, const UpdateContext&) const override {
+    if (std::string err = CheckUpdateValues(v, method()); !err.empty()) return {nullptr, err};
+    double mean = mean_, sd = sd_, n = n_;
+    for (double x : v) {
+      if (!std::isfinite(x)) continue;
+      double m2 = sd * sd * (n - 1);
+      n += 1;
+      const double delta = x - mean;
+      mean += delta / n;
+      m2 += delta * (x - mean);
+      sd = std::sqrt(m2 / (n - 1));
+    }
+    return {std::make_unique<MeanModel>(mean, sd, n), {}};
+  }
   void Save(ByteWriter* out) const override {
     out->PutF64(mean_);
     out->PutF64(sd_);
@@ -173,6 +207,23 @@ class DriftModel : public FittedModel {
       se[i] = sigma_ * std::sqrt(k * (1.0 + k / span_));
     }
     return NormalForecast(mean, se);
+  }
+  // The slope stays what it is by definition, (last - first) / span over everything seen: an observation v
+  // makes it (slope * span + v - last) / (span + 1); a missing period is its forecast, last + slope (the slope
+  // unchanged). sigma stays as fitted.
+  FitOutcome Update(std::span<const double> v, const UpdateContext&) const override {
+    if (std::string err = CheckUpdateValues(v, method()); !err.empty()) return {nullptr, err};
+    double last = last_, slope = slope_, span = span_;
+    for (double x : v) {
+      if (std::isfinite(x)) {
+        slope = (slope * span + (x - last)) / (span + 1);
+        last = x;
+      } else {
+        last += slope;
+      }
+      span += 1;
+    }
+    return {std::make_unique<DriftModel>(last, slope, sigma_, span), {}};
   }
   void Save(ByteWriter* out) const override {
     for (double v : {last_, slope_, sigma_, span_}) out->PutF64(v);

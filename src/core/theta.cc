@@ -219,6 +219,10 @@ Solution Solve(const Basis& b, bool fit_w, double w_max, bool fit_level, double 
 struct ThetaState {
   double base = 0, slope = 0, alpha = 0, theta = 2, sigma = 0, level = 0;
   std::vector<double> season;  // empty when not seasonal
+  // dotm's running regression on the 1-based time index (Fiorucci's A_n, B_n, the mean of the adjusted series,
+  // n): what an update needs; absent (has_regression false) in dotm models saved before updates existed.
+  bool has_regression = false;
+  double n = 0, A = 0, B = 0, mean = 0;
 };
 
 class ThetaModel : public FittedModel {
@@ -254,9 +258,47 @@ class ThetaModel : public FittedModel {
     }
     return NormalForecast(mean, se);
   }
+  // Each new value is deseasonalised by its seasonal index (the indices move on with the periods) and smoothed
+  // into the SES level with the fitted alpha; the forecast origin's offset D = base - level follows its own
+  // recursion D' = (1 - alpha) D + slope, the same closed form the fit evaluates at n (theta, otm: the drift /
+  // theta line fixed). dotm also runs its regression on (A_n, B_n, mean, n) as in the fit, so its slope moves.
+  // A missing value is replaced by its forecast (the fit interpolates, which needs the values after it).
+  // alpha, theta, sigma and the seasonal indices stay as fitted.
+  FitOutcome Update(std::span<const double> v, const UpdateContext&) const override {
+    if (std::string err = CheckUpdateValues(v, method()); !err.empty()) return {nullptr, err};
+    if (variant_ == Variant::kDynamic && !s_.has_regression && !v.empty())
+      return {nullptr, "dotm: this model was saved without its regression state (before updates existed); refit it"};
+    ThetaState s = s_;
+    const double a = s.alpha, keep = 1 - a, w = 1 - 1 / s.theta;
+    for (double y : v) {
+      const double seas = s.season.empty() ? 1.0 : s.season.front();
+      const double x = std::isfinite(y) ? y / seas : s.base;
+      double offset = s.base - s.level;
+      s.level = a * x + keep * s.level;
+      if (variant_ == Variant::kDynamic) {
+        const double t = s.n + 1;
+        s.B = (t - 2) / (t + 1) * s.B + 6 * (x - s.mean) / (t * (t + 1));
+        s.mean = ((t - 1) * s.mean + x) / t;
+        s.A = s.mean - (t + 1) / 2 * s.B;
+        s.n = t;
+        const double decay = std::pow(keep, t);
+        offset = w * (decay * s.A + (1 - decay * keep) / a * s.B);
+        s.slope = w * s.B;
+      } else {
+        offset = keep * offset + s.slope;
+      }
+      s.base = s.level + offset;
+      if (!s.season.empty()) std::rotate(s.season.begin(), s.season.begin() + 1, s.season.end());
+    }
+    if (!std::isfinite(s.base) || !std::isfinite(s.slope))
+      return {nullptr, std::string(method()) + ": the update gave non-finite values"};
+    return {std::make_unique<ThetaModel>(variant_, std::move(s)), {}};
+  }
   void Save(ByteWriter* out) const override {
     for (double v : {s_.base, s_.slope, s_.alpha, s_.theta, s_.sigma, s_.level}) out->PutF64(v);
     out->PutF64s(s_.season);
+    if (s_.has_regression)
+      for (double v : {s_.n, s_.A, s_.B, s_.mean}) out->PutF64(v);
   }
   std::string Describe() const override {
     return "alpha=" + FormatParameter(s_.alpha) + ", theta=" + FormatParameter(s_.theta) + ", level=" + FormatParameter(s_.level) +
@@ -321,6 +363,13 @@ ThetaState FitOptimized(Variant v, const std::vector<double>& x) {
   const double decay_n = std::pow(1 - alpha, nd);
   s.base = level + sol.w * (decay_n * reg.intercept + (1 - decay_n * (1 - alpha)) / alpha * reg.slope);
   s.slope = sol.w * reg.slope;
+  if (v == Variant::kDynamic) {
+    s.has_regression = true;
+    s.n = nd;
+    s.A = reg.intercept;
+    s.B = reg.slope;
+    s.mean = reg.intercept + (nd + 1) / 2 * reg.slope;  // the regression line at the mean time index
+  }
   const double dof = static_cast<double>(basis.a.size()) - 3;  // alpha, theta, l0
   s.sigma = std::sqrt(sol.sse / std::max(1.0, dof));
   return s;
@@ -354,6 +403,11 @@ class ThetaFamily : public Method {
     ThetaState s;
     for (double* v : {&s.base, &s.slope, &s.alpha, &s.theta, &s.sigma, &s.level}) *v = in->GetF64();
     s.season = in->GetF64s();
+    // dotm's regression state (dotm models saved before updates existed end here).
+    if (variant_ == Variant::kDynamic && !in->AtEnd()) {
+      s.has_regression = true;
+      for (double* v : {&s.n, &s.A, &s.B, &s.mean}) *v = in->GetF64();
+    }
     return std::make_unique<ThetaModel>(variant_, std::move(s));
   }
   double RelativeCost() const override { return 40.0; }

@@ -11,6 +11,10 @@
 // and of the CSS recursion). Forecast variances come from the same state-space
 // form, so intervals are the psi-weight intervals of predict.Arima.
 //
+// Update (FittedModel::Update) runs the fit's Kalman filter on from the last filtered state and covariance with the
+// coefficients fixed (missing values skip the update step, as in the fit); the differenced states and the drift's
+// time index move on; sigma2 stays as fitted.
+//
 // Deliberate differences from R are listed in bench/ARIMA.md and at the functions that make them.
 #pragma once
 

@@ -8,6 +8,10 @@
 // cycle. Differences from R: missing values are skipped inside the recursion (state carried forward, step
 // left out of the likelihood) instead of keeping the longest stretch without them; the optimiser is Ceres'
 // Levenberg-Marquardt on an equivalent least-squares form of the likelihood instead of Nelder-Mead.
+//
+// Update (FittedModel::Update) runs the same recursion on from the last state with the fitted parameters (every
+// error / trend / season form); a missing value is replaced by its one-step forecast, as in the fit. sigma2, the
+// information criteria and the simulation seed stay as fitted. Multiplicative forms refuse a new value <= 0.
 #pragma once
 
 #include <cstdint>

@@ -4,6 +4,11 @@
 // covariates of FitContext with their known future values. Non-negative series without many zeros are fitted
 // on log1p(y), so cycles and price effects act multiplicatively. The problem is linear in its coefficients,
 // so it is solved exactly by penalised least squares (Eigen), not iteratively.
+//
+// Update (FittedModel::Update): coefficients, changepoints and sigma fixed; the time index moves on by the number
+// of new periods (their values do not enter a regression with fixed coefficients), and the covariates' future
+// values are taken from UpdateContext (by name; unknown values carry the last known one forward). A covariate the
+// model uses that the context lacks is an error.
 #pragma once
 
 #include "manymodels/core/model.h"

@@ -19,6 +19,11 @@
 // A missing period (NaN) is dropped: it is neither a demand nor a zero, and the interval clock skips it.
 // Negative values are an error. A series with no demand at all gets a zero forecast with zero-width intervals
 // (Label "...(no demand)").
+//
+// Update (FittedModel::Update): the same smoothing run on over the new observations with the fitted constants (the
+// interval clock continues from the last demand; a missing period is dropped); the bounds move with the mean by the
+// fitted error quantiles. Refused (an error, refit): a first demand for a model fitted with none, and new
+// observations for a model saved before updates existed (it lacks the interval clock and the error quantiles).
 #pragma once
 
 #include <span>

@@ -50,6 +50,21 @@ struct FitContext {
   int PrimaryPeriod() const;
 };
 
+// What FittedModel::Update needs besides the new observations: what a forecast from the new end needs that is not
+// the model's state. Fitted parameters, cycles and the simulation seed are the model's own (an update with no new
+// values reproduces the saved model's forecast exactly), so they are not here.
+struct UpdateContext {
+  int horizon = 1;  // how far the updated model will be asked to forecast
+  // Covariates as in FitContext, but aligned with `new_values`: each column holds the values of the periods of
+  // new_values and runs `horizon` periods past them (known future values; NaN where unknown: carry the last
+  // value forward, as fitting does). Columns in the lake's order, the order the model was fitted with; found by
+  // `covariate_names` when given. Models without covariates ignore them.
+  std::vector<std::span<const double>> covariates;
+  std::vector<std::string> covariate_names;
+};
+
+struct FitOutcome;
+
 class FittedModel {
  public:
   virtual ~FittedModel() = default;
@@ -61,6 +76,15 @@ class FittedModel {
   // The name SaveModel stores the model under: the method's name, but for a wrapper that is no method (a model
   // fitted on a rescaled series, see FitScaleExponent).
   virtual std::string_view tag() const { return method(); }
+  // The model brought up to new data without refitting: `new_values` are the periods after the last one the model
+  // has seen (NaN = missing, handled as the model's own filter handles a missing value; may be empty); the
+  // parameters stay as fitted and only the state is filtered forward, so the result's Predict forecasts from the
+  // end of `new_values`. The result saves and loads like any model (its bytes hold the new state). Update(a) then
+  // Update(b) gives exactly the model Update(a + b) gives; Update of nothing forecasts exactly as this model.
+  // Never throws for bad data: returns an outcome with an error (an infinite value, data the model's form cannot
+  // take, a model saved before updates were possible that lacks state an update needs) for the caller to report.
+  // What each model updates and keeps fixed is said at its Method (models_basic.h, ets.h, ...).
+  virtual FitOutcome Update(std::span<const double> new_values, const UpdateContext& ctx) const = 0;
 };
 
 struct FitOutcome {
@@ -97,6 +121,10 @@ int FitScaleExponent(std::span<const double> y);
 // A model fitted on y / 2^k that forecasts in the units of y: Predict multiplies by 2^k (exact); method() and
 // Label() are the inner model's; Describe() adds the scale. Returns `model` itself when k is 0.
 std::unique_ptr<FittedModel> ScaleModel(std::unique_ptr<FittedModel> model, int k);
+
+// What every Update checks first: empty when each new value is finite or NaN, else the error to return (an
+// infinite value is data no filter can take).
+std::string CheckUpdateValues(std::span<const double> new_values, std::string_view method);
 
 // Saves a model with its method name so that LoadModel can restore it without knowing the method.
 std::vector<uint8_t> SaveModel(const FittedModel& model);

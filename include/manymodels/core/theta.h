@@ -12,6 +12,12 @@
 // use the same seasonality test and decomposition as "theta" and the same form of interval.
 //
 // All three interpolate missing values linearly before fitting.
+//
+// Update (FittedModel::Update): new values are deseasonalised by the saved indices and smoothed into the SES level
+// with the fitted alpha; the forecast origin moves on by the closed form's recursion. theta and otm keep their
+// drift (theta line) as fitted; dotm runs its regression on, so its drift moves (a dotm saved before updates
+// existed lacks that state and refuses to update). A missing new value is replaced by its one-step forecast.
+// alpha, theta, sigma and the seasonal indices stay as fitted.
 #pragma once
 
 #include <span>

@@ -435,7 +435,11 @@ std::vector<std::pair<std::string, std::string>> ProvenanceOf(const h5::Location
     if (n == "ranks" || n == "horizon") {
       v = std::to_string(f.GetAttrI64(name));
     } else if (n == "season_lengths") {
-      for (double x : f.GetAttrF64s(name)) v += (v.empty() ? "" : ", ") + Number(x);
+      for (double x : f.GetAttrF64s(name)) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.10g", x);
+        v += (v.empty() ? "" : ", ") + std::string(buf);
+      }
     } else if (n == "key_columns") {
       for (const auto& x : f.GetAttrStrings(name)) v += (v.empty() ? "" : ", ") + x;
     } else {

@@ -13,6 +13,7 @@ PACKAGES=(
   libgtest-dev                                # GoogleTest 1.12
   zlib1g-dev nlohmann-json3-dev               # gzip CSV; JSON output
   python3 python3-h5py python3-pandas         # integration tests read the HDF5 outputs (h5py; the pandas example)
+  chromium fonts-dejavu-core                  # report_test renders the HTML report headless (DOM and screenshot)
 )
 
 missing=()

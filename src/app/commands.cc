@@ -22,6 +22,7 @@
 #include "manymodels/io/promote.h"
 #include "manymodels/core/select.h"
 #include "manymodels/io/registry.h"
+#include "manymodels/io/report.h"
 #include "manymodels/parallel/train.h"
 
 namespace mm::app {
@@ -81,6 +82,12 @@ void CheckFiles(const std::string& command, const po::variables_map& vm) {
     add("registry", false);
     add("keys", false);
     add("production", true);
+  } else if (command == "report") {
+    add("registry", false);
+    add("predictions", false);
+    add("production", false);
+    add("lake", false);
+    add("out", true, true);
   } else if (command == "predictions export") {
     add("predictions", false);
     add("out", true, true);
@@ -439,6 +446,25 @@ int RunPromote(const po::variables_map& vm) {
   std::fprintf(stderr, "promote: %s (%.2f s)\n", r.written ? ("wrote " + o.production).c_str() : "nothing written",
                secs);
   WriteStdout(PromoteReport(o, r));
+  return 0;
+}
+
+int RunReport(const po::variables_map& vm) {
+  ReportOptions o;
+  o.registry = Get<std::string>(vm, "registry");
+  o.predictions = Get<std::string>(vm, "predictions");
+  if (vm.count("production")) o.production = Get<std::string>(vm, "production");
+  if (vm.count("lake")) o.lake = Get<std::string>(vm, "lake");
+  o.worst = static_cast<size_t>(Get<int>(vm, "worst"));
+  const std::string path = Get<std::string>(vm, "out");
+  const auto t0 = Clock::now();
+  const ReportData data = GatherReport(o);
+  TextOutput out(path);
+  out.Write(RenderReport(data));
+  out.Finish();
+  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  std::fprintf(stderr, "report: run %s, %lld models, %zu worst series -> %s (%.2f s)\n", data.run_id.c_str(),
+               static_cast<long long>(data.models), data.worst.size(), path.c_str(), secs);
   return 0;
 }
 

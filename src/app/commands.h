@@ -18,6 +18,7 @@ int RunTrain(const po::variables_map& vm, Communicator& comm);
 int RunRegistryList(const po::variables_map& vm);
 int RunRegistryShow(const po::variables_map& vm);
 int RunPromote(const po::variables_map& vm);
+int RunReport(const po::variables_map& vm);
 int RunPredictionsExport(const po::variables_map& vm);
 
 }  // namespace mm::app

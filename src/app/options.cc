@@ -89,6 +89,14 @@ po::options_description CommandOptions(const std::string& command) {
         ("dry-run", po::bool_switch(), "print what would change; write nothing")
         ("rollback", po::value<std::string>(), "VERSION: every key whose production model has this version goes "
                                                "back to the version it replaced");
+  } else if (command == "report") {
+    d.add_options()
+        ("registry", po::value<std::string>()->required(), "registry file (from train)")
+        ("predictions", po::value<std::string>()->required(), "predictions file of the same run")
+        ("production", po::value<std::string>(), "production registry: what its last promotion did")
+        ("lake", po::value<std::string>(), "lake: the worst series' history")
+        ("out", po::value<std::string>()->required(), "HTML file to write (self-contained: inline SVG and CSS)")
+        ("worst", po::value<int>()->default_value(6), "how many of the worst series (by MASE) to draw");
   } else if (command == "predictions export") {
     d.add_options()
         ("predictions", po::value<std::string>()->required(), "predictions file")
@@ -101,7 +109,7 @@ po::options_description CommandOptions(const std::string& command) {
 }
 
 std::vector<std::string> CommandNames() {
-  return {"generate", "ingest", "train", "registry list", "registry show", "promote", "predictions export"};
+  return {"generate", "ingest", "train", "registry list", "registry show", "promote", "report", "predictions export"};
 }
 
 namespace {
@@ -218,6 +226,8 @@ void CheckValues(const std::string& command, const po::variables_map& vm) {
     if (vm.count("season-length")) ParseNumberList(text("season-length"), "season-length");
     if (vm.count("partition-by")) no_repeats(SplitList(text("partition-by")), "partition-by");
     no_repeats(SplitList(text("covariates")), "covariates");
+  } else if (command == "report") {
+    in_range("worst", 0, 1000);
   } else if (command == "promote") {
     // Rules are read (and so checked) even with --rollback, which does not use them: a job file's [promote]
     // section serves both.

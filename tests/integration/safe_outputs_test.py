@@ -111,7 +111,10 @@ slow = ["train", "--horizon", "14", "--lake", path("big.h5"), "--registry", path
 
 def start(mpi):
     cmd = ([*MPIRUN, "-n", "2"] if mpi else []) + [BINARY, *slow]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # mpirun sends SIGKILL 1 s after passing SIGTERM on (odls_base_sigkill_timeout): on a loaded machine a rank
+    # may not have run its handler by then. Give it the time Slurm gives (KillWait 30 s) to test the handler.
+    env = dict(os.environ, OMPI_MCA_odls_base_sigkill_timeout="30")
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     deadline = time.time() + 60
     while not glob.glob(path("reg.h5.tmp-*")) and time.time() < deadline:
         time.sleep(0.05)

@@ -54,7 +54,7 @@ std::string ColumnList(const std::vector<SqlKeyColumn>& keys) {
 
 std::string CreateTable(const std::vector<SqlKeyColumn>& keys, const char* integer, const char* real) {
   std::string s = std::string("CREATE TABLE ") + kTable + " (";
-  for (const auto& k : keys) s += Quote(k.name) + (k.is_text ? " TEXT NOT NULL, " : std::string(" ") + integer + " NOT NULL, ");
+  for (const auto& k : keys) s += Quote(k.name) + " " + (k.is_text ? "TEXT" : integer) + " NOT NULL, ";
   s += "run_id TEXT NOT NULL, version TEXT, step INTEGER NOT NULL, time TEXT NOT NULL";
   for (const char* v : kValueNames) s += std::string(", ") + v + " " + real;
   return s + ", model TEXT)";
@@ -127,7 +127,8 @@ class SqliteSink final : public SqlPredictionsSink {
       : SqlPredictionsSink(RedactSqlUrl(url), std::move(keys), std::move(run_id)) {
     try {
       const int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
-      if (rc != SQLITE_OK) Fail(std::string("cannot open the database: ") + (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc)));
+      if (rc != SQLITE_OK)
+        Fail(std::string("cannot open the database: ") + (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc)));
       sqlite3_busy_timeout(db_, options.busy_timeout_ms);
       // IMMEDIATE: the write lock now, so two writers wait for each other instead of failing at their first write.
       Exec("BEGIN IMMEDIATE", "cannot begin a transaction");

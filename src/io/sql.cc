@@ -246,8 +246,12 @@ class PostgresSink final : public SqlPredictionsSink {
       if (PQstatus(conn_) != CONNECTION_OK) Fail("cannot connect: " + OneLine(PQerrorMessage(conn_)));
       PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);  // "relation exists, skipping" and such
       if (PQsetClientEncoding(conn_, "UTF8") != 0) Fail("cannot set the client encoding: " + Message(nullptr));
+      // Creating the table is a transaction of its own, under a lock that serializes creators (two creating it
+      // at once would collide in the catalog); the rows are then written under a lock on the run id, so two
+      // exports of one run id cannot both delete the old rows and both insert (READ COMMITTED would let them).
       Exec("BEGIN", PGRES_COMMAND_OK, "cannot begin a transaction");
       in_transaction_ = true;
+      Exec("SELECT pg_advisory_xact_lock(hashtext('manymodels.predictions'))", PGRES_TUPLES_OK, "cannot lock");
       std::vector<std::pair<std::string, std::string>> columns;
       {
         const char* params[1] = {kTable};
@@ -265,6 +269,15 @@ class PostgresSink final : public SqlPredictionsSink {
         Exec(CreateIndex(keys_), PGRES_COMMAND_OK, "cannot create the index");
       } else if (std::string why = CheckColumns(columns, keys_); !why.empty()) {
         Fail(why);
+      }
+      Exec("COMMIT", PGRES_COMMAND_OK, "cannot create the table");
+      Exec("BEGIN", PGRES_COMMAND_OK, "cannot begin a transaction");
+      {
+        const char* params[1] = {run_id_.c_str()};
+        PGresult* r = PQexecParams(conn_, "SELECT pg_advisory_xact_lock(hashtext('manymodels.predictions'), "
+                                   "hashtext($1))", 1, nullptr, params, nullptr, nullptr, 0);
+        Check(r, PGRES_TUPLES_OK, "cannot lock the run id");
+        PQclear(r);
       }
       const char* params[1] = {run_id_.c_str()};
       PGresult* r = PQexecParams(conn_, (std::string("DELETE FROM ") + kTable + " WHERE run_id = $1").c_str(), 1,

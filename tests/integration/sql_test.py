@@ -153,6 +153,22 @@ try:
     c.ok(pg_rows("SELECT run_id, count(*), min(version) FROM predictions GROUP BY 1 ORDER BY 1") ==
          sorted([[run_id, str(n), run_id], ["score-2", str(n), run_id]]), "PostgreSQL: another run id adds")
 
+    # --- two exports of one run id at once: one waits for the other, the rows are not doubled (a trigger slows
+    # PostgreSQL's inserts down, so that the exports overlap)
+    psql("CREATE FUNCTION slow() RETURNS trigger AS $$ BEGIN PERFORM pg_sleep(0.005); RETURN NEW; END $$ "
+         "LANGUAGE plpgsql; CREATE TRIGGER slow BEFORE INSERT ON predictions FOR EACH ROW EXECUTE FUNCTION slow()")
+    for target in (url, f"sqlite://{lite}"):
+        procs = [subprocess.Popen([os.environ.get("MANYMODELS", "manymodels"), "predictions", "export",
+                                   "--predictions", f"{d}/pred.h5", "--sql", target, "--run-id", "score-2"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+        codes = [(p.wait(), p.stderr.read()) for p in procs]
+        c.ok(all(code == 0 for code, _ in codes), f"concurrent exports to {target}: {codes}")
+    psql("DROP TRIGGER slow ON predictions")
+    c.ok(pg_rows("SELECT count(*) FROM predictions WHERE run_id = 'score-2'") == [[str(n)]],
+         "PostgreSQL: concurrent exports of one run id do not double it")
+    c.ok(lite_rows(lite, "SELECT count(*) FROM predictions WHERE run_id = 'score-2'") == [(n,)],
+         "SQLite: concurrent exports of one run id do not double it")
+
     # --- a failure in the middle of the rows leaves the previous ones
     psql("CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN IF NEW.item = 3 THEN "
          "RAISE EXCEPTION 'item 3 refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql; "

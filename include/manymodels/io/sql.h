@@ -21,7 +21,8 @@
 // come (SQLite: one prepared statement; PostgreSQL: COPY FROM STDIN), so memory stays bounded by a batch;
 // Commit() makes it all visible at once. A sink destroyed before Commit(), or any error, rolls back: the rows
 // the run id had before stay as they were. Errors are SqlError, naming the URL (any password removed) and the
-// database's own message.
+// database's own message. Concurrency: SQLite writers take turns (the write lock is held from Open to Commit);
+// PostgreSQL writers of one run id take turns (an advisory lock), others run side by side.
 #pragma once
 
 #include <cstdint>

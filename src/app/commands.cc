@@ -23,6 +23,7 @@
 #include "manymodels/core/select.h"
 #include "manymodels/io/registry.h"
 #include "manymodels/io/report.h"
+#include "manymodels/io/sql.h"
 #include "manymodels/parallel/train.h"
 
 namespace mm::app {
@@ -468,7 +469,44 @@ int RunReport(const po::variables_map& vm) {
   return 0;
 }
 
+namespace {
+
+// predictions export --sql: the rows into the table predictions, the run id's earlier rows replaced in one
+// transaction (io/sql.h). The table is the one output: --out and --format are refused.
+int ExportPredictionsToSql(const po::variables_map& vm) {
+  const std::string url = Get<std::string>(vm, "sql");
+  if (vm.count("out") || !vm["format"].defaulted())
+    throw UsageError("--sql writes the rows into a table only; --out and --format are for CSV or JSON "
+                     "(export twice for both)");
+  if (!IsSqlUrl(url))
+    throw UsageError("--sql: '" + RedactSqlUrl(url) +
+                     "' is not a database URL: sqlite:///abs/path.db, sqlite://relative.db or "
+                     "postgresql://user@host:port/db");
+  const std::string path = Get<std::string>(vm, "predictions");
+  const PredictionsReader reader(path);
+  // version: the run that trained the models, recorded in the predictions file; run_id: --run-id, else that.
+  const std::string version = reader.run_id();
+  const std::string run_id = vm.count("run-id") ? Get<std::string>(vm, "run-id") : version;
+  if (run_id.empty())
+    throw UsageError(vm.count("run-id") ? "--run-id: empty"
+                                        : "--run-id: " + path + " records no run_id; name the run with --run-id");
+  const auto t0 = Clock::now();
+  auto sink = SqlPredictionsSink::Open(url, SqlKeyColumns(reader.Read(0, 0).keys), run_id);
+  constexpr size_t kBlock = 8192;  // series a batch: memory stays bounded whatever the file's size
+  for (size_t first = 0; first < reader.size(); first += kBlock) sink->Write(reader.Read(first, kBlock), version);
+  const int64_t rows = sink->Commit();
+  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  std::fprintf(stderr, "predictions export: %lld rows of run id %s -> %s, table predictions (%.2f s, %.0f rows/s)\n",
+               static_cast<long long>(rows), run_id.c_str(), sink->url().c_str(), secs,
+               secs > 0 ? static_cast<double>(rows) / secs : 0.0);
+  return 0;
+}
+
+}  // namespace
+
 int RunPredictionsExport(const po::variables_map& vm) {
+  if (vm.count("sql")) return ExportPredictionsToSql(vm);
+  if (vm.count("run-id")) throw UsageError("--run-id tags the rows of --sql; without --sql there is no run id to set");
   const std::string format = Get<std::string>(vm, "format");
   if (format != "csv" && format != "json") throw po::error("--format: '" + format + "' is not csv or json");
   const bool json = format == "json";

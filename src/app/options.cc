@@ -101,7 +101,13 @@ po::options_description CommandOptions(const std::string& command) {
     d.add_options()
         ("predictions", po::value<std::string>()->required(), "predictions file")
         ("format", po::value<std::string>()->default_value("csv"), "csv or json")
-        ("out", po::value<std::string>(), "output file (default: standard output)");
+        ("out", po::value<std::string>(), "output file (default: standard output)")
+        ("sql", po::value<std::string>(), "instead of CSV/JSON, write the rows into the table predictions of "
+                                          "sqlite:///abs/path.db, sqlite://relative.db or "
+                                          "postgresql://user@host:port/db, replacing the rows of the run id "
+                                          "(not with --out or --format; data/SQL.md)")
+        ("run-id", po::value<std::string>(), "with --sql: the run id that tags the rows (default: the predictions "
+                                             "file's run_id)");
   } else {
     throw std::logic_error("no options for command " + command);
   }

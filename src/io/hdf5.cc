@@ -30,6 +30,9 @@ herr_t CollectCause(unsigned n, const H5E_error2_t* e, void* out) {
   if (!e->desc) return 0;
   const std::string desc = e->desc;
   if (n == 0) cause->innermost = desc;
+  if (desc.rfind("truncated file", 0) == 0)
+    cause->system = "the file is truncated (shorter than HDF5 recorded: a copy cut short, or a write that never "
+                    "finished)";
   const auto at = desc.find("error message = '");
   if (cause->system.empty() && at != std::string::npos) {
     const auto begin = at + 17, end = desc.find('\'', begin);

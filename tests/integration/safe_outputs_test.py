@@ -182,7 +182,14 @@ p = run(["train", "--horizon", "14", "--lake", path("big.h5"), "--registry", pat
 ticks = [l for l in p.stderr.splitlines() if l.startswith("train:") and "ETA" in l]
 c.ok(len(ticks) >= 3, f"progress lines while the only batch is fitted: {p.stderr[-500:]}")
 
-# 8. registry show: a key column named twice is a usage error.
+# 8. A registry cut short says so in words, not in HDF5's.
+data = open(path("reg.h5"), "rb").read()
+open(path("cut.h5"), "wb").write(data[: len(data) // 2])
+p = run(["registry", "list", "--registry", path("cut.h5")], check=False)
+c.ok(p.returncode == 1 and "cut.h5" in p.stderr and "truncated" in p.stderr and "eof =" not in p.stderr,
+     f"a truncated registry: {p.stderr}")
+
+# 9. registry show: a key column named twice is a usage error.
 p = run(["registry", "show", "--registry", path("reg.h5"), "--key", "store=1,store=1"], check=False)
 c.ok(p.returncode == 2 and "twice" in p.stderr, f"--key store=1,store=1: {p.stderr}")
 c.done()

@@ -28,8 +28,15 @@ PG_BIN = os.path.dirname(bins[-1])
 AS_ROOT = os.geteuid() == 0  # initdb and postgres refuse to run as root: run them as the postgres user
 
 
-def pg_server_cmd(args):
-    return (["runuser", "-u", "postgres", "--"] if AS_ROOT else []) + args
+def pg_server(args, **kw):
+    """Runs a server program, as the postgres user when we are root (switched by Python itself: `runuser`
+    needs PAM, which a minimal root may not have). Its stderr goes to ours when it fails."""
+    as_user = {"user": "postgres", "group": "postgres", "extra_groups": []} if AS_ROOT else {}
+    p = subprocess.run(args, capture_output=True, text=True, **as_user, **kw)
+    if p.returncode != 0:
+        sys.stderr.write(f"sql: {' '.join(args)} failed ({p.returncode}):\n{p.stdout}\n{p.stderr}\n")
+        raise subprocess.CalledProcessError(p.returncode, args)
+    return p
 
 
 def free_port():
@@ -78,11 +85,10 @@ KINDS = ["text", "int", "text", "text", "int", "text", *["float"] * 5, "text"]
 
 try:
     # --- the server
-    subprocess.run(pg_server_cmd([f"{PG_BIN}/initdb", "-D", f"{pg}/data", "-U", "mm", "--auth=trust", "-E", "UTF8",
-                                  "--locale=C", "--no-sync"]), cwd=pg, check=True, capture_output=True)
-    subprocess.run(pg_server_cmd([f"{PG_BIN}/pg_ctl", "-D", f"{pg}/data", "-l", f"{pg}/log", "-w", "-t", "60", "-o",
-                                  f"-p {port} -k {pg} -c listen_addresses=127.0.0.1 -F", "start"]),
-                   cwd=pg, check=True, capture_output=True)
+    pg_server([f"{PG_BIN}/initdb", "-D", f"{pg}/data", "-U", "mm", "--auth=trust", "-E", "UTF8", "--locale=C",
+               "--no-sync"], cwd=pg)
+    pg_server([f"{PG_BIN}/pg_ctl", "-D", f"{pg}/data", "-l", f"{pg}/log", "-w", "-t", "60", "-o",
+               f"-p {port} -k {pg} -c listen_addresses=127.0.0.1 -F", "start"], cwd=pg)
     started = True
     psql("CREATE DATABASE fc", db="postgres")
     url = f"postgresql://mm@127.0.0.1:{port}/fc"
@@ -201,7 +207,9 @@ try:
     c.done()
 finally:
     if started:
-        subprocess.run(pg_server_cmd([f"{PG_BIN}/pg_ctl", "-D", f"{pg}/data", "-m", "immediate", "-w", "stop"]),
-                       cwd=pg, capture_output=True)
+        try:
+            pg_server([f"{PG_BIN}/pg_ctl", "-D", f"{pg}/data", "-m", "immediate", "-w", "stop"], cwd=pg)
+        except subprocess.CalledProcessError:
+            pass  # reported on stderr; the folder goes anyway
     shutil.rmtree(pg, ignore_errors=True)
     shutil.rmtree(d, ignore_errors=True)

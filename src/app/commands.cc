@@ -24,6 +24,7 @@
 #include "manymodels/io/registry.h"
 #include "manymodels/io/report.h"
 #include "manymodels/io/sql.h"
+#include "manymodels/parallel/score.h"
 #include "manymodels/parallel/train.h"
 
 namespace mm::app {
@@ -75,6 +76,12 @@ void CheckFiles(const std::string& command, const po::variables_map& vm) {
   } else if (command == "train") {
     add("lake", false);
     add("registry", true);
+    add("predictions", true);
+    add("summary-json", true, true);
+  } else if (command == "score") {
+    // The production registry is only read; the SQL table (--sql) is no file of ours to compare.
+    add("lake", false);
+    add("production", false);
     add("predictions", true);
     add("summary-json", true, true);
   } else if (command == "promote") {
@@ -157,6 +164,8 @@ std::string Format(const char* format, ...) {
   return buf;
 }
 
+std::string RankTable(const std::vector<RankReport>& ranks, const char* work);
+
 std::string SummaryText(const RunSummary& s, const TrainOptions& o) {
 
   std::string chosen;
@@ -168,9 +177,16 @@ std::string SummaryText(const RunSummary& s, const TrainOptions& o) {
   out += Format("  chosen       %s\n", chosen.c_str());
   out += Format("  time         %.2f s (%.0f models/s) on %zu rank(s)\n", s.seconds,
                 static_cast<double>(s.models) / std::max(s.seconds, 1e-9), s.ranks.size());
-  out += Format("  %-4s  %-16s  %-28s  %-4s  %-8s  %-8s  %-8s  %-8s  %-8s  %s\n", "rank", "host",
-                "threads given -> used", "cpus", "models", "fit s", "read s", "write s", "wait s", "peak MiB");
-  for (const auto& r : s.ranks) {
+  out += RankTable(s.ranks, "fit s");
+  out += Format("  registry     %s\n  predictions  %s\n", o.registry.c_str(), o.predictions.c_str());
+  return out;
+}
+
+// The per-rank lines of a run summary (train, score); `work` names the compute column.
+std::string RankTable(const std::vector<RankReport>& ranks, const char* work) {
+  std::string out = Format("  %-4s  %-16s  %-28s  %-4s  %-8s  %-8s  %-8s  %-8s  %-8s  %s\n", "rank", "host",
+                           "threads given -> used", "cpus", "models", work, "read s", "write s", "wait s", "peak MiB");
+  for (const auto& r : ranks) {
     const std::string given =
         r.threads_given > 0 ? std::to_string(r.threads_given) + " (" + r.thread_source + ")" : "- (affinity)";
     out += Format("  %-4d  %-16s  %-28s  %-4d  %-8lld  %-8.2f  %-8.2f  %-8.2f  %-8.2f  %.0f\n", r.rank,
@@ -178,7 +194,18 @@ std::string SummaryText(const RunSummary& s, const TrainOptions& o) {
                   static_cast<long long>(r.groups), r.fit_seconds, r.read_seconds, r.write_seconds,
                   r.write_wait_seconds, r.peak_rss_mb);
   }
-  out += Format("  registry     %s\n  predictions  %s\n", o.registry.c_str(), o.predictions.c_str());
+  return out;
+}
+
+nlohmann::json RanksJson(const std::vector<RankReport>& ranks) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : ranks)
+    out.push_back({{"rank", r.rank}, {"host", r.host}, {"threads_given", r.threads_given},
+                   {"threads_used", r.threads_used}, {"thread_source", r.thread_source},
+                   {"cpus_in_mask", r.cpus_in_mask}, {"models", r.groups}, {"fit_seconds", r.fit_seconds},
+                   {"read_seconds", r.read_seconds}, {"write_seconds", r.write_seconds},
+                   {"write_wait_seconds", r.write_wait_seconds},
+                   {"peak_rss_mib", r.peak_rss_mb}});
   return out;
 }
 
@@ -196,15 +223,7 @@ nlohmann::json SummaryJson(const RunSummary& s, const TrainOptions& o) {
   j["lake"] = AbsolutePath(o.lake);
   j["resolved"] = s.resolved;
   j["command_line"] = o.command_line;
-  nlohmann::json ranks = nlohmann::json::array();
-  for (const auto& r : s.ranks)
-    ranks.push_back({{"rank", r.rank}, {"host", r.host}, {"threads_given", r.threads_given},
-                     {"threads_used", r.threads_used}, {"thread_source", r.thread_source},
-                     {"cpus_in_mask", r.cpus_in_mask}, {"models", r.groups}, {"fit_seconds", r.fit_seconds},
-                     {"read_seconds", r.read_seconds}, {"write_seconds", r.write_seconds},
-                     {"write_wait_seconds", r.write_wait_seconds},
-                     {"peak_rss_mib", r.peak_rss_mb}});
-  j["ranks"] = ranks;
+  j["ranks"] = RanksJson(s.ranks);
   return j;
 }
 
@@ -254,8 +273,134 @@ TrainOptions TrainOptionsFrom(const po::variables_map& vm) {
   return o;
 }
 
+namespace {
+
+// The score options, checked: a bad value is a usage error (exit 2), found before MPI starts.
+ScoreOptions ScoreOptionsFrom(const po::variables_map& vm) {
+  ScoreOptions o;
+  o.lake = Get<std::string>(vm, "lake");
+  o.production = Get<std::string>(vm, "production");
+  o.predictions = Get<std::string>(vm, "predictions");
+  o.horizon = Get<int>(vm, "horizon");
+  if (o.horizon < 1) throw po::error("--horizon must be at least 1");
+  if (vm.count("run-id")) {
+    o.run_id = Get<std::string>(vm, "run-id");
+    if (o.run_id.empty()) throw po::error("--run-id: empty");
+    if (!vm.count("sql")) throw UsageError("--run-id tags the rows of --sql; without --sql there is no run id to set");
+  }
+  if (vm.count("sql") && !IsSqlUrl(Get<std::string>(vm, "sql")))
+    throw UsageError("--sql: '" + RedactSqlUrl(Get<std::string>(vm, "sql")) +
+                     "' is not a database URL: sqlite:///abs/path.db, sqlite://relative.db or "
+                     "postgresql://user@host:port/db");
+  o.threads = Get<int>(vm, "threads");
+  if (o.threads < 0) throw po::error("--threads must be 0 (automatic) or more");
+  o.batch = Get<int64_t>(vm, "batch");
+  if (o.batch < 1) throw po::error("--batch must be at least 1");
+  o.progress = !Get<bool>(vm, "quiet");
+  o.progress_every = Get<double>(vm, "progress-every");
+  if (!(o.progress_every >= 0 && o.progress_every < 1e6)) throw po::error("--progress-every must be 0 or more seconds");
+  o.options_text = DescribeOptions(vm);
+  o.command_line = CommandLine();
+  return o;
+}
+
+// The forecasts of the predictions file into the SQL table, each series tagged with its model's version (runs
+// of series of one version written together), in one transaction replacing the run id's rows.
+int64_t ScoreToSql(const std::string& url, const std::string& path, const ScoreSummary& s) {
+  const PredictionsReader reader(path);
+  auto sink = SqlPredictionsSink::Open(url, SqlKeyColumns(reader.Read(0, 0).keys), s.run_id);
+  constexpr size_t kBlock = 8192;
+  for (size_t first = 0; first < reader.size();) {
+    size_t end = first + 1;
+    while (end < reader.size() && end - first < kBlock && s.versions[end] == s.versions[first]) ++end;
+    sink->Write(reader.Read(first, end - first), s.versions[first]);
+    first = end;
+  }
+  return sink->Commit();
+}
+
+std::string KeyList(int64_t n, const std::vector<std::string>& first) {
+  std::string out;
+  for (const auto& k : first) out += (out.empty() ? "" : "; ") + k;
+  if (n > static_cast<int64_t>(first.size())) out += "; ...";
+  return out.empty() ? "" : " (" + out + ")";
+}
+
+std::string ScoreText(const ScoreSummary& s, const ScoreOptions& o, const std::string& sql) {
+  std::string out = Format("manymodels score: run %s\n", s.run_id.c_str());
+  out += Format("  production   %lld key(s) with a production model, newest version %s\n",
+                static_cast<long long>(s.production_keys), s.newest_version.c_str());
+  out += Format("  scored       %lld: updated %lld (%lld new periods in all), forecast as saved %lld, failed %lld\n",
+                static_cast<long long>(s.scored), static_cast<long long>(s.updated),
+                static_cast<long long>(s.new_periods), static_cast<long long>(s.as_saved),
+                static_cast<long long>(s.failed));
+  if (s.as_saved) out += "  as saved     " + KeyList(s.as_saved, s.as_saved_keys).substr(1) + "\n";
+  if (s.failed) out += "  failed       " + KeyList(s.failed, s.failed_keys).substr(1) + "\n";
+  out += Format("  not in production  %lld lake series without a production model%s\n",
+                static_cast<long long>(s.not_in_production),
+                KeyList(s.not_in_production, s.not_in_production_keys).c_str());
+  out += Format("  not in lake  %lld production model(s) whose key is not in the lake%s\n",
+                static_cast<long long>(s.not_in_lake), KeyList(s.not_in_lake, s.not_in_lake_keys).c_str());
+  out += Format("  time         %.2f s (%.0f models/s) on %zu rank(s)\n", s.seconds,
+                static_cast<double>(s.scored) / std::max(s.seconds, 1e-9), s.ranks.size());
+  out += RankTable(s.ranks, "score s");
+  out += Format("  predictions  %s\n", o.predictions.c_str());
+  if (!sql.empty()) out += "  sql          " + sql + "\n";
+  return out;
+}
+
+}  // namespace
+
 void CheckOptions(const std::string& command, const po::variables_map& vm) {
   if (command == "train") TrainOptionsFrom(vm);
+  if (command == "score") ScoreOptionsFrom(vm);
+}
+
+int RunScore(const po::variables_map& vm, Communicator& comm) {
+  const ScoreOptions o = ScoreOptionsFrom(vm);
+  const std::string url = vm.count("sql") ? Get<std::string>(vm, "sql") : "";
+  std::string sql;
+  // The SQL rows go in once the predictions file is complete and in place, from rank 0, before the ranks part.
+  auto to_sql = [&](const ScoreSummary& s) {
+    if (url.empty()) return;
+    const auto t0 = Clock::now();
+    const int64_t rows = ScoreToSql(url, o.predictions, s);
+    const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    sql = Format("%lld rows of run id %s -> %s, table predictions (%.2f s)", static_cast<long long>(rows),
+                 s.run_id.c_str(), RedactSqlUrl(url).c_str(), secs);
+  };
+  const ScoreSummary s = Score(o, comm, to_sql);
+  if (comm.rank() != 0) return 0;
+  for (const auto& r : s.ranks)
+    if (!r.thread_warning.empty()) std::fprintf(stderr, "warning: rank %d: %s\n", r.rank, r.thread_warning.c_str());
+  if (vm.count("summary-json")) {
+    nlohmann::json j;
+    j["run_id"] = s.run_id;
+    j["production_keys"] = s.production_keys;
+    j["lake_series"] = s.lake_series;
+    j["scored"] = s.scored;
+    j["updated"] = s.updated;
+    j["new_periods"] = s.new_periods;
+    j["as_saved"] = s.as_saved;
+    j["failed"] = s.failed;
+    j["not_in_production"] = s.not_in_production;
+    j["not_in_lake"] = s.not_in_lake;
+    j["not_in_production_keys"] = s.not_in_production_keys;
+    j["not_in_lake_keys"] = s.not_in_lake_keys;
+    j["as_saved_keys"] = s.as_saved_keys;
+    j["failed_keys"] = s.failed_keys;
+    j["seconds"] = s.seconds;
+    j["predictions"] = AbsolutePath(o.predictions);
+    j["production"] = AbsolutePath(o.production);
+    j["lake"] = AbsolutePath(o.lake);
+    j["command_line"] = o.command_line;
+    j["ranks"] = RanksJson(s.ranks);
+    TextOutput json(Get<std::string>(vm, "summary-json"));
+    json.Write(j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    json.Finish();
+  }
+  WriteStdout(ScoreText(s, o, sql));
+  return 0;
 }
 
 int RunTrain(const po::variables_map& vm, Communicator& comm) {

@@ -15,6 +15,7 @@ void CheckOptions(const std::string& command, const po::variables_map& vm);
 int RunGenerate(const po::variables_map& vm);
 int RunIngest(const po::variables_map& vm);
 int RunTrain(const po::variables_map& vm, Communicator& comm);
+int RunScore(const po::variables_map& vm, Communicator& comm);
 int RunRegistryList(const po::variables_map& vm);
 int RunRegistryShow(const po::variables_map& vm);
 int RunPromote(const po::variables_map& vm);

@@ -1,5 +1,5 @@
 // manymodels: one forecasting model per partition of a data set, trained on MPI ranks x threads.
-// MPI starts and ends here only, and only for the subcommands that need it (train).
+// MPI starts and ends here only, and only for the subcommands that need it (train, score).
 #include <mpi.h>
 #include <signal.h>
 #include <unistd.h>
@@ -25,6 +25,7 @@ void Usage(std::FILE* out) {
                "  generate            write a synthetic retail panel (CSV)\n"
                "  ingest              long CSV -> HDF5 lake\n"
                "  train               fit one model per series or partition (under mpirun/srun, or alone)\n"
+               "  score               production models brought up to the lake's new data, forecasting (MPI too)\n"
                "  registry list       the registry's models, as a table, CSV or JSON\n"
                "  registry show       one model: parameters, metrics, note\n"
                "  promote             staged models that pass rules -> the production registry (or --rollback)\n"
@@ -60,7 +61,7 @@ bool LaunchedByMpi() {
   return false;
 }
 
-int RunWithMpi(mm::app::po::variables_map& vm) {
+int RunWithMpi(const std::string& command, mm::app::po::variables_map& vm) {
   int provided = 0;
   MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
   if (provided < MPI_THREAD_FUNNELED) {
@@ -69,14 +70,14 @@ int RunWithMpi(mm::app::po::variables_map& vm) {
   }
   auto comm = mm::MakeMpiCommunicator();
   try {
-    const int rc = mm::app::RunTrain(vm, *comm);
+    const int rc = command == "score" ? mm::app::RunScore(vm, *comm) : mm::app::RunTrain(vm, *comm);
     comm.reset();
     MPI_Finalize();
     return rc;
   } catch (const std::exception& e) {
     // One rank failed: the others may be waiting for it in a collective call, so end them all. Finalizing
     // here (or from a destructor) would hang the job.
-    std::fprintf(stderr, "manymodels train: rank %d: %s\n", comm->rank(), e.what());
+    std::fprintf(stderr, "manymodels %s: rank %d: %s\n", command.c_str(), comm->rank(), e.what());
     if (comm->size() > 1) comm->Abort(1);
     MPI_Finalize();
     return 1;
@@ -121,15 +122,15 @@ int Run(int argc, char** argv) {
     return 2;
   }
   try {
-    if (command == "train") {
-      if (LaunchedByMpi()) return RunWithMpi(vm);
+    if (command == "train" || command == "score") {
+      if (LaunchedByMpi()) return RunWithMpi(command, vm);
       if (const char* n = std::getenv("SLURM_STEP_NUM_TASKS"); n && std::atoi(n) > 1) {
-        std::fprintf(stderr, "manymodels train: started by srun as %s tasks without an MPI plugin; "
-                             "use srun --mpi=pmix (or mpirun)\n", n);
+        std::fprintf(stderr, "manymodels %s: started by srun as %s tasks without an MPI plugin; "
+                             "use srun --mpi=pmix (or mpirun)\n", command.c_str(), n);
         return 2;
       }
       auto comm = mm::MakeSerialCommunicator();
-      return mm::app::RunTrain(vm, *comm);
+      return command == "score" ? mm::app::RunScore(vm, *comm) : mm::app::RunTrain(vm, *comm);
     }
     if (command == "generate") return mm::app::RunGenerate(vm);
     if (command == "ingest") return mm::app::RunIngest(vm);

@@ -65,6 +65,25 @@ po::options_description CommandOptions(const std::string& command) {
         ("progress-every", po::value<double>()->default_value(0), "seconds between progress lines (0: 0.2 on a "
                                                                    "terminal, 5 in a log file)")
         ("summary-json", po::value<std::string>(), "also write the run summary as JSON to this file");
+  } else if (command == "score") {
+    d.add_options()
+        ("lake", po::value<std::string>()->required(), "lake file, with the periods after the models' last ones "
+                                                       "(ingest --append)")
+        ("production", po::value<std::string>()->required(), "production registry (from promote; only read)")
+        ("horizon", po::value<int>()->required(), "periods to forecast past each series' last observation")
+        ("predictions", po::value<std::string>()->required(), "predictions file to write")
+        ("sql", po::value<std::string>(), "also write the rows into the table predictions of sqlite:///abs/path.db, "
+                                          "sqlite://relative.db or postgresql://user@host:port/db, replacing the "
+                                          "rows of the run id (data/SQL.md)")
+        ("run-id", po::value<std::string>(), "with --sql: the run id that tags the rows (default: VERSION@PERIOD, "
+                                             "the newest production version scored and the lake's last period)")
+        ("threads", po::value<int>()->default_value(0), "worker threads per rank (0: SLURM_CPUS_PER_TASK, "
+                                                        "OMP_NUM_THREADS, else the CPUs the rank may use)")
+        ("batch", po::value<int64_t>()->default_value(512), "models per batch sent to rank 0")
+        ("quiet", po::bool_switch(), "no progress lines")
+        ("progress-every", po::value<double>()->default_value(0), "seconds between progress lines (0: 0.2 on a "
+                                                                   "terminal, 5 in a log file)")
+        ("summary-json", po::value<std::string>(), "also write the run summary as JSON to this file");
   } else if (command == "registry list") {
     d.add_options()
         ("registry", po::value<std::string>()->required(), "registry file")
@@ -115,7 +134,7 @@ po::options_description CommandOptions(const std::string& command) {
 }
 
 std::vector<std::string> CommandNames() {
-  return {"generate", "ingest", "train", "registry list", "registry show", "promote", "report", "predictions export"};
+  return {"generate", "ingest", "train", "score", "registry list", "registry show", "promote", "report", "predictions export"};
 }
 
 namespace {
@@ -151,6 +170,11 @@ void StoreJobFile(const std::string& command, const std::string& path, const po:
   po::parsed_options mine(&desc);
   const std::string section = SectionOf(command) + ".";
   const std::set<std::string> sections = KnownSections();
+  // A key of the subcommand's section overrides the common key of the same name (score's predictions file
+  // beside train's).
+  std::set<std::string> in_section;
+  for (const po::option& o : raw.options)
+    if (o.string_key.compare(0, section.size(), section) == 0) in_section.insert(o.string_key.substr(section.size()));
   for (const po::option& o : raw.options) {
     std::string key = o.string_key;
     const auto dot = key.find('.');
@@ -163,6 +187,7 @@ void StoreJobFile(const std::string& command, const std::string& path, const po:
         if (any_command_knows.count(key)) continue;
         throw std::runtime_error(path + ": unknown key '" + key + "' at the top of the job file");
       }
+      if (in_section.count(key)) continue;
     } else if (key.compare(0, section.size(), section) == 0) {
       key = key.substr(section.size());
       if (!desc.find_nothrow(key, false))
@@ -232,6 +257,8 @@ void CheckValues(const std::string& command, const po::variables_map& vm) {
     if (vm.count("season-length")) ParseNumberList(text("season-length"), "season-length");
     if (vm.count("partition-by")) no_repeats(SplitList(text("partition-by")), "partition-by");
     no_repeats(SplitList(text("covariates")), "covariates");
+  } else if (command == "score") {
+    in_range("threads", 0, 1024);
   } else if (command == "report") {
     in_range("worst", 0, 1000);
   } else if (command == "promote") {

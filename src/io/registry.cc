@@ -1,5 +1,6 @@
 #include "manymodels/io/registry.h"
 
+#include <stdexcept>
 #include <charconv>
 
 #include "manymodels/io/predictions.h"
@@ -264,6 +265,11 @@ std::vector<ModelRecord> RegistryReader::ReadRows(size_t first, size_t count, bo
     for (size_t i = 0; i < count; ++i) rows[i].params = std::move(blobs[i]);
   }
   return rows;
+}
+
+std::vector<uint8_t> RegistryReader::ReadParams(size_t row) const {
+  if (row >= rows_) throw std::out_of_range(path_ + ": no row " + std::to_string(row));
+  return std::move(ReadBytesColumn(file_, "params", row, 1).at(0));
 }
 
 RegistryTable ReadRegistry(const std::string& path, bool load_params) {

@@ -1,7 +1,6 @@
 #include "manymodels/parallel/train.h"
 
 #include <omp.h>
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -20,6 +19,7 @@
 #include "manymodels/io/lake.h"
 #include "manymodels/io/predictions.h"
 #include "manymodels/io/registry.h"
+#include "manymodels/parallel/driver.h"
 #include "manymodels/parallel/progress.h"
 #include "manymodels/parallel/shard.h"
 #include "manymodels/parallel/threads.h"
@@ -27,58 +27,13 @@
 namespace mm {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-double PeakRssMb() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
-}
-
-// ------------------------------------------------------------------ the plan rank 0 broadcasts
-struct Plan {
-  std::string error;  // non-empty: every rank throws it
-  std::string run_id;
-  std::vector<ShardRange> shards;
-  std::vector<int64_t> member_offsets, members;
-};
-
-std::vector<uint8_t> EncodePlan(const Plan& p) {
-  ByteWriter w;
-  w.PutString(p.error);
-  w.PutString(p.run_id);
-  w.PutU64(p.shards.size());
-  for (const auto& s : p.shards) w.PutU64(s.begin), w.PutU64(s.end);
-  for (const auto* v : {&p.member_offsets, &p.members}) {
-    w.PutU64(v->size());
-    for (int64_t x : *v) w.PutI64(x);
-  }
-  return w.Take();
-}
-
-Plan DecodePlan(const std::vector<uint8_t>& bytes) {
-  ByteReader r(bytes);
-  Plan p;
-  p.error = r.GetString();
-  p.run_id = r.GetString();
-  p.shards.resize(r.GetU64());
-  for (auto& s : p.shards) s.begin = r.GetU64(), s.end = r.GetU64();
-  for (auto* v : {&p.member_offsets, &p.members}) {
-    v->resize(r.GetU64());
-    for (auto& x : *v) x = r.GetI64();
-  }
-  return p;
-}
+using Clock = DriverClock;
 
 // ------------------------------------------------------------------ results, as sent to rank 0
 struct GroupOutput {
   SeriesResult result;
   int64_t last_period = 0;
 };
-
-enum MessageType : uint8_t { kBatch = 1, kDone = 2 };
 
 void PutResult(ByteWriter* w, const GroupOutput& o) {
   const SeriesResult& r = o.result;
@@ -111,40 +66,6 @@ GroupOutput GetResult(ByteReader* rd) {
   return o;
 }
 
-void PutReport(ByteWriter* w, const RankReport& r) {
-  w->PutI64(r.rank);
-  w->PutString(r.host);
-  w->PutI64(r.threads_given);
-  w->PutI64(r.threads_used);
-  w->PutI64(r.cpus_in_mask);
-  w->PutString(r.thread_source);
-  w->PutString(r.thread_warning);
-  w->PutI64(r.groups);
-  w->PutF64(r.fit_seconds);
-  w->PutF64(r.read_seconds);
-  w->PutF64(r.write_seconds);
-  w->PutF64(r.write_wait_seconds);
-  w->PutF64(r.peak_rss_mb);
-}
-
-RankReport GetReport(ByteReader* rd) {
-  RankReport r;
-  r.rank = static_cast<int>(rd->GetI64());
-  r.host = rd->GetString();
-  r.threads_given = static_cast<int>(rd->GetI64());
-  r.threads_used = static_cast<int>(rd->GetI64());
-  r.cpus_in_mask = static_cast<int>(rd->GetI64());
-  r.thread_source = rd->GetString();
-  r.thread_warning = rd->GetString();
-  r.groups = rd->GetI64();
-  r.fit_seconds = rd->GetF64();
-  r.read_seconds = rd->GetF64();
-  r.write_seconds = rd->GetF64();
-  r.write_wait_seconds = rd->GetF64();
-  r.peak_rss_mb = rd->GetF64();
-  return r;
-}
-
 // "Median(ETS(A,N,A)+Fourier(7:3;x2;log)+SNaive(7))" -> "Median(ETS+Fourier+SNaive)": the members' names
 // without their parameters, for the run summary.
 std::string EnsembleFamily(const std::string& label) {
@@ -160,10 +81,8 @@ std::string EnsembleFamily(const std::string& label) {
 }
 
 // ------------------------------------------------------------------ rank 0's writer of results
-// Rank 0 writes every result into the registry and the predictions file. The writing runs on a thread of its
-// own, so that rank 0's main thread goes on fitting and taking in other ranks' batches instead of waiting on
-// HDF5; batches queue up to a bound (memory), and HDF5 is entered under h5::Mutex() (the main thread reads the
-// lake under it too: Debian's HDF5 is not thread-safe).
+// Rank 0 writes every result into the registry and the predictions file, on a writer thread (BatchWriter), so
+// that rank 0's main thread goes on fitting and taking in other ranks' batches instead of waiting on HDF5.
 class ResultSink {
  public:
   ResultSink(const TrainOptions& opt, const KeyTable& keys, const TableMeta& meta, const Provenance& prov,
@@ -174,47 +93,30 @@ class ResultSink {
         summary_(summary),
         progress_("train", total, opt.progress,
                   std::chrono::milliseconds(static_cast<int64_t>(opt.progress_every * 1000))),
-        thread_([this] { Run(); }) {}
+        writer_([this](size_t first, std::vector<GroupOutput> outs) { WriteNow(first, std::move(outs)); }) {}
 
-  ~ResultSink() { Stop(); }
-
-  // Main thread: hands a batch to the writer; waits only when kMaxQueued batches are already waiting.
-  // Throws the writer's error, if it had one.
-  void Write(size_t first, std::vector<GroupOutput> outs) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    if (!queue_full_.wait_for(lock, std::chrono::seconds(0), [this] { return Ready(); })) {
-      const auto t0 = Clock::now();
-      queue_full_.wait(lock, [this] { return Ready(); });
-      wait_seconds_ += Since(t0);
-    }
-    if (error_) std::rethrow_exception(error_);
-    queue_.emplace_back(first, std::move(outs));
-    work_.notify_one();
-  }
+  // Main thread: hands a batch to the writer (see BatchWriter::Write).
+  void Write(size_t first, std::vector<GroupOutput> outs) { writer_.Write(first, std::move(outs)); }
 
   // Takes one message from another rank; returns true when it was that rank's last.
   bool Accept(const std::vector<uint8_t>& bytes, int source) {
     ByteReader rd(bytes);
     const uint8_t type = rd.GetU8();
-    if (type == kDone) {
+    if (type == kDoneMessage) {
       summary_->ranks.at(static_cast<size_t>(source)) = GetReport(&rd);
       return true;
     }
-    if (type != kBatch) throw std::runtime_error("unknown message from rank " + std::to_string(source));
+    if (type != kBatchMessage) throw std::runtime_error("unknown message from rank " + std::to_string(source));
     const auto first = static_cast<size_t>(rd.GetU64());
     std::vector<GroupOutput> outs(rd.GetU64());
     for (auto& o : outs) o = GetResult(&rd);
-    Write(first, std::move(outs));
+    writer_.Write(first, std::move(outs));
     return false;
   }
 
   // Main thread: waits until every batch handed over is written; returns how many results that makes.
   int64_t Drain() {
-    const auto t0 = Clock::now();
-    std::unique_lock<std::mutex> lock(mutex_);
-    queue_full_.wait(lock, [this] { return (queue_.empty() && !busy_) || error_; });
-    wait_seconds_ += Since(t0);
-    if (error_) std::rethrow_exception(error_);
+    writer_.Drain();
     return done_;
   }
 
@@ -222,7 +124,7 @@ class ResultSink {
   // place together.
   void Commit(const std::string& resolved, int ranks) {
     Drain();
-    Stop();
+    writer_.Stop();
     progress_.Finish();
     for (const h5::Location* f : {&registry_.root(), &predictions_.root()}) {
       f->SetAttr("resolved", resolved);
@@ -234,52 +136,11 @@ class ResultSink {
     predictions_.Finish();
     CommitTogether({&registry_.output(), &predictions_.output()});
   }
-  double write_seconds() const { return write_seconds_; }  // the writer thread's busy time
-  double wait_seconds() const { return wait_seconds_; }    // the main thread's time waiting on it
+  double write_seconds() const { return writer_.write_seconds(); }  // the writer thread's busy time
+  double wait_seconds() const { return writer_.wait_seconds(); }    // the main thread's time waiting on it
 
  private:
-  static constexpr size_t kMaxQueued = 8;
-  bool Ready() const { return queue_.size() < kMaxQueued || error_; }
-
-  void Run() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    for (;;) {
-      work_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty() || error_) {
-        if (stopping_) return;
-        queue_.clear();
-        continue;
-      }
-      auto [first, outs] = std::move(queue_.front());
-      queue_.pop_front();
-      busy_ = true;
-      lock.unlock();
-      queue_full_.notify_all();
-      std::exception_ptr error;
-      const auto t0 = Clock::now();
-      try {
-        std::lock_guard<std::mutex> hdf5(h5::Mutex());
-        WriteNow(first, std::move(outs));
-      } catch (...) {
-        error = std::current_exception();
-      }
-      lock.lock();
-      write_seconds_ += Since(t0);
-      busy_ = false;
-      if (error && !error_) error_ = error;
-      queue_full_.notify_all();
-    }
-  }
-
-  void Stop() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stopping_ = true;
-    }
-    work_.notify_all();
-    if (thread_.joinable()) thread_.join();
-  }
-
+  // On the writer thread, with h5::Mutex() held.
   void WriteNow(size_t first, std::vector<GroupOutput> outs) {
     std::vector<ModelRecord> records(outs.size());
     std::vector<SeriesForecast> forecasts(outs.size());
@@ -311,14 +172,8 @@ class ResultSink {
   std::string run_id_;
   RunSummary* summary_;  // counts written by the writer thread, read after Drain
   Progress progress_;
-  std::mutex mutex_;
-  std::condition_variable work_, queue_full_;
-  std::deque<std::pair<size_t, std::vector<GroupOutput>>> queue_;
-  bool busy_ = false, stopping_ = false;
-  std::exception_ptr error_;
   int64_t done_ = 0;
-  double write_seconds_ = 0, wait_seconds_ = 0;
-  std::thread thread_;  // last: starts when everything above exists
+  BatchWriter<GroupOutput> writer_;  // last: its thread starts when everything above exists, stops first
 };
 
 // The key text of group g (the partition columns of its first member), for seeds.
@@ -380,33 +235,24 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
   const Grouping groups = GroupSeries(ix.keys, opt.partition_by);  // every rank: cheap, and it checks the names
 
   // 1. Rank 0 shards the groups by estimated cost (points to fit x the candidates' relative cost).
-  Plan plan;
-  std::vector<uint8_t> plan_bytes;
-  if (comm.rank() == 0) {
-    try {
-      // auto's pool costs about what ETS does (it dominates every pool but the intermittent one).
-      double method_cost = choice.automatic ? FindMethod("ets")->RelativeCost() : 0.0;
-      for (const Method* m : choice.methods) method_cost += m->RelativeCost();
-      std::vector<double> costs(groups.size());
-      for (size_t g = 0; g < groups.size(); ++g) {
-        int64_t points = 0;
-        for (int64_t k = groups.member_offsets[g]; k < groups.member_offsets[g + 1]; ++k)
-          points += ix.length(static_cast<size_t>(groups.members[k]));
-        if (select.max_history > 0) points = std::min<int64_t>(points, static_cast<int64_t>(select.max_history));
-        costs[g] = static_cast<double>(points) * method_cost + 1.0;
-      }
-      plan.shards = PlanShards(costs, comm.size());
-      plan.run_id = NewRunId();
-      plan.member_offsets = groups.member_offsets;
-      plan.members = groups.members;
-    } catch (const std::exception& e) {
-      plan.error = e.what();
+  const DriverPlan plan = BroadcastPlan(comm, [&](DriverPlan* made) {
+    // auto's pool costs about what ETS does (it dominates every pool but the intermittent one).
+    double method_cost = choice.automatic ? FindMethod("ets")->RelativeCost() : 0.0;
+    for (const Method* m : choice.methods) method_cost += m->RelativeCost();
+    std::vector<double> costs(groups.size());
+    for (size_t g = 0; g < groups.size(); ++g) {
+      int64_t points = 0;
+      for (int64_t k = groups.member_offsets[g]; k < groups.member_offsets[g + 1]; ++k)
+        points += ix.length(static_cast<size_t>(groups.members[k]));
+      if (select.max_history > 0) points = std::min<int64_t>(points, static_cast<int64_t>(select.max_history));
+      costs[g] = static_cast<double>(points) * method_cost + 1.0;
     }
-    plan_bytes = EncodePlan(plan);
-  }
-  comm.Broadcast(&plan_bytes);
-  if (comm.rank() != 0) plan = DecodePlan(plan_bytes);
-  if (!plan.error.empty()) throw std::runtime_error(plan.error);
+    made->shards = PlanShards(costs, comm.size());
+    made->run_id = NewRunId();
+    made->columns = {groups.member_offsets, groups.members};
+  });
+  const std::vector<int64_t>& member_offsets = plan.columns.at(0);
+  const std::vector<int64_t>& members = plan.columns.at(1);
   summary.run_id = plan.run_id;
   summary.models = static_cast<int64_t>(groups.size());
   summary.source_series = static_cast<int64_t>(ix.num_series());
@@ -419,15 +265,7 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
   }
 
   // 2. Threads for this rank.
-  const ThreadChoice threads = ResolveThreads(opt.threads, comm.node_local_size());
-  RankReport me;
-  me.rank = comm.rank();
-  me.host = comm.host();
-  me.threads_given = threads.given;
-  me.threads_used = threads.used;
-  me.cpus_in_mask = threads.cpus_in_mask;
-  me.thread_source = threads.source;
-  me.thread_warning = threads.warning;
+  RankReport me = StartReport(comm, opt.threads);
 
   // 3. Rank 0 opens the outputs; results from every rank land in their final rows.
   std::unique_ptr<ResultSink> sink;
@@ -466,37 +304,20 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
   for (size_t b = mine.begin; b < mine.end; b += static_cast<size_t>(batch)) {
     const size_t e = std::min(mine.end, b + static_cast<size_t>(batch));
     // Member series of these groups, read as runs of consecutive series (one read for prefix groupings).
-    std::vector<int64_t> wanted(plan.members.begin() + plan.member_offsets[b],
-                                plan.members.begin() + plan.member_offsets[e]);
+    std::vector<int64_t> wanted(members.begin() + member_offsets[b],
+                                members.begin() + member_offsets[e]);
     std::sort(wanted.begin(), wanted.end());
     // columns[0] is the target, columns[1 + c] covariate c (of those used), each one vector per wanted series.
-    std::vector<std::vector<std::vector<double>>> columns(1 + covariates.size(),
-                                                          std::vector<std::vector<double>>(wanted.size()));
     const auto read_start = Clock::now();
-    std::unique_lock<std::mutex> hdf5(h5::Mutex());  // rank 0's writer thread is in HDF5 too
-    for (size_t i = 0; i < wanted.size();) {
-      size_t j = i + 1;
-      while (j < wanted.size() && wanted[j] == wanted[j - 1] + 1) ++j;
-      const auto lo = static_cast<size_t>(wanted[i]), hi = static_cast<size_t>(wanted[j - 1]) + 1;
-      for (size_t col = 0; col < columns.size(); ++col) {
-        const std::vector<double> run = col == 0 ? lake.ReadTarget(lo, hi) : lake.ReadCovariate(covariates[col - 1], lo, hi);
-        for (size_t k = i; k < j; ++k) {
-          const auto s = static_cast<size_t>(wanted[k]);
-          const auto off = static_cast<size_t>(ix.offsets[s] - ix.offsets[lo]);
-          columns[col][k].assign(run.begin() + off, run.begin() + off + ix.length(s));
-        }
-      }
-      i = j;
-    }
-    hdf5.unlock();
+    const auto columns = ReadSeriesRuns(lake, wanted, covariates);
     me.read_seconds += Since(read_start);
     // Column `col` of group g: the member's own series, or the members' sum (target) or mean (covariates).
     auto group_series = [&](size_t g, size_t col) -> PeriodSeries {
-      const int64_t m0 = plan.member_offsets[g], m1 = plan.member_offsets[g + 1];
+      const int64_t m0 = member_offsets[g], m1 = member_offsets[g + 1];
       std::vector<PeriodSeries> parts;
       for (int64_t k = m0; k < m1; ++k) {
-        const auto s = static_cast<size_t>(plan.members[k]);
-        const auto w = static_cast<size_t>(std::lower_bound(wanted.begin(), wanted.end(), plan.members[k]) -
+        const auto s = static_cast<size_t>(members[k]);
+        const auto w = static_cast<size_t>(std::lower_bound(wanted.begin(), wanted.end(), members[k]) -
                                            wanted.begin());
         parts.push_back({ix.start[s], columns[col][w]});
       }
@@ -506,15 +327,15 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
 
     std::vector<GroupOutput> outs(e - b);
     const auto n = static_cast<int64_t>(e - b);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads.used)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(me.threads_used)
     for (int64_t i = 0; i < n; ++i) {
       if (sink && omp_get_thread_num() == 0) poll();  // the main thread takes in other ranks' batches
       const size_t g = b + static_cast<size_t>(i);
-      const int64_t m0 = plan.member_offsets[g];
+      const int64_t m0 = member_offsets[g];
       const PeriodSeries series = group_series(g, 0);
       const IndexRange obs = ObservedRange(series.values);
       SelectOptions so = select;
-      so.context.seed = SeriesSeed(opt.seed, GroupKeyText(ix.keys, by_cols, plan.members[m0]));
+      so.context.seed = SeriesSeed(opt.seed, GroupKeyText(ix.keys, by_cols, members[m0]));
       // Covariates over the history and the horizon after it (NaN past what the lake knows).
       std::vector<std::vector<double>> x(covariates.size());
       for (size_t c = 0; c < covariates.size(); ++c) {
@@ -535,7 +356,7 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
       poll();
     } else {
       ByteWriter w;
-      w.PutU8(kBatch);
+      w.PutU8(kBatchMessage);
       w.PutU64(b);
       w.PutU64(outs.size());
       for (const auto& o : outs) PutResult(&w, o);
@@ -579,7 +400,7 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
     }
   } else {
     ByteWriter w;
-    w.PutU8(kDone);
+    w.PutU8(kDoneMessage);
     PutReport(&w, me);
     comm.SendToRoot(w.Take());
     comm.FinishSends();

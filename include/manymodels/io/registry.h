@@ -91,6 +91,8 @@ class RegistryReader {
   std::optional<size_t> FindProduction(const std::vector<std::string>& key) const;
   KeyTable ReadKeys(size_t first, size_t count) const;
   std::vector<ModelRecord> ReadRows(size_t first, size_t count, bool load_params) const;
+  // The model bytes of one row (one hyperslab read), without the other rows' models.
+  std::vector<uint8_t> ReadParams(size_t row) const;
 
  private:
   std::string path_;

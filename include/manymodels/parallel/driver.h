@@ -1,0 +1,147 @@
+// What the MPI drivers (train, score) share: the plan rank 0 makes and broadcasts, the run reports ranks send
+// rank 0 at the end, rank 0's writer thread that puts result batches into their final rows, reading a batch of
+// series from the lake as runs of consecutive series, and the clock and memory helpers.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "manymodels/core/bytes.h"
+#include "manymodels/io/hdf5.h"
+#include "manymodels/io/lake.h"
+#include "manymodels/parallel/communicator.h"
+#include "manymodels/parallel/shard.h"
+#include "manymodels/parallel/train.h"
+
+namespace mm {
+
+using DriverClock = std::chrono::steady_clock;
+inline double Since(DriverClock::time_point t) {
+  return std::chrono::duration<double>(DriverClock::now() - t).count();
+}
+double PeakRssMb();  // the process's peak resident memory, MiB
+
+// The plan rank 0 broadcasts: contiguous ranges of work items per rank, the run id, and integer columns the
+// driver needs on every rank (train: the groups' members; score: each key's production row and lake series).
+struct DriverPlan {
+  std::string error;  // non-empty: every rank throws it
+  std::string run_id;
+  std::vector<ShardRange> shards;
+  std::vector<std::vector<int64_t>> columns;
+};
+std::vector<uint8_t> EncodePlan(const DriverPlan& p);
+DriverPlan DecodePlan(const std::vector<uint8_t>& bytes);
+// Collective: rank 0 runs `make` (an exception becomes the plan's error), the plan goes to every rank, and
+// every rank throws std::runtime_error with the error when there is one.
+DriverPlan BroadcastPlan(Communicator& comm, const std::function<void(DriverPlan*)>& make);
+
+// Messages to rank 0: kBatch (first item, count, results), then one kDone with the rank's report.
+enum DriverMessage : uint8_t { kBatchMessage = 1, kDoneMessage = 2 };
+void PutReport(ByteWriter* w, const RankReport& r);
+RankReport GetReport(ByteReader* rd);
+// This rank's thread choice, host and rank, as its report starts.
+RankReport StartReport(Communicator& comm, int threads_flag);
+
+// Series `wanted` (ascending lake indices) read as runs of consecutive series, one read per run and column:
+// columns[0] is the target, columns[1 + c] covariate `covariates[c]`, each one vector per wanted series.
+// Takes h5::Mutex() itself.
+std::vector<std::vector<std::vector<double>>> ReadSeriesRuns(const LakeReader& lake, const std::vector<int64_t>& wanted,
+                                                             const std::vector<size_t>& covariates);
+
+// Rank 0's writer thread: batches handed over by the main thread are written by `write` (called with
+// h5::Mutex() held, on the writer thread), so the main thread goes on computing instead of waiting on HDF5.
+// Batches queue up to a bound (memory). The first error is kept and rethrown to the main thread.
+template <typename T>
+class BatchWriter {
+ public:
+  using WriteFn = std::function<void(size_t first, std::vector<T> batch)>;
+  explicit BatchWriter(WriteFn write) : write_(std::move(write)), thread_([this] { Run(); }) {}
+  ~BatchWriter() { Stop(); }
+  BatchWriter(const BatchWriter&) = delete;
+  BatchWriter& operator=(const BatchWriter&) = delete;
+
+  // Main thread: hands a batch over; waits only when kMaxQueued batches are already waiting.
+  void Write(size_t first, std::vector<T> batch) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (!queue_full_.wait_for(lock, std::chrono::seconds(0), [this] { return Ready(); })) {
+      const auto t0 = DriverClock::now();
+      queue_full_.wait(lock, [this] { return Ready(); });
+      wait_seconds_ += Since(t0);
+    }
+    if (error_) std::rethrow_exception(error_);
+    queue_.emplace_back(first, std::move(batch));
+    work_.notify_one();
+  }
+  // Main thread: waits until every batch handed over is written.
+  void Drain() {
+    const auto t0 = DriverClock::now();
+    std::unique_lock<std::mutex> lock(mutex_);
+    queue_full_.wait(lock, [this] { return (queue_.empty() && !busy_) || error_; });
+    wait_seconds_ += Since(t0);
+    if (error_) std::rethrow_exception(error_);
+  }
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    work_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  double write_seconds() const { return write_seconds_; }  // the writer thread's busy time
+  double wait_seconds() const { return wait_seconds_; }    // the main thread's time waiting on it
+
+ private:
+  static constexpr size_t kMaxQueued = 8;
+  bool Ready() const { return queue_.size() < kMaxQueued || error_; }
+
+  void Run() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      work_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty() || error_) {
+        if (stopping_) return;
+        queue_.clear();
+        continue;
+      }
+      auto [first, batch] = std::move(queue_.front());
+      queue_.pop_front();
+      busy_ = true;
+      lock.unlock();
+      queue_full_.notify_all();
+      std::exception_ptr error;
+      const auto t0 = DriverClock::now();
+      try {
+        std::lock_guard<std::mutex> hdf5(h5::Mutex());
+        write_(first, std::move(batch));
+      } catch (...) {
+        error = std::current_exception();
+      }
+      lock.lock();
+      write_seconds_ += Since(t0);
+      busy_ = false;
+      if (error && !error_) error_ = error;
+      queue_full_.notify_all();
+    }
+  }
+
+  WriteFn write_;
+  std::mutex mutex_;
+  std::condition_variable work_, queue_full_;
+  std::deque<std::pair<size_t, std::vector<T>>> queue_;
+  bool busy_ = false, stopping_ = false;
+  std::exception_ptr error_;
+  double write_seconds_ = 0, wait_seconds_ = 0;
+  std::thread thread_;  // last: starts when everything above exists
+};
+
+}  // namespace mm

@@ -1,0 +1,134 @@
+#include "manymodels/parallel/driver.h"
+
+#include <sys/resource.h>
+
+#include <stdexcept>
+
+#include "manymodels/parallel/threads.h"
+
+namespace mm {
+
+double PeakRssMb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+std::vector<uint8_t> EncodePlan(const DriverPlan& p) {
+  ByteWriter w;
+  w.PutString(p.error);
+  w.PutString(p.run_id);
+  w.PutU64(p.shards.size());
+  for (const auto& s : p.shards) w.PutU64(s.begin), w.PutU64(s.end);
+  w.PutU64(p.columns.size());
+  for (const auto& v : p.columns) {
+    w.PutU64(v.size());
+    for (int64_t x : v) w.PutI64(x);
+  }
+  return w.Take();
+}
+
+DriverPlan DecodePlan(const std::vector<uint8_t>& bytes) {
+  ByteReader r(bytes);
+  DriverPlan p;
+  p.error = r.GetString();
+  p.run_id = r.GetString();
+  p.shards.resize(r.GetU64());
+  for (auto& s : p.shards) s.begin = r.GetU64(), s.end = r.GetU64();
+  p.columns.resize(r.GetU64());
+  for (auto& v : p.columns) {
+    v.resize(r.GetU64());
+    for (auto& x : v) x = r.GetI64();
+  }
+  return p;
+}
+
+DriverPlan BroadcastPlan(Communicator& comm, const std::function<void(DriverPlan*)>& make) {
+  DriverPlan plan;
+  std::vector<uint8_t> bytes;
+  if (comm.rank() == 0) {
+    try {
+      make(&plan);
+    } catch (const std::exception& e) {
+      plan = DriverPlan{};
+      plan.error = e.what();
+    }
+    bytes = EncodePlan(plan);
+  }
+  comm.Broadcast(&bytes);
+  if (comm.rank() != 0) plan = DecodePlan(bytes);
+  if (!plan.error.empty()) throw std::runtime_error(plan.error);
+  return plan;
+}
+
+void PutReport(ByteWriter* w, const RankReport& r) {
+  w->PutI64(r.rank);
+  w->PutString(r.host);
+  w->PutI64(r.threads_given);
+  w->PutI64(r.threads_used);
+  w->PutI64(r.cpus_in_mask);
+  w->PutString(r.thread_source);
+  w->PutString(r.thread_warning);
+  w->PutI64(r.groups);
+  w->PutF64(r.fit_seconds);
+  w->PutF64(r.read_seconds);
+  w->PutF64(r.write_seconds);
+  w->PutF64(r.write_wait_seconds);
+  w->PutF64(r.peak_rss_mb);
+}
+
+RankReport GetReport(ByteReader* rd) {
+  RankReport r;
+  r.rank = static_cast<int>(rd->GetI64());
+  r.host = rd->GetString();
+  r.threads_given = static_cast<int>(rd->GetI64());
+  r.threads_used = static_cast<int>(rd->GetI64());
+  r.cpus_in_mask = static_cast<int>(rd->GetI64());
+  r.thread_source = rd->GetString();
+  r.thread_warning = rd->GetString();
+  r.groups = rd->GetI64();
+  r.fit_seconds = rd->GetF64();
+  r.read_seconds = rd->GetF64();
+  r.write_seconds = rd->GetF64();
+  r.write_wait_seconds = rd->GetF64();
+  r.peak_rss_mb = rd->GetF64();
+  return r;
+}
+
+RankReport StartReport(Communicator& comm, int threads_flag) {
+  const ThreadChoice threads = ResolveThreads(threads_flag, comm.node_local_size());
+  RankReport me;
+  me.rank = comm.rank();
+  me.host = comm.host();
+  me.threads_given = threads.given;
+  me.threads_used = threads.used;
+  me.cpus_in_mask = threads.cpus_in_mask;
+  me.thread_source = threads.source;
+  me.thread_warning = threads.warning;
+  return me;
+}
+
+std::vector<std::vector<std::vector<double>>> ReadSeriesRuns(const LakeReader& lake, const std::vector<int64_t>& wanted,
+                                                             const std::vector<size_t>& covariates) {
+  const LakeIndex& ix = lake.index();
+  std::vector<std::vector<std::vector<double>>> columns(1 + covariates.size(),
+                                                        std::vector<std::vector<double>>(wanted.size()));
+  std::lock_guard<std::mutex> hdf5(h5::Mutex());  // rank 0's writer thread is in HDF5 too
+  for (size_t i = 0; i < wanted.size();) {
+    size_t j = i + 1;
+    while (j < wanted.size() && wanted[j] == wanted[j - 1] + 1) ++j;
+    const auto lo = static_cast<size_t>(wanted[i]), hi = static_cast<size_t>(wanted[j - 1]) + 1;
+    for (size_t col = 0; col < columns.size(); ++col) {
+      const std::vector<double> run = col == 0 ? lake.ReadTarget(lo, hi) : lake.ReadCovariate(covariates[col - 1], lo, hi);
+      for (size_t k = i; k < j; ++k) {
+        const auto s = static_cast<size_t>(wanted[k]);
+        const auto off = static_cast<size_t>(ix.offsets[s] - ix.offsets[lo]);
+        columns[col][k].assign(run.begin() + off, run.begin() + off + ix.length(s));
+      }
+    }
+    i = j;
+  }
+  return columns;
+}
+
+}  // namespace mm

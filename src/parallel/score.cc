@@ -1,0 +1,399 @@
+#include "manymodels/parallel/score.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <memory>
+#include <span>
+#include <stdexcept>
+
+#include "manymodels/core/model.h"
+#include "manymodels/io/lake.h"
+#include "manymodels/io/predictions.h"
+#include "manymodels/io/registry.h"
+#include "manymodels/parallel/driver.h"
+#include "manymodels/parallel/progress.h"
+
+namespace mm {
+namespace {
+
+constexpr size_t kListed = 5;  // keys listed per kind in the summary
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+enum Outcome : uint8_t { kUpdated = 0, kAsSaved = 1, kFailed = 2 };
+
+// One key's forecast, as sent to rank 0.
+struct KeyOutput {
+  std::string model;
+  int64_t last_period = 0;  // the forecast origin: the last period the model has seen
+  Forecast forecast;
+  uint8_t outcome = kUpdated;
+  int64_t new_periods = 0;
+  std::string note;  // why the update or the load failed
+};
+
+void PutOutput(ByteWriter* w, const KeyOutput& o) {
+  w->PutString(o.model);
+  w->PutI64(o.last_period);
+  for (const auto* v : {&o.forecast.mean, &o.forecast.lo80, &o.forecast.hi80, &o.forecast.lo95, &o.forecast.hi95})
+    w->PutF64s(*v);
+  w->PutU8(o.outcome);
+  w->PutI64(o.new_periods);
+  w->PutString(o.note);
+}
+
+KeyOutput GetOutput(ByteReader* rd) {
+  KeyOutput o;
+  o.model = rd->GetString();
+  o.last_period = rd->GetI64();
+  for (auto* v : {&o.forecast.mean, &o.forecast.lo80, &o.forecast.hi80, &o.forecast.lo95, &o.forecast.hi95})
+    *v = rd->GetF64s();
+  o.outcome = rd->GetU8();
+  o.new_periods = rd->GetI64();
+  o.note = rd->GetString();
+  return o;
+}
+
+void Listed(std::vector<std::string>* list, const std::string& text) {
+  if (list->size() < kListed) list->push_back(text);
+}
+
+// Rank 0's writer of forecasts into the predictions file (on BatchWriter's thread).
+class ForecastSink {
+ public:
+  ForecastSink(const ScoreOptions& opt, const KeyTable& keys, const TableMeta& meta, const Provenance& prov,
+               ScoreSummary* summary)
+      : keys_(keys),
+        predictions_(opt.predictions, keys, meta, prov),
+        summary_(summary),
+        progress_("score", static_cast<int64_t>(keys.size()), opt.progress,
+                  std::chrono::milliseconds(static_cast<int64_t>(opt.progress_every * 1000))),
+        writer_([this](size_t first, std::vector<KeyOutput> outs) { WriteNow(first, std::move(outs)); }) {}
+
+  void Write(size_t first, std::vector<KeyOutput> outs) { writer_.Write(first, std::move(outs)); }
+
+  bool Accept(const std::vector<uint8_t>& bytes, int source) {
+    ByteReader rd(bytes);
+    const uint8_t type = rd.GetU8();
+    if (type == kDoneMessage) {
+      summary_->ranks.at(static_cast<size_t>(source)) = GetReport(&rd);
+      return true;
+    }
+    if (type != kBatchMessage) throw std::runtime_error("unknown message from rank " + std::to_string(source));
+    const auto first = static_cast<size_t>(rd.GetU64());
+    std::vector<KeyOutput> outs(rd.GetU64());
+    for (auto& o : outs) o = GetOutput(&rd);
+    writer_.Write(first, std::move(outs));
+    return false;
+  }
+
+  int64_t Drain() {
+    writer_.Drain();
+    return done_;
+  }
+
+  void Commit(int ranks, const std::string& production) {
+    Drain();
+    writer_.Stop();
+    progress_.Finish();
+    predictions_.root().SetAttr("ranks", static_cast<int64_t>(ranks));
+    predictions_.root().SetAttr("production", AbsolutePath(production));
+    predictions_.Commit();
+  }
+  double write_seconds() const { return writer_.write_seconds(); }
+  double wait_seconds() const { return writer_.wait_seconds(); }
+
+ private:
+  void WriteNow(size_t first, std::vector<KeyOutput> outs) {
+    std::vector<SeriesForecast> rows(outs.size());
+    for (size_t i = 0; i < outs.size(); ++i) {
+      KeyOutput& o = outs[i];
+      rows[i] = {o.model, o.last_period, std::move(o.forecast)};
+      const std::string key = keys_.Describe(first + i);
+      if (o.outcome == kUpdated) {
+        ++summary_->updated;
+        summary_->new_periods += o.new_periods;
+      } else if (o.outcome == kAsSaved) {
+        ++summary_->as_saved;
+        Listed(&summary_->as_saved_keys, key + " (" + o.note + ")");
+      } else {
+        ++summary_->failed;
+        Listed(&summary_->failed_keys, key + " (" + o.note + ")");
+      }
+    }
+    predictions_.Write(first, rows);
+    done_ += static_cast<int64_t>(outs.size());
+    progress_.Update(done_);
+  }
+
+  const KeyTable& keys_;
+  PredictionsWriter predictions_;
+  ScoreSummary* summary_;  // counts written by the writer thread, read after Drain
+  Progress progress_;
+  int64_t done_ = 0;
+  BatchWriter<KeyOutput> writer_;  // last: its thread starts when everything above exists, stops first
+};
+
+// The forecast of one key: the model brought up to the lake (values after its last period) and forecasting.
+KeyOutput ScoreKey(const ModelRecord& rec, const std::vector<uint8_t>& params, int64_t start,
+                   const std::vector<std::vector<double>*>& cols, const std::vector<std::string>& covariate_names,
+                   int horizon) {
+  KeyOutput out;
+  out.model = rec.model;
+  out.last_period = rec.last_period;
+  const std::vector<double>& y = *cols[0];
+  const auto length = static_cast<int64_t>(y.size());
+  auto at = [&](const std::vector<double>& v, int64_t period) {
+    const int64_t i = period - start;
+    return i >= 0 && i < length ? v[static_cast<size_t>(i)] : kNaN;
+  };
+  // The last observed period of the series (rows past it hold future covariates only).
+  int64_t last_obs = length - 1;
+  while (last_obs >= 0 && std::isnan(y[static_cast<size_t>(last_obs)])) --last_obs;
+  const int64_t n_new = std::max<int64_t>(0, start + last_obs - rec.last_period);
+  std::vector<double> values(static_cast<size_t>(n_new));
+  for (int64_t k = 0; k < n_new; ++k) values[static_cast<size_t>(k)] = at(y, rec.last_period + 1 + k);
+  // Covariates over the new periods and `horizon` past them (NaN where the lake does not know them).
+  std::vector<std::vector<double>> x(cols.size() - 1);
+  UpdateContext ctx;
+  ctx.horizon = horizon;
+  for (size_t c = 0; c < x.size(); ++c) {
+    x[c].resize(static_cast<size_t>(n_new + horizon));
+    for (size_t k = 0; k < x[c].size(); ++k) x[c][k] = at(*cols[1 + c], rec.last_period + 1 + static_cast<int64_t>(k));
+    ctx.covariates.emplace_back(x[c]);
+  }
+  ctx.covariate_names = covariate_names;
+  try {
+    const std::unique_ptr<FittedModel> model = LoadModel(params);
+    FitOutcome updated = model->Update(values, ctx);
+    if (updated.model) {
+      out.forecast = updated.model->Predict(horizon);
+      out.last_period = rec.last_period + n_new;
+      out.new_periods = n_new;
+    } else {
+      out.forecast = model->Predict(horizon);
+      out.outcome = kAsSaved;
+      out.note = "update failed: " + updated.error + "; forecast as saved";
+    }
+  } catch (const std::exception& e) {
+    out.forecast = Forecast{};
+    out.forecast.Resize(static_cast<size_t>(horizon));
+    for (auto* v : {&out.forecast.mean, &out.forecast.lo80, &out.forecast.hi80, &out.forecast.lo95, &out.forecast.hi95})
+      std::fill(v->begin(), v->end(), kNaN);
+    out.outcome = kFailed;
+    out.note = std::string("the model cannot be read: ") + e.what();
+  }
+  return out;
+}
+
+}  // namespace
+
+ScoreSummary Score(const ScoreOptions& opt, Communicator& comm,
+                   const std::function<void(const ScoreSummary&)>& after_write) {
+  const auto start = DriverClock::now();
+  if (opt.horizon < 1) throw std::invalid_argument("--horizon must be at least 1");
+  ScoreSummary summary;
+  LakeReader lake(opt.lake);
+  const LakeIndex& ix = lake.index();
+  std::unique_ptr<RegistryReader> production;
+  {
+    std::lock_guard<std::mutex> hdf5(h5::Mutex());
+    production = std::make_unique<RegistryReader>(opt.production);
+  }
+  std::vector<size_t> covariates(ix.covariates.size());
+  for (size_t c = 0; c < covariates.size(); ++c) covariates[c] = c;
+
+  // 1. Rank 0 matches the production keys with the lake's series and shards the matched keys by cost.
+  KeyTable out_keys;  // rank 0: the predictions' keys
+  const DriverPlan plan = BroadcastPlan(comm, [&](DriverPlan* made) {
+    if (production->key_columns() != ix.keys.Names()) {
+      std::string a, b;
+      for (const auto& n : production->key_columns()) a += (a.empty() ? "" : ",") + n;
+      for (const auto& n : ix.keys.Names()) b += (b.empty() ? "" : ",") + n;
+      throw std::runtime_error(opt.production + " has the key columns (" + a + "), the lake " + opt.lake + " (" + b +
+                               "): score needs models of the lake's series");
+    }
+    const size_t n = production->size();
+    const KeyTable pk = production->ReadKeys(0, n);
+    for (size_t c = 0; c < pk.columns.size(); ++c)
+      if (pk.columns[c].is_text != ix.keys.columns[c].is_text)
+        throw std::runtime_error("the key column " + pk.columns[c].name + " is text in one of " + opt.production +
+                                 " and " + opt.lake + " and integer in the other");
+    const std::vector<ModelRecord> rows = production->ReadRows(0, n, false);
+    // Each key's production row (rows sorted by key, then version).
+    std::vector<size_t> prod;
+    for (size_t i = 0; i < n;) {
+      size_t j = i + 1;
+      while (j < n && pk.Compare(i, pk, j) == 0) ++j;
+      for (size_t k = i; k < j; ++k)
+        if (rows[k].status == "production") {
+          prod.push_back(k);
+          break;
+        }
+      i = j;
+    }
+    summary.production_keys = static_cast<int64_t>(prod.size());
+    // Merge walk: both sorted by key.
+    std::vector<int64_t> prod_rows, series;
+    std::vector<double> costs;
+    int64_t lake_last = std::numeric_limits<int64_t>::min();
+    for (size_t s = 0; s < ix.num_series(); ++s) lake_last = std::max(lake_last, ix.start[s] + ix.length(s) - 1);
+    out_keys = ix.keys.EmptyLike();
+    size_t p = 0, s = 0;
+    while (p < prod.size() || s < ix.num_series()) {
+      const int cmp = p == prod.size() ? 1 : s == ix.num_series() ? -1 : pk.Compare(prod[p], ix.keys, s);
+      if (cmp < 0) {
+        ++summary.not_in_lake;
+        Listed(&summary.not_in_lake_keys, pk.Describe(prod[p]));
+        ++p;
+      } else if (cmp > 0) {
+        ++summary.not_in_production;
+        Listed(&summary.not_in_production_keys, ix.keys.Describe(s));
+        ++s;
+      } else {
+        const ModelRecord& r = rows[prod[p]];
+        prod_rows.push_back(static_cast<int64_t>(prod[p]));
+        series.push_back(static_cast<int64_t>(s));
+        out_keys.Append(ix.keys, s);
+        summary.versions.push_back(r.version);
+        summary.newest_version = std::max(summary.newest_version, r.version);
+        const int64_t end = ix.start[s] + ix.length(s) - 1;
+        costs.push_back(static_cast<double>(std::max<int64_t>(0, end - r.last_period) + opt.horizon) + 1.0);
+        ++p, ++s;
+      }
+    }
+    made->shards = PlanShards(costs, comm.size());
+    made->run_id = !opt.run_id.empty() ? opt.run_id
+                   : (summary.newest_version.empty() ? std::string("none") : summary.newest_version) + "@" +
+                         (ix.num_series() ? FormatPeriod(ix.frequency, lake_last, ix.weekly_anchor) : "empty");
+    made->columns = {prod_rows, series};
+  });
+  const std::vector<int64_t>& prod_rows = plan.columns.at(0);
+  const std::vector<int64_t>& series = plan.columns.at(1);
+  summary.run_id = plan.run_id;
+  summary.scored = static_cast<int64_t>(prod_rows.size());
+  summary.lake_series = static_cast<int64_t>(ix.num_series());
+
+  RankReport me = StartReport(comm, opt.threads);
+
+  // 2. Rank 0 opens the predictions file; forecasts from every rank land in their final rows.
+  std::unique_ptr<ForecastSink> sink;
+  if (comm.rank() == 0) {
+    TableMeta meta{ix.frequency, ix.weekly_anchor, production->meta().season_lengths, opt.horizon, opt.lake};
+    Provenance prov{"score", opt.options_text, plan.run_id, opt.command_line,
+                    {{"lake", AbsolutePath(opt.lake)}, {"production", AbsolutePath(opt.production)}}};
+    summary.ranks.resize(static_cast<size_t>(comm.size()));
+    try {
+      std::lock_guard<std::mutex> hdf5(h5::Mutex());
+      sink = std::make_unique<ForecastSink>(opt, out_keys, meta, prov, &summary);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "manymodels score: %s\n", e.what());
+      comm.Abort(1);
+    }
+  }
+  int ranks_running = comm.size() - 1;
+  std::exception_ptr write_error;
+  auto poll = [&] {
+    if (write_error) return;
+    try {
+      std::vector<uint8_t> msg;
+      int source = 0;
+      while (ranks_running > 0 && comm.Poll(&msg, &source))
+        if (sink->Accept(msg, source)) --ranks_running;
+    } catch (...) {
+      write_error = std::current_exception();
+    }
+  };
+
+  // 3. This rank's keys, a batch at a time.
+  const ShardRange mine = plan.shards.at(static_cast<size_t>(comm.rank()));
+  const auto work_start = DriverClock::now();
+  const auto batch = static_cast<size_t>(std::max<int64_t>(1, opt.batch));
+  for (size_t b = mine.begin; b < mine.end; b += batch) {
+    const size_t e = std::min(mine.end, b + batch);
+    const auto read_start = DriverClock::now();
+    const std::vector<int64_t> wanted(series.begin() + static_cast<std::ptrdiff_t>(b),
+                                      series.begin() + static_cast<std::ptrdiff_t>(e));
+    auto columns = ReadSeriesRuns(lake, wanted, covariates);
+    // The production rows' metadata (one read of the span they lie in), and only their models' bytes.
+    const auto row0 = static_cast<size_t>(prod_rows[b]);
+    std::vector<ModelRecord> records;
+    std::vector<std::vector<uint8_t>> params(e - b);
+    {
+      std::lock_guard<std::mutex> hdf5(h5::Mutex());
+      records = production->ReadRows(row0, static_cast<size_t>(prod_rows[e - 1]) + 1 - row0, false);
+      for (size_t i = b; i < e; ++i) params[i - b] = production->ReadParams(static_cast<size_t>(prod_rows[i]));
+    }
+    me.read_seconds += Since(read_start);
+
+    std::vector<KeyOutput> outs(e - b);
+    const auto n = static_cast<int64_t>(e - b);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(me.threads_used)
+    for (int64_t i = 0; i < n; ++i) {
+      if (sink && omp_get_thread_num() == 0) poll();  // the main thread takes in other ranks' batches
+      const auto k = static_cast<size_t>(i);
+      std::vector<std::vector<double>*> cols;
+      for (auto& col : columns) cols.push_back(&col[k]);
+      const ModelRecord& rec = records[static_cast<size_t>(prod_rows[b + k]) - row0];
+      outs[k] = ScoreKey(rec, params[k], ix.start[static_cast<size_t>(series[b + k])], cols, ix.covariates,
+                         opt.horizon);
+    }
+    me.groups += n;
+    if (write_error) std::rethrow_exception(write_error);
+    if (sink) {
+      sink->Write(b, std::move(outs));
+      poll();
+    } else {
+      ByteWriter w;
+      w.PutU8(kBatchMessage);
+      w.PutU64(b);
+      w.PutU64(outs.size());
+      for (const auto& o : outs) PutOutput(&w, o);
+      comm.SendToRoot(w.Take());
+    }
+  }
+  me.fit_seconds = Since(work_start);
+  me.peak_rss_mb = PeakRssMb();
+
+  // 4. Rank 0 takes in the rest, writes the file, and runs after_write; the others report and wait.
+  if (sink) {
+    try {
+      while (ranks_running > 0) {
+        std::vector<uint8_t> msg;
+        int source = 0;
+        comm.Receive(&msg, &source);
+        if (sink->Accept(msg, source)) --ranks_running;
+      }
+      if (const int64_t done = sink->Drain(); done != summary.scored)
+        throw std::runtime_error("only " + std::to_string(done) + " of " + std::to_string(summary.scored) +
+                                 " forecasts arrived");
+      summary.ranks[0] = me;
+      const auto commit_start = DriverClock::now();
+      sink->Commit(comm.size(), opt.production);
+      summary.ranks[0].write_seconds = sink->write_seconds() + Since(commit_start);
+      summary.ranks[0].write_wait_seconds = sink->wait_seconds() + Since(commit_start);
+      sink.reset();
+      summary.seconds = Since(start);
+      if (after_write) after_write(summary);
+      summary.ranks[0].peak_rss_mb = PeakRssMb();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "manymodels score: %s\n", e.what());
+      sink.reset();  // removes the temporaries
+      comm.Abort(1);
+    }
+  } else {
+    ByteWriter w;
+    w.PutU8(kDoneMessage);
+    PutReport(&w, me);
+    comm.SendToRoot(w.Take());
+    comm.FinishSends();
+  }
+  comm.Barrier();
+  summary.seconds = Since(start);
+  return summary;
+}
+
+}  // namespace mm

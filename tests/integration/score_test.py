@@ -1,0 +1,100 @@
+"""score end to end: ingest the panel minus its last week -> train -> promote (loose rules) -> ingest --append the
+last week -> score under mpirun -n 2: the forecasts start the day after the appended week (the state moved on,
+no refit; the registries untouched byte for byte), finite and ordered intervals; naive models forecast the
+appended last value; the SQLite rows equal the export, scoring again with the run id keeps the row count; 1x1
+gives the same export byte for byte; keys not promoted are listed."""
+import csv
+import datetime
+import os
+import sqlite3
+
+from common import digest, Checks, read_csv, run, workdir
+
+c = Checks("score")
+d = workdir()
+H = 7
+panel, lake = os.path.join(d, "panel.csv"), os.path.join(d, "lake.h5")
+old, week = os.path.join(d, "old.csv"), os.path.join(d, "week.csv")
+run(["generate", "--out", panel, "--stores", "3", "--items", "5", "--length", "160", "--seed", "5",
+     "--intermittent-share", "0", "--missing-share", "0"])
+with open(panel) as f:
+    rows = list(csv.reader(f))
+header, body = rows[0], rows[1:]
+last_day = max(r[0] for r in body)
+cut = (datetime.date.fromisoformat(last_day) - datetime.timedelta(days=7)).isoformat()
+for path, keep in ((old, lambda r: r[0] <= cut), (week, lambda r: r[0] > cut)):
+    with open(path, "w", newline="") as f:
+        csv.writer(f).writerows([header] + [r for r in body if keep(r)])
+ingest = ["--keys", "store,item", "--time", "date", "--target", "sales", "--covariates", "price,promo"]
+run(["ingest", "--input", old, *ingest, "--out", lake])
+
+scored = {}
+for models in ("naive", "auto"):
+    m = os.path.join(d, models)
+    os.mkdir(m)
+    lk, reg, prod = (os.path.join(m, f) for f in ("lake.h5", "reg.h5", "prod.h5"))
+    with open(lake, "rb") as src, open(lk, "wb") as dst:
+        dst.write(src.read())
+    run(["train", "--lake", lk, "--horizon", str(H), "--registry", reg, "--predictions", os.path.join(m, "train.h5"),
+         "--models", models, "--quiet"], mpi=2)
+    # Loose rules: most keys are promoted, the few with the largest mae are not.
+    listing = read_csv(run(["registry", "list", "--registry", reg, "--format", "csv"]).stdout)
+    maes = sorted(float(r["mae"]) for r in listing if r["mae"])
+    run(["promote", "--registry", reg, "--production", prod, "--rule", f"mae<{maes[-3]}"])
+    prod_listing = read_csv(run(["registry", "list", "--registry", prod, "--format", "csv"]).stdout)
+    promoted = {(r["store"], r["item"]) for r in prod_listing if r["status"] == "production"}
+    c.ok(len(listing) // 2 < len(promoted) < len(listing), f"{models}: most keys promoted: {len(promoted)}")
+    run(["ingest", "--input", week, *ingest, "--out", lk, "--append"])
+    sums = (digest(reg), digest(prod))
+    db = os.path.join(m, "p.db")
+    out2 = os.path.join(m, "score2x2.h5")
+    p = run(["score", "--lake", lk, "--production", prod, "--horizon", str(H), "--predictions", out2,
+             "--sql", f"sqlite:///{db}", "--threads", "2", "--quiet", "--batch", "2"], mpi=2, mpi_flags=["--bind-to", "none"])
+    c.ok(sums == (digest(reg), digest(prod)), f"{models}: registries untouched byte for byte")
+    c.ok(f"scored       {len(promoted)}: updated {len(promoted)} " in p.stdout, f"{models}: summary: {p.stdout}")
+    c.ok(f"not in production  {len(listing) - len(promoted)} lake series" in p.stdout and
+         "store=" in p.stdout.split("not in production")[1], f"{models}: keys not promoted listed: {p.stdout}")
+    run_id = p.stdout.split("run ", 1)[1].split()[0]
+    c.ok(run_id.endswith("@" + last_day), f"default run id VERSION@PERIOD: {run_id}")
+    export = run(["predictions", "export", "--predictions", out2]).stdout
+    rows = read_csv(export)
+    c.ok(len(rows) == len(promoted) * H, f"{models}: one row set per production key: {len(rows)}")
+    c.ok({(r["store"], r["item"]) for r in rows} == promoted, f"{models}: the production keys")
+    first = (datetime.date.fromisoformat(last_day) + datetime.timedelta(days=1)).isoformat()
+    c.ok(all(r["time"] == first for r in rows if r["step"] == "1"), f"{models}: first forecast date {first}")
+    for r in rows:
+        v = [float(r[k]) for k in ("lo95", "lo80", "forecast", "hi80", "hi95")]
+        c.ok(all(x == x and abs(x) < 1e300 for x in v) and v == sorted(v), f"{models}: finite, ordered: {r}")
+    if models == "naive":
+        last = {(r[1], r[2]): float(r[3]) for r in body if r[0] == last_day}
+        c.ok(all(float(r["forecast"]) == last[(r["store"], r["item"])] for r in rows),
+             "naive: the forecast is the appended last value")
+    # SQLite rows equal the export; scoring again with the run id replaces them.
+    con = sqlite3.connect(db)
+    sql_rows = con.execute("SELECT store, item, step, time, forecast, lo80, hi80, lo95, hi95, model, run_id, version "
+                           "FROM predictions ORDER BY store, item, step").fetchall()
+    con.close()
+    c.ok(len(sql_rows) == len(rows) and all(
+        (str(a[0]), str(a[1]), str(a[2]), a[3], a[9]) == (b["store"], b["item"], b["step"], b["time"], b["model"]) and
+        all(x == float(b[k]) for x, k in zip(a[4:9], ("forecast", "lo80", "hi80", "lo95", "hi95")))
+        for a, b in zip(sql_rows, rows)), f"{models}: SQLite rows equal the export")
+    versions = {r["version"] for r in prod_listing if r["status"] == "production"}
+    c.ok({a[10] for a in sql_rows} == {run_id} and {a[11] for a in sql_rows} == versions, "run_id and version")
+    out1 = os.path.join(m, "score1x1.h5")
+    run(["score", "--lake", lk, "--production", prod, "--horizon", str(H), "--predictions", out1,
+         "--sql", f"sqlite:///{db}", "--run-id", run_id, "--threads", "1", "--quiet"])
+    con = sqlite3.connect(db)
+    n = con.execute("SELECT count(*) FROM predictions").fetchone()[0]
+    con.close()
+    c.ok(n == len(rows), f"{models}: scoring again with the run id keeps the row count: {n}")
+    c.ok(run(["predictions", "export", "--predictions", out1]).stdout == export, f"{models}: 1x1 export identical")
+
+# Usage errors: exit 2 before anything is read or written.
+p = run(["score", "--lake", lake, "--production", lake, "--horizon", "0", "--predictions", os.path.join(d, "x.h5")],
+        check=False)
+c.ok(p.returncode == 2 and "--horizon" in p.stderr, f"--horizon 0: {p.stderr}")
+p = run(["score", "--lake", lake, "--production", os.path.join(d, "naive", "prod.h5"), "--horizon", "3",
+         "--predictions", lake], check=False)
+c.ok(p.returncode == 2 and "--predictions" in p.stderr and "--lake" in p.stderr, f"--predictions = --lake: {p.stderr}")
+c.ok(not os.path.exists(os.path.join(d, "x.h5")), "nothing written")
+c.done()

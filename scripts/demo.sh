@@ -20,6 +20,8 @@ mpirun -n 2 --oversubscribe "$MM" train --config "$JOB"
 "$MM" predictions export --predictions out/demo/predictions.h5 --out out/demo/predictions.csv
 echo "== promote the models that meet the rules ([promote] in $JOB) into the production registry"
 "$MM" promote --config "$JOB"
+echo "== score the production models (their state brought up to the lake, no refit) with 2 MPI ranks"
+mpirun -n 2 --oversubscribe "$MM" score --config "$JOB" --quiet
 echo "== the predictions as a SQL table (SQLite)"
 "$MM" predictions export --predictions out/demo/predictions.h5 --sql sqlite://out/demo/predictions.db
 echo "== an HTML report"
@@ -32,4 +34,5 @@ head -n 6 out/demo/predictions.csv
 echo
 echo "outputs in $PWD/out/demo:"
 echo "  panel.csv.gz (input), lake.h5 (the lake), registry.h5 + registry.txt, predictions.h5 + predictions.csv,"
-echo "  production.h5 (promoted models and their audit), predictions.db (SQLite table predictions), report.html"
+echo "  production.h5 (promoted models and their audit), scores.h5 (score's forecasts), predictions.db (SQLite"
+echo "  table predictions), report.html"

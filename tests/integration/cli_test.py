@@ -37,6 +37,9 @@ quiet = true
 
 [promote]
 rule = mase<1
+
+[registry]
+registry = {d}/reg_section.h5
 """)
 run(["generate", "--config", job])
 run(["ingest", "--config", job])
@@ -44,6 +47,9 @@ run(["train", "--config", job, "--horizon", "3"])  # command line wins; runs wit
 preds = read_csv(run(["predictions", "export", "--predictions", f"{d}/pred.h5"]).stdout)
 c.ok(len(preds) == 6 * 3, f"job file + override: 6 series x horizon 3 (got {len(preds)})")
 c.ok({p["model"] for p in preds} <= {"Naive", "SNaive(7)"}, "models from the [train] section")
+p = run(["registry", "list", "--config", job], check=False)
+c.ok(p.returncode != 0 and "reg_section.h5" in p.stderr,
+     f"a key of the command's own section overrides the common key: {p.stderr}")
 
 with open(job, "a") as f:
     f.write("\n[train]\nhorizn = 3\n")

@@ -343,17 +343,7 @@ ScoreSummary Score(const ScoreOptions& opt, Communicator& comm,
     }
     me.groups += n;
     if (write_error) std::rethrow_exception(write_error);
-    if (sink) {
-      sink->Write(b, std::move(outs));
-      poll();
-    } else {
-      ByteWriter w;
-      w.PutU8(kBatchMessage);
-      w.PutU64(b);
-      w.PutU64(outs.size());
-      for (const auto& o : outs) PutOutput(&w, o);
-      comm.SendToRoot(w.Take());
-    }
+    DeliverBatch(comm, sink.get(), b, std::move(outs), &PutOutput, poll);
   }
   me.fit_seconds = Since(work_start);
   me.peak_rss_mb = PeakRssMb();
@@ -361,13 +351,7 @@ ScoreSummary Score(const ScoreOptions& opt, Communicator& comm,
   // 4. Rank 0 takes in the rest, writes the file, and runs after_write; the others report and wait.
   if (sink) {
     try {
-      while (ranks_running > 0) {
-        std::vector<uint8_t> msg;
-        int source = 0;
-        comm.Receive(&msg, &source);
-        if (sink->Accept(msg, source)) --ranks_running;
-      }
-      if (const int64_t done = sink->Drain(); done != summary.scored)
+      if (const int64_t done = ReceiveRest(comm, *sink, &ranks_running); done != summary.scored)
         throw std::runtime_error("only " + std::to_string(done) + " of " + std::to_string(summary.scored) +
                                  " forecasts arrived");
       summary.ranks[0] = me;

@@ -351,17 +351,7 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
     }
     me.groups += n;
     if (write_error) std::rethrow_exception(write_error);
-    if (sink) {
-      sink->Write(b, std::move(outs));
-      poll();
-    } else {
-      ByteWriter w;
-      w.PutU8(kBatchMessage);
-      w.PutU64(b);
-      w.PutU64(outs.size());
-      for (const auto& o : outs) PutResult(&w, o);
-      comm.SendToRoot(w.Take());
-    }
+    DeliverBatch(comm, sink.get(), b, std::move(outs), &PutResult, poll);
   }
   me.fit_seconds = Since(fit_start);
   me.peak_rss_mb = PeakRssMb();
@@ -369,13 +359,7 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
   // 5. Rank 0 takes in the rest, then writes the files; the others report and wait for sends to complete.
   if (sink) {
     try {
-      while (ranks_running > 0) {
-        std::vector<uint8_t> msg;
-        int source = 0;
-        comm.Receive(&msg, &source);
-        if (sink->Accept(msg, source)) --ranks_running;
-      }
-      if (const int64_t done = sink->Drain(); done != static_cast<int64_t>(groups.size()))
+      if (const int64_t done = ReceiveRest(comm, *sink, &ranks_running); done != static_cast<int64_t>(groups.size()))
         throw std::runtime_error("only " + std::to_string(done) + " of " + std::to_string(groups.size()) +
                                  " models arrived");
       me.peak_rss_mb = PeakRssMb();

@@ -144,4 +144,35 @@ class BatchWriter {
   std::thread thread_;  // last: starts when everything above exists
 };
 
+// A batch of results from this rank: rank 0 (which has the sink) hands it to its writer and takes in what the
+// other ranks sent meanwhile (`poll`); any other rank sends it to rank 0, serialised item by item by `put`.
+template <typename Out, typename Sink>
+void DeliverBatch(Communicator& comm, Sink* sink, size_t first, std::vector<Out> outs,
+                  void (*put)(ByteWriter*, const Out&), const std::function<void()>& poll) {
+  if (sink) {
+    sink->Write(first, std::move(outs));
+    poll();
+    return;
+  }
+  ByteWriter w;
+  w.PutU8(kBatchMessage);
+  w.PutU64(first);
+  w.PutU64(outs.size());
+  for (const auto& o : outs) put(&w, o);
+  comm.SendToRoot(w.Take());
+}
+
+// Rank 0, after its own share: takes in the other ranks' messages until each has sent its last, and waits for
+// the writer; returns how many results the sink wrote.
+template <typename Sink>
+int64_t ReceiveRest(Communicator& comm, Sink& sink, int* ranks_running) {
+  while (*ranks_running > 0) {
+    std::vector<uint8_t> msg;
+    int source = 0;
+    comm.Receive(&msg, &source);
+    if (sink.Accept(msg, source)) --*ranks_running;
+  }
+  return sink.Drain();
+}
+
 }  // namespace mm

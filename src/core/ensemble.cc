@@ -107,4 +107,18 @@ const Method& EnsembleMethod() {
   return m;
 }
 
+std::string ModelFamily(std::string_view method, std::string_view label, bool failed) {
+  if (failed) return "failed";
+  if (method != "ensemble") return std::string(method);
+  std::string out;
+  int depth = 0;
+  for (char c : label) {
+    if (c == '(') ++depth;
+    if (depth <= 1) out.push_back(c);
+    if (c == ')') --depth;
+  }
+  if (!out.empty() && out.back() != ')') out.push_back(')');
+  return out;
+}
+
 }  // namespace mm

@@ -1,5 +1,7 @@
 #include "manymodels/io/report.h"
 
+#include "manymodels/core/ensemble.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -101,19 +103,6 @@ double Quantile(const std::vector<double>& sorted, double q) {
   if (i + 1 >= sorted.size()) return sorted.back();
   const double f = pos - static_cast<double>(i);
   return sorted[i] + f * (sorted[i + 1] - sorted[i]);
-}
-
-std::string ModelFamily(const std::string& label) {
-  // As train's run summary names them (parallel/train.cc, EnsembleFamily): members without their parameters.
-  std::string out;
-  int depth = 0;
-  for (char c : label) {
-    if (c == '(') ++depth;
-    if (depth <= 1) out.push_back(c);
-    if (c == ')') --depth;
-  }
-  if (!out.empty() && out.back() != ')') out.push_back(')');
-  return out;
 }
 
 Histogram MakeHistogram(const std::vector<double>& values, size_t bins) {
@@ -560,9 +549,7 @@ ReportData GatherReport(const ReportOptions& o) {
     for (const auto& [codes, n] : triples) {
       const auto [st, m, l] = codes;
       const std::string& method = at(methods, m);
-      families[at(statuses, st) == "failed" ? "failed"
-               : method == "ensemble"       ? report::ModelFamily(at(labels, l))
-                                            : method] += n;
+      families[ModelFamily(method, at(labels, l), at(statuses, st) == "failed")] += n;
     }
     d.families.assign(families.begin(), families.end());
     std::stable_sort(d.families.begin(), d.families.end(),

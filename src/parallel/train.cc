@@ -14,6 +14,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "manymodels/core/ensemble.h"
 #include "manymodels/core/select.h"
 #include "manymodels/core/series.h"
 #include "manymodels/io/lake.h"
@@ -64,20 +65,6 @@ GroupOutput GetResult(ByteReader* rd) {
     *v = rd->GetF64s();
   o.last_period = rd->GetI64();
   return o;
-}
-
-// "Median(ETS(A,N,A)+Fourier(7:3;x2;log)+SNaive(7))" -> "Median(ETS+Fourier+SNaive)": the members' names
-// without their parameters, for the run summary.
-std::string EnsembleFamily(const std::string& label) {
-  std::string out;
-  int depth = 0;
-  for (char c : label) {
-    if (c == '(') ++depth;
-    if (depth <= 1) out.push_back(c);
-    if (c == ')') --depth;
-  }
-  if (!out.empty() && out.back() != ')') out.push_back(')');
-  return out;
 }
 
 // ------------------------------------------------------------------ rank 0's writer of results
@@ -159,7 +146,7 @@ class ResultSink {
       summary_->failed += r.failed ? 1 : 0;
       summary_->with_notes += r.note.empty() ? 0 : 1;
       m.note = std::move(r.note);
-      ++summary_->chosen[r.failed ? "failed" : r.method == "ensemble" ? EnsembleFamily(r.label) : r.method];
+      ++summary_->chosen[ModelFamily(r.method, r.label, r.failed)];
     }
     registry_.Write(first, records);
     predictions_.Write(first, forecasts);

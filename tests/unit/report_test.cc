@@ -1,5 +1,6 @@
 // report: the HTML and SVG builders on tiny data (escaping, NaN, an empty registry), and GatherReport on
 // hand-made registry and predictions files (the worst series, families, the one-run check).
+#include "manymodels/core/ensemble.h"
 #include "manymodels/io/report.h"
 
 #include <gtest/gtest.h>
@@ -56,10 +57,12 @@ TEST(ReportBuilders, NumbersAndQuantiles) {
 }
 
 TEST(ReportBuilders, ModelFamily) {
-  EXPECT_EQ(report::ModelFamily("Median(ETS(A,N,A)+Fourier(7:3;x2;log)+SNaive(7))"), "Median(ETS+Fourier+SNaive)");
-  EXPECT_EQ(report::ModelFamily("Mean(Theta+DOTM)"), "Mean(Theta+DOTM)");
-  EXPECT_EQ(report::ModelFamily("Median("), "Median()");
-  EXPECT_EQ(report::ModelFamily(""), "");
+  EXPECT_EQ(ModelFamily("ensemble", "Median(ETS(A,N,A)+Fourier(7:3;x2;log)+SNaive(7))", false), "Median(ETS+Fourier+SNaive)");
+  EXPECT_EQ(ModelFamily("ensemble", "Mean(Theta+DOTM)", false), "Mean(Theta+DOTM)");
+  EXPECT_EQ(ModelFamily("ensemble", "Median(", false), "Median()");
+  EXPECT_EQ(ModelFamily("ets", "ETS(A,N,N)", false), "ets");
+  EXPECT_EQ(ModelFamily("ets", "", true), "failed");
+  EXPECT_EQ(ModelFamily("ensemble", "", false), "");
 }
 
 TEST(ReportBuilders, HistogramCountsNaNApartAndCutsLongTails) {

@@ -18,4 +18,9 @@ Forecast CombineForecasts(const std::vector<Forecast>& members, Combination how)
 // The Method behind "ensemble" in the registry: it loads saved ensembles; fitting one directly is an error.
 const Method& EnsembleMethod();
 
+// The family a model is counted under in summaries and reports: "failed", the method's name, or for an
+// ensemble its combination and members without their parameters ("Median(ETS(A,N,A)+SNaive(7))" ->
+// "Median(ETS+SNaive)").
+std::string ModelFamily(std::string_view method, std::string_view label, bool failed);
+
 }  // namespace mm

@@ -86,9 +86,6 @@ std::string Escape(const std::string& text);
 std::string Number(double v);
 // The q-quantile (0..1) of sorted finite values, by linear interpolation; NaN when empty.
 double Quantile(const std::vector<double>& sorted, double q);
-// An ensemble's family, as train's run summary names it: "Median(ETS(A,N,A)+Fourier(7:3;x2;log)+SNaive(7))" ->
-// "Median(ETS+Fourier+SNaive)".
-std::string ModelFamily(const std::string& label);
 
 struct Histogram {
   double lo = 0, hi = 0;          // the binned range

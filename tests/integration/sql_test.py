@@ -25,6 +25,12 @@ if not bins:
                      "postgresql package (scripts/bootstrap.sh does)\n")
     raise SystemExit(1)
 PG_BIN = os.path.dirname(bins[-1])
+if os.geteuid() == 0 and not os.stat("/").st_mode & 0o001:
+    # The server must run as the postgres user, who cannot reach anything when "/" is closed to others (a
+    # chroot whose folder was made by mktemp -d, mode 700).
+    sys.stderr.write("sql: FAILED: '/' is not searchable by other users (mode %o): the postgres user cannot run "
+                     "the server here\n" % (os.stat("/").st_mode & 0o777))
+    raise SystemExit(1)
 AS_ROOT = os.geteuid() == 0  # initdb and postgres refuse to run as root: run them as the postgres user
 
 

@@ -271,16 +271,14 @@ Rule ParseRule(const std::string& text) {
   return r;
 }
 
-std::vector<AuditRow> ReadAudit(const std::string& path) {
-  const h5::Location f = h5::Location::OpenFile(path);
-  if (!f.Exists("audit")) return {};
-  const h5::Location group = f.Group("audit");
+std::vector<AuditRow> ReadAuditRows(const h5::Location& group, size_t first, size_t count) {
   std::vector<AuditRow> rows;
+  bool sized = false;
   auto column = [&](const char* name, std::string AuditRow::*field) {
-    const std::vector<std::string> values = ReadDictionaryColumn(group, name);
-    if (rows.empty()) rows.resize(values.size());
+    const std::vector<std::string> values = ReadDictionaryColumn(group, name, first, count);
+    if (!sized) rows.resize(values.size()), sized = true;
     if (values.size() != rows.size())
-      throw h5::Error(path + ": audit column '" + std::string(name) + "' has the wrong length");
+      throw h5::Error(group.name() + ": audit column '" + std::string(name) + "' has the wrong length");
     for (size_t i = 0; i < values.size(); ++i) rows[i].*field = values[i];
   };
   column("key", &AuditRow::key);
@@ -291,6 +289,12 @@ std::vector<AuditRow> ReadAudit(const std::string& path) {
   column("time", &AuditRow::time);
   column("user", &AuditRow::user);
   return rows;
+}
+
+std::vector<AuditRow> ReadAudit(const std::string& path) {
+  const h5::Location f = h5::Location::OpenFile(path);
+  if (!f.Exists("audit")) return {};
+  return ReadAuditRows(f.Group("audit"));
 }
 
 PromoteResult Promote(const PromoteOptions& o, const Provenance& provenance) {

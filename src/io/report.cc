@@ -607,19 +607,7 @@ ReportData GatherReport(const ReportOptions& o) {
         d.last_actions = CountCodes(audit, "action", first, count);
         constexpr size_t kShown = 25;
         const size_t from = time.size() - std::min(count, kShown);
-        std::vector<AuditRow> rows(time.size() - from);
-        auto column = [&](const char* name, std::string AuditRow::*field) {
-          const std::vector<std::string> v = ReadDictionaryColumn(audit, name, from, rows.size());
-          for (size_t i = 0; i < rows.size() && i < v.size(); ++i) rows[i].*field = v[i];
-        };
-        column("key", &AuditRow::key);
-        column("old_version", &AuditRow::old_version);
-        column("new_version", &AuditRow::new_version);
-        column("action", &AuditRow::action);
-        column("reason", &AuditRow::reason);
-        column("time", &AuditRow::time);
-        column("user", &AuditRow::user);
-        d.last_audit = std::move(rows);
+        d.last_audit = ReadAuditRows(audit, from, time.size() - from);
       }
     }
   }

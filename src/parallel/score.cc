@@ -76,18 +76,7 @@ class ForecastSink {
   void Write(size_t first, std::vector<KeyOutput> outs) { writer_.Write(first, std::move(outs)); }
 
   bool Accept(const std::vector<uint8_t>& bytes, int source) {
-    ByteReader rd(bytes);
-    const uint8_t type = rd.GetU8();
-    if (type == kDoneMessage) {
-      summary_->ranks.at(static_cast<size_t>(source)) = GetReport(&rd);
-      return true;
-    }
-    if (type != kBatchMessage) throw std::runtime_error("unknown message from rank " + std::to_string(source));
-    const auto first = static_cast<size_t>(rd.GetU64());
-    std::vector<KeyOutput> outs(rd.GetU64());
-    for (auto& o : outs) o = GetOutput(&rd);
-    writer_.Write(first, std::move(outs));
-    return false;
+    return AcceptMessage(bytes, source, &summary_->ranks, &GetOutput, writer_);
   }
 
   int64_t Drain() {

@@ -87,18 +87,7 @@ class ResultSink {
 
   // Takes one message from another rank; returns true when it was that rank's last.
   bool Accept(const std::vector<uint8_t>& bytes, int source) {
-    ByteReader rd(bytes);
-    const uint8_t type = rd.GetU8();
-    if (type == kDoneMessage) {
-      summary_->ranks.at(static_cast<size_t>(source)) = GetReport(&rd);
-      return true;
-    }
-    if (type != kBatchMessage) throw std::runtime_error("unknown message from rank " + std::to_string(source));
-    const auto first = static_cast<size_t>(rd.GetU64());
-    std::vector<GroupOutput> outs(rd.GetU64());
-    for (auto& o : outs) o = GetResult(&rd);
-    writer_.Write(first, std::move(outs));
-    return false;
+    return AcceptMessage(bytes, source, &summary_->ranks, &GetResult, writer_);
   }
 
   // Main thread: waits until every batch handed over is written; returns how many results that makes.

@@ -93,5 +93,7 @@ std::string PromoteReport(const PromoteOptions& o, const PromoteResult& r);
 
 // The audit rows of a production registry, oldest first (none when it has no /audit group).
 std::vector<AuditRow> ReadAudit(const std::string& path);
+// Rows [first, first + count) of an /audit group.
+std::vector<AuditRow> ReadAuditRows(const h5::Location& group, size_t first = 0, size_t count = h5::Location::npos);
 
 }  // namespace mm

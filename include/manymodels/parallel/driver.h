@@ -10,6 +10,7 @@
 #include <exception>
 #include <functional>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <utility>
@@ -160,6 +161,25 @@ void DeliverBatch(Communicator& comm, Sink* sink, size_t first, std::vector<Out>
   w.PutU64(outs.size());
   for (const auto& o : outs) put(&w, o);
   comm.SendToRoot(w.Take());
+}
+
+// Rank 0: one message from rank `source`: a batch goes to `writer` (items read by `get`), the last one (kDone)
+// puts that rank's report in `ranks`. Returns true for the last one.
+template <typename Out>
+bool AcceptMessage(const std::vector<uint8_t>& bytes, int source, std::vector<RankReport>* ranks,
+                   Out (*get)(ByteReader*), BatchWriter<Out>& writer) {
+  ByteReader rd(bytes);
+  const uint8_t type = rd.GetU8();
+  if (type == kDoneMessage) {
+    ranks->at(static_cast<size_t>(source)) = GetReport(&rd);
+    return true;
+  }
+  if (type != kBatchMessage) throw std::runtime_error("unknown message from rank " + std::to_string(source));
+  const auto first = static_cast<size_t>(rd.GetU64());
+  std::vector<Out> outs(rd.GetU64());
+  for (auto& o : outs) o = get(&rd);
+  writer.Write(first, std::move(outs));
+  return false;
 }
 
 // Rank 0, after its own share: takes in the other ranks' messages until each has sent its last, and waits for

@@ -14,6 +14,7 @@ PACKAGES=(
   zlib1g-dev nlohmann-json3-dev               # gzip CSV; JSON output
   libsqlite3-dev libpq-dev                    # the predictions SQL table: SQLite, PostgreSQL's client
   postgresql                                  # sql_test.py starts a throw-away server (initdb, pg_ctl, psql)
+  iproute2                                    # two_hosts_test.py: network namespaces as two MPI hosts (ip netns)
   python3 python3-h5py python3-pandas         # integration tests read the HDF5 outputs (h5py; the pandas example)
   chromium fonts-dejavu-core                  # report_test renders the HTML report headless (DOM and screenshot)
 )

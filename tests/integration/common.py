@@ -11,11 +11,12 @@ BINARY = os.environ.get("MANYMODELS", "manymodels")
 MPIRUN = ["mpirun", "--allow-run-as-root", "--oversubscribe"]
 
 
-def run(args, mpi=0, check=True, env_extra=None, cwd=None, mpi_flags=()):
-    cmd = ([*MPIRUN, *mpi_flags, "-n", str(mpi)] if mpi else []) + [BINARY, *args]
+def run(args, mpi=0, check=True, env_extra=None, cwd=None, mpi_flags=(), prefix=(), timeout=600):
+    """`prefix`: a command that runs the rest (such as entering a namespace)."""
+    cmd = [*prefix] + ([*MPIRUN, *mpi_flags, "-n", str(mpi)] if mpi else []) + [BINARY, *args]
     env = dict(os.environ)
     env.update(env_extra or {})
-    p = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd, timeout=600)
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout)
     if check and p.returncode != 0:
         sys.stderr.write(f"command failed ({p.returncode}): {' '.join(cmd)}\n{p.stdout}\n{p.stderr}\n")
         raise SystemExit(1)

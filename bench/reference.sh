@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The reference workload of the Azure many-models architecture, on this machine: 100 stores x 100 items x
-# 4,000 days (40 million rows, 10,000 series). Generates the panel, ingests it, trains with RANKS MPI ranks,
-# exports the predictions, and prints wall time and peak memory of each step (GNU time) plus the per-rank
-# figures train reports.    usage: bench/reference.sh [WORKDIR] [RANKS] [MODELS] [HORIZON]
+# 4,000 days (40 million rows, 10,000 series), as jobs/reference.ini defines it (also run on Azure Batch, see
+# jobs/azure-batch/). Generates the panel, ingests it, trains with RANKS MPI ranks, exports the predictions, and
+# prints wall time and peak memory of each step (GNU time) plus the per-rank figures train reports.
+#    usage: bench/reference.sh [WORKDIR] [RANKS] [MODELS] [HORIZON]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 MM=${MANYMODELS:-$here/build/manymodels}
+JOB=$here/jobs/reference.ini   # panel.csv, lake.h5, registry.h5, predictions.h5 in WORKDIR
 dir=${1:-/tmp/mm-reference}
 ranks=${2:-2}
 models=${3:-auto}
@@ -19,10 +21,9 @@ measure() {  # name, command...
   /usr/bin/time -f "$name: %e s wall, %M KiB peak RSS (largest process)" "$@" 2> >(tee "$name.err" >&2)
 }
 echo "machine: $(hostname), $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p')"
-measure generate "$MM" generate --out panel.csv --stores 100 --items 100 --length 4000 --seed 1
-measure ingest "$MM" ingest --input panel.csv --keys store,item --time date --target sales \
-  --covariates price,promo --out lake.h5
-measure train mpirun -n "$ranks" --oversubscribe "$MM" train --lake lake.h5 --horizon "$horizon" \
-  --registry registry.h5 --predictions predictions.h5 --models "$models" --quiet
+measure generate "$MM" generate --config "$JOB"
+measure ingest "$MM" ingest --config "$JOB"
+measure train mpirun -n "$ranks" --oversubscribe "$MM" train --config "$JOB" --horizon "$horizon" \
+  --models "$models" --quiet
 measure export "$MM" predictions export --predictions predictions.h5 --out predictions.csv
 ls -l panel.csv lake.h5 registry.h5 predictions.h5 predictions.csv

@@ -12,6 +12,7 @@ PACKAGES=(
   libboost-program-options-dev                # options and job files
   libgtest-dev                                # GoogleTest 1.12
   zlib1g-dev nlohmann-json3-dev               # gzip CSV; JSON output
+  libcpp-httplib-dev                          # serve: the HTTP server (cpp-httplib 0.11)
   libsqlite3-dev libpq-dev                    # the predictions SQL table: SQLite, PostgreSQL's client
   postgresql                                  # sql_test.py starts a throw-away server (initdb, pg_ctl, psql)
   python3 python3-h5py python3-pandas         # integration tests read the HDF5 outputs (h5py; the pandas example)

@@ -412,6 +412,8 @@ int Serve(const ServeOptions& o, const std::function<void(const std::string&, in
   const auto threads = static_cast<size_t>(std::max(1, o.threads));
   http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   http.set_keep_alive_max_count(1000000);  // the default (5) would make a client reconnect every 5 requests
+  // Without TCP_NODELAY a response written as headers then body waits for the client's delayed ACK (40 ms).
+  http.set_tcp_nodelay(true);
   http.set_keep_alive_timeout(2);          // an idle connection holds a thread this long; also the drain bound
   // SO_REUSEADDR (a restart may bind while old connections linger in TIME_WAIT), but not the library's default
   // SO_REUSEPORT, with which a second server on the same port would start and silently take half the connections.

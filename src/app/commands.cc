@@ -26,6 +26,7 @@
 #include "manymodels/io/sql.h"
 #include "manymodels/parallel/score.h"
 #include "manymodels/parallel/train.h"
+#include "serve.h"
 
 namespace mm::app {
 namespace {
@@ -497,21 +498,11 @@ int RunRegistryList(const po::variables_map& vm) {
 
 // --key store=12,item=5: every key column named once, in any order; the values in key column order.
 std::vector<std::string> ParseKeyOption(const std::string& text, const std::vector<std::string>& columns) {
-  std::vector<std::string> want(columns.size());
-  std::vector<bool> seen(columns.size(), false);
-  for (const auto& part : SplitList(text)) {
-    const auto eq = part.find('=');
-    const std::string name = part.substr(0, eq);
-    const auto c = static_cast<size_t>(std::find(columns.begin(), columns.end(), name) - columns.begin());
-    if (eq == std::string::npos || c == columns.size())
-      throw po::error("--key: '" + part + "' is not COLUMN=VALUE for a key column of this registry");
-    if (seen[c]) throw po::error("--key: key column '" + name + "' is given twice");
-    want[c] = part.substr(eq + 1);
-    seen[c] = true;
+  try {
+    return ParseKeyText(text, columns);
+  } catch (const std::invalid_argument& e) {
+    throw po::error(std::string("--key: ") + e.what());
   }
-  for (size_t c = 0; c < seen.size(); ++c)
-    if (!seen[c]) throw po::error("--key: no value for key column '" + columns[c] + "'");
-  return want;
 }
 
 int RunRegistryShow(const po::variables_map& vm) {
@@ -579,7 +570,8 @@ int RunPromote(const po::variables_map& vm) {
   }
   if (vm.count("keys")) o.keys_file = Get<std::string>(vm, "keys");
   o.dry_run = Get<bool>(vm, "dry-run");
-  Provenance provenance{"promote", DescribeOptions(vm), "", CommandLine(), {}};
+  // The promotion's own run id is the production registry's version (what `serve` reports).
+  Provenance provenance{"promote", DescribeOptions(vm), NewRunId(), CommandLine(), {}};
   if (!o.rollback) provenance.inputs.emplace_back("registry", AbsolutePath(o.registry));
   if (::access(o.production.c_str(), F_OK) == 0) provenance.inputs.emplace_back("production", AbsolutePath(o.production));
   if (!o.keys_file.empty()) provenance.inputs.emplace_back("keys", AbsolutePath(o.keys_file));
@@ -593,6 +585,24 @@ int RunPromote(const po::variables_map& vm) {
                secs);
   WriteStdout(PromoteReport(o, r));
   return 0;
+}
+
+int RunServe(const po::variables_map& vm) {
+  ServeOptions o;
+  o.production = Get<std::string>(vm, "production");
+  o.lake = Get<std::string>(vm, "lake");
+  o.host = Get<std::string>(vm, "host");
+  o.port = Get<int>(vm, "port");
+  o.cache_models = static_cast<size_t>(Get<int64_t>(vm, "cache-models"));
+  o.threads = Get<int>(vm, "threads");
+  o.max_horizon = Get<int>(vm, "max-horizon");
+  o.reload_every = Get<double>(vm, "reload-every");
+  return Serve(o, [](const std::string& host, int port) {
+    // The one line on stdout: where to send requests (a script started with --port 0 reads it).
+    WriteStdout("http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+                std::to_string(port) + "\n");
+    std::fflush(stdout);
+  });
 }
 
 int RunReport(const po::variables_map& vm) {

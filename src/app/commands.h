@@ -20,6 +20,7 @@ int RunRegistryList(const po::variables_map& vm);
 int RunRegistryShow(const po::variables_map& vm);
 int RunPromote(const po::variables_map& vm);
 int RunReport(const po::variables_map& vm);
+int RunServe(const po::variables_map& vm);
 int RunPredictionsExport(const po::variables_map& vm);
 
 }  // namespace mm::app

@@ -29,6 +29,7 @@ void Usage(std::FILE* out) {
                "  registry list       the registry's models, as a table, CSV or JSON\n"
                "  registry show       one model: parameters, metrics, note\n"
                "  promote             staged models that pass rules -> the production registry (or --rollback)\n"
+               "  serve               single forecasts over HTTP, models loaded on first use (LRU cache)\n"
                "  report              one HTML page about a run: metrics, models, worst series, promotion\n"
                "  predictions export  the predictions table as CSV\n\n"
                "  --version           print the version\n");
@@ -138,6 +139,7 @@ int Run(int argc, char** argv) {
     if (command == "registry show") return mm::app::RunRegistryShow(vm);
     if (command == "promote") return mm::app::RunPromote(vm);
     if (command == "report") return mm::app::RunReport(vm);
+    if (command == "serve") return mm::app::RunServe(vm);
     if (command == "predictions export") return mm::app::RunPredictionsExport(vm);
   } catch (const mm::InputError& e) {
     std::fprintf(stderr, "%s\n", e.what());

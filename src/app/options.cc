@@ -84,6 +84,20 @@ po::options_description CommandOptions(const std::string& command) {
         ("progress-every", po::value<double>()->default_value(0), "seconds between progress lines (0: 0.2 on a "
                                                                    "terminal, 5 in a log file)")
         ("summary-json", po::value<std::string>(), "also write the run summary as JSON to this file");
+  } else if (command == "serve") {
+    d.add_options()
+        ("production", po::value<std::string>()->required(), "production registry (from promote; watched: a newly "
+                                                             "promoted one is served without a restart)")
+        ("lake", po::value<std::string>()->required(), "lake the models are brought up to (watched too)")
+        ("host", po::value<std::string>()->default_value("127.0.0.1"), "address to listen on (0.0.0.0: all)")
+        ("port", po::value<int>()->default_value(8080), "TCP port (0: any free port; the URL is printed)")
+        ("cache-models", po::value<int64_t>()->default_value(10000), "models kept loaded (least recently used "
+                                                                     "dropped first)")
+        ("threads", po::value<int>()->default_value(32), "request threads; each open connection holds one")
+        ("max-horizon", po::value<int>()->default_value(0), "largest h a request may ask (0: four times the "
+                                                            "registry's horizon)")
+        ("reload-every", po::value<double>()->default_value(1.0), "seconds between checks for a replaced "
+                                                                  "registry or lake");
   } else if (command == "registry list") {
     d.add_options()
         ("registry", po::value<std::string>()->required(), "registry file")
@@ -134,7 +148,8 @@ po::options_description CommandOptions(const std::string& command) {
 }
 
 std::vector<std::string> CommandNames() {
-  return {"generate", "ingest", "train", "score", "registry list", "registry show", "promote", "report", "predictions export"};
+  return {"generate", "ingest",  "train",  "score",  "registry list", "registry show", "promote",
+          "serve",    "report",  "predictions export"};
 }
 
 namespace {
@@ -261,6 +276,13 @@ void CheckValues(const std::string& command, const po::variables_map& vm) {
     in_range("threads", 0, 1024);
   } else if (command == "report") {
     in_range("worst", 0, 1000);
+  } else if (command == "serve") {
+    in_range("port", 0, 65535);
+    in_range("threads", 1, 4096);
+    in_range("max-horizon", 0, 100000);
+    in_range("cache-models", 0, int64_t{1} << 40);
+    const double every = vm["reload-every"].as<double>();
+    if (!(every > 0 && every <= 86400)) throw po::error("--reload-every: must be more than 0 and at most 86400");
   } else if (command == "promote") {
     // Rules are read (and so checked) even with --rollback, which does not use them: a job file's [promote]
     // section serves both.

@@ -157,10 +157,13 @@ std::vector<std::vector<uint8_t>> ReadBytesColumn(const h5::Location& where, con
   return out;
 }
 
-std::vector<std::string> ReadDictionaryColumn(const h5::Location& where, const std::string& name, size_t offset,
-                                              size_t count) {
+std::vector<std::string> ReadDictionaryValues(const h5::Location& where, const std::string& name) {
+  return where.Group(name).ReadStrings("values");
+}
+
+std::vector<std::string> ReadDictionaryColumn(const h5::Location& where, const std::string& name,
+                                              const std::vector<std::string>& values, size_t offset, size_t count) {
   const h5::Location group = where.Group(name);
-  const std::vector<std::string> values = group.ReadStrings("values");
   const std::vector<int32_t> codes = group.ReadI32("codes", offset, count);
   std::vector<std::string> out(codes.size());
   for (size_t i = 0; i < codes.size(); ++i) {
@@ -169,6 +172,11 @@ std::vector<std::string> ReadDictionaryColumn(const h5::Location& where, const s
     out[i] = values[static_cast<size_t>(codes[i])];
   }
   return out;
+}
+
+std::vector<std::string> ReadDictionaryColumn(const h5::Location& where, const std::string& name, size_t offset,
+                                              size_t count) {
+  return ReadDictionaryColumn(where, name, ReadDictionaryValues(where, name), offset, count);
 }
 
 }  // namespace mm

@@ -1,6 +1,18 @@
 #include "manymodels/io/keys.h"
 
+#include <charconv>
+#include <stdexcept>
+
 namespace mm {
+namespace {
+
+std::string Join(const std::vector<std::string>& names) {
+  std::string s;
+  for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
+  return s;
+}
+
+}  // namespace
 
 int KeyColumn::Compare(size_t a, const KeyColumn& other, size_t b) const {
   if (is_text) return texts[a].compare(other.texts[b]);
@@ -44,6 +56,63 @@ KeyTable KeyTable::Slice(size_t begin, size_t end) const {
   KeyTable t = EmptyLike();
   for (size_t r = begin; r < end; ++r) t.Append(*this, r);
   return t;
+}
+
+std::optional<KeyTable> KeyTable::Parse(const std::vector<std::string>& values) const {
+  if (values.size() != columns.size()) return std::nullopt;
+  KeyTable want = EmptyLike();
+  for (size_t c = 0; c < values.size(); ++c) {
+    KeyColumn& col = want.columns[c];
+    const std::string& v = values[c];
+    if (col.is_text) {
+      col.texts.push_back(v);
+    } else {
+      int64_t i = 0;
+      const auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), i);
+      if (ec != std::errc() || ptr != v.data() + v.size()) return std::nullopt;  // not an integer
+      col.ints.push_back(i);
+    }
+  }
+  return want;
+}
+
+std::vector<std::string> ParseKeyText(const std::string& text, const std::vector<std::string>& columns) {
+  std::vector<std::string> want(columns.size());
+  std::vector<bool> seen(columns.size(), false);
+  size_t begin = 0;
+  while (begin <= text.size()) {
+    size_t end = text.find(',', begin);
+    if (end == std::string::npos) end = text.size();
+    std::string part = text.substr(begin, end - begin);
+    begin = end + 1;
+    const auto b = part.find_first_not_of(" \t"), e = part.find_last_not_of(" \t");
+    if (b == std::string::npos) continue;  // an empty part: "store=1,,item=2" or a trailing comma
+    part = part.substr(b, e - b + 1);
+    const auto eq = part.find('=');
+    const std::string name = part.substr(0, eq);
+    size_t c = 0;
+    while (c < columns.size() && columns[c] != name) ++c;
+    if (eq == std::string::npos || c == columns.size())
+      throw std::invalid_argument("'" + part + "' is not COLUMN=VALUE for a key column (" + Join(columns) + ")");
+    if (seen[c]) throw std::invalid_argument("key column '" + name + "' is given twice");
+    want[c] = part.substr(eq + 1);
+    seen[c] = true;
+  }
+  for (size_t c = 0; c < seen.size(); ++c)
+    if (!seen[c]) throw std::invalid_argument("no value for key column '" + columns[c] + "'");
+  return want;
+}
+
+std::optional<size_t> KeyTable::Find(const KeyTable& want) const {
+  size_t lo = 0, hi = size();
+  while (lo < hi) {
+    const size_t mid = lo + (hi - lo) / 2;
+    const int cmp = Compare(mid, want, 0);
+    if (cmp == 0) return mid;
+    if (cmp < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return std::nullopt;
 }
 
 }  // namespace mm

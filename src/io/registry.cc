@@ -1,7 +1,6 @@
 #include "manymodels/io/registry.h"
 
 #include <stdexcept>
-#include <charconv>
 
 #include "manymodels/io/predictions.h"
 
@@ -142,24 +141,6 @@ KeyTable RegistryReader::ReadKeys(size_t first, size_t count) const {
 
 namespace {
 
-// The wanted key as a one-row table of the registry's column types; nullopt when a value cannot be one.
-std::optional<KeyTable> WantedKey(const KeyTable& empty, const std::vector<std::string>& key) {
-  if (key.size() != empty.columns.size()) return std::nullopt;
-  KeyTable want = empty;
-  for (size_t c = 0; c < key.size(); ++c) {
-    KeyColumn& col = want.columns[c];
-    if (col.is_text) {
-      col.texts.push_back(key[c]);
-    } else {
-      int64_t v = 0;
-      const auto [ptr, ec] = std::from_chars(key[c].data(), key[c].data() + key[c].size(), v);
-      if (ec != std::errc() || ptr != key[c].data() + key[c].size()) return std::nullopt;  // not an integer
-      col.ints.push_back(v);
-    }
-  }
-  return want;
-}
-
 // Compares row `row` of the registry's keys with `want` (<0, 0, >0), reading one value per key column.
 class KeyProbe {
  public:
@@ -193,7 +174,7 @@ class KeyProbe {
 }  // namespace
 
 std::optional<size_t> RegistryReader::Find(const std::vector<std::string>& key) const {
-  const std::optional<KeyTable> want = WantedKey(ReadKeys(0, 0), key);
+  const std::optional<KeyTable> want = ReadKeys(0, 0).Parse(key);
   if (!want) return std::nullopt;
   KeyProbe probe(file_, key_columns_, *want);
   size_t lo = 0, hi = rows_;
@@ -208,7 +189,7 @@ std::optional<size_t> RegistryReader::Find(const std::vector<std::string>& key) 
 }
 
 std::pair<size_t, size_t> RegistryReader::FindRange(const std::vector<std::string>& key) const {
-  const std::optional<KeyTable> want = WantedKey(ReadKeys(0, 0), key);
+  const std::optional<KeyTable> want = ReadKeys(0, 0).Parse(key);
   if (!want) return {0, 0};
   KeyProbe probe(file_, key_columns_, *want);
   // First row not below the key, then first row above it.
@@ -229,10 +210,17 @@ std::pair<size_t, size_t> RegistryReader::FindRange(const std::vector<std::strin
 std::optional<size_t> RegistryReader::FindProduction(const std::vector<std::string>& key) const {
   const auto [first, last] = FindRange(key);
   if (first == last) return std::nullopt;
-  const std::vector<std::string> status = ReadDictionaryColumn(file_, "status", first, last - first);
+  const std::vector<std::string> status = ReadDictionaryColumn(file_, "status", Dictionary("status"), first,
+                                                                last - first);
   for (size_t i = 0; i < status.size(); ++i)
     if (status[i] == "production") return first + i;
   return std::nullopt;
+}
+
+const std::vector<std::string>& RegistryReader::Dictionary(const std::string& name) const {
+  auto it = dictionaries_.find(name);
+  if (it == dictionaries_.end()) it = dictionaries_.emplace(name, ReadDictionaryValues(file_, name)).first;
+  return it->second;
 }
 
 std::vector<ModelRecord> RegistryReader::ReadRows(size_t first, size_t count, bool load_params) const {
@@ -241,7 +229,7 @@ std::vector<ModelRecord> RegistryReader::ReadRows(size_t first, size_t count, bo
   std::vector<ModelRecord> rows(count);
   const h5::Location& f = file_;
   auto strings = [&](const char* name, std::string ModelRecord::*field) {
-    auto col = ReadDictionaryColumn(f, name, first, count);
+    auto col = ReadDictionaryColumn(f, name, Dictionary(name), first, count);
     for (size_t i = 0; i < count; ++i) rows[i].*field = std::move(col[i]);
   };
   strings("model", &ModelRecord::model);

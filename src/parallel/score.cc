@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "manymodels/core/model.h"
+#include "manymodels/core/update.h"
 #include "manymodels/io/lake.h"
 #include "manymodels/io/predictions.h"
 #include "manymodels/io/registry.h"
@@ -21,16 +22,13 @@ namespace mm {
 namespace {
 
 constexpr size_t kListed = 5;  // keys listed per kind in the summary
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-enum Outcome : uint8_t { kUpdated = 0, kAsSaved = 1, kFailed = 2 };
 
 // One key's forecast, as sent to rank 0.
 struct KeyOutput {
   std::string model;
   int64_t last_period = 0;  // the forecast origin: the last period the model has seen
   Forecast forecast;
-  uint8_t outcome = kUpdated;
+  uint8_t outcome = CurrentModel::kUpdated;
   int64_t new_periods = 0;
   std::string note;  // why the update or the load failed
 };
@@ -102,10 +100,10 @@ class ForecastSink {
       KeyOutput& o = outs[i];
       rows[i] = {o.model, o.last_period, std::move(o.forecast)};
       const std::string key = keys_.Describe(first + i);
-      if (o.outcome == kUpdated) {
+      if (o.outcome == CurrentModel::kUpdated) {
         ++summary_->updated;
         summary_->new_periods += o.new_periods;
-      } else if (o.outcome == kAsSaved) {
+      } else if (o.outcome == CurrentModel::kAsSaved) {
         ++summary_->as_saved;
         Listed(&summary_->as_saved_keys, key + " (" + o.note + ")");
       } else {
@@ -130,51 +128,16 @@ class ForecastSink {
 KeyOutput ScoreKey(const ModelRecord& rec, const std::vector<uint8_t>& params, int64_t start,
                    const std::vector<std::vector<double>*>& cols, const std::vector<std::string>& covariate_names,
                    int horizon) {
+  std::vector<std::span<const double>> columns;
+  for (const auto* col : cols) columns.emplace_back(*col);
+  const CurrentModel current = UpToDate(params, rec.last_period, start, columns, covariate_names, horizon);
   KeyOutput out;
   out.model = rec.model;
-  out.last_period = rec.last_period;
-  const std::vector<double>& y = *cols[0];
-  const auto length = static_cast<int64_t>(y.size());
-  auto at = [&](const std::vector<double>& v, int64_t period) {
-    const int64_t i = period - start;
-    return i >= 0 && i < length ? v[static_cast<size_t>(i)] : kNaN;
-  };
-  // The last observed period of the series (rows past it hold future covariates only).
-  int64_t last_obs = length - 1;
-  while (last_obs >= 0 && std::isnan(y[static_cast<size_t>(last_obs)])) --last_obs;
-  const int64_t n_new = std::max<int64_t>(0, start + last_obs - rec.last_period);
-  std::vector<double> values(static_cast<size_t>(n_new));
-  for (int64_t k = 0; k < n_new; ++k) values[static_cast<size_t>(k)] = at(y, rec.last_period + 1 + k);
-  // Covariates over the new periods and `horizon` past them (NaN where the lake does not know them).
-  std::vector<std::vector<double>> x(cols.size() - 1);
-  UpdateContext ctx;
-  ctx.horizon = horizon;
-  for (size_t c = 0; c < x.size(); ++c) {
-    x[c].resize(static_cast<size_t>(n_new + horizon));
-    for (size_t k = 0; k < x[c].size(); ++k) x[c][k] = at(*cols[1 + c], rec.last_period + 1 + static_cast<int64_t>(k));
-    ctx.covariates.emplace_back(x[c]);
-  }
-  ctx.covariate_names = covariate_names;
-  try {
-    const std::unique_ptr<FittedModel> model = LoadModel(params);
-    FitOutcome updated = model->Update(values, ctx);
-    if (updated.model) {
-      out.forecast = updated.model->Predict(horizon);
-      out.last_period = rec.last_period + n_new;
-      out.new_periods = n_new;
-    } else {
-      out.forecast = model->Predict(horizon);
-      out.outcome = kAsSaved;
-      out.note = "update failed: " + updated.error + "; forecast as saved";
-    }
-  } catch (const std::exception& e) {
-    out.forecast = Forecast{};
-    out.forecast.Resize(static_cast<size_t>(horizon));
-    for (auto* v : {&out.forecast.mean, &out.forecast.lo80, &out.forecast.hi80, &out.forecast.lo95, &out.forecast.hi95})
-      std::fill(v->begin(), v->end(), kNaN);
-    out.outcome = kFailed;
-    out.note = std::string("the model cannot be read: ") + e.what();
-  }
+  out.last_period = current.last_period;
+  out.forecast = current.Predict(horizon);
+  out.outcome = current.outcome;
+  out.new_periods = current.new_periods;
+  out.note = current.note;
   return out;
 }
 

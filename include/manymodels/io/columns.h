@@ -82,5 +82,9 @@ std::vector<std::vector<uint8_t>> ReadBytesColumn(const h5::Location& where, con
 // Reads a dictionary-coded column, rows [offset, offset + count).
 std::vector<std::string> ReadDictionaryColumn(const h5::Location& where, const std::string& name, size_t offset = 0,
                                               size_t count = h5::Location::npos);
+// The same with the column's distinct values read before (ReadDictionaryValues): only the codes are read.
+std::vector<std::string> ReadDictionaryColumn(const h5::Location& where, const std::string& name,
+                                              const std::vector<std::string>& values, size_t offset, size_t count);
+std::vector<std::string> ReadDictionaryValues(const h5::Location& where, const std::string& name);
 
 }  // namespace mm

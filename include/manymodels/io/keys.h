@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,16 @@ struct KeyTable {
   KeyTable EmptyLike() const;
   // The rows [begin, end).
   KeyTable Slice(size_t begin, size_t end) const;
+  // A one-row table of this table's columns holding `values` (as text, in column order); nullopt when a value
+  // cannot be one (a wrong count, or text for an integer column).
+  std::optional<KeyTable> Parse(const std::vector<std::string>& values) const;
+  // The row equal to row 0 of `want` in this table, sorted by key, by binary search.
+  std::optional<size_t> Find(const KeyTable& want) const;
 };
+
+// "store=12,item=5": every one of `columns` named once, in any order; returns the values in `columns` order.
+// Throws std::invalid_argument saying what is wrong.
+std::vector<std::string> ParseKeyText(const std::string& text, const std::vector<std::string>& columns);
 
 }  // namespace mm
 

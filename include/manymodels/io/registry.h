@@ -11,6 +11,7 @@
 //               season_lengths, horizon, lake, predictions (the file written with it), provenance
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -73,7 +74,8 @@ struct RegistryTable {
   std::string run_id;
 };
 
-// A registry opened for reading rows or looking up one key without reading the rest.
+// A registry opened for reading rows or looking up one key without reading the rest. Like all HDF5 access, one
+// thread at a time (h5::Mutex).
 class RegistryReader {
  public:
   explicit RegistryReader(const std::string& path);
@@ -101,6 +103,9 @@ class RegistryReader {
   std::string run_id_;
   std::vector<std::string> key_columns_;
   size_t rows_ = 0;
+  // The text columns' distinct values, read on first use (reads of a few rows then read only their codes).
+  mutable std::map<std::string, std::vector<std::string>> dictionaries_;
+  const std::vector<std::string>& Dictionary(const std::string& name) const;
 };
 
 // Reads a whole registry (or, with load_params = false, everything but the model bytes).

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The first command of the README: install, build, and run the demo job end to end
 # (generate a sample panel -> ingest it into the HDF5 lake -> train with 2 MPI ranks -> promote by the job's
-# rules -> the predictions also as a SQLite table -> an HTML report -> show the results).
+# rules -> score with 2 MPI ranks -> serve one forecast over HTTP -> the predictions also as a SQLite table ->
+# an HTML report -> show the results).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
@@ -22,6 +23,30 @@ echo "== promote the models that meet the rules ([promote] in $JOB) into the pro
 "$MM" promote --config "$JOB"
 echo "== score the production models (their state brought up to the lake, no refit) with 2 MPI ranks"
 mpirun -n 2 --oversubscribe "$MM" score --config "$JOB" --quiet
+echo "== serve: one real-time forecast over HTTP (the model loads on this first request)"
+"$MM" serve --config "$JOB" --port 0 > out/demo/serve.url 2> out/demo/serve.log &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+for _ in $(seq 100); do [ -s out/demo/serve.url ] && break; sleep 0.1; done
+url=$(cat out/demo/serve.url)
+# A key with a production model (the rules may leave some keys without one).
+key=$("$MM" registry list --registry out/demo/production.h5 --format csv | python3 -c '
+import csv, sys
+rows = [r for r in csv.DictReader(sys.stdin) if r["status"] == "production"]
+print("store=" + rows[0]["store"] + "&item=" + rows[0]["item"] if rows else "")')
+if [ -n "$key" ]; then
+  echo "GET $url/v1/forecast?$key&h=3"
+  python3 -c '
+import json, sys, urllib.request
+j = json.load(urllib.request.urlopen(sys.argv[1]))
+print(json.dumps({k: v for k, v in j.items() if k != "forecast"}))
+for step in j["forecast"]:
+    print("  " + json.dumps(step))' "$url/v1/forecast?$key&h=3"
+else
+  echo "(no key passed the rules: nothing to ask)"
+fi
+kill -TERM $server && wait $server
+trap - EXIT
 echo "== the predictions as a SQL table (SQLite)"
 "$MM" predictions export --predictions out/demo/predictions.h5 --sql sqlite://out/demo/predictions.db
 echo "== an HTML report"

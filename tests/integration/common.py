@@ -1,8 +1,10 @@
 """Helpers for the integration tests: run the real manymodels binary (alone or under mpirun) in a temp dir."""
+import atexit
 import csv
 import hashlib
 import io
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -44,7 +46,11 @@ class Checks:
 
 
 def workdir():
-    return tempfile.mkdtemp(prefix="mm_it_")
+    """A temp folder, removed when the test ends, passed or failed (MM_KEEP_WORKDIR=1 keeps it to look at)."""
+    d = tempfile.mkdtemp(prefix="mm_it_")
+    if not os.environ.get("MM_KEEP_WORKDIR"):
+        atexit.register(shutil.rmtree, d, True)
+    return d
 
 
 def digest(path):

@@ -1,6 +1,7 @@
 """predictions export --sql: a real predictions file into SQLite and into a throw-away PostgreSQL server (Debian's
 postgresql package: initdb, pg_ctl), the same rows in both and in the CSV export; the same run id replaces its
-rows, another adds; a failure leaves the previous rows; other key columns are refused."""
+rows, another adds; a failure leaves the previous rows; other key columns are refused. score --sql writes its
+forecasts into PostgreSQL, the same rows as its predictions file, and scoring again with the run id replaces them."""
 import csv
 import glob
 import math
@@ -210,6 +211,18 @@ try:
         p = run(["predictions", "export", "--predictions", f"{d}/pred.h5", *args], check=False)
         c.ok(p.returncode == 2, f"usage error for {args}: {p.returncode} {p.stderr}")
     c.ok(pg_rows("SELECT count(*) FROM predictions") == [[str(2 * n)]], "errors changed nothing")
+
+    # --- score --sql into PostgreSQL (and SQLite): the production models' forecasts, twice with one run id
+    run(["promote", "--registry", f"{d}/registry.h5", "--production", f"{d}/prod.h5", "--rule", "n_obs>0"])
+    for _ in range(2):
+        for target in (url, f"sqlite://{lite}"):
+            run(["score", "--lake", f"{d}/lake.h5", "--production", f"{d}/prod.h5", "--horizon", "5",
+                 "--predictions", f"{d}/score.h5", "--sql", target, "--run-id", "scored", "--quiet"], mpi=2)
+    scored_pg = [tuple(pg_value(v, k) for v, k in zip(r, KINDS)) for r in pg_rows(SELECT.format("scored"))]
+    scored_lite = lite_rows(lite, SELECT.format("scored"))
+    c.ok(len(scored_pg) == 12 * 5, f"score --sql: one row per production key and step, once: {len(scored_pg)}")
+    c.ok(scored_pg == scored_lite, "score's rows in PostgreSQL equal its rows in SQLite")
+    c.ok({r[3] for r in scored_pg} == {run_id}, "the version is the production model's")
     c.done()
 finally:
     if started:

@@ -53,6 +53,7 @@ struct LoadedModel {
   bool found = false;  // false: the key has a series but no production model (cached too)
   std::string model, method, version;
   CurrentModel current;
+  Forecast forecast;  // max_horizon steps: a request for h takes the first h (FittedModel::Predict's contract)
 };
 
 // The production registry and the lake as opened together, with the cache of models loaded from them.
@@ -65,6 +66,7 @@ class Snapshot {
         generation(number),
         registry(std::make_unique<RegistryReader>(o.production)),
         lake(std::make_unique<LakeReader>(o.lake)),
+        production(registry->ReadProductionIndex()),
         cache(o.cache_models) {
     const LakeIndex& ix = lake->index();
     if (registry->key_columns() != ix.keys.Names())
@@ -89,6 +91,7 @@ class Snapshot {
   const uint64_t generation;
   std::unique_ptr<RegistryReader> registry;
   std::unique_ptr<LakeReader> lake;
+  const ProductionIndex production;  // the keys with a production model, in memory
   std::string version;  // the production registry's run id (its promotion)
   int horizon = 1, max_horizon = 1;
   mutable LruCache<size_t, LoadedModel> cache;  // by the series' row in the lake
@@ -304,7 +307,7 @@ class Server {
       ++metrics_.hits;
     } else {
       ++metrics_.misses;
-      loaded = Load(*snap, values, *series);
+      loaded = Load(*snap, snap->production.keys.Find(*want), *series);
       ++metrics_.loads;
       metrics_.evictions += snap->cache.Put(*series, loaded);
     }
@@ -317,7 +320,7 @@ class Server {
       if (col.is_text) key[col.name] = col.texts[0];
       else key[col.name] = col.ints[0];
     }
-    const mm::Forecast f = loaded->current.Predict(h);
+    const mm::Forecast& f = loaded->forecast;
     nlohmann::ordered_json steps = nlohmann::ordered_json::array();
     for (int i = 0; i < h; ++i) {
       const auto k = static_cast<size_t>(i);
@@ -358,27 +361,28 @@ class Server {
   Metrics& metrics() { return metrics_; }
 
  private:
-  // The key's production model, read and brought up to the lake. Reads under the HDF5 lock; updates outside it.
-  std::shared_ptr<const LoadedModel> Load(const Snapshot& snap, const std::vector<std::string>& values,
-                                          size_t series) const {
+  // The production model of index entry `entry` (none: the key has no production model), read and brought up
+  // to the lake's series `series`. Reads under the HDF5 lock; updates outside it.
+  std::shared_ptr<const LoadedModel> Load(const Snapshot& snap, std::optional<size_t> entry, size_t series) const {
     auto out = std::make_shared<LoadedModel>();
+    if (!entry) return out;
+    const ProductionIndex& px = snap.production;
     const LakeIndex& ix = snap.lake->index();
-    ModelRecord rec;
+    std::vector<uint8_t> params;
     std::vector<std::vector<double>> cols(1 + ix.covariates.size());
     {
       std::lock_guard<std::mutex> hdf5(h5::Mutex());
-      const std::optional<size_t> row = snap.registry->FindProduction(values);
-      if (!row) return out;
-      rec = std::move(snap.registry->ReadRows(*row, 1, true).at(0));
+      params = snap.registry->ReadParams(px.rows[*entry]);
       cols[0] = snap.lake->ReadTarget(series, series + 1);
       for (size_t c = 0; c < ix.covariates.size(); ++c) cols[1 + c] = snap.lake->ReadCovariate(c, series, series + 1);
     }
     std::vector<std::span<const double>> spans(cols.begin(), cols.end());
     out->found = true;
-    out->model = std::move(rec.model);
-    out->method = std::move(rec.method);
-    out->version = std::move(rec.version);
-    out->current = UpToDate(rec.params, rec.last_period, ix.start[series], spans, ix.covariates, snap.max_horizon);
+    out->model = px.model[*entry];
+    out->method = px.method[*entry];
+    out->version = px.version[*entry];
+    out->current = UpToDate(params, px.last_period[*entry], ix.start[series], spans, ix.covariates, snap.max_horizon);
+    out->forecast = out->current.Predict(snap.max_horizon);
     return out;
   }
 

@@ -5,8 +5,9 @@
 //   GET /healthz                            200 while serving
 //   GET /metrics                            Prometheus text format
 //
-// A key's model is loaded on its first request (one binary search in the registry file, one row's bytes, one
-// series of the lake), brought up to the lake's latest observations without refitting (core/update.h, the same
+// At start (and at every reload) only the production registry's index is read: its production keys, labels,
+// versions and last periods, a few dozen bytes a key. A key's model is loaded on its first request (one row's
+// bytes from the registry, one series of the lake), brought up to the lake's latest observations without refitting (core/update.h, the same
 // step `score` takes, with covariates known up to max_horizon), and kept in an LRU cache of at most
 // `cache_models` models; later requests only forecast from it. The registry and the lake are watched: when
 // either file is replaced (promote and ingest --append rename a new file into place), a new snapshot of both is

@@ -260,6 +260,28 @@ std::vector<uint8_t> RegistryReader::ReadParams(size_t row) const {
   return std::move(ReadBytesColumn(file_, "params", row, 1).at(0));
 }
 
+ProductionIndex RegistryReader::ReadProductionIndex() const {
+  const KeyTable keys = ReadKeys(0, rows_);
+  const std::vector<std::string> status = ReadDictionaryColumn(file_, "status", Dictionary("status"), 0, rows_);
+  ProductionIndex ix;
+  ix.keys = keys.EmptyLike();
+  for (size_t r = 0; r < rows_; ++r)
+    if (status[r] == "production") {
+      ix.keys.Append(keys, r);
+      ix.rows.push_back(r);
+    }
+  auto text = [&](const char* name, std::vector<std::string>* out) {
+    const std::vector<std::string> all = ReadDictionaryColumn(file_, name, Dictionary(name), 0, rows_);
+    for (size_t r : ix.rows) out->push_back(all[r]);
+  };
+  text("model", &ix.model);
+  text("method", &ix.method);
+  text("version", &ix.version);
+  const std::vector<int64_t> last = file_.ReadI64("last_period", 0, rows_);
+  for (size_t r : ix.rows) ix.last_period.push_back(last[r]);
+  return ix;
+}
+
 RegistryTable ReadRegistry(const std::string& path, bool load_params) {
   const RegistryReader reader(path);
   RegistryTable t;

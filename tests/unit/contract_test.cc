@@ -1,6 +1,6 @@
 // The Method contract (core/model.h) checked for every registered method on pathological series: a fit never
 // throws, either returns a model whose forecasts are finite and ordered, or a non-empty reason; a loaded model
-// predicts what the fitted one did; and `auto` selection falls back with a note instead of failing.
+// predicts what the fitted one did; a longer forecast begins with the shorter one; and `auto` selection falls back with a note instead of failing.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -66,6 +66,12 @@ TEST(ContractTest, EveryMethodFitsOrSaysWhyOnPathologicalSeries) {
         }
         const auto loaded = LoadModel(SaveModel(*fit.model));
         EXPECT_EQ(loaded->Predict(6).mean, f.mean) << name << " on " << label;
+        // A longer forecast begins with the shorter one (serve forecasts once to its largest h and slices).
+        Forecast longer = fit.model->Predict(20);
+        for (auto* v : {&longer.mean, &longer.lo80, &longer.hi80, &longer.lo95, &longer.hi95}) v->resize(6);
+        EXPECT_TRUE(longer.mean == f.mean && longer.lo80 == f.lo80 && longer.hi80 == f.hi80 &&
+                    longer.lo95 == f.lo95 && longer.hi95 == f.hi95)
+            << name << " on " << label << " m=" << m << ": Predict(6) is not the start of Predict(20)";
       }
     }
   }

@@ -70,6 +70,7 @@ class FittedModel {
   virtual ~FittedModel() = default;
   virtual std::string_view method() const = 0;  // the Method's name, e.g. "snaive"
   virtual std::string Label() const = 0;        // what the registry shows, e.g. "SNaive(7)", "ETS(M,Ad,M)"
+  // `horizon` steps ahead; Predict(h) is exactly the first h steps of Predict(h + k) (serve relies on it).
   virtual Forecast Predict(int horizon) const = 0;
   virtual void Save(ByteWriter* out) const = 0;
   virtual std::string Describe() const = 0;  // fitted parameters as "name=value, ..."

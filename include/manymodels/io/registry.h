@@ -74,6 +74,15 @@ struct RegistryTable {
   std::string run_id;
 };
 
+// The production rows of a registry (status `production`, at most one per key) and what serving a key needs
+// besides its model bytes: read once, a few dozen bytes a row, so that a lookup touches no file.
+struct ProductionIndex {
+  KeyTable keys;              // sorted, as the registry
+  std::vector<size_t> rows;   // each key's registry row
+  std::vector<std::string> model, method, version;
+  std::vector<int64_t> last_period;
+};
+
 // A registry opened for reading rows or looking up one key without reading the rest. Like all HDF5 access, one
 // thread at a time (h5::Mutex).
 class RegistryReader {
@@ -95,6 +104,7 @@ class RegistryReader {
   std::vector<ModelRecord> ReadRows(size_t first, size_t count, bool load_params) const;
   // The model bytes of one row (one hyperslab read), without the other rows' models.
   std::vector<uint8_t> ReadParams(size_t row) const;
+  ProductionIndex ReadProductionIndex() const;
 
  private:
   std::string path_;

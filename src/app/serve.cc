@@ -408,9 +408,12 @@ int Serve(const ServeOptions& o, const std::function<void(const std::string&, in
   if (pthread_sigmask(SIG_BLOCK, &stop, nullptr) != 0) throw std::runtime_error("cannot block the stop signals");
   Server server(o);
   const std::shared_ptr<const Snapshot> first = server.Current();
-  std::fprintf(stderr, "manymodels serve: %s (version %s) and %s (%zu series); cache of %zu models; h up to %d\n",
-               o.production.c_str(), first->version.c_str(), o.lake.c_str(), first->lake->index().num_series(),
-               o.cache_models, first->max_horizon);
+  std::fprintf(stderr, "manymodels serve: %s (version %s, %zu production models) and %s (%zu series); cache of %zu "
+               "models; h up to %d\n", o.production.c_str(), first->version.c_str(), first->production.rows.size(),
+               o.lake.c_str(), first->lake->index().num_series(), o.cache_models, first->max_horizon);
+  if (first->production.rows.empty())
+    std::fprintf(stderr, "warning: %s has no production model (a staging registry? promote one): every key is 404\n",
+                 o.production.c_str());
 
   httplib::Server http;
   const auto threads = static_cast<size_t>(std::max(1, o.threads));
@@ -464,6 +467,10 @@ int Serve(const ServeOptions& o, const std::function<void(const std::string&, in
                              " (in use, or not an address of this machine)");
   }
 
+  // Where to send requests (connections wait in the socket's backlog until the accept loop starts); before any
+  // thread starts, so that a failure to say it (stdout on a full disk) ends the program cleanly.
+  on_listening(o.host, port);
+
   // The reload watcher and the signal taker.
   std::mutex done_mutex;
   std::condition_variable done_cv;
@@ -488,7 +495,6 @@ int Serve(const ServeOptions& o, const std::function<void(const std::string&, in
     if (sig != 0) http.stop();
   });
 
-  on_listening(o.host, port);
   const bool listened = http.listen_after_bind();  // returns when stopped, after the requests in flight
   {
     std::lock_guard<std::mutex> lock(done_mutex);

@@ -1,6 +1,7 @@
 """Helpers for the integration tests: run the real manymodels binary (alone or under mpirun) in a temp dir."""
 import atexit
 import csv
+import datetime
 import hashlib
 import io
 import os
@@ -57,3 +58,20 @@ def digest(path):
     """SHA-256 of a file's bytes: to check an output or input survived byte for byte."""
     with open(path, "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()
+
+
+def panel_and_last_week(d, seed):
+    """A generated daily panel (3 stores x 5 items x 160 days, no gaps) in d/panel.csv, split into d/old.csv (all but
+    the last 7 days) and d/week.csv (those days). Returns (old, week, the panel's body rows, its last day)."""
+    panel, old, week = (os.path.join(d, f) for f in ("panel.csv", "old.csv", "week.csv"))
+    run(["generate", "--out", panel, "--stores", "3", "--items", "5", "--length", "160", "--seed", str(seed),
+         "--intermittent-share", "0", "--missing-share", "0"])
+    with open(panel) as f:
+        rows = list(csv.reader(f))
+    header, body = rows[0], rows[1:]
+    last_day = max(r[0] for r in body)
+    cut = (datetime.date.fromisoformat(last_day) - datetime.timedelta(days=7)).isoformat()
+    for path, keep in ((old, lambda r: r[0] <= cut), (week, lambda r: r[0] > cut)):
+        with open(path, "w", newline="") as f:
+            csv.writer(f).writerows([header] + [r for r in body if keep(r)])
+    return old, week, body, last_day

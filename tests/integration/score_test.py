@@ -3,28 +3,17 @@ last week -> score under mpirun -n 2: the forecasts start the day after the appe
 no refit; the registries untouched byte for byte), finite and ordered intervals; naive models forecast the
 appended last value; the SQLite rows equal the export, scoring again with the run id keeps the row count; 1x1
 gives the same export byte for byte; keys not promoted are listed."""
-import csv
 import datetime
 import os
 import sqlite3
 
-from common import digest, Checks, read_csv, run, workdir
+from common import digest, Checks, panel_and_last_week, read_csv, run, workdir
 
 c = Checks("score")
 d = workdir()
 H = 7
-panel, lake = os.path.join(d, "panel.csv"), os.path.join(d, "lake.h5")
-old, week = os.path.join(d, "old.csv"), os.path.join(d, "week.csv")
-run(["generate", "--out", panel, "--stores", "3", "--items", "5", "--length", "160", "--seed", "5",
-     "--intermittent-share", "0", "--missing-share", "0"])
-with open(panel) as f:
-    rows = list(csv.reader(f))
-header, body = rows[0], rows[1:]
-last_day = max(r[0] for r in body)
-cut = (datetime.date.fromisoformat(last_day) - datetime.timedelta(days=7)).isoformat()
-for path, keep in ((old, lambda r: r[0] <= cut), (week, lambda r: r[0] > cut)):
-    with open(path, "w", newline="") as f:
-        csv.writer(f).writerows([header] + [r for r in body if keep(r)])
+lake = os.path.join(d, "lake.h5")
+old, week, body, last_day = panel_and_last_week(d, 5)
 ingest = ["--keys", "store,item", "--time", "date", "--target", "sales", "--covariates", "price,promo"]
 run(["ingest", "--input", old, *ingest, "--out", lake])
 

@@ -6,7 +6,6 @@ A new promotion (a second training run) replaces the production registry while a
 request fails, every response pairs the registry version with that registry's model version, and the new
 version arrives without a restart. SIGTERM ends the server with exit 0 and a message. Start-up errors (a port in
 use, a file that is not a registry) exit 1 naming the problem."""
-import csv
 import datetime
 import json
 import os
@@ -18,23 +17,13 @@ import time
 import urllib.error
 import urllib.request
 
-from common import BINARY, Checks, read_csv, run, workdir
+from common import BINARY, Checks, panel_and_last_week, read_csv, run, workdir
 
 c = Checks("serve")
 d = workdir()
 H = 7
-panel, lake = os.path.join(d, "panel.csv"), os.path.join(d, "lake.h5")
-old, week = os.path.join(d, "old.csv"), os.path.join(d, "week.csv")
-run(["generate", "--out", panel, "--stores", "3", "--items", "5", "--length", "160", "--seed", "7",
-     "--intermittent-share", "0", "--missing-share", "0"])
-with open(panel) as f:
-    rows = list(csv.reader(f))
-header, body = rows[0], rows[1:]
-last_day = max(r[0] for r in body)
-cut = (datetime.date.fromisoformat(last_day) - datetime.timedelta(days=7)).isoformat()
-for path, keep in ((old, lambda r: r[0] <= cut), (week, lambda r: r[0] > cut)):
-    with open(path, "w", newline="") as f:
-        csv.writer(f).writerows([header] + [r for r in body if keep(r)])
+lake = os.path.join(d, "lake.h5")
+old, week, body, last_day = panel_and_last_week(d, 7)
 ingest = ["--keys", "store,item", "--time", "date", "--target", "sales", "--covariates", "price,promo"]
 run(["ingest", "--input", old, *ingest, "--out", lake])
 reg, prod = os.path.join(d, "reg.h5"), os.path.join(d, "prod.h5")

@@ -26,6 +26,7 @@ TEST_PACKAGES=(
   python3 python3-h5py python3-pandas         # integration tests read the HDF5 outputs (h5py; the pandas example)
   chromium fonts-dejavu-core                  # report_test renders the HTML report headless (DOM and screenshot)
   openssh-client                              # azure_batch_test: render.py makes the MPI user's key (ssh-keygen)
+  slurm-wlm munge                             # slurm_test: a one-node Slurm 22.05 (slurmctld, slurmd, PMIx; munged)
 )
 if [ "$TESTS" = ON ]; then PACKAGES+=("${TEST_PACKAGES[@]}"); fi
 

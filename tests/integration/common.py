@@ -6,6 +6,7 @@ import hashlib
 import io
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -75,3 +76,20 @@ def panel_and_last_week(d, seed):
         with open(path, "w", newline="") as f:
             csv.writer(f).writerows([header] + [r for r in body if keep(r)])
     return old, week, body, last_day
+
+
+def run_then_clean(body, clean):
+    """body(), then clean() whatever happens: also when body fails or SIGINT, SIGTERM or SIGHUP arrives (which end
+    the test with 128 + the signal's number); SIGINT and SIGTERM are ignored while clean() runs."""
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, stop)
+    try:
+        body()
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        clean()

@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 
-from common import Checks, run, workdir
+from common import Checks, run, run_then_clean, workdir
 
 PREFIX = "mm2h"  # namespace and veth names: PREFIX + owner pid + a|b (at most 15 characters, as links need)
 SUBNET, ADDRESSES = "10.77.0.0/24", ("10.77.0.1/24", "10.77.0.2/24")
@@ -135,18 +135,11 @@ d = workdir()
 names = (f"{PREFIX}{os.getpid()}a", f"{PREFIX}{os.getpid()}b")
 
 
-def stop(signum, frame):
-    raise SystemExit(128 + signum)
-
-
-for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-    signal.signal(s, stop)
-try:
-    main(c, d, names)
-finally:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+def clean():
     for ns in names:
         remove_namespace(ns)
     shutil.rmtree(d, ignore_errors=True)
+
+
+run_then_clean(lambda: main(c, d, names), clean)
 c.done()

@@ -3,19 +3,17 @@
 #include "manymodels/core/ensemble.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 #include <map>
 #include <numeric>
 #include <tuple>
 #include <stdexcept>
 
 #include "manymodels/io/columns.h"
+#include "manymodels/io/html.h"
 #include "manymodels/io/lake.h"
 #include "manymodels/io/predictions.h"
-#include "manymodels/version.h"
 
 namespace mm {
 
@@ -26,75 +24,9 @@ const std::vector<std::string>& ReportMetricNames() {
 
 namespace report {
 
-namespace {
-
-// Length of the valid UTF-8 sequence starting at s[i], or 0 when it is not one.
-size_t Utf8Length(const std::string& s, size_t i) {
-  const auto b = static_cast<unsigned char>(s[i]);
-  size_t n = 0;
-  uint32_t min = 0;
-  if (b < 0x80) return 1;
-  if ((b & 0xE0) == 0xC0) n = 2, min = 0x80;
-  else if ((b & 0xF0) == 0xE0) n = 3, min = 0x800;
-  else if ((b & 0xF8) == 0xF0) n = 4, min = 0x10000;
-  else return 0;
-  if (i + n > s.size()) return 0;
-  uint32_t cp = b & (0x7F >> n);
-  for (size_t k = 1; k < n; ++k) {
-    const auto c = static_cast<unsigned char>(s[i + k]);
-    if ((c & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (c & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return n;
-}
-
-std::string Format(const char* format, double a) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, format, a);
-  return buf;
-}
-
-// A coordinate in an SVG attribute.
-std::string Coord(double v) { return Format("%.1f", v); }
-
-}  // namespace
-
-std::string Escape(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size();) {
-    const char c = text[i];
-    switch (c) {
-      case '&': out += "&amp;"; ++i; continue;
-      case '<': out += "&lt;"; ++i; continue;
-      case '>': out += "&gt;"; ++i; continue;
-      case '"': out += "&quot;"; ++i; continue;
-      case '\'': out += "&#39;"; ++i; continue;
-      default: break;
-    }
-    const size_t n = Utf8Length(text, i);
-    if (n == 0) {
-      out += "\xEF\xBF\xBD";  // U+FFFD
-      ++i;
-    } else if (n == 1 && static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r') {
-      out += "\xEF\xBF\xBD";  // control characters are not allowed in HTML text
-      ++i;
-    } else {
-      out.append(text, i, n);
-      i += n;
-    }
-  }
-  return out;
-}
-
-std::string Number(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  const double a = std::fabs(v);
-  if (a >= 1e4 && a < 1e9) return Format("%.0f", v);
-  return Format("%.4g", v);
-}
+using html::Coord;
+using html::Escape;
+using html::Number;
 
 double Quantile(const std::vector<double>& sorted, double q) {
   if (sorted.empty()) return std::nan("");
@@ -218,31 +150,9 @@ std::string MetricSummaryHtml(const std::string& name, const std::vector<double>
 }
 
 std::string BarChartSvg(const Counts& counts, const std::string& title) {
-  constexpr double label_w = 230, bar_w = 380, row_h = 22, top = 6;
-  const double W = label_w + bar_w + 70;
-  const double H = top * 2 + row_h * static_cast<double>(std::max<size_t>(counts.size(), 1));
-  std::string s = "<svg class=\"bars\" xmlns=\"http://www.w3.org/2000/svg\" width=\"" + Coord(W) + "\" height=\"" +
-                  Coord(H) + "\" viewBox=\"0 0 " + Coord(W) + " " + Coord(H) + "\" role=\"img\"><title>" +
-                  Escape(title) + "</title>";
-  if (counts.empty()) {
-    s += "<text class=\"empty\" x=\"10\" y=\"20\">no models</text></svg>";
-    return s;
-  }
-  int64_t most = 1;
-  for (const auto& [label, n] : counts) most = std::max(most, n);
-  for (size_t i = 0; i < counts.size(); ++i) {
-    const auto& [label, n] = counts[i];
-    const double y = top + row_h * static_cast<double>(i);
-    const double w = bar_w * static_cast<double>(n) / static_cast<double>(most);
-    s += "<text x=\"" + Coord(label_w - 6) + "\" y=\"" + Coord(y + 15) + "\" text-anchor=\"end\">" + Escape(label) +
-         "</text>";
-    s += "<rect class=\"bar\" x=\"" + Coord(label_w) + "\" y=\"" + Coord(y + 3) + "\" width=\"" +
-         Coord(std::max(w, 1.0)) + "\" height=\"" + Coord(row_h - 6) + "\"><title>" + Escape(label) + ": " +
-         std::to_string(n) + "</title></rect>";
-    s += "<text x=\"" + Coord(label_w + w + 5) + "\" y=\"" + Coord(y + 15) + "\">" + std::to_string(n) + "</text>";
-  }
-  s += "</svg>";
-  return s;
+  std::vector<html::Bar> bars;
+  for (const auto& [label, n] : counts) bars.push_back({label, static_cast<double>(n), std::to_string(n)});
+  return html::BarsSvg(bars, title, "no models");
 }
 
 namespace {
@@ -375,15 +285,8 @@ std::string SeriesChartSvg(const ReportSeries& s, Frequency frequency, int weekl
 
 namespace {
 
-using report::Escape;
-using report::Number;
-
-std::string NowUtc() {
-  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  return buf;
-}
+using html::Escape;
+using html::Number;
 
 // Counts of a dictionary-coded column's values over rows [offset, offset + count), largest first (ties by
 // value). Reads the codes (4 bytes a row) and the distinct values only.
@@ -616,49 +519,6 @@ ReportData GatherReport(const ReportOptions& o) {
 
 namespace {
 
-constexpr const char* kStyle = R"(
-body { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; margin: 24px auto; max-width: 1180px;
-       color: #222; background: #fff; font-size: 14px; line-height: 1.4; }
-h1 { font-size: 24px; margin-bottom: 4px; } h2 { font-size: 19px; border-bottom: 2px solid #ddd;
-     padding-bottom: 4px; margin-top: 32px; } h3 { font-size: 15px; margin: 8px 0; }
-code, pre { font-family: "DejaVu Sans Mono", monospace; font-size: 12px; }
-pre { white-space: pre-wrap; word-break: break-all; margin: 0; }
-nav a { margin-right: 14px; }
-.lead { color: #555; }
-.grid { display: flex; flex-wrap: wrap; gap: 18px; }
-figure.metric { margin: 0; border: 1px solid #e3e3e3; border-radius: 6px; padding: 8px; display: flex; gap: 8px; }
-figure.metric figcaption { min-width: 130px; }
-figure.metric h3 { margin-top: 0; }
-table { border-collapse: collapse; }
-table.summary th { text-align: left; font-weight: normal; color: #666; padding: 0 8px 0 0; }
-table.summary td { text-align: right; font-variant-numeric: tabular-nums; }
-table.summary tr.median td, table.summary tr.median th { font-weight: bold; color: #222; }
-table.data th, table.data td { border-bottom: 1px solid #eee; padding: 3px 8px; text-align: left; vertical-align: top; }
-table.data td.num { text-align: right; font-variant-numeric: tabular-nums; }
-table.provenance th { text-align: left; vertical-align: top; padding: 3px 12px 3px 0; color: #555; white-space: nowrap; }
-table.provenance td { padding: 3px 0; }
-article.series { border: 1px solid #e3e3e3; border-radius: 6px; padding: 8px 12px; margin: 12px 0; }
-article.series .row { display: flex; gap: 16px; flex-wrap: wrap; align-items: flex-start; }
-article.series table.facts { max-width: 400px; font-size: 13px; }
-article.series table.facts td { word-break: break-word; }
-.note { color: #8a4b00; }
-.muted { color: #777; }
-.legend span { display: inline-block; margin-right: 14px; }
-.legend i { display: inline-block; width: 18px; height: 10px; margin-right: 4px; vertical-align: middle; }
-svg text { font-size: 11px; fill: #444; }
-svg .axis { stroke: #888; stroke-width: 1; }
-svg .grid { stroke: #eee; stroke-width: 1; }
-svg rect.bar { fill: #4a7fb5; }
-svg rect.bar.over { fill: #b55a4a; }
-svg .band95 { fill: #cfe0f3; stroke: none; }
-svg .band80 { fill: #9dc0e6; stroke: none; }
-svg path.history { fill: none; stroke: #333; stroke-width: 1.4; }
-svg circle.history { fill: #333; }
-svg path.forecast { fill: none; stroke: #c0392b; stroke-width: 2; }
-svg circle.forecast { fill: #c0392b; }
-svg .origin { stroke: #999; stroke-dasharray: 4 3; }
-)";
-
 std::string Row(const std::string& k, const std::string& v) { return "<tr><th>" + k + "</th><td>" + v + "</td></tr>"; }
 
 std::string CountsTable(const Counts& counts, const std::string& what) {
@@ -693,9 +553,7 @@ std::string Percent(int64_t part, int64_t whole) {
 std::string RenderReport(const ReportData& d) {
   const auto& names = ReportMetricNames();
   std::string h;
-  h += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-       "<title>manymodels report: run " + Escape(d.run_id) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n";
+  h += html::PageStart("manymodels report: run " + d.run_id);
   h += "<header><h1>manymodels report</h1><p class=\"lead\">run <code id=\"run-id\">" + Escape(d.run_id) +
        "</code> &middot; " + std::to_string(d.models) + " models &middot; registry <code>" + Escape(d.registry) +
        "</code> &middot; predictions <code>" + Escape(d.predictions) + "</code></p>\n";
@@ -796,8 +654,7 @@ std::string RenderReport(const ReportData& d) {
          ProvenanceTable(d.production_provenance) + "\n";
   if (!d.lake.empty()) h += "<p>History from the lake <code>" + Escape(d.lake) + "</code>.</p>\n";
   h += "</section>\n";
-  h += "<footer class=\"muted\"><p>Written by manymodels " + Escape(MANYMODELS_VERSION) + " (" +
-       Escape(MANYMODELS_GIT_COMMIT) + ") at " + NowUtc() + ".</p></footer>\n</body>\n</html>\n";
+  h += html::PageEnd();
   return h;
 }
 

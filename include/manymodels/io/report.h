@@ -5,7 +5,7 @@
 // Two halves: GatherReport reads the files into a ReportData (bounded work: the metric and text-code columns
 // whole, 8 or 4 bytes a row; the worst series' rows only, by hyperslab), and RenderReport turns a ReportData
 // into the page (pure; the unit tests drive it with hand-made data). The SVG and HTML builders are exposed for
-// those tests.
+// those tests; what the report shares with other pages (escaping, numbers, the frame, bars) is in io/html.h.
 #pragma once
 
 #include <cstdint>
@@ -80,10 +80,6 @@ std::string RenderReport(const ReportData& data);
 // Builders, exposed for tests.
 namespace report {
 
-// & < > " ' as entities; invalid UTF-8 bytes become U+FFFD.
-std::string Escape(const std::string& text);
-// A number for people: %.4g, "NaN" for NaN, "inf"/"-inf".
-std::string Number(double v);
 // The q-quantile (0..1) of sorted finite values, by linear interpolation; NaN when empty.
 double Quantile(const std::vector<double>& sorted, double q);
 

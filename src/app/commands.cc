@@ -205,7 +205,7 @@ nlohmann::json RanksJson(const std::vector<RankReport>& ranks) {
                    {"threads_used", r.threads_used}, {"thread_source", r.thread_source},
                    {"cpus_in_mask", r.cpus_in_mask}, {"models", r.groups}, {"fit_seconds", r.fit_seconds},
                    {"read_seconds", r.read_seconds}, {"write_seconds", r.write_seconds},
-                   {"write_wait_seconds", r.write_wait_seconds},
+                   {"write_wait_seconds", r.write_wait_seconds}, {"gather_seconds", r.gather_seconds},
                    {"peak_rss_mib", r.peak_rss_mb}});
   return out;
 }
@@ -215,6 +215,7 @@ nlohmann::json SummaryJson(const RunSummary& s, const TrainOptions& o) {
   j["run_id"] = s.run_id;
   j["models"] = s.models;
   j["source_series"] = s.source_series;
+  j["lake_rows"] = s.lake_rows;
   j["failed"] = s.failed;
   j["with_notes"] = s.with_notes;
   j["seconds"] = s.seconds;

@@ -74,6 +74,7 @@ void PutReport(ByteWriter* w, const RankReport& r) {
   w->PutF64(r.read_seconds);
   w->PutF64(r.write_seconds);
   w->PutF64(r.write_wait_seconds);
+  w->PutF64(r.gather_seconds);
   w->PutF64(r.peak_rss_mb);
 }
 
@@ -91,6 +92,7 @@ RankReport GetReport(ByteReader* rd) {
   r.read_seconds = rd->GetF64();
   r.write_seconds = rd->GetF64();
   r.write_wait_seconds = rd->GetF64();
+  r.gather_seconds = rd->GetF64();
   r.peak_rss_mb = rd->GetF64();
   return r;
 }

@@ -303,7 +303,8 @@ ScoreSummary Score(const ScoreOptions& opt, Communicator& comm,
   // 4. Rank 0 takes in the rest, writes the file, and runs after_write; the others report and wait.
   if (sink) {
     try {
-      if (const int64_t done = ReceiveRest(comm, *sink, &ranks_running); done != summary.scored)
+      const int64_t done = ReceiveRest(comm, *sink, &ranks_running, &me.gather_seconds);
+      if (done != summary.scored)
         throw std::runtime_error("only " + std::to_string(done) + " of " + std::to_string(summary.scored) +
                                  " forecasts arrived");
       summary.ranks[0] = me;

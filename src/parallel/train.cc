@@ -232,6 +232,7 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
   summary.run_id = plan.run_id;
   summary.models = static_cast<int64_t>(groups.size());
   summary.source_series = static_cast<int64_t>(ix.num_series());
+  summary.lake_rows = ix.offsets.empty() ? 0 : ix.offsets.back();
 
   std::vector<size_t> by_cols;
   {
@@ -335,7 +336,8 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
   // 5. Rank 0 takes in the rest, then writes the files; the others report and wait for sends to complete.
   if (sink) {
     try {
-      if (const int64_t done = ReceiveRest(comm, *sink, &ranks_running); done != static_cast<int64_t>(groups.size()))
+      const int64_t done = ReceiveRest(comm, *sink, &ranks_running, &me.gather_seconds);
+      if (done != static_cast<int64_t>(groups.size()))
         throw std::runtime_error("only " + std::to_string(done) + " of " + std::to_string(groups.size()) +
                                  " models arrived");
       me.peak_rss_mb = PeakRssMb();

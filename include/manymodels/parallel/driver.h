@@ -182,16 +182,18 @@ bool AcceptMessage(const std::vector<uint8_t>& bytes, int source, std::vector<Ra
   return false;
 }
 
-// Rank 0, after its own share: takes in the other ranks' messages until each has sent its last, and waits for
-// the writer; returns how many results the sink wrote.
+// Rank 0, after its own share: takes in the other ranks' messages until each has sent its last (the time that
+// takes goes to `gather_seconds`), and waits for the writer; returns how many results the sink wrote.
 template <typename Sink>
-int64_t ReceiveRest(Communicator& comm, Sink& sink, int* ranks_running) {
+int64_t ReceiveRest(Communicator& comm, Sink& sink, int* ranks_running, double* gather_seconds) {
+  const auto t0 = DriverClock::now();
   while (*ranks_running > 0) {
     std::vector<uint8_t> msg;
     int source = 0;
     comm.Receive(&msg, &source);
     if (sink.Accept(msg, source)) --*ranks_running;
   }
+  *gather_seconds = Since(t0);
   return sink.Drain();
 }
 

@@ -44,12 +44,14 @@ struct RankReport {
   double read_seconds = 0;   // of which reading the lake
   double write_seconds = 0;       // rank 0: its writer thread's time writing results into the outputs
   double write_wait_seconds = 0;  // rank 0: its main thread's time waiting on that writer (queue full, the end)
+  double gather_seconds = 0;      // rank 0: from the end of its own share until the other ranks' last results came
   double peak_rss_mb = 0;  // the rank's peak resident memory
 };
 
 struct RunSummary {
   std::string run_id;
   int64_t models = 0, failed = 0, with_notes = 0, source_series = 0;
+  int64_t lake_rows = 0;  // the lake's rows (series x periods, gaps and future covariate rows included)
   double seconds = 0;
   std::map<std::string, int64_t> chosen;  // model label family ("snaive", ...) -> count
   std::vector<RankReport> ranks;          // by rank

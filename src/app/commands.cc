@@ -100,6 +100,20 @@ void CheckFiles(const std::string& command, const po::variables_map& vm) {
   } else if (command == "predictions export") {
     add("predictions", false);
     add("out", true, true);
+  } else if (command == "bench") {
+    add("prices", false);
+    add("lake", false);
+    // --out is a folder bench makes (its parent must exist) or one that exists.
+    const std::filesystem::path dir = Get<std::string>(vm, "out");
+    std::error_code ec;
+    if (std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec))
+      throw UsageError("--out " + dir.string() + ": exists and is not a folder");
+    const std::filesystem::path parent = dir.parent_path().empty() ? "." : dir.parent_path();
+    if (!std::filesystem::is_directory(parent, ec))
+      throw UsageError("--out " + dir.string() + ": the folder " + parent.string() + " does not exist");
+  } else if (command == "bench compare") {
+    for (const auto& csv : Get<std::vector<std::string>>(vm, "csv")) files.push_back({"--csv", csv, false, false});
+    add("out", true, true);
   }
   CheckDistinctFiles(files);
 }
@@ -356,6 +370,7 @@ std::string ScoreText(const ScoreSummary& s, const ScoreOptions& o, const std::s
 void CheckOptions(const std::string& command, const po::variables_map& vm) {
   if (command == "train") TrainOptionsFrom(vm);
   if (command == "score") ScoreOptionsFrom(vm);
+  if (command == "bench") CheckBenchOptions(vm);
 }
 
 int RunScore(const po::variables_map& vm, Communicator& comm) {
@@ -428,9 +443,7 @@ std::vector<double> MetricValues(const Metrics& m) { return {m.mae, m.rmse, m.ma
 
 }  // namespace
 
-int RunRegistryList(const po::variables_map& vm) {
-  const RegistryTable t = ReadRegistry(Get<std::string>(vm, "registry"), /*load_params=*/false);
-  const std::string format = Get<std::string>(vm, "format");
+std::string RegistryListing(const RegistryTable& t, const std::string& format) {
   std::vector<std::string> header = t.keys.Names();
   for (const char* c : {"model", "version", "status", "mae", "rmse", "mape", "smape", "mase", "n_obs", "note"})
     header.push_back(c);
@@ -493,7 +506,12 @@ int RunRegistryList(const po::variables_map& vm) {
   } else {
     throw po::error("--format: '" + format + "' is not table, csv or json");
   }
-  WriteStdout(out);
+  return out;
+}
+
+int RunRegistryList(const po::variables_map& vm) {
+  const RegistryTable t = ReadRegistry(Get<std::string>(vm, "registry"), /*load_params=*/false);
+  WriteStdout(RegistryListing(t, Get<std::string>(vm, "format")));
   return 0;
 }
 
@@ -665,9 +683,14 @@ int RunPredictionsExport(const po::variables_map& vm) {
   if (vm.count("run-id")) throw UsageError("--run-id tags the rows of --sql; without --sql there is no run id to set");
   const std::string format = Get<std::string>(vm, "format");
   if (format != "csv" && format != "json") throw po::error("--format: '" + format + "' is not csv or json");
-  const bool json = format == "json";
-  const PredictionsReader reader(Get<std::string>(vm, "predictions"));
-  TextOutput out(vm.count("out") ? Get<std::string>(vm, "out") : std::string());
+  ExportPredictions(Get<std::string>(vm, "predictions"), format == "json",
+                    vm.count("out") ? Get<std::string>(vm, "out") : std::string());
+  return 0;
+}
+
+void ExportPredictions(const std::string& predictions, bool json, const std::string& path) {
+  const PredictionsReader reader(predictions);
+  TextOutput out(path);
   // Streamed a block of series at a time: memory stays bounded whatever the file's size.
   constexpr size_t kBlock = 8192;
   std::string text;
@@ -727,7 +750,6 @@ int RunPredictionsExport(const po::variables_map& vm) {
   if (json) text += first_row ? "]\n" : "\n]\n";
   out.Write(text);
   out.Finish();
-  return 0;
 }
 
 }  // namespace mm::app

@@ -1,6 +1,7 @@
 // The subcommands. Each takes its parsed options and returns the process exit code; errors are thrown.
 #pragma once
 
+#include "manymodels/io/registry.h"
 #include "manymodels/parallel/communicator.h"
 #include "options.h"
 
@@ -22,5 +23,16 @@ int RunPromote(const po::variables_map& vm);
 int RunReport(const po::variables_map& vm);
 int RunServe(const po::variables_map& vm);
 int RunPredictionsExport(const po::variables_map& vm);
+int RunBench(const po::variables_map& vm);
+int RunBenchCompare(const po::variables_map& vm);
+// bench's checks that need no file (CheckOptions calls it).
+void CheckBenchOptions(const po::variables_map& vm);
+// For the stop-signal handler: passes `sig` on to the launcher bench is waiting for, if any. Async-signal-safe.
+void StopBenchChild(int sig);
+
+// What `registry list` prints (format table, csv or json; po::error for another).
+std::string RegistryListing(const RegistryTable& table, const std::string& format);
+// What `predictions export` writes (CSV, or JSON): to the file `path` (atomically), or stdout when it is empty.
+void ExportPredictions(const std::string& predictions, bool json, const std::string& path);
 
 }  // namespace mm::app

@@ -1,5 +1,5 @@
 // manymodels: one forecasting model per partition of a data set, trained on MPI ranks x threads.
-// MPI starts and ends here only, and only for the subcommands that need it (train, score).
+// MPI starts and ends here only, and only for the subcommands that need it (train, score; bench launches them).
 #include <mpi.h>
 #include <signal.h>
 #include <unistd.h>
@@ -31,6 +31,8 @@ void Usage(std::FILE* out) {
                "  promote             staged models that pass rules -> the production registry (or --rollback)\n"
                "  serve               single forecasts over HTTP, models loaded on first use (LRU cache)\n"
                "  report              one HTML page about a run: metrics, models, worst series, promotion\n"
+               "  bench               train with each ranks x threads layout: time, efficiency, cost (CSV, HTML)\n"
+               "  bench compare       several machines' bench.csv side by side (HTML)\n"
                "  predictions export  the predictions table as CSV\n\n"
                "  --version           print the version\n");
 }
@@ -40,6 +42,7 @@ void Usage(std::FILE* out) {
 // in place are untouched; only async-signal-safe calls here.
 extern "C" void OnStopSignal(int sig) {
   if (mm::DeferStopSignal(sig)) return;  // renaming outputs into place: finish that first
+  mm::app::StopBenchChild(sig);          // bench: its launcher stops too, and its ranks clean up
   mm::RemoveTemporaries();
   const char* name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP";
   char msg[160];
@@ -96,7 +99,9 @@ int Run(int argc, char** argv) {
   }
   std::string command = argv[1];
   int used = 2;
-  if ((command == "registry" || command == "predictions") && argc > 2 && argv[2][0] != '-') {
+  // Two-word commands: registry list|show, predictions export, bench compare (plain bench takes options only).
+  if (argc > 2 && argv[2][0] != '-' &&
+      (command == "registry" || command == "predictions" || (command == "bench" && !std::strcmp(argv[2], "compare")))) {
     command += std::string(" ") + argv[2];
     used = 3;
   }
@@ -117,6 +122,9 @@ int Run(int argc, char** argv) {
     if (!mm::app::ParseOptions(command, static_cast<int>(args.size()), args.data(), &vm)) return 0;
     mm::app::CheckOptions(command, vm);
     mm::app::CheckFiles(command, vm);
+  } catch (const mm::InputError& e) {  // a job file that cannot be read: like any input, exit 1
+    std::fprintf(stderr, "manymodels %s: %s\n", command.c_str(), e.what());
+    return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "manymodels %s: %s\n(see manymodels %s --help)\n", command.c_str(), e.what(),
                  command.c_str());
@@ -139,6 +147,8 @@ int Run(int argc, char** argv) {
     if (command == "registry show") return mm::app::RunRegistryShow(vm);
     if (command == "promote") return mm::app::RunPromote(vm);
     if (command == "report") return mm::app::RunReport(vm);
+    if (command == "bench") return mm::app::RunBench(vm);
+    if (command == "bench compare") return mm::app::RunBenchCompare(vm);
     if (command == "serve") return mm::app::RunServe(vm);
     if (command == "predictions export") return mm::app::RunPredictionsExport(vm);
   } catch (const mm::InputError& e) {

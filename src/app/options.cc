@@ -1,6 +1,8 @@
 #include "options.h"
 
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -8,6 +10,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "manymodels/io/bench.h"
+#include "manymodels/io/files.h"
 #include "manymodels/io/ingest.h"
 #include "manymodels/io/promote.h"
 
@@ -130,6 +134,32 @@ po::options_description CommandOptions(const std::string& command) {
         ("lake", po::value<std::string>(), "lake: the worst series' history")
         ("out", po::value<std::string>()->required(), "HTML file to write (self-contained: inline SVG and CSS)")
         ("worst", po::value<int>()->default_value(6), "how many of the worst series (by MASE) to draw");
+  } else if (command == "bench") {
+    d.add_options()
+        ("layouts", po::value<std::string>()->default_value("1x1,1x2,2x1,2x2"), "RANKSxTHREADS layouts to train "
+                                                                               "with, comma separated")
+        ("out", po::value<std::string>()->required(), "folder for bench.csv, bench.html and each layout's run "
+                                                      "(layout-RxT/); made if missing")
+        ("price", po::value<double>(), "price per node-hour (any currency): cost_per_1000 = price x nodes x hours / "
+                                       "models x 1000")
+        ("prices", po::value<std::string>(), "CSV with columns sku,price_per_node_hour: one cost_per_1000_SKU column "
+                                             "per SKU (instead of --price)")
+        ("generate", po::value<std::string>(), "STORES,ITEMS,LENGTH: train on a generated daily panel (generated "
+                                               "and ingested into --out first) instead of a lake")
+        ("lake", po::value<std::string>(), "lake to train on (the job files' common key)")
+        ("horizon", po::value<int>(), "periods to forecast and hold out (the job files' common key)")
+        ("models", po::value<std::string>(), "train --models (default: the job file's, else auto)")
+        ("repeat", po::value<int>()->default_value(1), "runs per layout; each row reports the run with the median "
+                                                       "wall time")
+        ("launcher", po::value<std::string>()->default_value("auto"), "mpirun, srun, or auto (srun inside a Slurm "
+                                                                      "allocation, else mpirun)")
+        ("launcher-args", po::value<std::string>(), "more words for the launcher, comma separated (e.g. "
+                                                    "--hostfile,hosts)");
+  } else if (command == "bench compare") {
+    d.add_options()
+        ("csv", po::value<std::vector<std::string>>()->required(), "bench.csv files (also given without the option "
+                                                                   "name)")
+        ("out", po::value<std::string>()->required(), "HTML file to write");
   } else if (command == "predictions export") {
     d.add_options()
         ("predictions", po::value<std::string>()->required(), "predictions file")
@@ -148,19 +178,23 @@ po::options_description CommandOptions(const std::string& command) {
 }
 
 std::vector<std::string> CommandNames() {
-  return {"generate", "ingest",  "train",  "score",  "registry list", "registry show", "promote",
-          "serve",    "report",  "predictions export"};
+  return {"generate", "ingest", "train",  "score",  "registry list",      "registry show", "promote",
+          "serve",    "report", "bench",  "bench compare", "predictions export"};
 }
 
 namespace {
 
-// The section a subcommand reads in a job file: its first word ("registry list" reads [registry]).
-std::string SectionOf(const std::string& command) { return command.substr(0, command.find(' ')); }
+// The section a subcommand reads in a job file: its first word ("registry list" reads [registry]); but [bench]
+// holds bench's keys (its --out is a folder), so bench compare reads [bench-compare].
+std::string SectionOf(const std::string& command) {
+  if (command == "bench compare") return "bench-compare";
+  return command.substr(0, command.find(' '));
+}
 
-// Sections a job file may hold: today's subcommands, and those DESIGN.md plans, so that one job file written for
-// the whole pipeline works with every command.
+// Sections a job file may hold: one per subcommand, so that one job file written for the whole pipeline works
+// with every command.
 std::set<std::string> KnownSections() {
-  std::set<std::string> known = {"promote", "score", "serve", "report", "bench"};
+  std::set<std::string> known;
   for (const auto& c : CommandNames()) known.insert(SectionOf(c));
   return known;
 }
@@ -174,7 +208,7 @@ std::string Join(const std::set<std::string>& names) {
 void StoreJobFile(const std::string& command, const std::string& path, const po::options_description& desc,
                   po::variables_map* vm) {
   std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": cannot open job file");
+  if (!in) throw InputError(path + ": cannot open job file: " + std::strerror(errno));
   std::set<std::string> any_command_knows;
   for (const auto& c : CommandNames()) {
     const po::options_description other = CommandOptions(c);
@@ -276,6 +310,24 @@ void CheckValues(const std::string& command, const po::variables_map& vm) {
     in_range("threads", 0, 1024);
   } else if (command == "report") {
     in_range("worst", 0, 1000);
+  } else if (command == "bench") {
+    try {
+      ParseLayouts(text("layouts"));
+    } catch (const std::invalid_argument& e) {
+      throw po::error(std::string("--layouts: ") + e.what());
+    }
+    in_range("repeat", 1, 1000);
+    in_range("horizon", 1, 100000000);
+    if (vm.count("price") && vm.count("prices")) throw po::error("give --price or --prices, not both");
+    if (vm.count("price") && !(vm["price"].as<double>() > 0 && std::isfinite(vm["price"].as<double>())))
+      throw po::error("--price must be a positive number (per node-hour)");
+    if (!vm.count("generate") && !vm.count("lake"))
+      throw po::error("bench needs a lake: --config JOB.ini naming one (lake = ...), --lake, or --generate "
+                      "STORES,ITEMS,LENGTH");
+    if (!vm.count("horizon")) throw po::error("bench needs --horizon (or horizon = ... in the job file)");
+    const std::string launcher = text("launcher");
+    if (launcher != "auto" && launcher != "mpirun" && launcher != "srun")
+      throw po::error("--launcher: '" + launcher + "' is not auto, mpirun or srun");
   } else if (command == "serve") {
     in_range("port", 0, 65535);
     in_range("threads", 1, 4096);
@@ -321,7 +373,11 @@ void CheckValues(const std::string& command, const po::variables_map& vm) {
 
 bool ParseOptions(const std::string& command, int argc, char** argv, po::variables_map* vm) {
   const po::options_description desc = CommandOptions(command);
-  po::store(po::command_line_parser(argc, argv).options(desc).run(), *vm);
+  po::command_line_parser parser(argc, argv);
+  parser.options(desc);
+  po::positional_options_description files;  // bench compare's files may be given without the option name
+  if (command == "bench compare") parser.positional(files.add("csv", -1));
+  po::store(parser.run(), *vm);
   if (vm->count("help")) {
     std::cout << "usage: manymodels " << command << " [options]\n\n" << desc << "\n";
     return false;

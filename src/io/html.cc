@@ -266,16 +266,30 @@ std::string LineChartSvg(const std::vector<Line>& lines, const ChartAxes& axes) 
     s += "<line class=\"reference\" x1=\"" + Coord(left) + "\" x2=\"" + Coord(W - right) + "\" y1=\"" +
          Coord(Y(*axes.y_reference)) + "\" y2=\"" + Coord(Y(*axes.y_reference)) + "\"/>";
 
-  // Labels of points that fall together (2x1 and 1x2 are both 2 cores) are stacked instead of overprinted.
-  std::vector<std::pair<double, double>> placed;
-  auto label_at = [&placed](double x, double y) {
-    for (bool moved = true; moved;) {
-      moved = false;
-      for (const auto& [px, py] : placed)
-        if (std::fabs(px - x) < 30 && std::fabs(py - y) < 12) y = py + 13, moved = true;
+  // A point's label goes to its right; where that would cover another label (2x1 and 1x2 are both 2 cores),
+  // to its left; where both would, stacked below on the right. Returns the <text> element.
+  struct Placed {
+    double x, y;
+    bool left;
+  };
+  std::vector<Placed> placed;
+  auto label = [&placed](double px, double py, const std::string& text) {
+    auto clear = [&placed](double x, double y, bool on_left) {
+      for (const Placed& q : placed)
+        if (q.left == on_left && std::fabs(q.x - x) < 30 && std::fabs(q.y - y) < 12) return false;
+      return true;
+    };
+    Placed at{px + 6, py - 6, false};
+    if (!clear(at.x, at.y, false)) {
+      if (clear(px - 6, py - 6, true)) {
+        at = {px - 6, py - 6, true};
+      } else {
+        while (!clear(at.x, at.y, false)) at.y += 13;
+      }
     }
-    placed.emplace_back(x, y);
-    return y;
+    placed.push_back(at);
+    return "<text x=\"" + Coord(at.x) + "\" y=\"" + Coord(at.y) + "\"" +
+           (at.left ? " text-anchor=\"end\"" : "") + ">" + Escape(text) + "</text>";
   };
   for (size_t l = 0; l < kept.size(); ++l) {
     const std::string colour = kPalette[l % (sizeof kPalette / sizeof *kPalette)];
@@ -289,8 +303,7 @@ std::string LineChartSvg(const std::vector<Line>& lines, const ChartAxes& axes) 
       const std::string tip = (line.name.empty() ? "" : line.name + ": ") + p.label + ": " + Number(p.y);
       s += "<circle class=\"point\" fill=\"" + colour + "\" cx=\"" + Coord(X(p.x)) + "\" cy=\"" +
            Coord(Y(p.y)) + "\" r=\"3.5\"><title>" + Escape(tip) + "</title></circle>";
-      s += "<text x=\"" + Coord(X(p.x) + 6) + "\" y=\"" + Coord(label_at(X(p.x) + 6, Y(p.y) - 6)) + "\">" +
-           Escape(p.label) + "</text>";
+      s += label(X(p.x), Y(p.y), p.label);
     }
     if (lines.size() > 1) {
       const double ly = 280 + legend_row * static_cast<double>(l) + 4;

@@ -65,6 +65,14 @@ TEST(Html, LineChart) {
   const std::string wide = LineChartSvg({{"", {{1, 5, "1x1"}, {64, 1, "32x2"}}}}, {"t", "cores", "s", {}});
   EXPECT_NE(wide.find("log scale"), std::string::npos);
   EXPECT_NE(LineChartSvg({}, {"t", "x", "y", {}}).find("nothing to draw"), std::string::npos);
+  // Two points together: one label on the right, the other on the left; a third stacked below.
+  const std::string together =
+      LineChartSvg({{"a", {{1, 10, "2x1"}, {2, 10, "x"}}}, {"b", {{1, 10.01, "1x2"}, {1, 10.02, "4x4"}}}},
+                   {"t", "x", "y", {}});
+  EXPECT_EQ(Count(together, "text-anchor=\"end\">1x2<"), 1u) << together;
+  EXPECT_EQ(Count(together, "\">2x1<"), 1u);
+  EXPECT_EQ(Count(together, "\">4x4<"), 1u);
+  EXPECT_EQ(Count(together, "text-anchor=\"end\">4x4<"), 0u);
 }
 
 }  // namespace

@@ -388,6 +388,29 @@ std::string Figure(const std::string& id, const std::string& svg, const std::str
          "</figcaption></figure>\n";
 }
 
+// The captions of ChartSections' figures, and what the cost section says when there is no cost.
+struct ChartCaptions {
+  std::string time, efficiency, cost, no_cost;
+};
+
+// The sections both pages draw: time and efficiency against cores, and cost per 1,000 models.
+std::string ChartSections(const std::vector<html::Line>& time, const std::vector<html::Line>& efficiency,
+                          const std::vector<html::Bar>& cost, const ChartCaptions& captions) {
+  const std::string x = "cores (ranks x threads)";
+  return "<section id=\"time\"><h2>Time against cores</h2>\n" +
+         Figure("time-chart", html::LineChartSvg(time, {"seconds against cores", x, "seconds", {}}),
+                captions.time) +
+         "</section>\n<section id=\"efficiency\"><h2>Efficiency against cores</h2>\n" +
+         Figure("efficiency-chart",
+                html::LineChartSvg(efficiency, {"efficiency against cores", x, "efficiency", 1.0}),
+                captions.efficiency) +
+         "</section>\n<section id=\"cost\"><h2>Cost per 1,000 models</h2>\n" +
+         (cost.empty() ? "<p class=\"muted\">" + captions.no_cost + "</p>\n"
+                       : Figure("cost-chart", html::BarsSvg(cost, "cost per 1,000 models", "no cost"),
+                                captions.cost)) +
+         "</section>\n";
+}
+
 constexpr const char* kDefinitions =
     "<p class=\"muted\">seconds: wall time of the launched run (MPI start-up included); read, fit: the "
     "largest "
@@ -433,27 +456,14 @@ std::string RenderBench(const std::vector<BenchRow>& rows, const std::string& co
   for (auto& [t, l] : time_lines) tl.push_back(l);
   for (auto& [t, l] : eff_lines) el.push_back(l);
   const std::string ref = rows.empty() ? "" : rows.front().efficiency_vs;
-  h += "<section id=\"time\"><h2>Time against cores</h2>\n" +
-       Figure("time-chart",
-              html::LineChartSvg(tl, {"seconds against cores", "cores (ranks x threads)", "seconds", {}}),
-              "Wall seconds of each layout (RANKSxTHREADS), one line per number of threads per rank.") +
-       "</section>\n";
-  h += "<section id=\"efficiency\"><h2>Efficiency against cores</h2>\n" +
-       Figure(
-           "efficiency-chart",
-           html::LineChartSvg(el, {"efficiency against cores", "cores (ranks x threads)", "efficiency", 1.0}),
-           "Speed-up over " + Escape(ref) +
-               " divided by the cores used; the dashed line is perfect scaling.") +
-       "</section>\n";
-  const std::vector<html::Bar> bars = CostBars(rows, "");
-  h += "<section id=\"cost\"><h2>Cost per 1,000 models</h2>\n" +
-       (bars.empty()
-            ? std::string("<p class=\"muted\">No --price or --prices given.</p>\n")
-            : Figure("cost-chart", html::BarsSvg(bars, "cost per 1,000 models", "no cost"),
-                     "Price per node-hour &times; nodes &times; hours of the run / models &times; 1,000, "
-                     "per layout" +
-                         std::string(rows.front().sku_costs.empty() ? "" : " and SKU") + ".")) +
-       "</section>\n";
+  h += ChartSections(
+      tl, el, CostBars(rows, ""),
+      {"Wall seconds of each layout (RANKSxTHREADS), one line per number of threads per rank.",
+       "Speed-up over " + Escape(ref) + " divided by the cores used; the dashed line is perfect scaling.",
+       "Price per node-hour &times; nodes &times; hours of the run / models &times; 1,000, per "
+       "layout" +
+           std::string(!rows.empty() && !rows.front().sku_costs.empty() ? " and SKU" : "") + ".",
+       "No --price or --prices given."});
   h += "<section id=\"table\"><h2>Layouts</h2>\n" + RowsTable(rows, "", {}) + "\n" + kDefinitions;
   h += "<p class=\"muted\">Launched as: ";
   for (size_t i = 0; i < rows.size(); ++i)
@@ -499,23 +509,12 @@ std::string RenderBenchCompare(const std::vector<std::pair<std::string, std::vec
     el.push_back(e);
     for (auto& b : CostBars(files[i].second, names[i] + " ")) bars.push_back(b);
   }
-  h += "<section id=\"time\"><h2>Time against cores</h2>\n" +
-       Figure("time-chart",
-              html::LineChartSvg(tl, {"seconds against cores", "cores (ranks x threads)", "seconds", {}}),
-              "Wall seconds per layout, one line per file; compare like with like (the same models and lake "
-              "rows: see Machines).") +
-       "</section>\n";
-  h += "<section id=\"efficiency\"><h2>Efficiency against cores</h2>\n" +
-       Figure(
-           "efficiency-chart",
-           html::LineChartSvg(el, {"efficiency against cores", "cores (ranks x threads)", "efficiency", 1.0}),
-           "Each file's efficiency against its own reference layout.") +
-       "</section>\n";
-  h += "<section id=\"cost\"><h2>Cost per 1,000 models</h2>\n" +
-       (bars.empty() ? std::string("<p class=\"muted\">No file records a cost.</p>\n")
-                     : Figure("cost-chart", html::BarsSvg(bars, "cost per 1,000 models", "no cost"),
-                              "Per file, layout (and SKU), at the prices each bench was given.")) +
-       "</section>\n";
+  h += ChartSections(
+      tl, el, bars,
+      {"Wall seconds per layout, one line per file; compare like with like (the same models and "
+       "lake rows: see Machines).",
+       "Each file's efficiency against its own reference layout.",
+       "Per file, layout (and SKU), at the prices each bench was given.", "No file records a cost."});
   std::vector<BenchRow> all;
   std::vector<std::string> first;
   for (size_t i = 0; i < files.size(); ++i)

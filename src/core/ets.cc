@@ -1,6 +1,4 @@
 #include "manymodels/core/ets.h"
-#include "manymodels/core/order_statistics.h"
-#include "manymodels/core/series.h"
 
 #include <Eigen/Dense>
 #include <algorithm>
@@ -8,11 +6,14 @@
 #include <cmath>
 #include <limits>
 #include <numbers>
-#include <span>
 #include <random>
+#include <span>
 #include <sstream>
 #include <stdexcept>
 #include <type_traits>
+
+#include "manymodels/core/order_statistics.h"
+#include "manymodels/core/series.h"
 
 namespace mm {
 namespace ets {
@@ -668,8 +669,9 @@ StepState ToStep(const Spec& spec, const State& s) {
   return x;
 }
 
-// R's quantile(type = 8) of the values at probs (ascending); may reorder v. The order statistics all quantiles
-// need are selected together (the same values as sorting; R's quantile() also partially reorders, no full sort).
+// R's quantile(type = 8) of the values at probs (ascending); may reorder v. The order statistics all
+// quantiles need are selected together (the same values as sorting; R's quantile() also partially reorders,
+// no full sort).
 template <size_t K>
 std::array<double, K> Quantiles8(std::vector<double>& v, const std::array<double, K>& probs,
                                  std::vector<double>* scratch) {
@@ -685,8 +687,11 @@ std::array<double, K> Quantiles8(std::vector<double>& v, const std::array<double
       if (k < n && (count == 0 || idx[count - 1] < k)) idx[count++] = k;
   }
   std::array<double, 2 * K> stat{};
-  OrderStatistics(v, std::span<const size_t>(idx.data(), count), std::span<double>(stat.data(), count), scratch);
-  auto at = [&](size_t k) { return stat[static_cast<size_t>(std::find(idx.begin(), idx.begin() + count, k) - idx.begin())]; };
+  OrderStatistics(v, std::span<const size_t>(idx.data(), count), std::span<double>(stat.data(), count),
+                  scratch);
+  auto at = [&](size_t k) {
+    return stat[static_cast<size_t>(std::find(idx.begin(), idx.begin() + count, k) - idx.begin())];
+  };
   std::array<double, K> q{};
   for (size_t i = 0; i < K; ++i) {
     const double a = at(lo[i] - 1);
@@ -791,7 +796,8 @@ class EtsModel final : public FittedModel {
         ets::Update(spec, fit_.par, &paths[k], m, y);
       }
       f.mean[i] = mean[i];
-      const std::array<double, 4> q = Quantiles8(values, std::array<double, 4>{0.025, 0.10, 0.90, 0.975}, &scratch);
+      const std::array<double, 4> q =
+          Quantiles8(values, std::array<double, 4>{0.025, 0.10, 0.90, 0.975}, &scratch);
       f.lo95[i] = q[0];
       f.lo80[i] = q[1];
       f.hi80[i] = q[2];

@@ -10,11 +10,12 @@ namespace {
 constexpr size_t kSample = 128;       // values sampled for the thresholds
 constexpr size_t kMinShortcut = 512;  // below this, selecting on all of v is as quick
 constexpr size_t kMaxPositions = 64;
-constexpr size_t kSmall = 16;         // parts this small are sorted
+constexpr size_t kSmall = 16;  // parts this small are sorted
 
 // Places the order statistics at sorted positions idx[a..b) (ascending) of v[first, last), each nth_element
 // working only inside the part the previous ones left.
-void SelectPositions(std::vector<double>& v, size_t first, size_t last, const size_t* idx, size_t a, size_t b) {
+void SelectPositions(std::vector<double>& v, size_t first, size_t last, const size_t* idx, size_t a,
+                     size_t b) {
   if (a >= b) return;
   const size_t mid = (a + b) / 2;
   const size_t k = idx[mid];
@@ -24,11 +25,11 @@ void SelectPositions(std::vector<double>& v, size_t first, size_t last, const si
   SelectPositions(v, k + 1, last, idx, mid + 1, b);
 }
 
-// out[j] = the order statistic at sorted position pos[j] (ascending, each < n) of src[0, n), which holds no NaN.
-// Each level copies src into dst around a pivot (the median of three values): smaller values to the front,
-// larger ones to the back, without branching on the data (std::nth_element's branches mispredict half the time
-// on random values), and goes on in the parts that hold positions, with src as their buffer. src and dst hold
-// n values each, apart; both are overwritten.
+// out[j] = the order statistic at sorted position pos[j] (ascending, each < n) of src[0, n), which holds no
+// NaN. Each level copies src into dst around a pivot (the median of three values): smaller values to the
+// front, larger ones to the back, without branching on the data (std::nth_element's branches mispredict half
+// the time on random values), and goes on in the parts that hold positions, with src as their buffer. src and
+// dst hold n values each, apart; both are overwritten.
 void SelectCopying(double* src, double* dst, size_t n, const size_t* pos, size_t count, double* out) {
   if (count == 0) return;
   if (n <= kSmall) {
@@ -59,9 +60,9 @@ void SelectCopying(double* src, double* dst, size_t n, const size_t* pos, size_t
   SelectCopying(dst + (n - ng), src + (n - ng), ng, high.data(), count - first_high, out + first_high);
 }
 
-// The rank in the sorted sample of a threshold with at least `need` of the n values beyond it, but for bad luck
-// (about 1 in 10,000 for need = n / 10): the sample's expected count beyond the need-th value, plus three
-// standard deviations, plus one.
+// The rank in the sorted sample of a threshold with at least `need` of the n values beyond it, but for bad
+// luck (about 1 in 10,000 for need = n / 10): the sample's expected count beyond the need-th value, plus
+// three standard deviations, plus one.
 size_t ThresholdRank(size_t need, size_t n) {
   const double p = static_cast<double>(need) / static_cast<double>(n), s = static_cast<double>(kSample);
   return static_cast<size_t>(std::ceil(s * p + 3 * std::sqrt(s * p * (1 - p)))) + 1;
@@ -74,7 +75,8 @@ bool SelectNearEnds(const std::vector<double>& v, std::span<const size_t> positi
   if (n < kMinShortcut || count > kMaxPositions) return false;
   size_t n_low = 0;  // positions[0, n_low) are near the start, the rest near the end
   while (n_low < count && positions[n_low] < n / 2) ++n_low;
-  const size_t need_low = n_low ? positions[n_low - 1] + 1 : 0, need_high = n_low < count ? n - positions[n_low] : 0;
+  const size_t need_low = n_low ? positions[n_low - 1] + 1 : 0,
+               need_high = n_low < count ? n - positions[n_low] : 0;
   if (need_low > n / 8 || need_high > n / 8) return false;
   std::array<double, kSample> sample;
   for (size_t i = 0; i < kSample; ++i) sample[i] = v[i * n / kSample];

@@ -210,7 +210,8 @@ void Dataset::ReadRanges(hid_t mem_type, const std::vector<Range>& ranges, void*
     if (r.count == 0) continue;
     if (total > 0 && r.offset < end) throw Error(name_ + ": ranges to read overlap or are out of order");
     const hsize_t start[1] = {r.offset}, cnt[1] = {r.count};
-    Check(H5Sselect_hyperslab(fspace.id(), total == 0 ? H5S_SELECT_SET : H5S_SELECT_OR, start, nullptr, cnt, nullptr),
+    Check(H5Sselect_hyperslab(fspace.id(), total == 0 ? H5S_SELECT_SET : H5S_SELECT_OR, start, nullptr, cnt,
+                              nullptr),
           "H5Sselect_hyperslab", name_);
     total += r.count;
     end = r.offset + r.count;

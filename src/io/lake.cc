@@ -113,10 +113,12 @@ std::vector<double> ReadValues(const h5::Dataset& d, const LakeIndex& ix, size_t
   d.Transfer(H5T_NATIVE_DOUBLE, lo, v.size(), v.data(), false);
   return v;
 }
-std::vector<double> ReadValues(const h5::Dataset& d, const LakeIndex& ix, const std::vector<h5::Range>& ranges) {
+std::vector<double> ReadValues(const h5::Dataset& d, const LakeIndex& ix,
+                               const std::vector<h5::Range>& ranges) {
   size_t n = 0;
   for (const h5::Range& r : ranges) {
-    if (r.offset + r.count > static_cast<size_t>(ix.offsets.back())) throw h5::Error(d.name() + ": read past the end");
+    if (r.offset + r.count > static_cast<size_t>(ix.offsets.back()))
+      throw h5::Error(d.name() + ": read past the end");
     n += r.count;
   }
   std::vector<double> v(n);

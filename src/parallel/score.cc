@@ -276,10 +276,13 @@ ScoreSummary Score(const ScoreOptions& opt, Communicator& comm,
     {
       std::lock_guard<std::mutex> hdf5(h5::Mutex());
       records = production->ReadRows(row0, static_cast<size_t>(prod_rows[e - 1]) + 1 - row0, false);
-      params = production->ReadParams(std::vector<size_t>(prod_rows.begin() + static_cast<std::ptrdiff_t>(b),
-                                                          prod_rows.begin() + static_cast<std::ptrdiff_t>(e)));
+      params =
+          production->ReadParams(std::vector<size_t>(prod_rows.begin() + static_cast<std::ptrdiff_t>(b),
+                                                     prod_rows.begin() + static_cast<std::ptrdiff_t>(e)));
     }
-    auto record = [&](size_t i) -> const ModelRecord& { return records[static_cast<size_t>(prod_rows[i]) - row0]; };
+    auto record = [&](size_t i) -> const ModelRecord& {
+      return records[static_cast<size_t>(prod_rows[i]) - row0];
+    };
     // Of each series, only the periods its model has not seen (and the future covariates past them).
     const std::vector<int64_t> wanted(series.begin() + static_cast<std::ptrdiff_t>(b),
                                       series.begin() + static_cast<std::ptrdiff_t>(e));
@@ -296,8 +299,9 @@ ScoreSummary Score(const ScoreOptions& opt, Communicator& comm,
       const auto k = static_cast<size_t>(i);
       std::vector<std::vector<double>*> cols;
       for (auto& col : columns) cols.push_back(&col[k]);
-      outs[k] = ScoreKey(record(b + k), params[k], std::max(from[k], ix.start[static_cast<size_t>(series[b + k])]),
-                         cols, ix.covariates, opt.horizon);
+      outs[k] =
+          ScoreKey(record(b + k), params[k], std::max(from[k], ix.start[static_cast<size_t>(series[b + k])]),
+                   cols, ix.covariates, opt.horizon);
     }
     me.groups += n;
     if (write_error) std::rethrow_exception(write_error);

@@ -99,8 +99,8 @@ TEST_F(ColumnsTest, BytesRowsReadBackInAnyOrderAndSelection) {
   // Every third row (runs of one row with gaps), rows in descending order, a repeated row, one row, none.
   std::vector<size_t> some;
   for (size_t i = 1; i < n; i += 3) some.push_back(i);
-  for (const std::vector<size_t>& wanted : {some, std::vector<size_t>{1400, 20, 19, 700, 20}, std::vector<size_t>{n - 1},
-                                            std::vector<size_t>{}}) {
+  for (const std::vector<size_t>& wanted : {some, std::vector<size_t>{1400, 20, 19, 700, 20},
+                                            std::vector<size_t>{n - 1}, std::vector<size_t>{}}) {
     const auto got = reader.Read(wanted);
     ASSERT_EQ(got.size(), wanted.size());
     for (size_t k = 0; k < wanted.size(); ++k) EXPECT_EQ(got[k], rows[wanted[k]]) << "row " << wanted[k];

@@ -80,7 +80,8 @@ TEST(OrderStatisticsTest, TiesSortedInputsAndOtherPositions) {
 }
 
 TEST(OrderStatisticsTest, UnluckySampleFallsBack) {
-  // The sampled values (every 2000/128-th) are the smallest of all, so the low threshold keeps too few values.
+  // The sampled values (every 2000/128-th) are the smallest of all, so the low threshold keeps too few
+  // values.
   std::vector<double> v(2000);
   for (size_t i = 0; i < v.size(); ++i) v[i] = 1000 + static_cast<double>((i * 7919) % 2000);
   for (size_t i = 0; i < 128; ++i) v[i * 2000 / 128] = -1000 - static_cast<double>(i);
@@ -88,8 +89,8 @@ TEST(OrderStatisticsTest, UnluckySampleFallsBack) {
 }
 
 TEST(OrderStatisticsTest, NanAndSignedZerosAsBefore) {
-  // With NaN, nth_element places values in ways no order defines; of equal -0 and 0, it puts one or the other.
-  // Either way the values must be those it placed before.
+  // With NaN, nth_element places values in ways no order defines; of equal -0 and 0, it puts one or the
+  // other. Either way the values must be those it placed before.
   for (uint64_t seed = 0; seed < 20; ++seed) {
     std::mt19937_64 rng(seed);
     std::normal_distribution<double> normal;
@@ -97,13 +98,15 @@ TEST(OrderStatisticsTest, NanAndSignedZerosAsBefore) {
     for (auto& x : v) x = normal(rng);
     std::vector<double> with_nan = v, with_zeros = v;
     with_nan[1235] = std::numeric_limits<double>::quiet_NaN();  // not a sampled value
-    // 150 negative values, 600 zeros of both signs (sorted positions 150 to 749, so 199 and 200 among them), the
-    // rest positive, shuffled.
+    // 150 negative values, 600 zeros of both signs (sorted positions 150 to 749, so 199 and 200 among them),
+    // the rest positive, shuffled.
     for (size_t i = 0; i < 2000; ++i)
       with_zeros[i] = i < 150 ? -1 - std::abs(v[i]) : i < 750 ? (i % 2 ? 0.0 : -0.0) : 1 + std::abs(v[i]);
     std::shuffle(with_zeros.begin(), with_zeros.end(), rng);
-    EXPECT_TRUE(SameBits(Select(with_nan, kIntervals), ByNested(with_nan, kIntervals))) << "NaN, seed " << seed;
-    EXPECT_TRUE(SameBits(Select(with_zeros, kIntervals), ByNested(with_zeros, kIntervals))) << "zeros, seed " << seed;
+    EXPECT_TRUE(SameBits(Select(with_nan, kIntervals), ByNested(with_nan, kIntervals)))
+        << "NaN, seed " << seed;
+    EXPECT_TRUE(SameBits(Select(with_zeros, kIntervals), ByNested(with_zeros, kIntervals)))
+        << "zeros, seed " << seed;
   }
 }
 

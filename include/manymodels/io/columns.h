@@ -76,8 +76,8 @@ class BytesColumnWriter {
 };
 
 // A bytes column opened for many reads. A read takes the offsets and sizes of its rows' span once, and the
-// bytes one hyperslab per run: the rows' byte ranges in file order, merged where they touch or lie less than a
-// few KiB apart (rows written together lie together). The datasets stay open, so their chunk caches serve
+// bytes one hyperslab per run: the rows' byte ranges in file order, merged where they touch or lie less than
+// a few KiB apart (rows written together lie together). The datasets stay open, so their chunk caches serve
 // consecutive reads from one chunk without decompressing it again.
 class BytesColumnReader {
  public:

@@ -81,7 +81,8 @@ class Dataset {
   // Reads or writes `count` elements of memory type `mem_type` at `offset`.
   void Transfer(hid_t mem_type, size_t offset, size_t count, void* data, bool write) const;
   // Reads the elements of `ranges` (ascending, not overlapping; empty ones allowed) into `data`, one range
-  // after another: one read of a selection of them all, so each chunk they touch is read and decompressed once.
+  // after another: one read of a selection of them all, so each chunk they touch is read and decompressed
+  // once.
   void ReadRanges(hid_t mem_type, const std::vector<Range>& ranges, void* data) const;
 
  private:

@@ -104,8 +104,8 @@ class RegistryReader {
   std::vector<ModelRecord> ReadRows(size_t first, size_t count, bool load_params) const;
   // The model bytes of one row (one hyperslab read), without the other rows' models.
   std::vector<uint8_t> ReadParams(size_t row) const;
-  // The model bytes of `rows` (ascending or not), in that order: one hyperslab per run of rows whose bytes lie
-  // together (BytesColumnReader), not one read per row.
+  // The model bytes of `rows` (ascending or not), in that order: one hyperslab per run of rows whose bytes
+  // lie together (BytesColumnReader), not one read per row.
   std::vector<std::vector<uint8_t>> ReadParams(const std::vector<size_t>& rows) const;
   ProductionIndex ReadProductionIndex() const;
 

@@ -57,7 +57,8 @@ RankReport StartReport(Communicator& comm, int threads_flag);
 // one vector per wanted series. With `from` (one period per wanted series), series k is read from period
 // from[k] on only: the whole series when from[k] is at or before its start, nothing when past its end; its
 // first value read is then at period max(from[k], start). Takes h5::Mutex() itself.
-std::vector<std::vector<std::vector<double>>> ReadSeriesRuns(const LakeReader& lake, const std::vector<int64_t>& wanted,
+std::vector<std::vector<std::vector<double>>> ReadSeriesRuns(const LakeReader& lake,
+                                                             const std::vector<int64_t>& wanted,
                                                              const std::vector<size_t>& covariates,
                                                              const std::vector<int64_t>& from = {});
 

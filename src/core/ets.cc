@@ -1,5 +1,4 @@
 #include "manymodels/core/ets.h"
-#include "manymodels/core/series.h"
 
 #include <Eigen/Dense>
 #include <algorithm>
@@ -8,9 +7,13 @@
 #include <limits>
 #include <numbers>
 #include <random>
+#include <span>
 #include <sstream>
 #include <stdexcept>
 #include <type_traits>
+
+#include "manymodels/core/order_statistics.h"
+#include "manymodels/core/series.h"
 
 namespace mm {
 namespace ets {
@@ -666,38 +669,33 @@ StepState ToStep(const Spec& spec, const State& s) {
   return x;
 }
 
-// R's quantile(type = 8) of the values, which it partially reorders (two order statistics, no full sort).
-// Places the order statistics at the sorted positions idx[a..b) (ascending) of v[first, last), each
-// nth_element working only inside the part the previous ones left.
-void SelectPositions(std::vector<double>& v, size_t first, size_t last, const size_t* idx, int a, int b) {
-  if (a >= b) return;
-  const int mid = (a + b) / 2;
-  const size_t k = idx[mid];
-  std::nth_element(v.begin() + first, v.begin() + k, v.begin() + last);
-  SelectPositions(v, first, k, idx, a, mid);
-  SelectPositions(v, k + 1, last, idx, mid + 1, b);
-}
-
-// R's type-8 quantiles of v at probs (ascending); reorders v. The order statistics all quantiles need are
-// selected together (the same values as sorting).
+// R's quantile(type = 8) of the values at probs (ascending); may reorder v. The order statistics all
+// quantiles need are selected together (the same values as sorting; R's quantile() also partially reorders,
+// no full sort).
 template <size_t K>
-std::array<double, K> Quantiles8(std::vector<double>& v, const std::array<double, K>& probs) {
+std::array<double, K> Quantiles8(std::vector<double>& v, const std::array<double, K>& probs,
+                                 std::vector<double>* scratch) {
   const size_t n = v.size();
   std::array<double, K> h{};
   std::array<size_t, K> lo{};
   std::array<size_t, 2 * K> idx{};
-  int count = 0;
+  size_t count = 0;
   for (size_t i = 0; i < K; ++i) {
     h[i] = (static_cast<double>(n) + 1.0 / 3.0) * probs[i] + 1.0 / 3.0;
     lo[i] = h[i] <= 1 ? 1 : h[i] >= static_cast<double>(n) ? n : static_cast<size_t>(std::floor(h[i]));
     for (size_t k : {lo[i] - 1, lo[i]})
       if (k < n && (count == 0 || idx[count - 1] < k)) idx[count++] = k;
   }
-  SelectPositions(v, 0, n, idx.data(), 0, count);
+  std::array<double, 2 * K> stat{};
+  OrderStatistics(v, std::span<const size_t>(idx.data(), count), std::span<double>(stat.data(), count),
+                  scratch);
+  auto at = [&](size_t k) {
+    return stat[static_cast<size_t>(std::find(idx.begin(), idx.begin() + count, k) - idx.begin())];
+  };
   std::array<double, K> q{};
   for (size_t i = 0; i < K; ++i) {
-    const double a = v[lo[i] - 1];
-    q[i] = h[i] <= 1 || h[i] >= static_cast<double>(n) ? a : a + (h[i] - std::floor(h[i])) * (v[lo[i]] - a);
+    const double a = at(lo[i] - 1);
+    q[i] = h[i] <= 1 || h[i] >= static_cast<double>(n) ? a : a + (h[i] - std::floor(h[i])) * (at(lo[i]) - a);
   }
   return q;
 }
@@ -785,7 +783,7 @@ class EtsModel final : public FittedModel {
     const int m = spec.season == Kind::kNone ? 1 : spec.m;
     const double sigma = std::sqrt(fit_.sigma2);
     std::vector<StepState> paths(kSimulatedPaths, ToStep(spec, fit_.last));
-    std::vector<double> values(kSimulatedPaths);
+    std::vector<double> values(kSimulatedPaths), scratch;
     NormalRng rng(fit_.seed);
     Forecast f;
     f.Resize(h);
@@ -798,7 +796,8 @@ class EtsModel final : public FittedModel {
         ets::Update(spec, fit_.par, &paths[k], m, y);
       }
       f.mean[i] = mean[i];
-      const std::array<double, 4> q = Quantiles8(values, std::array<double, 4>{0.025, 0.10, 0.90, 0.975});
+      const std::array<double, 4> q =
+          Quantiles8(values, std::array<double, 4>{0.025, 0.10, 0.90, 0.975}, &scratch);
       f.lo95[i] = q[0];
       f.lo80[i] = q[1];
       f.hi80[i] = q[2];

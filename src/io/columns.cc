@@ -6,6 +6,8 @@ namespace mm {
 namespace {
 
 constexpr size_t kBytesChunk = 1 << 18;
+// Bytes between two rows' bytes that a read takes in rather than starting another hyperslab (a few models).
+constexpr size_t kBytesGap = 1 << 12;
 
 h5::Dataset Create(const h5::Location& where, const std::string& name, size_t rows, bool compress, size_t chunk,
                    const double*) {
@@ -133,26 +135,50 @@ void BytesColumnWriter::Close() {
   group_->Close();
 }
 
-std::vector<std::vector<uint8_t>> ReadBytesColumn(const h5::Location& where, const std::string& name, size_t offset,
-                                                  size_t count) {
+BytesColumnReader::BytesColumnReader(const h5::Location& where, const std::string& name) {
   const h5::Location group = where.Group(name);
-  const std::vector<int64_t> offsets = group.ReadI64("offset", offset, count), sizes = group.ReadI64("size", offset, count);
-  if (sizes.size() != offsets.size()) throw h5::Error(group.name() + ": offset and size disagree in length");
-  std::vector<std::vector<uint8_t>> out(offsets.size());
-  if (out.empty()) return out;
-  // One read of the span the rows cover (rows written together lie together).
-  int64_t lo = offsets[0], hi = offsets[0];
-  for (size_t i = 0; i < offsets.size(); ++i) {
-    if (offsets[i] < 0 || sizes[i] < 0) throw h5::Error(group.name() + ": negative offset or size");
-    lo = std::min(lo, offsets[i]);
-    hi = std::max(hi, offsets[i] + sizes[i]);
+  name_ = group.name();
+  offset_ = group.OpenColumn("offset");
+  size_ = group.OpenColumn("size");
+  bytes_ = group.OpenColumn("bytes");
+  rows_ = offset_.Length();
+  length_ = bytes_.Length();
+  if (size_.Length() != rows_) throw h5::Error(name_ + ": offset and size disagree in length");
+}
+
+std::vector<std::vector<uint8_t>> BytesColumnReader::Read(const std::vector<size_t>& rows) const {
+  std::vector<std::vector<uint8_t>> out(rows.size());
+  if (rows.empty()) return out;
+  const auto [lo_row, hi_row] = std::minmax_element(rows.begin(), rows.end());
+  const size_t first = *lo_row, span = *hi_row + 1 - first;
+  if (*hi_row >= rows_)
+    throw h5::Error(name_ + ": no row " + std::to_string(*hi_row) + " (" + std::to_string(rows_) + " rows)");
+  std::vector<int64_t> offsets(span), sizes(span);
+  offset_.Transfer(H5T_NATIVE_INT64, first, span, offsets.data(), false);
+  size_.Transfer(H5T_NATIVE_INT64, first, span, sizes.data(), false);
+  std::vector<size_t> order(rows.size());  // indices into rows, by the offset of their bytes
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const size_t r = rows[i] - first;
+    if (offsets[r] < 0 || sizes[r] < 0) throw h5::Error(name_ + ": negative offset or size");
+    if (static_cast<size_t>(offsets[r]) + static_cast<size_t>(sizes[r]) > length_)
+      throw h5::Error(name_ + ": bytes past the end");
+    order[i] = i;
   }
-  const size_t total = group.Length("bytes");
-  if (static_cast<size_t>(hi) > total) throw h5::Error(group.name() + ": bytes past the end");
-  const std::vector<uint8_t> span = group.ReadU8("bytes", static_cast<size_t>(lo), static_cast<size_t>(hi - lo));
-  for (size_t i = 0; i < out.size(); ++i) {
-    const auto b = span.begin() + (offsets[i] - lo);
-    out[i].assign(b, b + sizes[i]);
+  auto begin_of = [&](size_t i) { return static_cast<size_t>(offsets[rows[i] - first]); };
+  auto end_of = [&](size_t i) { return begin_of(i) + static_cast<size_t>(sizes[rows[i] - first]); };
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return begin_of(a) < begin_of(b); });
+  std::vector<uint8_t> run;
+  for (size_t i = 0; i < order.size();) {
+    const size_t lo = begin_of(order[i]);
+    size_t hi = end_of(order[i]), j = i + 1;
+    while (j < order.size() && begin_of(order[j]) <= hi + kBytesGap) hi = std::max(hi, end_of(order[j++]));
+    run.resize(hi - lo);
+    bytes_.Transfer(H5T_NATIVE_UINT8, lo, run.size(), run.data(), false);
+    for (size_t k = i; k < j; ++k) {
+      const auto b = run.begin() + static_cast<std::ptrdiff_t>(begin_of(order[k]) - lo);
+      out[order[k]].assign(b, b + sizes[rows[order[k]] - first]);
+    }
+    i = j;
   }
   return out;
 }

@@ -113,6 +113,18 @@ std::vector<double> ReadValues(const h5::Dataset& d, const LakeIndex& ix, size_t
   d.Transfer(H5T_NATIVE_DOUBLE, lo, v.size(), v.data(), false);
   return v;
 }
+std::vector<double> ReadValues(const h5::Dataset& d, const LakeIndex& ix,
+                               const std::vector<h5::Range>& ranges) {
+  size_t n = 0;
+  for (const h5::Range& r : ranges) {
+    if (r.offset + r.count > static_cast<size_t>(ix.offsets.back()))
+      throw h5::Error(d.name() + ": read past the end");
+    n += r.count;
+  }
+  std::vector<double> v(n);
+  d.ReadRanges(H5T_NATIVE_DOUBLE, ranges, v.data());
+  return v;
+}
 }  // namespace
 
 std::vector<double> LakeReader::ReadTarget(size_t begin, size_t end) const {
@@ -121,6 +133,14 @@ std::vector<double> LakeReader::ReadTarget(size_t begin, size_t end) const {
 
 std::vector<double> LakeReader::ReadCovariate(size_t covariate, size_t begin, size_t end) const {
   return ReadValues(covariates_.at(covariate), index_, begin, end);
+}
+
+std::vector<double> LakeReader::ReadTarget(const std::vector<h5::Range>& ranges) const {
+  return ReadValues(target_, index_, ranges);
+}
+
+std::vector<double> LakeReader::ReadCovariate(size_t covariate, const std::vector<h5::Range>& ranges) const {
+  return ReadValues(covariates_.at(covariate), index_, ranges);
 }
 
 }  // namespace mm

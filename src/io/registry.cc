@@ -127,7 +127,8 @@ RegistryReader::RegistryReader(const std::string& path) : path_(path), file_(h5:
   const h5::Location keys = file_.Group("keys");
   for (const auto& c : key_columns_)
     if (keys.Length(c) != rows_) throw h5::Error(path + ": key columns disagree in length");
-  if (file_.Group("params").Length("offset") != rows_) throw h5::Error(path + ": column 'params' has the wrong length");
+  params_ = BytesColumnReader(file_, "params");
+  if (params_.size() != rows_) throw h5::Error(path + ": column 'params' has the wrong length");
   for (const char* c : {"mae", "rmse", "mape", "smape", "mase", "n_obs", "last_period"})
     if (file_.Length(c) != rows_) throw h5::Error(path + ": column '" + std::string(c) + "' has the wrong length");
   for (const char* c : {"model", "method", "version", "status", "note"})
@@ -249,15 +250,22 @@ std::vector<ModelRecord> RegistryReader::ReadRows(size_t first, size_t count, bo
   auto n_obs = f.ReadI64("n_obs", first, count), last = f.ReadI64("last_period", first, count);
   for (size_t i = 0; i < count; ++i) rows[i].n_obs = n_obs[i], rows[i].last_period = last[i];
   if (load_params) {
-    auto blobs = ReadBytesColumn(f, "params", first, count);
+    std::vector<size_t> wanted(count);
+    for (size_t i = 0; i < count; ++i) wanted[i] = first + i;
+    auto blobs = params_.Read(wanted);
     for (size_t i = 0; i < count; ++i) rows[i].params = std::move(blobs[i]);
   }
   return rows;
 }
 
 std::vector<uint8_t> RegistryReader::ReadParams(size_t row) const {
-  if (row >= rows_) throw std::out_of_range(path_ + ": no row " + std::to_string(row));
-  return std::move(ReadBytesColumn(file_, "params", row, 1).at(0));
+  return std::move(ReadParams(std::vector<size_t>{row}).at(0));
+}
+
+std::vector<std::vector<uint8_t>> RegistryReader::ReadParams(const std::vector<size_t>& rows) const {
+  for (size_t row : rows)
+    if (row >= rows_) throw std::out_of_range(path_ + ": no row " + std::to_string(row));
+  return params_.Read(rows);
 }
 
 ProductionIndex RegistryReader::ReadProductionIndex() const {

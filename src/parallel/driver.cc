@@ -2,6 +2,7 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "manymodels/parallel/threads.h"
@@ -110,25 +111,37 @@ RankReport StartReport(Communicator& comm, int threads_flag) {
   return me;
 }
 
-std::vector<std::vector<std::vector<double>>> ReadSeriesRuns(const LakeReader& lake, const std::vector<int64_t>& wanted,
-                                                             const std::vector<size_t>& covariates) {
+std::vector<std::vector<std::vector<double>>> ReadSeriesRuns(const LakeReader& lake,
+                                                             const std::vector<int64_t>& wanted,
+                                                             const std::vector<size_t>& covariates,
+                                                             const std::vector<int64_t>& from) {
   const LakeIndex& ix = lake.index();
+  if (!from.empty() && from.size() != wanted.size())
+    throw std::logic_error("ReadSeriesRuns: one period per series");
+  std::vector<h5::Range> ranges;
+  std::vector<size_t> lengths(wanted.size());
+  for (size_t k = 0; k < wanted.size(); ++k) {
+    if (k > 0 && wanted[k] <= wanted[k - 1]) throw std::logic_error("ReadSeriesRuns: series not ascending");
+    const auto s = static_cast<size_t>(wanted[k]);
+    const int64_t skip = from.empty() ? 0 : std::clamp<int64_t>(from[k] - ix.start[s], 0, ix.length(s));
+    const auto offset = static_cast<size_t>(ix.offsets[s] + skip);
+    lengths[k] = static_cast<size_t>(ix.length(s) - skip);
+    if (!ranges.empty() && ranges.back().offset + ranges.back().count == offset)
+      ranges.back().count += lengths[k];
+    else if (lengths[k] > 0)
+      ranges.push_back({offset, lengths[k]});
+  }
   std::vector<std::vector<std::vector<double>>> columns(1 + covariates.size(),
                                                         std::vector<std::vector<double>>(wanted.size()));
   std::lock_guard<std::mutex> hdf5(h5::Mutex());  // rank 0's writer thread is in HDF5 too
-  for (size_t i = 0; i < wanted.size();) {
-    size_t j = i + 1;
-    while (j < wanted.size() && wanted[j] == wanted[j - 1] + 1) ++j;
-    const auto lo = static_cast<size_t>(wanted[i]), hi = static_cast<size_t>(wanted[j - 1]) + 1;
-    for (size_t col = 0; col < columns.size(); ++col) {
-      const std::vector<double> run = col == 0 ? lake.ReadTarget(lo, hi) : lake.ReadCovariate(covariates[col - 1], lo, hi);
-      for (size_t k = i; k < j; ++k) {
-        const auto s = static_cast<size_t>(wanted[k]);
-        const auto off = static_cast<size_t>(ix.offsets[s] - ix.offsets[lo]);
-        columns[col][k].assign(run.begin() + off, run.begin() + off + ix.length(s));
-      }
+  for (size_t col = 0; col < columns.size(); ++col) {
+    const std::vector<double> values =
+        col == 0 ? lake.ReadTarget(ranges) : lake.ReadCovariate(covariates[col - 1], ranges);
+    auto at = values.begin();
+    for (size_t k = 0; k < wanted.size(); ++k) {
+      columns[col][k].assign(at, at + static_cast<std::ptrdiff_t>(lengths[k]));
+      at += static_cast<std::ptrdiff_t>(lengths[k]);
     }
-    i = j;
   }
   return columns;
 }

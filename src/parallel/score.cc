@@ -125,6 +125,8 @@ class ForecastSink {
 };
 
 // The forecast of one key: the model brought up to the lake (values after its last period) and forecasting.
+// cols[0] is the target, cols[1 + c] covariate c, from period `start` on (the lake's values from the model's
+// last period + 1, or from the series' start if that is later).
 KeyOutput ScoreKey(const ModelRecord& rec, const std::vector<uint8_t>& params, int64_t start,
                    const std::vector<std::vector<double>*>& cols, const std::vector<std::string>& covariate_names,
                    int horizon) {
@@ -267,18 +269,26 @@ ScoreSummary Score(const ScoreOptions& opt, Communicator& comm,
   for (size_t b = mine.begin; b < mine.end; b += batch) {
     const size_t e = std::min(mine.end, b + batch);
     const auto read_start = DriverClock::now();
-    const std::vector<int64_t> wanted(series.begin() + static_cast<std::ptrdiff_t>(b),
-                                      series.begin() + static_cast<std::ptrdiff_t>(e));
-    auto columns = ReadSeriesRuns(lake, wanted, covariates);
     // The production rows' metadata (one read of the span they lie in), and only their models' bytes.
     const auto row0 = static_cast<size_t>(prod_rows[b]);
     std::vector<ModelRecord> records;
-    std::vector<std::vector<uint8_t>> params(e - b);
+    std::vector<std::vector<uint8_t>> params;
     {
       std::lock_guard<std::mutex> hdf5(h5::Mutex());
       records = production->ReadRows(row0, static_cast<size_t>(prod_rows[e - 1]) + 1 - row0, false);
-      for (size_t i = b; i < e; ++i) params[i - b] = production->ReadParams(static_cast<size_t>(prod_rows[i]));
+      params =
+          production->ReadParams(std::vector<size_t>(prod_rows.begin() + static_cast<std::ptrdiff_t>(b),
+                                                     prod_rows.begin() + static_cast<std::ptrdiff_t>(e)));
     }
+    auto record = [&](size_t i) -> const ModelRecord& {
+      return records[static_cast<size_t>(prod_rows[i]) - row0];
+    };
+    // Of each series, only the periods its model has not seen (and the future covariates past them).
+    const std::vector<int64_t> wanted(series.begin() + static_cast<std::ptrdiff_t>(b),
+                                      series.begin() + static_cast<std::ptrdiff_t>(e));
+    std::vector<int64_t> from(e - b);
+    for (size_t i = b; i < e; ++i) from[i - b] = record(i).last_period + 1;
+    auto columns = ReadSeriesRuns(lake, wanted, covariates, from);
     me.read_seconds += Since(read_start);
 
     std::vector<KeyOutput> outs(e - b);
@@ -289,9 +299,9 @@ ScoreSummary Score(const ScoreOptions& opt, Communicator& comm,
       const auto k = static_cast<size_t>(i);
       std::vector<std::vector<double>*> cols;
       for (auto& col : columns) cols.push_back(&col[k]);
-      const ModelRecord& rec = records[static_cast<size_t>(prod_rows[b + k]) - row0];
-      outs[k] = ScoreKey(rec, params[k], ix.start[static_cast<size_t>(series[b + k])], cols, ix.covariates,
-                         opt.horizon);
+      outs[k] =
+          ScoreKey(record(b + k), params[k], std::max(from[k], ix.start[static_cast<size_t>(series[b + k])]),
+                   cols, ix.covariates, opt.horizon);
     }
     me.groups += n;
     if (write_error) std::rethrow_exception(write_error);

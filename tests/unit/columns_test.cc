@@ -69,5 +69,44 @@ TEST_F(ColumnsTest, RowsPastTheEndAreAnError) {
   EXPECT_THROW(column.Put(1, {1, 2}), h5::Error);
 }
 
+TEST_F(ColumnsTest, BytesRowsReadBackInAnyOrderAndSelection) {
+  // Rows of 0..3000 bytes, put in shuffled batches (their bytes lie in arrival order, not row order), across
+  // several 256 KiB chunks of `bytes`.
+  const size_t n = 1500;
+  std::vector<std::vector<uint8_t>> rows(n);
+  std::mt19937 rng(5);
+  for (size_t i = 0; i < n; ++i) {
+    rows[i].resize(i % 7 == 3 ? 0 : rng() % 3000);
+    for (auto& b : rows[i]) b = static_cast<uint8_t>(rng());
+  }
+  std::vector<size_t> starts;
+  for (size_t s = 0; s < n; s += 37) starts.push_back(s);
+  std::shuffle(starts.begin(), starts.end(), rng);
+  {
+    h5::Location f = h5::Location::CreateFile(path_);
+    BytesColumnWriter column(f, "params", n);
+    for (size_t s : starts)
+      column.Put(s, std::vector<std::vector<uint8_t>>(rows.begin() + s, rows.begin() + std::min(n, s + 37)));
+    column.Close();
+    f.Close();
+  }
+  const h5::Location f = h5::Location::OpenFile(path_);
+  const BytesColumnReader reader(f, "params");
+  ASSERT_EQ(reader.size(), n);
+  std::vector<size_t> all(n);
+  std::iota(all.begin(), all.end(), 0);
+  EXPECT_EQ(reader.Read(all), rows);
+  // Every third row (runs of one row with gaps), rows in descending order, a repeated row, one row, none.
+  std::vector<size_t> some;
+  for (size_t i = 1; i < n; i += 3) some.push_back(i);
+  for (const std::vector<size_t>& wanted : {some, std::vector<size_t>{1400, 20, 19, 700, 20},
+                                            std::vector<size_t>{n - 1}, std::vector<size_t>{}}) {
+    const auto got = reader.Read(wanted);
+    ASSERT_EQ(got.size(), wanted.size());
+    for (size_t k = 0; k < wanted.size(); ++k) EXPECT_EQ(got[k], rows[wanted[k]]) << "row " << wanted[k];
+  }
+  EXPECT_THROW(reader.Read({3, n}), h5::Error);
+}
+
 }  // namespace
 }  // namespace mm

@@ -75,9 +75,23 @@ class BytesColumnWriter {
   size_t written_ = 0;
 };
 
-// Rows [offset, offset + count) of a bytes column.
-std::vector<std::vector<uint8_t>> ReadBytesColumn(const h5::Location& where, const std::string& name,
-                                                  size_t offset = 0, size_t count = h5::Location::npos);
+// A bytes column opened for many reads. A read takes the offsets and sizes of its rows' span once, and the
+// bytes one hyperslab per run: the rows' byte ranges in file order, merged where they touch or lie less than
+// a few KiB apart (rows written together lie together). The datasets stay open, so their chunk caches serve
+// consecutive reads from one chunk without decompressing it again.
+class BytesColumnReader {
+ public:
+  BytesColumnReader() = default;
+  BytesColumnReader(const h5::Location& where, const std::string& name);
+  size_t size() const { return rows_; }
+  // The bytes of `rows` (any order, each below size()), in that order.
+  std::vector<std::vector<uint8_t>> Read(const std::vector<size_t>& rows) const;
+
+ private:
+  std::string name_;  // for messages
+  h5::Dataset offset_, size_, bytes_;
+  size_t rows_ = 0, length_ = 0;
+};
 
 // Reads a dictionary-coded column, rows [offset, offset + count).
 std::vector<std::string> ReadDictionaryColumn(const h5::Location& where, const std::string& name, size_t offset = 0,

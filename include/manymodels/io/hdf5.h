@@ -56,6 +56,11 @@ class Handle {
   herr_t (*close_)(hid_t) = nullptr;
 };
 
+// Elements [offset, offset + count) of a one-dimensional dataset.
+struct Range {
+  size_t offset = 0, count = 0;
+};
+
 // An open one-dimensional dataset, for many reads or writes without reopening it.
 class Dataset {
  public:
@@ -75,6 +80,10 @@ class Dataset {
   void Close() { handle_.Close(name_); }
   // Reads or writes `count` elements of memory type `mem_type` at `offset`.
   void Transfer(hid_t mem_type, size_t offset, size_t count, void* data, bool write) const;
+  // Reads the elements of `ranges` (ascending, not overlapping; empty ones allowed) into `data`, one range
+  // after another: one read of a selection of them all, so each chunk they touch is read and decompressed
+  // once.
+  void ReadRanges(hid_t mem_type, const std::vector<Range>& ranges, void* data) const;
 
  private:
   Handle handle_;

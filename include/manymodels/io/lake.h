@@ -71,6 +71,10 @@ class LakeReader {
   // Values of series [begin, end), concatenated: offsets[begin] .. offsets[end].
   std::vector<double> ReadTarget(size_t begin, size_t end) const;
   std::vector<double> ReadCovariate(size_t covariate, size_t begin, size_t end) const;
+  // The values at `ranges` (positions as in offsets; ascending, not overlapping), concatenated: one read of a
+  // selection of them all (parts of series, e.g. only the periods a model has not seen).
+  std::vector<double> ReadTarget(const std::vector<h5::Range>& ranges) const;
+  std::vector<double> ReadCovariate(size_t covariate, const std::vector<h5::Range>& ranges) const;
   // A text attribute of the file's root ("inputs", "command_line", "created", "history"); "" when absent.
   std::string TextAttribute(const std::string& name) const;
 

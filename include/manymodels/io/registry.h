@@ -104,6 +104,9 @@ class RegistryReader {
   std::vector<ModelRecord> ReadRows(size_t first, size_t count, bool load_params) const;
   // The model bytes of one row (one hyperslab read), without the other rows' models.
   std::vector<uint8_t> ReadParams(size_t row) const;
+  // The model bytes of `rows` (ascending or not), in that order: one hyperslab per run of rows whose bytes
+  // lie together (BytesColumnReader), not one read per row.
+  std::vector<std::vector<uint8_t>> ReadParams(const std::vector<size_t>& rows) const;
   ProductionIndex ReadProductionIndex() const;
 
  private:
@@ -116,6 +119,7 @@ class RegistryReader {
   // The text columns' distinct values, read on first use (reads of a few rows then read only their codes).
   mutable std::map<std::string, std::vector<std::string>> dictionaries_;
   const std::vector<std::string>& Dictionary(const std::string& name) const;
+  BytesColumnReader params_;  // open for the reader's life (its chunk cache serves consecutive reads)
 };
 
 // Reads a whole registry (or, with load_params = false, everything but the model bytes).

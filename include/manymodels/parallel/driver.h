@@ -52,11 +52,15 @@ RankReport GetReport(ByteReader* rd);
 // This rank's thread choice, host and rank, as its report starts.
 RankReport StartReport(Communicator& comm, int threads_flag);
 
-// Series `wanted` (ascending lake indices) read as runs of consecutive series, one read per run and column:
-// columns[0] is the target, columns[1 + c] covariate `covariates[c]`, each one vector per wanted series.
-// Takes h5::Mutex() itself.
-std::vector<std::vector<std::vector<double>>> ReadSeriesRuns(const LakeReader& lake, const std::vector<int64_t>& wanted,
-                                                             const std::vector<size_t>& covariates);
+// Series `wanted` (ascending, distinct lake indices), one read per column of a selection of them all (runs of
+// consecutive series are one range): columns[0] is the target, columns[1 + c] covariate `covariates[c]`, each
+// one vector per wanted series. With `from` (one period per wanted series), series k is read from period
+// from[k] on only: the whole series when from[k] is at or before its start, nothing when past its end; its
+// first value read is then at period max(from[k], start). Takes h5::Mutex() itself.
+std::vector<std::vector<std::vector<double>>> ReadSeriesRuns(const LakeReader& lake,
+                                                             const std::vector<int64_t>& wanted,
+                                                             const std::vector<size_t>& covariates,
+                                                             const std::vector<int64_t>& from = {});
 
 // Rank 0's writer thread: batches handed over by the main thread are written by `write` (called with
 // h5::Mutex() held, on the writer thread), so the main thread goes on computing instead of waiting on HDF5.

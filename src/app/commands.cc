@@ -44,6 +44,14 @@ Frequency FrequencyOption(const std::string& s) {
   return *f;
 }
 
+Schedule ScheduleOption(const std::string& s) {
+  try {
+    return ParseSchedule(s);
+  } catch (const std::invalid_argument& e) {
+    throw po::error(e.what());
+  }
+}
+
 std::string Fixed(double v, int precision) {
   if (std::isnan(v)) return "";
   char buf[64];
@@ -166,6 +174,7 @@ std::string Format(const char* format, ...) {
 }
 
 std::string RankTable(const std::vector<RankReport>& ranks, const char* work);
+std::string BalanceLine(const std::vector<RankReport>& ranks, Schedule schedule);
 
 std::string SummaryText(const RunSummary& s, const TrainOptions& o) {
 
@@ -178,22 +187,37 @@ std::string SummaryText(const RunSummary& s, const TrainOptions& o) {
   out += Format("  chosen       %s\n", chosen.c_str());
   out += Format("  time         %.2f s (%.0f models/s) on %zu rank(s)\n", s.seconds,
                 static_cast<double>(s.models) / std::max(s.seconds, 1e-9), s.ranks.size());
+  out += BalanceLine(s.ranks, s.schedule);
   out += RankTable(s.ranks, "fit s");
   out += Format("  registry     %s\n  predictions  %s\n", o.registry.c_str(), o.predictions.c_str());
   return out;
 }
 
-// The per-rank lines of a run summary (train, score); `work` names the compute column.
+// The largest rank's busy time over the mean (1: perfectly balanced).
+double Imbalance(const std::vector<RankReport>& ranks) {
+  double sum = 0, most = 0;
+  for (const auto& r : ranks) sum += r.busy_seconds, most = std::max(most, r.busy_seconds);
+  return sum > 0 ? most / (sum / static_cast<double>(ranks.size())) : 1.0;
+}
+
+std::string BalanceLine(const std::vector<RankReport>& ranks, Schedule schedule) {
+  return Format("  balance      %s schedule, imbalance %.3f (busy seconds, largest rank over the mean)\n",
+                ScheduleName(schedule), Imbalance(ranks));
+}
+
+// The per-rank lines of a run summary (train, score); `work` names the compute column. Busy is the rank's own
+// share (read, fit and moving its results, not waiting); write and wait are rank 0's writer and its waits on it.
 std::string RankTable(const std::vector<RankReport>& ranks, const char* work) {
-  std::string out = Format("  %-4s  %-16s  %-28s  %-4s  %-8s  %-8s  %-8s  %-8s  %-8s  %s\n", "rank", "host",
-                           "threads given -> used", "cpus", "models", work, "read s", "write s", "wait s", "peak MiB");
+  std::string out = Format("  %-4s  %-16s  %-28s  %-4s  %-8s  %-8s  %-8s  %-8s  %-8s  %-8s  %-8s  %s\n", "rank", "host",
+                           "threads given -> used", "cpus", "models", "busy s", "read s", work, "gather s", "write s",
+                           "wait s", "peak MiB");
   for (const auto& r : ranks) {
     const std::string given =
         r.threads_given > 0 ? std::to_string(r.threads_given) + " (" + r.thread_source + ")" : "- (affinity)";
-    out += Format("  %-4d  %-16s  %-28s  %-4d  %-8lld  %-8.2f  %-8.2f  %-8.2f  %-8.2f  %.0f\n", r.rank,
+    out += Format("  %-4d  %-16s  %-28s  %-4d  %-8lld  %-8.2f  %-8.2f  %-8.2f  %-8.2f  %-8.2f  %-8.2f  %.0f\n", r.rank,
                   r.host.c_str(), (given + " -> " + std::to_string(r.threads_used)).c_str(), r.cpus_in_mask,
-                  static_cast<long long>(r.groups), r.fit_seconds, r.read_seconds, r.write_seconds,
-                  r.write_wait_seconds, r.peak_rss_mb);
+                  static_cast<long long>(r.groups), r.busy_seconds, r.read_seconds, r.fit_seconds, r.gather_seconds,
+                  r.write_seconds, r.write_wait_seconds, r.peak_rss_mb);
   }
   return out;
 }
@@ -203,10 +227,10 @@ nlohmann::json RanksJson(const std::vector<RankReport>& ranks) {
   for (const auto& r : ranks)
     out.push_back({{"rank", r.rank}, {"host", r.host}, {"threads_given", r.threads_given},
                    {"threads_used", r.threads_used}, {"thread_source", r.thread_source},
-                   {"cpus_in_mask", r.cpus_in_mask}, {"models", r.groups}, {"fit_seconds", r.fit_seconds},
-                   {"read_seconds", r.read_seconds}, {"write_seconds", r.write_seconds},
-                   {"write_wait_seconds", r.write_wait_seconds},
-                   {"peak_rss_mib", r.peak_rss_mb}});
+                   {"cpus_in_mask", r.cpus_in_mask}, {"models", r.groups}, {"busy_seconds", r.busy_seconds},
+                   {"read_seconds", r.read_seconds}, {"fit_seconds", r.fit_seconds},
+                   {"gather_seconds", r.gather_seconds}, {"write_seconds", r.write_seconds},
+                   {"write_wait_seconds", r.write_wait_seconds}, {"peak_rss_mib", r.peak_rss_mb}});
   return out;
 }
 
@@ -225,6 +249,8 @@ nlohmann::json SummaryJson(const RunSummary& s, const TrainOptions& o) {
   j["resolved"] = s.resolved;
   j["command_line"] = o.command_line;
   j["ranks"] = RanksJson(s.ranks);
+  j["schedule"] = ScheduleName(s.schedule);
+  j["imbalance"] = Imbalance(s.ranks);
   return j;
 }
 
@@ -266,6 +292,7 @@ TrainOptions TrainOptionsFrom(const po::variables_map& vm) {
   o.seed = Get<uint64_t>(vm, "seed");
   o.batch = Get<int64_t>(vm, "batch");
   if (o.batch < 1) throw po::error("--batch must be at least 1");
+  o.schedule = ScheduleOption(Get<std::string>(vm, "schedule"));
   o.progress = !Get<bool>(vm, "quiet");
   o.progress_every = Get<double>(vm, "progress-every");
   if (!(o.progress_every >= 0 && o.progress_every < 1e6)) throw po::error("--progress-every must be 0 or more seconds");
@@ -297,6 +324,7 @@ ScoreOptions ScoreOptionsFrom(const po::variables_map& vm) {
   if (o.threads < 0) throw po::error("--threads must be 0 (automatic) or more");
   o.batch = Get<int64_t>(vm, "batch");
   if (o.batch < 1) throw po::error("--batch must be at least 1");
+  o.schedule = ScheduleOption(Get<std::string>(vm, "schedule"));
   o.progress = !Get<bool>(vm, "quiet");
   o.progress_every = Get<double>(vm, "progress-every");
   if (!(o.progress_every >= 0 && o.progress_every < 1e6)) throw po::error("--progress-every must be 0 or more seconds");
@@ -344,6 +372,7 @@ std::string ScoreText(const ScoreSummary& s, const ScoreOptions& o, const std::s
                 static_cast<long long>(s.not_in_lake), KeyList(s.not_in_lake, s.not_in_lake_keys).c_str());
   out += Format("  time         %.2f s (%.0f models/s) on %zu rank(s)\n", s.seconds,
                 static_cast<double>(s.scored) / std::max(s.seconds, 1e-9), s.ranks.size());
+  out += BalanceLine(s.ranks, s.schedule);
   out += RankTable(s.ranks, "score s");
   out += Format("  predictions  %s\n", o.predictions.c_str());
   if (!sql.empty()) out += "  sql          " + sql + "\n";
@@ -396,6 +425,8 @@ int RunScore(const po::variables_map& vm, Communicator& comm) {
     j["lake"] = AbsolutePath(o.lake);
     j["command_line"] = o.command_line;
     j["ranks"] = RanksJson(s.ranks);
+    j["schedule"] = ScheduleName(s.schedule);
+    j["imbalance"] = Imbalance(s.ranks);
     TextOutput json(Get<std::string>(vm, "summary-json"));
     json.Write(j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     json.Finish();

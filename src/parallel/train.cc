@@ -210,7 +210,8 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
                                 opt.lake + " (" + std::to_string(longest) + " periods): nothing would be left to fit");
   const Grouping groups = GroupSeries(ix.keys, opt.partition_by);  // every rank: cheap, and it checks the names
 
-  // 1. Rank 0 shards the groups by estimated cost (points to fit x the candidates' relative cost).
+  // 1. Rank 0 shards the groups by estimated cost (points to fit x the candidates' relative cost); the dynamic
+  // schedule hands them out in that order.
   const DriverPlan plan = BroadcastPlan(comm, [&](DriverPlan* made) {
     // auto's pool costs about what ETS does (it dominates every pool but the intermittent one).
     double method_cost = choice.automatic ? FindMethod("ets")->RelativeCost() : 0.0;
@@ -224,6 +225,7 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
       costs[g] = static_cast<double>(points) * method_cost + 1.0;
     }
     made->shards = PlanShards(costs, comm.size());
+    made->todo = {{0, groups.size()}};
     made->run_id = NewRunId();
     made->columns = {groups.member_offsets, groups.members};
   });
@@ -232,6 +234,7 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
   summary.run_id = plan.run_id;
   summary.models = static_cast<int64_t>(groups.size());
   summary.source_series = static_cast<int64_t>(ix.num_series());
+  summary.schedule = opt.schedule;
 
   std::vector<size_t> by_cols;
   {
@@ -257,28 +260,12 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
       comm.Abort(1);
     }
   }
-  int ranks_running = comm.size() - 1;
-  // Takes in other ranks' batches. Called on the main thread inside the fitting loop too, where an exception
-  // must not escape (OpenMP): it is kept and thrown after the loop.
-  std::exception_ptr write_error;
-  auto poll = [&] {
-    if (write_error) return;
-    try {
-      std::vector<uint8_t> msg;
-      int source = 0;
-      while (ranks_running > 0 && comm.Poll(&msg, &source))
-        if (sink->Accept(msg, source)) --ranks_running;
-    } catch (...) {
-      write_error = std::current_exception();
-    }
-  };
-
-  // 4. Fit this rank's groups, a batch at a time.
-  const ShardRange mine = plan.shards.at(static_cast<size_t>(comm.rank()));
-  const auto fit_start = Clock::now();
-  const int64_t batch = std::max<int64_t>(1, opt.batch);
-  for (size_t b = mine.begin; b < mine.end; b += static_cast<size_t>(batch)) {
-    const size_t e = std::min(mine.end, b + static_cast<size_t>(batch));
+  // 4. Fit this rank's groups, a batch at a time, as the schedule hands them out.
+  WorkSource work(comm, opt.schedule, plan.todo, plan.shards, static_cast<size_t>(opt.batch));
+  Gatherer<ResultSink> gather(comm, sink.get(), work);
+  const auto busy_start = Clock::now();
+  for (ShardRange piece; work.Next(&piece);) {
+    const size_t b = piece.begin, e = piece.end;
     // Member series of these groups, read as runs of consecutive series (one read for prefix groupings).
     std::vector<int64_t> wanted(members.begin() + member_offsets[b],
                                 members.begin() + member_offsets[e]);
@@ -303,9 +290,11 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
 
     std::vector<GroupOutput> outs(e - b);
     const auto n = static_cast<int64_t>(e - b);
+    const auto fit_start = Clock::now();
+    const double gather_before = gather.seconds();
 #pragma omp parallel for schedule(dynamic, 1) num_threads(me.threads_used)
     for (int64_t i = 0; i < n; ++i) {
-      if (sink && omp_get_thread_num() == 0) poll();  // the main thread takes in other ranks' batches
+      if (omp_get_thread_num() == 0) gather.Poll();  // rank 0's main thread takes in other ranks' messages
       const size_t g = b + static_cast<size_t>(i);
       const int64_t m0 = member_offsets[g];
       const PeriodSeries series = group_series(g, 0);
@@ -325,17 +314,17 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
       out.result = FitSeries(std::span<const double>(series.values).subspan(obs.begin, obs.size()), so);
       out.last_period = series.start + static_cast<int64_t>(obs.size() ? obs.end : series.values.size()) - 1;
     }
+    me.fit_seconds += Since(fit_start) - (gather.seconds() - gather_before);
     me.groups += n;
-    if (write_error) std::rethrow_exception(write_error);
-    DeliverBatch(comm, sink.get(), b, std::move(outs), &PutResult, poll);
+    gather.Deliver(b, std::move(outs), &PutResult);
   }
-  me.fit_seconds = Since(fit_start);
+  me.busy_seconds = Since(busy_start) - work.wait_seconds();
   me.peak_rss_mb = PeakRssMb();
 
   // 5. Rank 0 takes in the rest, then writes the files; the others report and wait for sends to complete.
   if (sink) {
     try {
-      if (const int64_t done = ReceiveRest(comm, *sink, &ranks_running); done != static_cast<int64_t>(groups.size()))
+      if (const int64_t done = gather.Finish(&me); done != static_cast<int64_t>(groups.size()))
         throw std::runtime_error("only " + std::to_string(done) + " of " + std::to_string(groups.size()) +
                                  " models arrived");
       me.peak_rss_mb = PeakRssMb();
@@ -359,11 +348,7 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
       comm.Abort(1);
     }
   } else {
-    ByteWriter w;
-    w.PutU8(kDoneMessage);
-    PutReport(&w, me);
-    comm.SendToRoot(w.Take());
-    comm.FinishSends();
+    gather.Finish(&me);
   }
   comm.Barrier();
   summary.seconds = Since(start);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "manymodels/parallel/communicator.h"
+#include "manymodels/parallel/schedule.h"
 
 namespace mm {
 
@@ -27,7 +28,8 @@ struct TrainOptions {
   int64_t max_history = -1;               // periods fitted at most (the latest); -1: DefaultMaxHistory, 0: all
   int threads = 0;                        // 0: see parallel/threads.h
   uint64_t seed = 1;                      // run seed for anything random
-  int64_t batch = 512;                    // groups per batch
+  int64_t batch = 512;                    // groups per batch (dynamic schedule: at most, per chunk)
+  Schedule schedule = Schedule::kStatic;
   std::string options_text;               // resolved options, for provenance
   std::string command_line;               // as typed, for provenance
   bool progress = true;
@@ -40,8 +42,14 @@ struct RankReport {
   int threads_given = 0, threads_used = 1, cpus_in_mask = 1;
   std::string thread_source, thread_warning;
   int64_t groups = 0;
-  double fit_seconds = 0;    // wall time spent reading and fitting
-  double read_seconds = 0;   // of which reading the lake
+  // The main thread's wall time on its own share, from its first batch to its last (less the time waiting for
+  // work under the dynamic schedule); the imbalance is the largest over the mean.
+  double busy_seconds = 0;
+  double read_seconds = 0;    // of which reading the lake
+  double fit_seconds = 0;     // of which fitting (the threads' loops; rank 0's time taking in messages excluded)
+  // Moving results: sending them to rank 0 (and, at the end, waiting until rank 0 has them); rank 0: taking in
+  // the other ranks' batches, during its share and after it until the last rank's report came.
+  double gather_seconds = 0;
   double write_seconds = 0;       // rank 0: its writer thread's time writing results into the outputs
   double write_wait_seconds = 0;  // rank 0: its main thread's time waiting on that writer (queue full, the end)
   double peak_rss_mb = 0;  // the rank's peak resident memory
@@ -53,6 +61,7 @@ struct RunSummary {
   double seconds = 0;
   std::map<std::string, int64_t> chosen;  // model label family ("snaive", ...) -> count
   std::vector<RankReport> ranks;          // by rank
+  Schedule schedule = Schedule::kStatic;
   std::string resolved;                   // what `auto` options became: "threads=2,2\nmax_history=1096\n..."
 };
 

@@ -187,6 +187,13 @@ std::string SummaryText(const RunSummary& s, const TrainOptions& o) {
   out += Format("  chosen       %s\n", chosen.c_str());
   out += Format("  time         %.2f s (%.0f models/s) on %zu rank(s)\n", s.seconds,
                 static_cast<double>(s.models) / std::max(s.seconds, 1e-9), s.ranks.size());
+  out += Format("  journal      %s: %s", s.journal.c_str(), s.journal_note.c_str());
+  if (s.from_journal > 0 || s.journal_records > 0)
+    out += Format("; %lld models taken from %lld records (%.2f s), %lld fitted now", static_cast<long long>(s.from_journal),
+                  static_cast<long long>(s.journal_records), s.journal_read_seconds,
+                  static_cast<long long>(s.models - s.from_journal));
+  out += "\n";
+  for (const auto& d : s.journal_dropped) out += "  journal      dropped " + d + "\n";
   out += BalanceLine(s.ranks, s.schedule);
   out += RankTable(s.ranks, "fit s");
   out += Format("  registry     %s\n  predictions  %s\n", o.registry.c_str(), o.predictions.c_str());
@@ -208,16 +215,16 @@ std::string BalanceLine(const std::vector<RankReport>& ranks, Schedule schedule)
 // The per-rank lines of a run summary (train, score); `work` names the compute column. Busy is the rank's own
 // share (read, fit and moving its results, not waiting); write and wait are rank 0's writer and its waits on it.
 std::string RankTable(const std::vector<RankReport>& ranks, const char* work) {
-  std::string out = Format("  %-4s  %-16s  %-28s  %-4s  %-8s  %-8s  %-8s  %-8s  %-8s  %-8s  %-8s  %s\n", "rank", "host",
-                           "threads given -> used", "cpus", "models", "busy s", "read s", work, "gather s", "write s",
-                           "wait s", "peak MiB");
+  std::string out = Format("  %-4s  %-16s  %-28s  %-4s  %-8s  %-8s  %-8s  %-8s  %-8s  %-9s  %-8s  %-8s  %s\n", "rank",
+                           "host", "threads given -> used", "cpus", "models", "busy s", "read s", work, "gather s",
+                           "journal s", "write s", "wait s", "peak MiB");
   for (const auto& r : ranks) {
     const std::string given =
         r.threads_given > 0 ? std::to_string(r.threads_given) + " (" + r.thread_source + ")" : "- (affinity)";
-    out += Format("  %-4d  %-16s  %-28s  %-4d  %-8lld  %-8.2f  %-8.2f  %-8.2f  %-8.2f  %-8.2f  %-8.2f  %.0f\n", r.rank,
-                  r.host.c_str(), (given + " -> " + std::to_string(r.threads_used)).c_str(), r.cpus_in_mask,
+    out += Format("  %-4d  %-16s  %-28s  %-4d  %-8lld  %-8.2f  %-8.2f  %-8.2f  %-8.2f  %-9.2f  %-8.2f  %-8.2f  %.0f\n",
+                  r.rank, r.host.c_str(), (given + " -> " + std::to_string(r.threads_used)).c_str(), r.cpus_in_mask,
                   static_cast<long long>(r.groups), r.busy_seconds, r.read_seconds, r.fit_seconds, r.gather_seconds,
-                  r.write_seconds, r.write_wait_seconds, r.peak_rss_mb);
+                  r.journal_seconds, r.write_seconds, r.write_wait_seconds, r.peak_rss_mb);
   }
   return out;
 }
@@ -229,7 +236,9 @@ nlohmann::json RanksJson(const std::vector<RankReport>& ranks) {
                    {"threads_used", r.threads_used}, {"thread_source", r.thread_source},
                    {"cpus_in_mask", r.cpus_in_mask}, {"models", r.groups}, {"busy_seconds", r.busy_seconds},
                    {"read_seconds", r.read_seconds}, {"fit_seconds", r.fit_seconds},
-                   {"gather_seconds", r.gather_seconds}, {"write_seconds", r.write_seconds},
+                   {"gather_seconds", r.gather_seconds}, {"journal_seconds", r.journal_seconds},
+                   {"journal_sync_seconds", r.journal_sync_seconds},
+                   {"write_seconds", r.write_seconds},
                    {"write_wait_seconds", r.write_wait_seconds}, {"peak_rss_mib", r.peak_rss_mb}});
   return out;
 }
@@ -251,6 +260,12 @@ nlohmann::json SummaryJson(const RunSummary& s, const TrainOptions& o) {
   j["ranks"] = RanksJson(s.ranks);
   j["schedule"] = ScheduleName(s.schedule);
   j["imbalance"] = Imbalance(s.ranks);
+  j["journal"] = AbsolutePath(o.registry) + ".journal";
+  j["journal_note"] = s.journal_note;
+  j["from_journal"] = s.from_journal;
+  j["journal_records"] = s.journal_records;
+  j["journal_read_seconds"] = s.journal_read_seconds;
+  j["journal_dropped"] = s.journal_dropped;
   return j;
 }
 
@@ -293,6 +308,12 @@ TrainOptions TrainOptionsFrom(const po::variables_map& vm) {
   o.batch = Get<int64_t>(vm, "batch");
   if (o.batch < 1) throw po::error("--batch must be at least 1");
   o.schedule = ScheduleOption(Get<std::string>(vm, "schedule"));
+  o.resume = Get<bool>(vm, "resume");
+  if (vm.count("run-id")) {
+    o.run_id = Get<std::string>(vm, "run-id");
+    if (o.run_id.empty() || o.run_id.find_first_of("\n\r\t") != std::string::npos)
+      throw po::error("--run-id: '" + o.run_id + "' is empty or holds a line break or tab");
+  }
   o.progress = !Get<bool>(vm, "quiet");
   o.progress_every = Get<double>(vm, "progress-every");
   if (!(o.progress_every >= 0 && o.progress_every < 1e6)) throw po::error("--progress-every must be 0 or more seconds");

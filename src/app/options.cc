@@ -64,6 +64,10 @@ po::options_description CommandOptions(const std::string& command) {
         ("schedule", po::value<std::string>()->default_value("static"), "static: each rank a contiguous range "
                                                                       "balanced by estimated cost; dynamic: rank 0 "
                                                                       "hands out chunks of at most --batch on request")
+        ("resume", po::bool_switch(), "take up the journal REG.h5.journal of a run that was stopped or killed: "
+                                      "its models are not fitted again (without a journal: a fresh run)")
+        ("run-id", po::value<std::string>(), "the run id, the registry's version column (default: a new one, "
+                                             "TIMEZ-XXXX; on --resume the journal's)")
         ("quiet", po::bool_switch(), "no progress lines")
         ("progress-every", po::value<double>()->default_value(0), "seconds between progress lines (0: 0.2 on a "
                                                                    "terminal, 5 in a log file)")

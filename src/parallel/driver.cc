@@ -78,6 +78,8 @@ void PutReport(ByteWriter* w, const RankReport& r) {
   w->PutF64(r.read_seconds);
   w->PutF64(r.fit_seconds);
   w->PutF64(r.gather_seconds);
+  w->PutF64(r.journal_seconds);
+  w->PutF64(r.journal_sync_seconds);
   w->PutF64(r.write_seconds);
   w->PutF64(r.write_wait_seconds);
   w->PutF64(r.peak_rss_mb);
@@ -97,6 +99,8 @@ RankReport GetReport(ByteReader* rd) {
   r.read_seconds = rd->GetF64();
   r.fit_seconds = rd->GetF64();
   r.gather_seconds = rd->GetF64();
+  r.journal_seconds = rd->GetF64();
+  r.journal_sync_seconds = rd->GetF64();
   r.write_seconds = rd->GetF64();
   r.write_wait_seconds = rd->GetF64();
   r.peak_rss_mb = rd->GetF64();

@@ -18,6 +18,7 @@
 
 #include "manymodels/core/bytes.h"
 #include "manymodels/io/hdf5.h"
+#include "manymodels/io/journal.h"
 #include "manymodels/io/lake.h"
 #include "manymodels/parallel/communicator.h"
 #include "manymodels/parallel/schedule.h"
@@ -170,12 +171,13 @@ bool AcceptMessage(const std::vector<uint8_t>& bytes, int source, std::vector<Ra
 
 // What moves results to rank 0. On rank 0 (which has the sink): takes in what the other ranks send -- batches
 // to the sink, requests for work to the WorkSource, each rank's last report -- between its own fits (Poll) and
-// after its share (Finish). On the other ranks (no sink): sends their batches and their report.
+// after its share (Finish). On the other ranks (no sink): sends their batches and their report. With a
+// journal, every batch of this rank is first appended to it, as the bytes another rank sends (kBatch).
 template <typename Sink>
 class Gatherer {
  public:
-  Gatherer(Communicator& comm, Sink* sink, WorkSource& work)
-      : comm_(comm), sink_(sink), work_(work), ranks_running_(comm.size() - 1) {}
+  Gatherer(Communicator& comm, Sink* sink, WorkSource& work, JournalWriter* journal = nullptr)
+      : comm_(comm), sink_(sink), work_(work), journal_(journal), ranks_running_(comm.size() - 1) {}
 
   // Rank 0's main thread, between fits, also inside the OpenMP loop, where nothing may escape: takes in every
   // message that has arrived; an error is kept and thrown by the next Deliver or Finish.
@@ -192,23 +194,26 @@ class Gatherer {
     seconds_ += Since(t0);
   }
 
-  // A batch of this rank's results: rank 0 hands it to its sink's writer and takes in what the other ranks sent
-  // meanwhile; any other rank sends it to rank 0, serialised item by item by `put`.
+  // A batch of this rank's results, serialised item by item by `put` (for the journal, or to send): rank 0 hands
+  // it to its sink's writer and takes in what the other ranks sent meanwhile; any other rank sends it to rank 0.
   template <typename Out>
   void Deliver(size_t first, std::vector<Out> outs, void (*put)(ByteWriter*, const Out&)) {
     if (error_) std::rethrow_exception(error_);
     const auto t0 = DriverClock::now();
-    if (sink_) {
-      sink_->Write(first, std::move(outs));
-    } else {
+    const double journal_before = journal_ ? journal_->seconds() : 0;
+    std::vector<uint8_t> bytes;
+    if (!sink_ || journal_) {
       ByteWriter w;
       w.PutU8(kBatchMessage);
       w.PutU64(first);
       w.PutU64(outs.size());
       for (const auto& o : outs) put(&w, o);
-      comm_.SendToRoot(w.Take());
+      bytes = w.Take();
+      if (journal_) journal_->Append(bytes);
     }
-    seconds_ += Since(t0);
+    if (sink_) sink_->Write(first, std::move(outs));
+    else comm_.SendToRoot(std::move(bytes));
+    seconds_ += Since(t0) - (journal_ ? journal_->seconds() - journal_before : 0);
     Poll();
   }
 
@@ -218,6 +223,11 @@ class Gatherer {
   int64_t Finish(RankReport* me) {
     if (error_) std::rethrow_exception(error_);
     const auto t0 = DriverClock::now();
+    if (journal_) {
+      journal_->Close();
+      me->journal_seconds = journal_->seconds();
+      me->journal_sync_seconds = journal_->sync_seconds();
+    }
     if (!sink_) {
       me->gather_seconds += seconds_;
       ByteWriter w;
@@ -249,6 +259,7 @@ class Gatherer {
   Communicator& comm_;
   Sink* sink_;
   WorkSource& work_;
+  JournalWriter* journal_;
   int ranks_running_;
   std::exception_ptr error_;
   double seconds_ = 0;

@@ -30,6 +30,8 @@ struct TrainOptions {
   uint64_t seed = 1;                      // run seed for anything random
   int64_t batch = 512;                    // groups per batch (dynamic schedule: at most, per chunk)
   Schedule schedule = Schedule::kStatic;
+  bool resume = false;                    // take up the journal REG.h5.journal, if there is one
+  std::string run_id;                     // empty: a new one (NewRunId), or the journal's on --resume
   std::string options_text;               // resolved options, for provenance
   std::string command_line;               // as typed, for provenance
   bool progress = true;
@@ -50,6 +52,8 @@ struct RankReport {
   // Moving results: sending them to rank 0 (and, at the end, waiting until rank 0 has them); rank 0: taking in
   // the other ranks' batches, during its share and after it until the last rank's report came.
   double gather_seconds = 0;
+  double journal_seconds = 0;     // of which handing this rank's batches to its journal (and the last sync)
+  double journal_sync_seconds = 0;  // the journal's own thread writing and syncing them (beside the above)
   double write_seconds = 0;       // rank 0: its writer thread's time writing results into the outputs
   double write_wait_seconds = 0;  // rank 0: its main thread's time waiting on that writer (queue full, the end)
   double peak_rss_mb = 0;  // the rank's peak resident memory
@@ -62,6 +66,13 @@ struct RunSummary {
   std::map<std::string, int64_t> chosen;  // model label family ("snaive", ...) -> count
   std::vector<RankReport> ranks;          // by rank
   Schedule schedule = Schedule::kStatic;
+  // The journal: its folder, models taken from it (a resumed run), its records read and those dropped (cut
+  // short by a kill), and what became of an earlier one.
+  std::string journal;
+  int64_t from_journal = 0, journal_records = 0;
+  double journal_read_seconds = 0;
+  std::vector<std::string> journal_dropped;
+  std::string journal_note;  // "resumed (attempt 2)", "no journal: a fresh run", "replaced the journal of run X"
   std::string resolved;                   // what `auto` options became: "threads=2,2\nmax_history=1096\n..."
 };
 

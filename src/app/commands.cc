@@ -181,6 +181,9 @@ std::string SummaryText(const RunSummary& s, const TrainOptions& o) {
   std::string chosen;
   for (const auto& [name, n] : s.chosen) chosen += (chosen.empty() ? "" : ", ") + name + " " + std::to_string(n);
   std::string out = Format("manymodels train: run %s\n", s.run_id.c_str());
+  if (s.stopped)
+    out += Format("  stopped      by SIGUSR1: %lld of %lld models done, in the journal; outputs not written\n",
+                  static_cast<long long>(s.done), static_cast<long long>(s.models));
   out += Format("  models       %lld (from %lld series), failed %lld, with a note %lld\n",
                 static_cast<long long>(s.models), static_cast<long long>(s.source_series),
                 static_cast<long long>(s.failed), static_cast<long long>(s.with_notes));
@@ -196,7 +199,8 @@ std::string SummaryText(const RunSummary& s, const TrainOptions& o) {
   for (const auto& d : s.journal_dropped) out += "  journal      dropped " + d + "\n";
   out += BalanceLine(s.ranks, s.schedule);
   out += RankTable(s.ranks, "fit s");
-  out += Format("  registry     %s\n  predictions  %s\n", o.registry.c_str(), o.predictions.c_str());
+  const char* written = s.stopped ? " (not written: stopped)" : "";
+  out += Format("  registry     %s%s\n  predictions  %s%s\n", o.registry.c_str(), written, o.predictions.c_str(), written);
   return out;
 }
 
@@ -239,13 +243,16 @@ nlohmann::json RanksJson(const std::vector<RankReport>& ranks) {
                    {"gather_seconds", r.gather_seconds}, {"journal_seconds", r.journal_seconds},
                    {"journal_sync_seconds", r.journal_sync_seconds},
                    {"write_seconds", r.write_seconds},
-                   {"write_wait_seconds", r.write_wait_seconds}, {"peak_rss_mib", r.peak_rss_mb}});
+                   {"write_wait_seconds", r.write_wait_seconds}, {"peak_rss_mib", r.peak_rss_mb},
+                   {"stopped", r.stopped}});
   return out;
 }
 
 nlohmann::json SummaryJson(const RunSummary& s, const TrainOptions& o) {
   nlohmann::json j;
   j["run_id"] = s.run_id;
+  j["stopped"] = s.stopped;
+  j["done"] = s.done;
   j["models"] = s.models;
   j["source_series"] = s.source_series;
   j["failed"] = s.failed;
@@ -456,9 +463,12 @@ int RunScore(const po::variables_map& vm, Communicator& comm) {
   return 0;
 }
 
-int RunTrain(const po::variables_map& vm, Communicator& comm) {
-  const TrainOptions o = TrainOptionsFrom(vm);
+int RunTrain(const po::variables_map& vm, Communicator& comm, const std::atomic<int>* stop) {
+  TrainOptions o = TrainOptionsFrom(vm);
+  o.stop = stop;
   const RunSummary s = Train(o, comm);
+  // Rank 0 alone says the run stopped: a launcher ends the job at the first rank that exits non-zero, which must
+  // not cut short rank 0's summary.
   if (comm.rank() != 0) return 0;
   for (const auto& r : s.ranks)
     if (!r.thread_warning.empty()) std::fprintf(stderr, "warning: rank %d: %s\n", r.rank, r.thread_warning.c_str());
@@ -468,7 +478,11 @@ int RunTrain(const po::variables_map& vm, Communicator& comm) {
     json.Finish();
   }
   WriteStdout(SummaryText(s, o));
-  return 0;
+  if (s.stopped)
+    std::fprintf(stderr, "manymodels train: stopped by SIGUSR1 with %lld of %lld models done, all in the journal %s: "
+                         "the same command with --resume goes on from there (exit %d)\n",
+                 static_cast<long long>(s.done), static_cast<long long>(s.models), s.journal.c_str(), kExitStopped);
+  return s.stopped ? kExitStopped : 0;
 }
 
 namespace {

@@ -83,6 +83,7 @@ void PutReport(ByteWriter* w, const RankReport& r) {
   w->PutF64(r.write_seconds);
   w->PutF64(r.write_wait_seconds);
   w->PutF64(r.peak_rss_mb);
+  w->PutU8(r.stopped ? 1 : 0);
 }
 
 RankReport GetReport(ByteReader* rd) {
@@ -104,6 +105,7 @@ RankReport GetReport(ByteReader* rd) {
   r.write_seconds = rd->GetF64();
   r.write_wait_seconds = rd->GetF64();
   r.peak_rss_mb = rd->GetF64();
+  r.stopped = rd->GetU8() != 0;
   return r;
 }
 

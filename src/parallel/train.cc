@@ -347,7 +347,9 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
     }
   }
   // 4. Rank 0 takes in the journal's results (a resumed run). Then each rank fits its groups, a batch at a time,
-  // as the schedule hands them out, and journals each batch before it moves on.
+  // as the schedule hands them out, and journals each batch as it moves on. Asked to stop, a rank finishes the
+  // series in hand, delivers the batch's first groups that are all done, and takes no more work.
+  auto stopping = [&opt] { return opt.stop && opt.stop->load(std::memory_order_relaxed) != 0; };
   WorkSource work(comm, opt.schedule, plan.todo, plan.shards, static_cast<size_t>(opt.batch));
   JournalWriter journal_writer(summary.journal, attempt, comm.rank());
   Gatherer<ResultSink> gather(comm, sink.get(), work, &journal_writer);
@@ -362,6 +364,11 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
     me.read_seconds += summary.journal_read_seconds;
   }
   for (ShardRange piece; work.Next(&piece);) {
+    if (stopping()) {
+      me.stopped = true;
+      work.Stop();  // the next Next ends the loop (after the reply to a request still out, if any)
+      continue;
+    }
     const size_t b = piece.begin, e = piece.end;
     // Member series of these groups, read as runs of consecutive series (one read for prefix groupings).
     std::vector<int64_t> wanted(members.begin() + member_offsets[b],
@@ -386,12 +393,14 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
     };
 
     std::vector<GroupOutput> outs(e - b);
+    std::vector<uint8_t> fitted(e - b, 0);
     const auto n = static_cast<int64_t>(e - b);
     const auto fit_start = Clock::now();
     const double gather_before = gather.seconds();
 #pragma omp parallel for schedule(dynamic, 1) num_threads(me.threads_used)
     for (int64_t i = 0; i < n; ++i) {
       if (omp_get_thread_num() == 0) gather.Poll();  // rank 0's main thread takes in other ranks' messages
+      if (stopping()) continue;
       const size_t g = b + static_cast<size_t>(i);
       const int64_t m0 = member_offsets[g];
       const PeriodSeries series = group_series(g, 0);
@@ -410,41 +419,57 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
       GroupOutput& out = outs[static_cast<size_t>(i)];
       out.result = FitSeries(std::span<const double>(series.values).subspan(obs.begin, obs.size()), so);
       out.last_period = series.start + static_cast<int64_t>(obs.size() ? obs.end : series.values.size()) - 1;
+      fitted[static_cast<size_t>(i)] = 1;
     }
     me.fit_seconds += Since(fit_start) - (gather.seconds() - gather_before);
-    me.groups += n;
-    gather.Deliver(b, std::move(outs), &PutResult);
+    if (stopping()) {
+      // A batch is a contiguous run of groups: keep those before the first one left undone.
+      outs.resize(static_cast<size_t>(std::find(fitted.begin(), fitted.end(), 0) - fitted.begin()));
+      me.stopped = true;
+      work.Stop();
+    }
+    me.groups += static_cast<int64_t>(outs.size());
+    if (!outs.empty()) gather.Deliver(b, std::move(outs), &PutResult);
   }
   me.busy_seconds = Since(busy_start) - work.wait_seconds();
   me.peak_rss_mb = PeakRssMb();
 
-  // 5. Rank 0 takes in the rest, then writes the files; the others report and wait for sends to complete.
+  // 5. Rank 0 takes in the rest, then writes the files (not when the run was stopped with models left); the
+  // others report and wait for sends to complete.
   if (sink) {
     try {
-      if (const int64_t done = gather.Finish(&me); done != static_cast<int64_t>(groups.size()))
-        throw std::runtime_error("only " + std::to_string(done) + " of " + std::to_string(groups.size()) +
-                                 " models arrived");
+      summary.done = gather.Finish(&me);
       me.peak_rss_mb = PeakRssMb();
       summary.ranks[0] = me;
-      std::string used;
-      for (const auto& r : summary.ranks) used += (used.empty() ? "" : ",") + std::to_string(r.threads_used);
-      std::string cycles;
-      for (double m : context.season_lengths) cycles += (cycles.empty() ? "" : ",") + FormatParameter(m);
-      summary.resolved = "threads=" + used + "\nmax_history=" + std::to_string(select.max_history) +
-                         "\nseason_lengths=" + cycles + "\nensemble=" +
-                         (select.ensemble ? (select.combination == Combination::kMean ? "mean" : "median") : "none") +
-                         "\nseed=" + std::to_string(opt.seed) + "\n";
-      const auto commit_start = Clock::now();
-      sink->Commit(summary.resolved, comm.size());
-      summary.ranks[0].write_seconds = sink->write_seconds() + Since(commit_start);
-      summary.ranks[0].write_wait_seconds = sink->wait_seconds() + Since(commit_start);
-      summary.ranks[0].peak_rss_mb = PeakRssMb();
-      // The outputs are in place: the journal has served. A journal left behind (it could not be removed) only
-      // gives the same outputs again on --resume.
-      try {
-        RemoveJournal(summary.journal);
-      } catch (const std::exception& e) {
-        std::fprintf(stderr, "manymodels train: warning: %s\n", e.what());
+      if (summary.done != static_cast<int64_t>(groups.size())) {
+        bool stopped = false;
+        for (const auto& r : summary.ranks) stopped = stopped || r.stopped;
+        if (!stopped)
+          throw std::runtime_error("only " + std::to_string(summary.done) + " of " + std::to_string(groups.size()) +
+                                   " models arrived");
+        summary.stopped = true;
+        sink.reset();  // removes the temporaries: the outputs are left as they were, the journal holds the rest
+      } else {
+        std::string used;
+        for (const auto& r : summary.ranks) used += (used.empty() ? "" : ",") + std::to_string(r.threads_used);
+        std::string cycles;
+        for (double m : context.season_lengths) cycles += (cycles.empty() ? "" : ",") + FormatParameter(m);
+        summary.resolved = "threads=" + used + "\nmax_history=" + std::to_string(select.max_history) +
+                           "\nseason_lengths=" + cycles + "\nensemble=" +
+                           (select.ensemble ? (select.combination == Combination::kMean ? "mean" : "median") : "none") +
+                           "\nseed=" + std::to_string(opt.seed) + "\n";
+        const auto commit_start = Clock::now();
+        sink->Commit(summary.resolved, comm.size());
+        summary.ranks[0].write_seconds = sink->write_seconds() + Since(commit_start);
+        summary.ranks[0].write_wait_seconds = sink->wait_seconds() + Since(commit_start);
+        summary.ranks[0].peak_rss_mb = PeakRssMb();
+        // The outputs are in place: the journal has served. A journal left behind (it could not be removed)
+        // only gives the same outputs again on --resume.
+        try {
+          RemoveJournal(summary.journal);
+        } catch (const std::exception& e) {
+          std::fprintf(stderr, "manymodels train: warning: %s\n", e.what());
+        }
       }
     } catch (const std::exception& e) {
       std::fprintf(stderr, "manymodels train: %s\n", e.what());

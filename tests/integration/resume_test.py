@@ -1,8 +1,9 @@
-"""A killed train resumes: a run killed with SIGKILL part-way (one rank, or every process at once) and run again
-with --resume ends with the registry listing (version included) and the predictions export of an uninterrupted
-run with the same --run-id, byte for byte, fitting none of the models its journal holds; a record cut short is
-dropped and its models fitted again; a journal of another lake or other options is refused, naming the
-difference; the journal is gone once the outputs are in place."""
+"""A killed train resumes: a run killed with SIGKILL part-way (one rank, or every process at once), or stopped
+by SIGUSR1 under mpirun (exit 3, the journal complete), and run again with --resume ends with the registry
+listing (version included) and the predictions export of an uninterrupted run with the same --run-id, byte for
+byte, fitting none of the models its journal holds; a record cut short is dropped and its models fitted again;
+a journal of another lake or other options is refused, naming the difference; the journal is gone once the
+outputs are in place."""
 import glob
 import json
 import os
@@ -52,8 +53,9 @@ def exports(reg):
     return listing, preds
 
 
-def journal_items(reg):
-    """Models in the intact records of the journal, read as the program reads it (length + CRC-32)."""
+def journal_items(reg, whole=None):
+    """Models in the intact records of the journal, read as the program reads it (length + CRC-32). `whole`, a
+    list, gets one flag per file: no byte after its last intact record."""
     items, records = set(), 0
     for f in sorted(glob.glob(path(reg + ".h5.journal/*.records"))):
         data = open(f, "rb").read()
@@ -64,9 +66,12 @@ def journal_items(reg):
             if magic != 0x314A4D4D or len(payload) != size or zlib.crc32(payload) != crc:
                 break
             first, count = struct.unpack_from("<QQ", payload, 1)
+            c.ok(not items & set(range(first, first + count)), f"{reg}: no model twice in the journal")
             items.update(range(first, first + count))
             records += 1
             at += 12 + size
+        if whole is not None:
+            whole.append(at == len(data))
     return items, records
 
 
@@ -171,7 +176,31 @@ c.ok(s["from_journal"] == len(done) and len(s["journal_dropped"]) == 1 and "cut 
 c.ok("dropped" in p.stdout, f"the summary says a record was dropped: {p.stdout}")
 c.ok(exports(reg) == ref, "after a torn record: outputs identical to the uninterrupted run")
 
-# 3. A journal of other options or another lake is refused, naming the difference, and kept.
+# 3. SIGUSR1 to mpirun (as Slurm's --signal=B:USR1@120 through the batch script's trap): every rank finishes the
+# series in hand and journals it, the run exits 3 without writing outputs, and --resume goes on, twice.
+reg = "usr1"
+for attempt in (1, 2):
+    proc = start(reg, at_least=MODELS // 4 * attempt, extra=["--resume"] if attempt > 1 else [])
+    proc.send_signal(signal.SIGUSR1)
+    sent = time.time()
+    out, err = proc.communicate(timeout=60)
+    c.ok(proc.returncode == 3, f"SIGUSR1 (attempt {attempt}): exit 3: {proc.returncode} {err[-500:]}")
+    c.ok(time.time() - sent < 10, f"SIGUSR1: stopped within seconds ({time.time() - sent:.1f} s)")
+    whole = []
+    done, records = journal_items(reg, whole)
+    s = summary(reg)
+    c.ok(s["stopped"] and s["done"] == len(done) < MODELS and all(whole),
+         f"SIGUSR1: the journal holds every model done ({s['done']}, {len(done)}), no record cut: {whole}")
+    c.ok("--resume" in err and "stopped by SIGUSR1" in err and "by SIGUSR1" in out, f"SIGUSR1: says so and how to go on: {out} {err}")
+    c.ok(not os.path.exists(path(reg + ".h5")) and not glob.glob(path(reg + "*.tmp-*")),
+         "SIGUSR1: no outputs, no temporaries")
+p = run(train(reg, "--resume", "--threads", "2"), mpi=2, mpi_flags=HYBRID)
+s = summary(reg)
+c.ok(s["from_journal"] == len(done) and sum(r["models"] for r in s["ranks"]) == MODELS - len(done),
+     f"after SIGUSR1: nothing fitted twice: {s['from_journal']} from the journal")
+c.ok(exports(reg) == ref, "after SIGUSR1 twice: outputs identical to the uninterrupted run")
+
+# 4. A journal of other options or another lake is refused, naming the difference, and kept.
 reg = "other"
 start_and_kill(reg, "all")
 done, _ = journal_items(reg)

@@ -5,6 +5,7 @@
 // predictions file (so memory stays bounded, and the same rows come out whatever the layout).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -32,6 +33,9 @@ struct TrainOptions {
   Schedule schedule = Schedule::kStatic;
   bool resume = false;                    // take up the journal REG.h5.journal, if there is one
   std::string run_id;                     // empty: a new one (NewRunId), or the journal's on --resume
+  // Set (by a signal handler) to stop gracefully: each rank finishes the series in hand, journals them and
+  // takes no more; rank 0 then writes no outputs (RunSummary::stopped). Read between fits.
+  const std::atomic<int>* stop = nullptr;
   std::string options_text;               // resolved options, for provenance
   std::string command_line;               // as typed, for provenance
   bool progress = true;
@@ -57,10 +61,14 @@ struct RankReport {
   double write_seconds = 0;       // rank 0: its writer thread's time writing results into the outputs
   double write_wait_seconds = 0;  // rank 0: its main thread's time waiting on that writer (queue full, the end)
   double peak_rss_mb = 0;  // the rank's peak resident memory
+  bool stopped = false;    // stopped (TrainOptions::stop) before the work was all handed out
 };
 
 struct RunSummary {
   std::string run_id;
+  // Stopped before every model was done: the outputs are not written, the journal holds `done` models.
+  bool stopped = false;
+  int64_t done = 0;
   int64_t models = 0, failed = 0, with_notes = 0, source_series = 0;
   double seconds = 0;
   std::map<std::string, int64_t> chosen;  // model label family ("snaive", ...) -> count

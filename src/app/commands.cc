@@ -44,6 +44,14 @@ Frequency FrequencyOption(const std::string& s) {
   return *f;
 }
 
+Schedule ScheduleOption(const std::string& s) {
+  try {
+    return ParseSchedule(s);
+  } catch (const std::invalid_argument& e) {
+    throw po::error(e.what());
+  }
+}
+
 std::string Fixed(double v, int precision) {
   if (std::isnan(v)) return "";
   char buf[64];
@@ -180,34 +188,61 @@ std::string Format(const char* format, ...) {
 }
 
 std::string RankTable(const std::vector<RankReport>& ranks, const char* work);
+std::string BalanceLine(const std::vector<RankReport>& ranks, Schedule schedule);
 
 std::string SummaryText(const RunSummary& s, const TrainOptions& o) {
 
   std::string chosen;
   for (const auto& [name, n] : s.chosen) chosen += (chosen.empty() ? "" : ", ") + name + " " + std::to_string(n);
   std::string out = Format("manymodels train: run %s\n", s.run_id.c_str());
+  if (s.stopped)
+    out += Format("  stopped      by SIGUSR1: %lld of %lld models done, in the journal; outputs not written\n",
+                  static_cast<long long>(s.done), static_cast<long long>(s.models));
   out += Format("  models       %lld (from %lld series), failed %lld, with a note %lld\n",
                 static_cast<long long>(s.models), static_cast<long long>(s.source_series),
                 static_cast<long long>(s.failed), static_cast<long long>(s.with_notes));
   out += Format("  chosen       %s\n", chosen.c_str());
   out += Format("  time         %.2f s (%.0f models/s) on %zu rank(s)\n", s.seconds,
                 static_cast<double>(s.models) / std::max(s.seconds, 1e-9), s.ranks.size());
+  out += Format("  journal      %s: %s", s.journal.c_str(), s.journal_note.c_str());
+  if (s.from_journal > 0 || s.journal_records > 0)
+    out += Format("; %lld models taken from %lld records (%.2f s), %lld fitted now", static_cast<long long>(s.from_journal),
+                  static_cast<long long>(s.journal_records), s.journal_read_seconds,
+                  static_cast<long long>(s.models - s.from_journal));
+  out += "\n";
+  for (const auto& d : s.journal_dropped) out += "  journal      dropped " + d + "\n";
+  out += BalanceLine(s.ranks, s.schedule);
   out += RankTable(s.ranks, "fit s");
-  out += Format("  registry     %s\n  predictions  %s\n", o.registry.c_str(), o.predictions.c_str());
+  const char* written = s.stopped ? " (not written: stopped)" : "";
+  out += Format("  registry     %s%s\n  predictions  %s%s\n", o.registry.c_str(), written, o.predictions.c_str(), written);
   return out;
 }
 
-// The per-rank lines of a run summary (train, score); `work` names the compute column.
+// The largest rank's busy time over the mean (1: perfectly balanced).
+double Imbalance(const std::vector<RankReport>& ranks) {
+  double sum = 0, most = 0;
+  for (const auto& r : ranks) sum += r.busy_seconds, most = std::max(most, r.busy_seconds);
+  return sum > 0 ? most / (sum / static_cast<double>(ranks.size())) : 1.0;
+}
+
+std::string BalanceLine(const std::vector<RankReport>& ranks, Schedule schedule) {
+  return Format("  balance      %s schedule, imbalance %.3f (busy seconds, largest rank over the mean)\n",
+                ScheduleName(schedule), Imbalance(ranks));
+}
+
+// The per-rank lines of a run summary (train, score); `work` names the compute column. Busy is the rank's own
+// share (read, fit and moving its results, not waiting); write and wait are rank 0's writer and its waits on it.
 std::string RankTable(const std::vector<RankReport>& ranks, const char* work) {
-  std::string out = Format("  %-4s  %-16s  %-28s  %-4s  %-8s  %-8s  %-8s  %-8s  %-8s  %s\n", "rank", "host",
-                           "threads given -> used", "cpus", "models", work, "read s", "write s", "wait s", "peak MiB");
+  std::string out = Format("  %-4s  %-16s  %-28s  %-4s  %-8s  %-8s  %-8s  %-8s  %-8s  %-9s  %-8s  %-8s  %s\n", "rank",
+                           "host", "threads given -> used", "cpus", "models", "busy s", "read s", work, "gather s",
+                           "journal s", "write s", "wait s", "peak MiB");
   for (const auto& r : ranks) {
     const std::string given =
         r.threads_given > 0 ? std::to_string(r.threads_given) + " (" + r.thread_source + ")" : "- (affinity)";
-    out += Format("  %-4d  %-16s  %-28s  %-4d  %-8lld  %-8.2f  %-8.2f  %-8.2f  %-8.2f  %.0f\n", r.rank,
-                  r.host.c_str(), (given + " -> " + std::to_string(r.threads_used)).c_str(), r.cpus_in_mask,
-                  static_cast<long long>(r.groups), r.fit_seconds, r.read_seconds, r.write_seconds,
-                  r.write_wait_seconds, r.peak_rss_mb);
+    out += Format("  %-4d  %-16s  %-28s  %-4d  %-8lld  %-8.2f  %-8.2f  %-8.2f  %-8.2f  %-9.2f  %-8.2f  %-8.2f  %.0f\n",
+                  r.rank, r.host.c_str(), (given + " -> " + std::to_string(r.threads_used)).c_str(), r.cpus_in_mask,
+                  static_cast<long long>(r.groups), r.busy_seconds, r.read_seconds, r.fit_seconds, r.gather_seconds,
+                  r.journal_seconds, r.write_seconds, r.write_wait_seconds, r.peak_rss_mb);
   }
   return out;
 }
@@ -217,16 +252,21 @@ nlohmann::json RanksJson(const std::vector<RankReport>& ranks) {
   for (const auto& r : ranks)
     out.push_back({{"rank", r.rank}, {"host", r.host}, {"threads_given", r.threads_given},
                    {"threads_used", r.threads_used}, {"thread_source", r.thread_source},
-                   {"cpus_in_mask", r.cpus_in_mask}, {"models", r.groups}, {"fit_seconds", r.fit_seconds},
-                   {"read_seconds", r.read_seconds}, {"write_seconds", r.write_seconds},
-                   {"write_wait_seconds", r.write_wait_seconds}, {"gather_seconds", r.gather_seconds},
-                   {"peak_rss_mib", r.peak_rss_mb}});
+                   {"cpus_in_mask", r.cpus_in_mask}, {"models", r.groups}, {"busy_seconds", r.busy_seconds},
+                   {"read_seconds", r.read_seconds}, {"fit_seconds", r.fit_seconds},
+                   {"gather_seconds", r.gather_seconds}, {"journal_seconds", r.journal_seconds},
+                   {"journal_sync_seconds", r.journal_sync_seconds},
+                   {"write_seconds", r.write_seconds},
+                   {"write_wait_seconds", r.write_wait_seconds}, {"peak_rss_mib", r.peak_rss_mb},
+                   {"stopped", r.stopped}});
   return out;
 }
 
 nlohmann::json SummaryJson(const RunSummary& s, const TrainOptions& o) {
   nlohmann::json j;
   j["run_id"] = s.run_id;
+  j["stopped"] = s.stopped;
+  j["done"] = s.done;
   j["models"] = s.models;
   j["source_series"] = s.source_series;
   j["lake_rows"] = s.lake_rows;
@@ -240,6 +280,14 @@ nlohmann::json SummaryJson(const RunSummary& s, const TrainOptions& o) {
   j["resolved"] = s.resolved;
   j["command_line"] = o.command_line;
   j["ranks"] = RanksJson(s.ranks);
+  j["schedule"] = ScheduleName(s.schedule);
+  j["imbalance"] = Imbalance(s.ranks);
+  j["journal"] = AbsolutePath(o.registry) + ".journal";
+  j["journal_note"] = s.journal_note;
+  j["from_journal"] = s.from_journal;
+  j["journal_records"] = s.journal_records;
+  j["journal_read_seconds"] = s.journal_read_seconds;
+  j["journal_dropped"] = s.journal_dropped;
   return j;
 }
 
@@ -281,6 +329,13 @@ TrainOptions TrainOptionsFrom(const po::variables_map& vm) {
   o.seed = Get<uint64_t>(vm, "seed");
   o.batch = Get<int64_t>(vm, "batch");
   if (o.batch < 1) throw po::error("--batch must be at least 1");
+  o.schedule = ScheduleOption(Get<std::string>(vm, "schedule"));
+  o.resume = Get<bool>(vm, "resume");
+  if (vm.count("run-id")) {
+    o.run_id = Get<std::string>(vm, "run-id");
+    if (o.run_id.empty() || o.run_id.find_first_of("\n\r\t") != std::string::npos)
+      throw po::error("--run-id: '" + o.run_id + "' is empty or holds a line break or tab");
+  }
   o.progress = !Get<bool>(vm, "quiet");
   o.progress_every = Get<double>(vm, "progress-every");
   if (!(o.progress_every >= 0 && o.progress_every < 1e6)) throw po::error("--progress-every must be 0 or more seconds");
@@ -312,6 +367,7 @@ ScoreOptions ScoreOptionsFrom(const po::variables_map& vm) {
   if (o.threads < 0) throw po::error("--threads must be 0 (automatic) or more");
   o.batch = Get<int64_t>(vm, "batch");
   if (o.batch < 1) throw po::error("--batch must be at least 1");
+  o.schedule = ScheduleOption(Get<std::string>(vm, "schedule"));
   o.progress = !Get<bool>(vm, "quiet");
   o.progress_every = Get<double>(vm, "progress-every");
   if (!(o.progress_every >= 0 && o.progress_every < 1e6)) throw po::error("--progress-every must be 0 or more seconds");
@@ -359,6 +415,7 @@ std::string ScoreText(const ScoreSummary& s, const ScoreOptions& o, const std::s
                 static_cast<long long>(s.not_in_lake), KeyList(s.not_in_lake, s.not_in_lake_keys).c_str());
   out += Format("  time         %.2f s (%.0f models/s) on %zu rank(s)\n", s.seconds,
                 static_cast<double>(s.scored) / std::max(s.seconds, 1e-9), s.ranks.size());
+  out += BalanceLine(s.ranks, s.schedule);
   out += RankTable(s.ranks, "score s");
   out += Format("  predictions  %s\n", o.predictions.c_str());
   if (!sql.empty()) out += "  sql          " + sql + "\n";
@@ -412,6 +469,8 @@ int RunScore(const po::variables_map& vm, Communicator& comm) {
     j["lake"] = AbsolutePath(o.lake);
     j["command_line"] = o.command_line;
     j["ranks"] = RanksJson(s.ranks);
+    j["schedule"] = ScheduleName(s.schedule);
+    j["imbalance"] = Imbalance(s.ranks);
     TextOutput json(Get<std::string>(vm, "summary-json"));
     json.Write(j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     json.Finish();
@@ -420,9 +479,12 @@ int RunScore(const po::variables_map& vm, Communicator& comm) {
   return 0;
 }
 
-int RunTrain(const po::variables_map& vm, Communicator& comm) {
-  const TrainOptions o = TrainOptionsFrom(vm);
+int RunTrain(const po::variables_map& vm, Communicator& comm, const std::atomic<int>* stop) {
+  TrainOptions o = TrainOptionsFrom(vm);
+  o.stop = stop;
   const RunSummary s = Train(o, comm);
+  // Rank 0 alone says the run stopped: a launcher ends the job at the first rank that exits non-zero, which must
+  // not cut short rank 0's summary.
   if (comm.rank() != 0) return 0;
   for (const auto& r : s.ranks)
     if (!r.thread_warning.empty()) std::fprintf(stderr, "warning: rank %d: %s\n", r.rank, r.thread_warning.c_str());
@@ -432,7 +494,11 @@ int RunTrain(const po::variables_map& vm, Communicator& comm) {
     json.Finish();
   }
   WriteStdout(SummaryText(s, o));
-  return 0;
+  if (s.stopped)
+    std::fprintf(stderr, "manymodels train: stopped by SIGUSR1 with %lld of %lld models done, all in the journal %s: "
+                         "the same command with --resume goes on from there (exit %d)\n",
+                 static_cast<long long>(s.done), static_cast<long long>(s.models), s.journal.c_str(), kExitStopped);
+  return s.stopped ? kExitStopped : 0;
 }
 
 namespace {

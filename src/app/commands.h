@@ -1,6 +1,8 @@
 // The subcommands. Each takes its parsed options and returns the process exit code; errors are thrown.
 #pragma once
 
+#include <atomic>
+
 #include "manymodels/io/registry.h"
 #include "manymodels/parallel/communicator.h"
 #include "options.h"
@@ -15,7 +17,10 @@ void CheckOptions(const std::string& command, const po::variables_map& vm);
 
 int RunGenerate(const po::variables_map& vm);
 int RunIngest(const po::variables_map& vm);
-int RunTrain(const po::variables_map& vm, Communicator& comm);
+// The exit code of a train stopped by SIGUSR1 (`stop` set) before every model was done: what was done is in
+// its journal, and the same command with --resume goes on from there.
+constexpr int kExitStopped = 3;
+int RunTrain(const po::variables_map& vm, Communicator& comm, const std::atomic<int>* stop = nullptr);
 int RunScore(const po::variables_map& vm, Communicator& comm);
 int RunRegistryList(const po::variables_map& vm);
 int RunRegistryShow(const po::variables_map& vm);

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -37,25 +38,42 @@ void Usage(std::FILE* out) {
                "  --version           print the version\n");
 }
 
-// SIGINT, SIGTERM, SIGHUP (Ctrl-C, scancel, mpirun passing on either, a closed terminal): remove this
-// process's temporary files and exit with the shell's code for the signal (128 + N: 130, 143). Outputs already
-// in place are untouched; only async-signal-safe calls here.
+// SIGINT, SIGTERM, SIGHUP (Ctrl-C, scancel, mpirun passing on either, a closed terminal), and SIGUSR1 but in
+// train: remove this process's temporary files and exit with the shell's code for the signal (128 + N: 130,
+// 143). Outputs already in place are untouched; only async-signal-safe calls here.
 extern "C" void OnStopSignal(int sig) {
   if (mm::DeferStopSignal(sig)) return;  // renaming outputs into place: finish that first
   mm::app::StopBenchChild(sig);          // bench: its launcher stops too, and its ranks clean up
   mm::RemoveTemporaries();
-  const char* name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP";
+  const char* name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : sig == SIGUSR1 ? "SIGUSR1" : "SIGHUP";
   char msg[160];
   const int n = std::snprintf(msg, sizeof msg, "manymodels: stopped by %s; outputs left as they were\n", name);
   if (n > 0) (void)!::write(STDERR_FILENO, msg, static_cast<size_t>(n));
   ::_exit(128 + sig);
 }
 
-void InstallSignalHandlers() {
+// SIGUSR1 in train (Slurm's --signal=B:USR1@SECONDS before the time limit, passed on by the batch script's
+// trap to srun or mpirun, which pass it to every rank): a graceful stop. Each rank finishes the series in hand,
+// journals them and takes no more; the run exits kExitStopped (3) and --resume goes on. Read between fits.
+std::atomic<int> graceful_stop{0};
+static_assert(std::atomic<int>::is_always_lock_free, "set from a signal handler");
+
+extern "C" void OnGracefulStop(int sig) {
+  graceful_stop.store(sig, std::memory_order_relaxed);
+  const char msg[] = "manymodels: SIGUSR1: finishing the series in hand, then stopping (exit 3; --resume goes on)\n";
+  (void)!::write(STDERR_FILENO, msg, sizeof msg - 1);
+}
+
+void InstallSignalHandlers(const std::string& command) {
   struct sigaction sa {};
   sa.sa_handler = OnStopSignal;
   sigemptyset(&sa.sa_mask);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &sa, nullptr);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGUSR1}) sigaction(sig, &sa, nullptr);
+  if (command == "train") {
+    sa.sa_handler = OnGracefulStop;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGUSR1, &sa, nullptr);
+  }
 }
 
 // True when a launcher started us as one of several MPI processes.
@@ -74,7 +92,7 @@ int RunWithMpi(const std::string& command, mm::app::po::variables_map& vm) {
   }
   auto comm = mm::MakeMpiCommunicator();
   try {
-    const int rc = command == "score" ? mm::app::RunScore(vm, *comm) : mm::app::RunTrain(vm, *comm);
+    const int rc = command == "score" ? mm::app::RunScore(vm, *comm) : mm::app::RunTrain(vm, *comm, &graceful_stop);
     comm.reset();
     MPI_Finalize();
     return rc;
@@ -112,7 +130,7 @@ int Run(int argc, char** argv) {
     Usage(stderr);
     return 2;
   }
-  InstallSignalHandlers();
+  InstallSignalHandlers(command);
   mm::app::SetCommandLine(argc, argv);
   mm::app::po::variables_map vm;
   // Program_options wants argv[0] to be the program; pass the words after the subcommand.
@@ -139,7 +157,7 @@ int Run(int argc, char** argv) {
         return 2;
       }
       auto comm = mm::MakeSerialCommunicator();
-      return command == "score" ? mm::app::RunScore(vm, *comm) : mm::app::RunTrain(vm, *comm);
+      return command == "score" ? mm::app::RunScore(vm, *comm) : mm::app::RunTrain(vm, *comm, &graceful_stop);
     }
     if (command == "generate") return mm::app::RunGenerate(vm);
     if (command == "ingest") return mm::app::RunIngest(vm);

@@ -65,6 +65,13 @@ po::options_description CommandOptions(const std::string& command) {
                                                         "OMP_NUM_THREADS, else the CPUs the rank may use)")
         ("seed", po::value<uint64_t>()->default_value(1), "run seed for anything random")
         ("batch", po::value<int64_t>()->default_value(512), "models per batch sent to rank 0")
+        ("schedule", po::value<std::string>()->default_value("static"), "static: each rank a contiguous range "
+                                                                      "balanced by estimated cost; dynamic: rank 0 "
+                                                                      "hands out chunks of at most --batch on request")
+        ("resume", po::bool_switch(), "take up the journal REG.h5.journal of a run that was stopped or killed: "
+                                      "its models are not fitted again (without a journal: a fresh run)")
+        ("run-id", po::value<std::string>(), "the run id, the registry's version column (default: a new one, "
+                                             "TIMEZ-XXXX; on --resume the journal's)")
         ("quiet", po::bool_switch(), "no progress lines")
         ("progress-every", po::value<double>()->default_value(0), "seconds between progress lines (0: 0.2 on a "
                                                                    "terminal, 5 in a log file)")
@@ -84,6 +91,9 @@ po::options_description CommandOptions(const std::string& command) {
         ("threads", po::value<int>()->default_value(0), "worker threads per rank (0: SLURM_CPUS_PER_TASK, "
                                                         "OMP_NUM_THREADS, else the CPUs the rank may use)")
         ("batch", po::value<int64_t>()->default_value(512), "models per batch sent to rank 0")
+        ("schedule", po::value<std::string>()->default_value("static"), "static: each rank a contiguous range "
+                                                                      "balanced by estimated cost; dynamic: rank 0 "
+                                                                      "hands out chunks of at most --batch on request")
         ("quiet", po::bool_switch(), "no progress lines")
         ("progress-every", po::value<double>()->default_value(0), "seconds between progress lines (0: 0.2 on a "
                                                                    "terminal, 5 in a log file)")

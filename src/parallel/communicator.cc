@@ -25,6 +25,8 @@ class SerialCommunicator : public Communicator {
   void SendToRoot(std::vector<uint8_t>) override { throw std::logic_error("SendToRoot on a single process"); }
   bool Poll(std::vector<uint8_t>*, int*) override { return false; }
   void Receive(std::vector<uint8_t>*, int*) override { throw std::logic_error("Receive on a single process"); }
+  void SendFromRoot(int, std::vector<uint8_t>) override { throw std::logic_error("SendFromRoot on a single process"); }
+  void ReceiveFromRoot(std::vector<uint8_t>*) override { throw std::logic_error("ReceiveFromRoot on a single process"); }
   void FinishSends() override {}
   void Barrier() override {}
   [[noreturn]] void Abort(int code) override {
@@ -33,7 +35,8 @@ class SerialCommunicator : public Communicator {
   }
 };
 
-constexpr int kTag = 17;
+constexpr int kTag = 17;       // to rank 0
+constexpr int kReplyTag = 18;  // from rank 0
 
 void CheckMpi(int rc, const char* what) {
   if (rc != MPI_SUCCESS) {
@@ -76,31 +79,21 @@ class MpiCommunicator : public Communicator {
     }
   }
 
-  void SendToRoot(std::vector<uint8_t> bytes) override {
-    if (bytes.size() > static_cast<size_t>(kPiece)) throw std::runtime_error("message too large for one send");
-    // Completed sends are released as we go, so a fast sender does not hold every batch in memory.
-    Reap();
-    pending_.push_back({std::move(bytes), MPI_REQUEST_NULL});
-    auto& p = pending_.back();
-    CheckMpi(MPI_Isend(p.bytes.data(), static_cast<int>(p.bytes.size()), MPI_BYTE, 0, kTag, MPI_COMM_WORLD,
-                       &p.request),
-             "MPI_Isend");
-  }
+  void SendToRoot(std::vector<uint8_t> bytes) override { Send(0, kTag, std::move(bytes)); }
+  void SendFromRoot(int dest, std::vector<uint8_t> bytes) override { Send(dest, kReplyTag, std::move(bytes)); }
 
-  bool Poll(std::vector<uint8_t>* bytes, int* source) override {
-    int flag = 0;
-    MPI_Status status;
-    CheckMpi(MPI_Iprobe(MPI_ANY_SOURCE, kTag, MPI_COMM_WORLD, &flag, &status), "MPI_Iprobe");
-    if (!flag) return false;
-    ReceiveProbed(status, bytes, source);
-    return true;
-  }
+  bool Poll(std::vector<uint8_t>* bytes, int* source) override { return PollTag(MPI_ANY_SOURCE, kTag, bytes, source); }
 
   // The waits below poll and sleep instead of spinning in MPI: a rank that has finished its share must not take
   // a core from the ranks (or rank 0's writer thread) still working on the same node.
   void Receive(std::vector<uint8_t>* bytes, int* source) override {
     Backoff backoff;
     while (!Poll(bytes, source)) backoff.Wait();
+  }
+  void ReceiveFromRoot(std::vector<uint8_t>* bytes) override {
+    Backoff backoff;
+    int source = 0;
+    while (!PollTag(0, kReplyTag, bytes, &source)) backoff.Wait();
   }
 
   void FinishSends() override {
@@ -143,21 +136,37 @@ class MpiCommunicator : public Communicator {
     MPI_Request request;
   };
 
+  void Send(int dest, int tag, std::vector<uint8_t> bytes) {
+    if (bytes.size() > static_cast<size_t>(kPiece)) throw std::runtime_error("message too large for one send");
+    // Completed sends are released as we go, so a fast sender does not hold every batch in memory.
+    Reap();
+    pending_.push_back({std::move(bytes), MPI_REQUEST_NULL});
+    auto& p = pending_.back();
+    CheckMpi(MPI_Isend(p.bytes.data(), static_cast<int>(p.bytes.size()), MPI_BYTE, dest, tag, MPI_COMM_WORLD,
+                       &p.request),
+             "MPI_Isend");
+  }
+
+  bool PollTag(int from, int tag, std::vector<uint8_t>* bytes, int* source) {
+    int flag = 0;
+    MPI_Status status;
+    CheckMpi(MPI_Iprobe(from, tag, MPI_COMM_WORLD, &flag, &status), "MPI_Iprobe");
+    if (!flag) return false;
+    int count = 0;
+    MPI_Get_count(&status, MPI_BYTE, &count);
+    bytes->resize(static_cast<size_t>(count));
+    CheckMpi(MPI_Recv(bytes->data(), count, MPI_BYTE, status.MPI_SOURCE, tag, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+             "MPI_Recv");
+    *source = status.MPI_SOURCE;
+    return true;
+  }
+
   void Reap() {
     for (auto it = pending_.begin(); it != pending_.end();) {
       int done = 0;
       CheckMpi(MPI_Test(&it->request, &done, MPI_STATUS_IGNORE), "MPI_Test");
       it = done ? pending_.erase(it) : std::next(it);
     }
-  }
-
-  void ReceiveProbed(const MPI_Status& status, std::vector<uint8_t>* bytes, int* source) {
-    int count = 0;
-    MPI_Get_count(&status, MPI_BYTE, &count);
-    bytes->resize(static_cast<size_t>(count));
-    CheckMpi(MPI_Recv(bytes->data(), count, MPI_BYTE, status.MPI_SOURCE, kTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
-             "MPI_Recv");
-    *source = status.MPI_SOURCE;
   }
 
   int rank_ = 0, size_ = 1, node_size_ = 1;

@@ -19,8 +19,10 @@ std::vector<uint8_t> EncodePlan(const DriverPlan& p) {
   ByteWriter w;
   w.PutString(p.error);
   w.PutString(p.run_id);
-  w.PutU64(p.shards.size());
-  for (const auto& s : p.shards) w.PutU64(s.begin), w.PutU64(s.end);
+  for (const auto* ranges : {&p.shards, &p.todo}) {
+    w.PutU64(ranges->size());
+    for (const auto& s : *ranges) w.PutU64(s.begin), w.PutU64(s.end);
+  }
   w.PutU64(p.columns.size());
   for (const auto& v : p.columns) {
     w.PutU64(v.size());
@@ -34,8 +36,10 @@ DriverPlan DecodePlan(const std::vector<uint8_t>& bytes) {
   DriverPlan p;
   p.error = r.GetString();
   p.run_id = r.GetString();
-  p.shards.resize(r.GetU64());
-  for (auto& s : p.shards) s.begin = r.GetU64(), s.end = r.GetU64();
+  for (auto* ranges : {&p.shards, &p.todo}) {
+    ranges->resize(r.GetU64());
+    for (auto& s : *ranges) s.begin = r.GetU64(), s.end = r.GetU64();
+  }
   p.columns.resize(r.GetU64());
   for (auto& v : p.columns) {
     v.resize(r.GetU64());
@@ -71,12 +75,16 @@ void PutReport(ByteWriter* w, const RankReport& r) {
   w->PutString(r.thread_source);
   w->PutString(r.thread_warning);
   w->PutI64(r.groups);
-  w->PutF64(r.fit_seconds);
+  w->PutF64(r.busy_seconds);
   w->PutF64(r.read_seconds);
+  w->PutF64(r.fit_seconds);
+  w->PutF64(r.gather_seconds);
+  w->PutF64(r.journal_seconds);
+  w->PutF64(r.journal_sync_seconds);
   w->PutF64(r.write_seconds);
   w->PutF64(r.write_wait_seconds);
-  w->PutF64(r.gather_seconds);
   w->PutF64(r.peak_rss_mb);
+  w->PutU8(r.stopped ? 1 : 0);
 }
 
 RankReport GetReport(ByteReader* rd) {
@@ -89,12 +97,16 @@ RankReport GetReport(ByteReader* rd) {
   r.thread_source = rd->GetString();
   r.thread_warning = rd->GetString();
   r.groups = rd->GetI64();
-  r.fit_seconds = rd->GetF64();
+  r.busy_seconds = rd->GetF64();
   r.read_seconds = rd->GetF64();
+  r.fit_seconds = rd->GetF64();
+  r.gather_seconds = rd->GetF64();
+  r.journal_seconds = rd->GetF64();
+  r.journal_sync_seconds = rd->GetF64();
   r.write_seconds = rd->GetF64();
   r.write_wait_seconds = rd->GetF64();
-  r.gather_seconds = rd->GetF64();
   r.peak_rss_mb = rd->GetF64();
+  r.stopped = rd->GetU8() != 0;
   return r;
 }
 

@@ -220,6 +220,7 @@ ScoreSummary Score(const ScoreOptions& opt, Communicator& comm,
       }
     }
     made->shards = PlanShards(costs, comm.size());
+    made->todo = {{0, prod_rows.size()}};
     made->run_id = !opt.run_id.empty() ? opt.run_id
                    : (summary.newest_version.empty() ? std::string("none") : summary.newest_version) + "@" +
                          (ix.num_series() ? FormatPeriod(ix.frequency, lake_last, ix.weekly_anchor) : "empty");
@@ -228,6 +229,7 @@ ScoreSummary Score(const ScoreOptions& opt, Communicator& comm,
   const std::vector<int64_t>& prod_rows = plan.columns.at(0);
   const std::vector<int64_t>& series = plan.columns.at(1);
   summary.run_id = plan.run_id;
+  summary.schedule = opt.schedule;
   summary.scored = static_cast<int64_t>(prod_rows.size());
   summary.lake_series = static_cast<int64_t>(ix.num_series());
 
@@ -248,26 +250,12 @@ ScoreSummary Score(const ScoreOptions& opt, Communicator& comm,
       comm.Abort(1);
     }
   }
-  int ranks_running = comm.size() - 1;
-  std::exception_ptr write_error;
-  auto poll = [&] {
-    if (write_error) return;
-    try {
-      std::vector<uint8_t> msg;
-      int source = 0;
-      while (ranks_running > 0 && comm.Poll(&msg, &source))
-        if (sink->Accept(msg, source)) --ranks_running;
-    } catch (...) {
-      write_error = std::current_exception();
-    }
-  };
-
-  // 3. This rank's keys, a batch at a time.
-  const ShardRange mine = plan.shards.at(static_cast<size_t>(comm.rank()));
+  // 3. This rank's keys, a batch at a time, as the schedule hands them out.
+  WorkSource work(comm, opt.schedule, plan.todo, plan.shards, static_cast<size_t>(opt.batch));
+  Gatherer<ForecastSink> gather(comm, sink.get(), work);
   const auto work_start = DriverClock::now();
-  const auto batch = static_cast<size_t>(std::max<int64_t>(1, opt.batch));
-  for (size_t b = mine.begin; b < mine.end; b += batch) {
-    const size_t e = std::min(mine.end, b + batch);
+  for (ShardRange piece; work.Next(&piece);) {
+    const size_t b = piece.begin, e = piece.end;
     const auto read_start = DriverClock::now();
     // The production rows' metadata (one read of the span they lie in), and only their models' bytes.
     const auto row0 = static_cast<size_t>(prod_rows[b]);
@@ -293,9 +281,11 @@ ScoreSummary Score(const ScoreOptions& opt, Communicator& comm,
 
     std::vector<KeyOutput> outs(e - b);
     const auto n = static_cast<int64_t>(e - b);
+    const auto fit_start = DriverClock::now();
+    const double gather_before = gather.seconds();
 #pragma omp parallel for schedule(dynamic, 1) num_threads(me.threads_used)
     for (int64_t i = 0; i < n; ++i) {
-      if (sink && omp_get_thread_num() == 0) poll();  // the main thread takes in other ranks' batches
+      if (omp_get_thread_num() == 0) gather.Poll();  // rank 0's main thread takes in other ranks' messages
       const auto k = static_cast<size_t>(i);
       std::vector<std::vector<double>*> cols;
       for (auto& col : columns) cols.push_back(&col[k]);
@@ -303,18 +293,17 @@ ScoreSummary Score(const ScoreOptions& opt, Communicator& comm,
           ScoreKey(record(b + k), params[k], std::max(from[k], ix.start[static_cast<size_t>(series[b + k])]),
                    cols, ix.covariates, opt.horizon);
     }
+    me.fit_seconds += Since(fit_start) - (gather.seconds() - gather_before);
     me.groups += n;
-    if (write_error) std::rethrow_exception(write_error);
-    DeliverBatch(comm, sink.get(), b, std::move(outs), &PutOutput, poll);
+    gather.Deliver(b, std::move(outs), &PutOutput);
   }
-  me.fit_seconds = Since(work_start);
+  me.busy_seconds = Since(work_start) - work.wait_seconds();
   me.peak_rss_mb = PeakRssMb();
 
   // 4. Rank 0 takes in the rest, writes the file, and runs after_write; the others report and wait.
   if (sink) {
     try {
-      const int64_t done = ReceiveRest(comm, *sink, &ranks_running, &me.gather_seconds);
-      if (done != summary.scored)
+      if (const int64_t done = gather.Finish(&me); done != summary.scored)
         throw std::runtime_error("only " + std::to_string(done) + " of " + std::to_string(summary.scored) +
                                  " forecasts arrived");
       summary.ranks[0] = me;
@@ -332,11 +321,7 @@ ScoreSummary Score(const ScoreOptions& opt, Communicator& comm,
       comm.Abort(1);
     }
   } else {
-    ByteWriter w;
-    w.PutU8(kDoneMessage);
-    PutReport(&w, me);
-    comm.SendToRoot(w.Take());
-    comm.FinishSends();
+    gather.Finish(&me);
   }
   comm.Barrier();
   summary.seconds = Since(start);

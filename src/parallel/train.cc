@@ -17,6 +17,8 @@
 #include "manymodels/core/ensemble.h"
 #include "manymodels/core/select.h"
 #include "manymodels/core/series.h"
+#include "manymodels/io/files.h"
+#include "manymodels/io/journal.h"
 #include "manymodels/io/lake.h"
 #include "manymodels/io/predictions.h"
 #include "manymodels/io/registry.h"
@@ -24,6 +26,7 @@
 #include "manymodels/parallel/progress.h"
 #include "manymodels/parallel/shard.h"
 #include "manymodels/parallel/threads.h"
+#include "manymodels/version.h"
 
 namespace mm {
 namespace {
@@ -161,6 +164,83 @@ std::string GroupKeyText(const KeyTable& lake_keys, const std::vector<size_t>& b
   return s;
 }
 
+// What decides a run's results, for its journal: a resumed run must match it (the layout, --batch, --schedule
+// and --threads do not change results, so they may differ).
+Fingerprint TrainFingerprint(const TrainOptions& opt, size_t groups) {
+  auto list = [](const auto& items, auto text) {
+    std::string s;
+    for (const auto& x : items) s += (s.empty() ? "" : ",") + text(x);
+    return s;
+  };
+  return {{"program", std::string("manymodels ") + MANYMODELS_VERSION + " (commit " + MANYMODELS_GIT_COMMIT + ")"},
+          {"lake", AbsolutePath(opt.lake)},
+          {"lake file", FileStamp(opt.lake)},
+          {"models in the lake", std::to_string(groups)},
+          {"--horizon", std::to_string(opt.horizon)},
+          {"--models", opt.models},
+          {"--season-length", list(opt.season_lengths, [](double m) { return FormatParameter(m); })},
+          {"--partition-by", list(opt.partition_by, [](const std::string& c) { return c; })},
+          {"--covariates", opt.covariates},
+          {"--backtest-windows", std::to_string(opt.backtest_windows)},
+          {"--ensemble", opt.ensemble},
+          {"--ensemble-size", std::to_string(opt.ensemble_size)},
+          {"--max-history", opt.max_history < 0 ? "auto" : opt.max_history == 0 ? "all" : std::to_string(opt.max_history)},
+          {"--seed", std::to_string(opt.seed)}};
+}
+
+// Rank 0, planning: the journal this run appends to. On --resume with a journal whose fingerprint is this
+// run's: its run id, the next attempt, the records to take in (each a batch of groups; one that overlaps an
+// earlier record is left out) and the groups they hold. Otherwise a new journal (an earlier one removed).
+struct JournalStart {
+  std::string run_id;
+  int attempt = 1;
+  std::vector<JournalRecord> replay;
+  std::vector<bool> done;  // by group
+};
+
+JournalStart StartJournal(const TrainOptions& opt, const std::string& dir, size_t groups, RunSummary* summary) {
+  JournalStart start;
+  start.done.assign(groups, false);
+  const Fingerprint now = TrainFingerprint(opt, groups);
+  std::string old_run;
+  Fingerprint old;
+  const bool found = ReadJournalRun(dir, &old_run, &old);
+  if (opt.resume && found) {
+    if (const std::string diff = FingerprintDifference(old, now); !diff.empty())
+      throw std::runtime_error("--resume: the journal " + dir + " is of another run: " + diff +
+                               " (resume with the lake, program and options it was made with, or run without "
+                               "--resume to start afresh)");
+    if (!opt.run_id.empty() && opt.run_id != old_run)
+      throw std::runtime_error("--resume: --run-id " + opt.run_id + ", but the journal " + dir + " is of run " + old_run);
+    const JournalScan scan = ScanJournal(dir, [&](const JournalRecord& record, const std::vector<uint8_t>& payload) {
+      ByteReader rd(payload);
+      const auto where = [&] { return record.path + " at byte " + std::to_string(record.offset); };
+      if (rd.GetU8() != kBatchMessage) throw std::runtime_error(where() + ": not a batch of results");
+      const uint64_t first = rd.GetU64(), count = rd.GetU64();
+      if (count == 0 || first > groups || count > groups - first)
+        throw std::runtime_error(where() + ": models " + std::to_string(first) + " to " + std::to_string(first + count) +
+                                 " of " + std::to_string(groups));
+      for (uint64_t g = first; g < first + count; ++g)
+        if (start.done[g]) return;  // done twice (no run writes that): the first record has them
+      for (uint64_t g = first; g < first + count; ++g) start.done[g] = true;
+      start.replay.push_back(record);
+      summary->from_journal += static_cast<int64_t>(count);
+    });
+    start.run_id = old_run;
+    start.attempt = scan.next_attempt;
+    summary->journal_records = static_cast<int64_t>(start.replay.size());
+    summary->journal_dropped = scan.dropped;
+    summary->journal_note = "resumed run " + old_run + " (attempt " + std::to_string(start.attempt) + ")";
+    return start;
+  }
+  start.run_id = opt.run_id.empty() ? NewRunId() : opt.run_id;
+  summary->journal_note = found ? "a fresh run: removed the journal of run " + old_run + " (--resume takes one up)"
+                          : opt.resume ? "a fresh run: no journal to resume"
+                                       : "a fresh run";
+  CreateJournal(dir, start.run_id, now);
+  return start;
+}
+
 }  // namespace
 
 std::string NewRunId() {
@@ -210,7 +290,10 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
                                 opt.lake + " (" + std::to_string(longest) + " periods): nothing would be left to fit");
   const Grouping groups = GroupSeries(ix.keys, opt.partition_by);  // every rank: cheap, and it checks the names
 
-  // 1. Rank 0 shards the groups by estimated cost (points to fit x the candidates' relative cost).
+  // 1. Rank 0 takes up the journal (--resume) or starts one, and shards the groups left by estimated cost (points
+  // to fit x the candidates' relative cost); the dynamic schedule hands them out in that order.
+  summary.journal = JournalDir(opt.registry);
+  JournalStart journal;  // rank 0
   const DriverPlan plan = BroadcastPlan(comm, [&](DriverPlan* made) {
     // auto's pool costs about what ETS does (it dominates every pool but the intermittent one).
     double method_cost = choice.automatic ? FindMethod("ets")->RelativeCost() : 0.0;
@@ -223,16 +306,22 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
       if (select.max_history > 0) points = std::min<int64_t>(points, static_cast<int64_t>(select.max_history));
       costs[g] = static_cast<double>(points) * method_cost + 1.0;
     }
+    journal = StartJournal(opt, summary.journal, groups.size(), &summary);
+    for (size_t g = 0; g < groups.size(); ++g)
+      if (journal.done[g]) costs[g] = 0;
     made->shards = PlanShards(costs, comm.size());
-    made->run_id = NewRunId();
-    made->columns = {groups.member_offsets, groups.members};
+    made->todo = NotDone(journal.done);
+    made->run_id = journal.run_id;
+    made->columns = {groups.member_offsets, groups.members, {journal.attempt}};
   });
   const std::vector<int64_t>& member_offsets = plan.columns.at(0);
   const std::vector<int64_t>& members = plan.columns.at(1);
+  const auto attempt = static_cast<int>(plan.columns.at(2).at(0));
   summary.run_id = plan.run_id;
   summary.models = static_cast<int64_t>(groups.size());
   summary.source_series = static_cast<int64_t>(ix.num_series());
   summary.lake_rows = ix.offsets.empty() ? 0 : ix.offsets.back();
+  summary.schedule = opt.schedule;
 
   std::vector<size_t> by_cols;
   {
@@ -258,28 +347,30 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
       comm.Abort(1);
     }
   }
-  int ranks_running = comm.size() - 1;
-  // Takes in other ranks' batches. Called on the main thread inside the fitting loop too, where an exception
-  // must not escape (OpenMP): it is kept and thrown after the loop.
-  std::exception_ptr write_error;
-  auto poll = [&] {
-    if (write_error) return;
-    try {
-      std::vector<uint8_t> msg;
-      int source = 0;
-      while (ranks_running > 0 && comm.Poll(&msg, &source))
-        if (sink->Accept(msg, source)) --ranks_running;
-    } catch (...) {
-      write_error = std::current_exception();
+  // 4. Rank 0 takes in the journal's results (a resumed run). Then each rank fits its groups, a batch at a time,
+  // as the schedule hands them out, and journals each batch as it moves on. Asked to stop, a rank finishes the
+  // series in hand, delivers the batch's first groups that are all done, and takes no more work.
+  auto stopping = [&opt] { return opt.stop && opt.stop->load(std::memory_order_relaxed) != 0; };
+  WorkSource work(comm, opt.schedule, plan.todo, plan.shards, static_cast<size_t>(opt.batch));
+  JournalWriter journal_writer(summary.journal, attempt, comm.rank());
+  Gatherer<ResultSink> gather(comm, sink.get(), work, &journal_writer);
+  const auto busy_start = Clock::now();
+  if (sink) {
+    const auto t0 = Clock::now();
+    for (const JournalRecord& record : journal.replay) {
+      sink->Accept(ReadJournalRecord(record), 0);
+      gather.Poll();
     }
-  };
-
-  // 4. Fit this rank's groups, a batch at a time.
-  const ShardRange mine = plan.shards.at(static_cast<size_t>(comm.rank()));
-  const auto fit_start = Clock::now();
-  const int64_t batch = std::max<int64_t>(1, opt.batch);
-  for (size_t b = mine.begin; b < mine.end; b += static_cast<size_t>(batch)) {
-    const size_t e = std::min(mine.end, b + static_cast<size_t>(batch));
+    summary.journal_read_seconds = Since(t0);
+    me.read_seconds += summary.journal_read_seconds;
+  }
+  for (ShardRange piece; work.Next(&piece);) {
+    if (stopping()) {
+      me.stopped = true;
+      work.Stop();  // the next Next ends the loop (after the reply to a request still out, if any)
+      continue;
+    }
+    const size_t b = piece.begin, e = piece.end;
     // Member series of these groups, read as runs of consecutive series (one read for prefix groupings).
     std::vector<int64_t> wanted(members.begin() + member_offsets[b],
                                 members.begin() + member_offsets[e]);
@@ -303,10 +394,14 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
     };
 
     std::vector<GroupOutput> outs(e - b);
+    std::vector<uint8_t> fitted(e - b, 0);
     const auto n = static_cast<int64_t>(e - b);
+    const auto fit_start = Clock::now();
+    const double gather_before = gather.seconds();
 #pragma omp parallel for schedule(dynamic, 1) num_threads(me.threads_used)
     for (int64_t i = 0; i < n; ++i) {
-      if (sink && omp_get_thread_num() == 0) poll();  // the main thread takes in other ranks' batches
+      if (omp_get_thread_num() == 0) gather.Poll();  // rank 0's main thread takes in other ranks' messages
+      if (stopping()) continue;
       const size_t g = b + static_cast<size_t>(i);
       const int64_t m0 = member_offsets[g];
       const PeriodSeries series = group_series(g, 0);
@@ -325,47 +420,65 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
       GroupOutput& out = outs[static_cast<size_t>(i)];
       out.result = FitSeries(std::span<const double>(series.values).subspan(obs.begin, obs.size()), so);
       out.last_period = series.start + static_cast<int64_t>(obs.size() ? obs.end : series.values.size()) - 1;
+      fitted[static_cast<size_t>(i)] = 1;
     }
-    me.groups += n;
-    if (write_error) std::rethrow_exception(write_error);
-    DeliverBatch(comm, sink.get(), b, std::move(outs), &PutResult, poll);
+    me.fit_seconds += Since(fit_start) - (gather.seconds() - gather_before);
+    if (stopping()) {
+      // A batch is a contiguous run of groups: keep those before the first one left undone.
+      outs.resize(static_cast<size_t>(std::find(fitted.begin(), fitted.end(), 0) - fitted.begin()));
+      me.stopped = true;
+      work.Stop();
+    }
+    me.groups += static_cast<int64_t>(outs.size());
+    if (!outs.empty()) gather.Deliver(b, std::move(outs), &PutResult);
   }
-  me.fit_seconds = Since(fit_start);
+  me.busy_seconds = Since(busy_start) - work.wait_seconds();
   me.peak_rss_mb = PeakRssMb();
 
-  // 5. Rank 0 takes in the rest, then writes the files; the others report and wait for sends to complete.
+  // 5. Rank 0 takes in the rest, then writes the files (not when the run was stopped with models left); the
+  // others report and wait for sends to complete.
   if (sink) {
     try {
-      const int64_t done = ReceiveRest(comm, *sink, &ranks_running, &me.gather_seconds);
-      if (done != static_cast<int64_t>(groups.size()))
-        throw std::runtime_error("only " + std::to_string(done) + " of " + std::to_string(groups.size()) +
-                                 " models arrived");
+      summary.done = gather.Finish(&me);
       me.peak_rss_mb = PeakRssMb();
       summary.ranks[0] = me;
-      std::string used;
-      for (const auto& r : summary.ranks) used += (used.empty() ? "" : ",") + std::to_string(r.threads_used);
-      std::string cycles;
-      for (double m : context.season_lengths) cycles += (cycles.empty() ? "" : ",") + FormatParameter(m);
-      summary.resolved = "threads=" + used + "\nmax_history=" + std::to_string(select.max_history) +
-                         "\nseason_lengths=" + cycles + "\nensemble=" +
-                         (select.ensemble ? (select.combination == Combination::kMean ? "mean" : "median") : "none") +
-                         "\nseed=" + std::to_string(opt.seed) + "\n";
-      const auto commit_start = Clock::now();
-      sink->Commit(summary.resolved, comm.size());
-      summary.ranks[0].write_seconds = sink->write_seconds() + Since(commit_start);
-      summary.ranks[0].write_wait_seconds = sink->wait_seconds() + Since(commit_start);
-      summary.ranks[0].peak_rss_mb = PeakRssMb();
+      if (summary.done != static_cast<int64_t>(groups.size())) {
+        bool stopped = false;
+        for (const auto& r : summary.ranks) stopped = stopped || r.stopped;
+        if (!stopped)
+          throw std::runtime_error("only " + std::to_string(summary.done) + " of " + std::to_string(groups.size()) +
+                                   " models arrived");
+        summary.stopped = true;
+        sink.reset();  // removes the temporaries: the outputs are left as they were, the journal holds the rest
+      } else {
+        std::string used;
+        for (const auto& r : summary.ranks) used += (used.empty() ? "" : ",") + std::to_string(r.threads_used);
+        std::string cycles;
+        for (double m : context.season_lengths) cycles += (cycles.empty() ? "" : ",") + FormatParameter(m);
+        summary.resolved = "threads=" + used + "\nmax_history=" + std::to_string(select.max_history) +
+                           "\nseason_lengths=" + cycles + "\nensemble=" +
+                           (select.ensemble ? (select.combination == Combination::kMean ? "mean" : "median") : "none") +
+                           "\nseed=" + std::to_string(opt.seed) + "\n";
+        const auto commit_start = Clock::now();
+        sink->Commit(summary.resolved, comm.size());
+        summary.ranks[0].write_seconds = sink->write_seconds() + Since(commit_start);
+        summary.ranks[0].write_wait_seconds = sink->wait_seconds() + Since(commit_start);
+        summary.ranks[0].peak_rss_mb = PeakRssMb();
+        // The outputs are in place: the journal has served. A journal left behind (it could not be removed)
+        // only gives the same outputs again on --resume.
+        try {
+          RemoveJournal(summary.journal);
+        } catch (const std::exception& e) {
+          std::fprintf(stderr, "manymodels train: warning: %s\n", e.what());
+        }
+      }
     } catch (const std::exception& e) {
       std::fprintf(stderr, "manymodels train: %s\n", e.what());
       sink.reset();  // removes the temporaries
       comm.Abort(1);
     }
   } else {
-    ByteWriter w;
-    w.PutU8(kDoneMessage);
-    PutReport(&w, me);
-    comm.SendToRoot(w.Take());
-    comm.FinishSends();
+    gather.Finish(&me);
   }
   comm.Barrier();
   summary.seconds = Since(start);

@@ -233,7 +233,10 @@ try:
     with open(os.path.join(REPO, "slurm", "train.sbatch")) as f:
         srun = [ln for ln in f.read().splitlines() if ln.startswith("srun ")]
     c.ok(len(srun) == 1, "train.sbatch has one srun line")
-    slurm_script, slurm_args = after_rank_sh(shlex.split(srun[0]), "train.sbatch")
+    srun_argv = shlex.split(srun[0])
+    if srun_argv[-1] == "&":  # run in the background, for the script's SIGUSR1 trap
+        srun_argv.pop()
+    slurm_script, slurm_args = after_rank_sh(srun_argv, "train.sbatch")
     batch_script, batch_args = after_rank_sh(mpirun, "application command")
     c.ok(slurm_script == "$HERE/rank.sh" and installed(batch_script, "application command") == "slurm/rank.sh",
          f"both run slurm/rank.sh: {slurm_script}, {batch_script}")

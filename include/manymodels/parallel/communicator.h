@@ -26,7 +26,12 @@ class Communicator {
   // Rank 0: takes one message if one has arrived (returns false if none), or waits for one.
   virtual bool Poll(std::vector<uint8_t>* bytes, int* source) = 0;
   virtual void Receive(std::vector<uint8_t>* bytes, int* source) = 0;
-  // Waits until every SendToRoot of this rank has been delivered.
+  // Rank 0 to rank `dest` (a reply: work handed out), without waiting; messages to one rank arrive in order.
+  // They travel apart from the messages to rank 0, so neither side mistakes one kind for the other.
+  virtual void SendFromRoot(int dest, std::vector<uint8_t> bytes) = 0;
+  // Not rank 0: waits for the next message from rank 0 (SendFromRoot).
+  virtual void ReceiveFromRoot(std::vector<uint8_t>* bytes) = 0;
+  // Waits until every SendToRoot (and, on rank 0, SendFromRoot) of this rank has been delivered.
   virtual void FinishSends() = 0;
   virtual void Barrier() = 0;
   // Ends every rank of the job at once (a failed rank must not leave the others waiting forever), removing

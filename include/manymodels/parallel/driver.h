@@ -18,8 +18,10 @@
 
 #include "manymodels/core/bytes.h"
 #include "manymodels/io/hdf5.h"
+#include "manymodels/io/journal.h"
 #include "manymodels/io/lake.h"
 #include "manymodels/parallel/communicator.h"
+#include "manymodels/parallel/schedule.h"
 #include "manymodels/parallel/shard.h"
 #include "manymodels/parallel/train.h"
 
@@ -31,12 +33,14 @@ inline double Since(DriverClock::time_point t) {
 }
 double PeakRssMb();  // the process's peak resident memory, MiB
 
-// The plan rank 0 broadcasts: contiguous ranges of work items per rank, the run id, and integer columns the
-// driver needs on every rank (train: the groups' members; score: each key's production row and lake series).
+// The plan rank 0 broadcasts: contiguous ranges of work items per rank, the items to do, the run id, and
+// integer columns the driver needs on every rank (train: the groups' members; score: each key's production row
+// and lake series).
 struct DriverPlan {
   std::string error;  // non-empty: every rank throws it
   std::string run_id;
   std::vector<ShardRange> shards;
+  std::vector<ShardRange> todo;  // sorted: the items to do in this run (WorkSource)
   std::vector<std::vector<int64_t>> columns;
 };
 std::vector<uint8_t> EncodePlan(const DriverPlan& p);
@@ -45,8 +49,9 @@ DriverPlan DecodePlan(const std::vector<uint8_t>& bytes);
 // every rank throws std::runtime_error with the error when there is one.
 DriverPlan BroadcastPlan(Communicator& comm, const std::function<void(DriverPlan*)>& make);
 
-// Messages to rank 0: kBatch (first item, count, results), then one kDone with the rank's report.
-enum DriverMessage : uint8_t { kBatchMessage = 1, kDoneMessage = 2 };
+// Messages to rank 0: kBatch (first item, count, results) and, with the dynamic schedule, kRequest (for the
+// next chunk of work), then one kDone with the rank's report.
+enum DriverMessage : uint8_t { kBatchMessage = 1, kDoneMessage = 2, kRequestMessage = 3 };
 void PutReport(ByteWriter* w, const RankReport& r);
 RankReport GetReport(ByteReader* rd);
 // This rank's thread choice, host and rank, as its report starts.
@@ -149,24 +154,6 @@ class BatchWriter {
   std::thread thread_;  // last: starts when everything above exists
 };
 
-// A batch of results from this rank: rank 0 (which has the sink) hands it to its writer and takes in what the
-// other ranks sent meanwhile (`poll`); any other rank sends it to rank 0, serialised item by item by `put`.
-template <typename Out, typename Sink>
-void DeliverBatch(Communicator& comm, Sink* sink, size_t first, std::vector<Out> outs,
-                  void (*put)(ByteWriter*, const Out&), const std::function<void()>& poll) {
-  if (sink) {
-    sink->Write(first, std::move(outs));
-    poll();
-    return;
-  }
-  ByteWriter w;
-  w.PutU8(kBatchMessage);
-  w.PutU64(first);
-  w.PutU64(outs.size());
-  for (const auto& o : outs) put(&w, o);
-  comm.SendToRoot(w.Take());
-}
-
 // Rank 0: one message from rank `source`: a batch goes to `writer` (items read by `get`), the last one (kDone)
 // puts that rank's report in `ranks`. Returns true for the last one.
 template <typename Out>
@@ -186,19 +173,100 @@ bool AcceptMessage(const std::vector<uint8_t>& bytes, int source, std::vector<Ra
   return false;
 }
 
-// Rank 0, after its own share: takes in the other ranks' messages until each has sent its last (the time that
-// takes goes to `gather_seconds`), and waits for the writer; returns how many results the sink wrote.
+// What moves results to rank 0. On rank 0 (which has the sink): takes in what the other ranks send -- batches
+// to the sink, requests for work to the WorkSource, each rank's last report -- between its own fits (Poll) and
+// after its share (Finish). On the other ranks (no sink): sends their batches and their report. With a
+// journal, every batch of this rank is first appended to it, as the bytes another rank sends (kBatch).
 template <typename Sink>
-int64_t ReceiveRest(Communicator& comm, Sink& sink, int* ranks_running, double* gather_seconds) {
-  const auto t0 = DriverClock::now();
-  while (*ranks_running > 0) {
-    std::vector<uint8_t> msg;
-    int source = 0;
-    comm.Receive(&msg, &source);
-    if (sink.Accept(msg, source)) --*ranks_running;
+class Gatherer {
+ public:
+  Gatherer(Communicator& comm, Sink* sink, WorkSource& work, JournalWriter* journal = nullptr)
+      : comm_(comm), sink_(sink), work_(work), journal_(journal), ranks_running_(comm.size() - 1) {}
+
+  // Rank 0's main thread, between fits, also inside the OpenMP loop, where nothing may escape: takes in every
+  // message that has arrived; an error is kept and thrown by the next Deliver or Finish.
+  void Poll() {
+    if (!sink_ || error_ || ranks_running_ == 0) return;
+    const auto t0 = DriverClock::now();
+    try {
+      std::vector<uint8_t> msg;
+      int source = 0;
+      while (ranks_running_ > 0 && comm_.Poll(&msg, &source)) Take(msg, source);
+    } catch (...) {
+      error_ = std::current_exception();
+    }
+    seconds_ += Since(t0);
   }
-  *gather_seconds = Since(t0);
-  return sink.Drain();
-}
+
+  // A batch of this rank's results, serialised item by item by `put` (for the journal, or to send): rank 0 hands
+  // it to its sink's writer and takes in what the other ranks sent meanwhile; any other rank sends it to rank 0.
+  template <typename Out>
+  void Deliver(size_t first, std::vector<Out> outs, void (*put)(ByteWriter*, const Out&)) {
+    if (error_) std::rethrow_exception(error_);
+    const auto t0 = DriverClock::now();
+    const double journal_before = journal_ ? journal_->seconds() : 0;
+    std::vector<uint8_t> bytes;
+    if (!sink_ || journal_) {
+      ByteWriter w;
+      w.PutU8(kBatchMessage);
+      w.PutU64(first);
+      w.PutU64(outs.size());
+      for (const auto& o : outs) put(&w, o);
+      bytes = w.Take();
+      if (journal_) journal_->Append(bytes);
+    }
+    if (sink_) sink_->Write(first, std::move(outs));
+    else comm_.SendToRoot(std::move(bytes));
+    seconds_ += Since(t0) - (journal_ ? journal_->seconds() - journal_before : 0);
+    Poll();
+  }
+
+  // After this rank's share. Rank 0: takes in messages until every rank has sent its last, and waits for the
+  // writer; returns how many results the sink wrote. Any other rank: sends its report and waits until rank 0
+  // has taken in everything it sent; returns 0.
+  int64_t Finish(RankReport* me) {
+    if (error_) std::rethrow_exception(error_);
+    const auto t0 = DriverClock::now();
+    if (journal_) {
+      journal_->Close();
+      me->journal_seconds = journal_->seconds();
+      me->journal_sync_seconds = journal_->sync_seconds();
+    }
+    if (!sink_) {
+      me->gather_seconds += seconds_;
+      ByteWriter w;
+      w.PutU8(kDoneMessage);
+      PutReport(&w, *me);
+      comm_.SendToRoot(w.Take());
+      comm_.FinishSends();
+      return 0;
+    }
+    while (ranks_running_ > 0) {
+      std::vector<uint8_t> msg;
+      int source = 0;
+      comm_.Receive(&msg, &source);
+      Take(msg, source);
+    }
+    seconds_ += Since(t0);
+    me->gather_seconds += seconds_;
+    return sink_->Drain();
+  }
+
+  double seconds() const { return seconds_; }  // time spent moving results so far
+
+ private:
+  void Take(const std::vector<uint8_t>& msg, int source) {
+    if (!msg.empty() && msg[0] == kRequestMessage) work_.Answer(source);
+    else if (sink_->Accept(msg, source)) --ranks_running_;
+  }
+
+  Communicator& comm_;
+  Sink* sink_;
+  WorkSource& work_;
+  JournalWriter* journal_;
+  int ranks_running_;
+  std::exception_ptr error_;
+  double seconds_ = 0;
+};
 
 }  // namespace mm

@@ -27,6 +27,7 @@ struct ScoreOptions {
   int horizon = 0;
   int threads = 0;
   int64_t batch = 512;
+  Schedule schedule = Schedule::kStatic;
   bool progress = true;
   double progress_every = 0;
   std::string options_text, command_line;
@@ -49,6 +50,7 @@ struct ScoreSummary {
   std::string newest_version;
   double seconds = 0;
   std::vector<RankReport> ranks;
+  Schedule schedule = Schedule::kStatic;
 };
 
 // Collective. `after_write` runs on rank 0 once the predictions file is in place (the SQL table), before the

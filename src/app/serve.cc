@@ -68,14 +68,7 @@ class Snapshot {
         lake(std::make_unique<LakeReader>(o.lake)),
         production(registry->ReadProductionIndex()),
         cache(o.cache_models) {
-    const LakeIndex& ix = lake->index();
-    if (registry->key_columns() != ix.keys.Names())
-      throw std::runtime_error(o.production + " and the lake " + o.lake + " have different key columns");
-    const KeyTable like = registry->ReadKeys(0, 0);
-    for (size_t c = 0; c < like.columns.size(); ++c)
-      if (like.columns[c].is_text != ix.keys.columns[c].is_text)
-        throw std::runtime_error("the key column " + like.columns[c].name + " is text in one of " + o.production +
-                                 " and " + o.lake + " and integer in the other");
+    CheckKeysMatchLake(*registry, o.production, lake->index(), o.lake);
     version = registry->run_id();
     horizon = static_cast<int>(std::max<int64_t>(1, registry->meta().horizon));
     max_horizon = o.max_horizon > 0 ? o.max_horizon : 4 * horizon;
@@ -222,7 +215,8 @@ class Server {
     return snapshot_;
   }
 
-  // Opens a new snapshot when either file was replaced since the current one; false if one could not be opened.
+  // Opens a new snapshot when either file was replaced since the current one; when the new files cannot be
+  // opened, says so once and keeps serving the current one.
   void ReloadIfChanged() {
     const std::shared_ptr<const Snapshot> now = Current();
     const FileStamp p = StampOf(o_.production), l = StampOf(o_.lake);

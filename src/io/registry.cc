@@ -290,6 +290,22 @@ ProductionIndex RegistryReader::ReadProductionIndex() const {
   return ix;
 }
 
+void CheckKeysMatchLake(const RegistryReader& registry, const std::string& registry_path, const LakeIndex& lake,
+                        const std::string& lake_path) {
+  if (registry.key_columns() != lake.keys.Names()) {
+    std::string a, b;
+    for (const auto& n : registry.key_columns()) a += (a.empty() ? "" : ",") + n;
+    for (const auto& n : lake.keys.Names()) b += (b.empty() ? "" : ",") + n;
+    throw std::runtime_error(registry_path + " has the key columns (" + a + "), the lake " + lake_path + " (" + b +
+                             "): its models are not of the lake's series");
+  }
+  const KeyTable like = registry.ReadKeys(0, 0);
+  for (size_t c = 0; c < like.columns.size(); ++c)
+    if (like.columns[c].is_text != lake.keys.columns[c].is_text)
+      throw std::runtime_error("the key column " + like.columns[c].name + " is text in one of " + registry_path +
+                               " and " + lake_path + " and integer in the other");
+}
+
 RegistryTable ReadRegistry(const std::string& path, bool load_params) {
   const RegistryReader reader(path);
   RegistryTable t;

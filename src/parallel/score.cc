@@ -163,33 +163,11 @@ ScoreSummary Score(const ScoreOptions& opt, Communicator& comm,
   // 1. Rank 0 matches the production keys with the lake's series and shards the matched keys by cost.
   KeyTable out_keys;  // rank 0: the predictions' keys
   const DriverPlan plan = BroadcastPlan(comm, [&](DriverPlan* made) {
-    if (production->key_columns() != ix.keys.Names()) {
-      std::string a, b;
-      for (const auto& n : production->key_columns()) a += (a.empty() ? "" : ",") + n;
-      for (const auto& n : ix.keys.Names()) b += (b.empty() ? "" : ",") + n;
-      throw std::runtime_error(opt.production + " has the key columns (" + a + "), the lake " + opt.lake + " (" + b +
-                               "): score needs models of the lake's series");
-    }
-    const size_t n = production->size();
-    const KeyTable pk = production->ReadKeys(0, n);
-    for (size_t c = 0; c < pk.columns.size(); ++c)
-      if (pk.columns[c].is_text != ix.keys.columns[c].is_text)
-        throw std::runtime_error("the key column " + pk.columns[c].name + " is text in one of " + opt.production +
-                                 " and " + opt.lake + " and integer in the other");
-    const std::vector<ModelRecord> rows = production->ReadRows(0, n, false);
-    // Each key's production row (rows sorted by key, then version).
-    std::vector<size_t> prod;
-    for (size_t i = 0; i < n;) {
-      size_t j = i + 1;
-      while (j < n && pk.Compare(i, pk, j) == 0) ++j;
-      for (size_t k = i; k < j; ++k)
-        if (rows[k].status == "production") {
-          prod.push_back(k);
-          break;
-        }
-      i = j;
-    }
-    summary.production_keys = static_cast<int64_t>(prod.size());
+    CheckKeysMatchLake(*production, opt.production, ix, opt.lake);
+    const ProductionIndex px = production->ReadProductionIndex();
+    const KeyTable& pk = px.keys;
+    const size_t n_prod = px.rows.size();
+    summary.production_keys = static_cast<int64_t>(n_prod);
     // Merge walk: both sorted by key.
     std::vector<int64_t> prod_rows, series;
     std::vector<double> costs;
@@ -197,25 +175,24 @@ ScoreSummary Score(const ScoreOptions& opt, Communicator& comm,
     for (size_t s = 0; s < ix.num_series(); ++s) lake_last = std::max(lake_last, ix.start[s] + ix.length(s) - 1);
     out_keys = ix.keys.EmptyLike();
     size_t p = 0, s = 0;
-    while (p < prod.size() || s < ix.num_series()) {
-      const int cmp = p == prod.size() ? 1 : s == ix.num_series() ? -1 : pk.Compare(prod[p], ix.keys, s);
+    while (p < n_prod || s < ix.num_series()) {
+      const int cmp = p == n_prod ? 1 : s == ix.num_series() ? -1 : pk.Compare(p, ix.keys, s);
       if (cmp < 0) {
         ++summary.not_in_lake;
-        Listed(&summary.not_in_lake_keys, pk.Describe(prod[p]));
+        Listed(&summary.not_in_lake_keys, pk.Describe(p));
         ++p;
       } else if (cmp > 0) {
         ++summary.not_in_production;
         Listed(&summary.not_in_production_keys, ix.keys.Describe(s));
         ++s;
       } else {
-        const ModelRecord& r = rows[prod[p]];
-        prod_rows.push_back(static_cast<int64_t>(prod[p]));
+        prod_rows.push_back(static_cast<int64_t>(px.rows[p]));
         series.push_back(static_cast<int64_t>(s));
         out_keys.Append(ix.keys, s);
-        summary.versions.push_back(r.version);
-        summary.newest_version = std::max(summary.newest_version, r.version);
+        summary.versions.push_back(px.version[p]);
+        summary.newest_version = std::max(summary.newest_version, px.version[p]);
         const int64_t end = ix.start[s] + ix.length(s) - 1;
-        costs.push_back(static_cast<double>(std::max<int64_t>(0, end - r.last_period) + opt.horizon) + 1.0);
+        costs.push_back(static_cast<double>(std::max<int64_t>(0, end - px.last_period[p]) + opt.horizon) + 1.0);
         ++p, ++s;
       }
     }

@@ -196,6 +196,18 @@ blocker.send_signal(signal.SIGINT)
 c.ok(blocker.wait(timeout=20) == 0, "SIGINT ends it too")
 p = run(["serve", "--production", lake, "--lake", lake, "--port", "0"], check=False)
 c.ok(p.returncode == 1 and "lake.h5" in p.stderr and p.stdout == "", f"a lake as registry: {p.returncode} {p.stderr}")
+# Models of other series (keyed by store alone): serve and score refuse them, naming both files.
+reg_store, prod_store = os.path.join(d, "reg_store.h5"), os.path.join(d, "prod_store.h5")
+run(["train", "--lake", lake, "--horizon", str(H), "--registry", reg_store, "--predictions",
+     os.path.join(d, "t_store.h5"), "--models", "naive", "--partition-by", "store", "--quiet"])
+run(["promote", "--registry", reg_store, "--production", prod_store, "--rule", "n_obs>0"])
+for args in (["serve", "--production", prod_store, "--lake", lake, "--port", "0"],
+             ["score", "--production", prod_store, "--lake", lake, "--horizon", "3", "--predictions",
+              os.path.join(d, "s_store.h5"), "--quiet"]):
+    p = run(args, check=False)
+    c.ok(p.returncode == 1 and "prod_store.h5 has the key columns (store), the lake" in p.stderr and
+         "(store,item)" in p.stderr and p.stdout == "", f"{args[0]}: models of other keys: {p.returncode} {p.stderr}")
+c.ok(not os.path.exists(os.path.join(d, "s_store.h5")), "score wrote nothing")
 p = run(["serve", "--production", prod, "--lake", lake, "--port", "70000"], check=False)
 c.ok(p.returncode == 2 and "--port" in p.stderr, f"--port 70000: {p.stderr}")
 c.done()

@@ -122,6 +122,11 @@ class RegistryReader {
   BytesColumnReader params_;  // open for the reader's life (its chunk cache serves consecutive reads)
 };
 
+// Throws std::runtime_error naming both files unless the registry's models are of series keyed like the lake's:
+// the same key columns, each text in both or integer in both (what score and serve need).
+void CheckKeysMatchLake(const RegistryReader& registry, const std::string& registry_path, const LakeIndex& lake,
+                        const std::string& lake_path);
+
 // Reads a whole registry (or, with load_params = false, everything but the model bytes).
 RegistryTable ReadRegistry(const std::string& path, bool load_params = true);
 

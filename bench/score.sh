@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Batch scoring of the reference panel's 10,000 models (issue 7): 100 stores x 100 items x 4,000 days
 # (jobs/reference.ini), trained with MODELS (default auto, as the reference runs), every model promoted
-# (`promote --rule "n_obs>0"`), one week appended with `ingest --append` (generated from the day after the lake's
-# last, so every model has 7 new periods to take in), then `score` with 2 ranks RUNS times. Prints each run's
+# (`promote --rule "n_obs>0"`), the panel's next week appended with `ingest --append` (every model has 7 new
+# periods to take in), then `score` with 2 ranks RUNS times. Prints each run's
 # wall time, CPU time (both ranks, user + sys) and per-rank read seconds and peak memory, then the medians.
 # With BASELINE=path/to/older/manymodels each run is followed by one of that binary (same inputs, same load on
 # the machine), and the two predictions exports are compared byte for byte.
@@ -40,11 +40,14 @@ if [ ! -f production.h5 ]; then
   "$MM" promote --registry registry.h5 --production production.h5 --rule "n_obs>0" | tail -3
 fi
 if [ ! -f lake.h5 ]; then
-  # The week after the lake's last day: the first forecast day of train's predictions.
+  # The week after the lake's last day (the first forecast day of train's predictions): the generator gives the
+  # same first 4,000 days for a longer panel, so the last 7 of 4,007 continue the series.
   "$MM" predictions export --predictions train.h5 --out train.csv
   next=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "time") c = i; next } { print $c; exit }' train.csv)
   rm train.csv
-  "$MM" generate --out week.csv --stores 100 --items 100 --length 7 --start "$next" --seed 1
+  "$MM" generate --config "$JOB" --out longer.csv --length 4007
+  awk -F, -v next_day="$next" 'NR == 1 || $1 >= next_day' longer.csv > week.csv
+  rm longer.csv
   cp base.h5 lake.tmp.h5
   "$MM" ingest --input week.csv --keys store,item --time date --target sales --covariates price,promo \
     --out lake.tmp.h5 --append
@@ -55,7 +58,7 @@ ls -l base.h5 production.h5 lake.h5
 run() {  # label, binary, run number: one score run; appends "label wall cpu read0 read1 peak0 peak1" to runs.txt
   local label=$1 bin=$2 i=$3
   /usr/bin/time -o "time-$label.txt" -f "%e %U %S" mpirun -n 2 "$bin" score --lake lake.h5 --production production.h5 \
-    --horizon "$horizon" --predictions "score-$label.h5" --summary-json "score-$label.json" --quiet
+    --horizon "$horizon" --predictions "score-$label.h5" --summary-json "score-$label.json" --quiet > "score-$label.out"
   python3 - "$label" "$i" "time-$label.txt" "score-$label.json" <<'PY' | tee -a runs.txt
 import json, sys
 label, i, times, summary = sys.argv[1:]

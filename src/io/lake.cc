@@ -107,12 +107,6 @@ LakeReader::LakeReader(const std::string& path) : path_(path), file_(h5::Locatio
 }
 
 namespace {
-std::vector<double> ReadValues(const h5::Dataset& d, const LakeIndex& ix, size_t begin, size_t end) {
-  const auto lo = static_cast<size_t>(ix.offsets[begin]), hi = static_cast<size_t>(ix.offsets[end]);
-  std::vector<double> v(hi - lo);
-  d.Transfer(H5T_NATIVE_DOUBLE, lo, v.size(), v.data(), false);
-  return v;
-}
 std::vector<double> ReadValues(const h5::Dataset& d, const LakeIndex& ix,
                                const std::vector<h5::Range>& ranges) {
   size_t n = 0;
@@ -124,6 +118,10 @@ std::vector<double> ReadValues(const h5::Dataset& d, const LakeIndex& ix,
   std::vector<double> v(n);
   d.ReadRanges(H5T_NATIVE_DOUBLE, ranges, v.data());
   return v;
+}
+std::vector<double> ReadValues(const h5::Dataset& d, const LakeIndex& ix, size_t begin, size_t end) {
+  const auto lo = static_cast<size_t>(ix.offsets[begin]), hi = static_cast<size_t>(ix.offsets[end]);
+  return ReadValues(d, ix, {{lo, hi - lo}});
 }
 }  // namespace
 

@@ -5,9 +5,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <numeric>
 #include <random>
+#include <type_traits>
 
 namespace mm {
 namespace {
@@ -106,6 +108,58 @@ TEST_F(ColumnsTest, BytesRowsReadBackInAnyOrderAndSelection) {
     for (size_t k = 0; k < wanted.size(); ++k) EXPECT_EQ(got[k], rows[wanted[k]]) << "row " << wanted[k];
   }
   EXPECT_THROW(reader.Read({3, n}), h5::Error);
+}
+
+TEST_F(ColumnsTest, RangesReadAsWritten) {
+  // Compressed doubles (decoded by ReadRanges itself): smooth values and random bit patterns; uncompressed
+  // ones and integers (HDF5 reads them). 150,000 rows: two 64k chunks and a partial one.
+  const size_t n = 150000;
+  std::mt19937_64 rng(9);
+  std::vector<double> smooth(n), noise(n);
+  std::vector<int64_t> ints(n);
+  for (size_t i = 0; i < n; ++i) {
+    smooth[i] = 100 + static_cast<double>(i % 977) * 0.25;
+    const uint64_t bits = rng();
+    std::memcpy(&noise[i], &bits, sizeof bits);
+    ints[i] = static_cast<int64_t>(rng() % 1000);
+  }
+  auto values = [&](const std::string& name) -> const std::vector<double>& {
+    return name == "noise" ? noise : smooth;
+  };
+  {
+    h5::Location f = h5::Location::CreateFile(path_);
+    for (const auto& [name, compress] : {std::pair{"smooth", true}, {"noise", true}, {"plain", false}}) {
+      h5::Dataset d = f.CreateF64(name, n, 0, compress);
+      d.Write(0, values(name));
+      d.Close();
+    }
+    f.WriteI64("ints", ints);
+    f.Close();
+  }
+  const std::vector<h5::Range> ranges = {{0, 3}, {5, 0}, {65530, 10}, {70000, 65536}, {149990, 10}};
+  auto expected = [&](const auto& all) {
+    std::remove_cvref_t<decltype(all)> out;
+    for (const auto& r : ranges)
+      out.insert(out.end(), all.begin() + r.offset, all.begin() + r.offset + r.count);
+    return out;
+  };
+  auto same_bits = [](const std::vector<double>& a, const std::vector<double>& b) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
+  };
+  const h5::Location f = h5::Location::OpenFile(path_);
+  for (const char* name : {"smooth", "noise", "plain"}) {
+    const h5::Dataset d = f.OpenColumn(name);
+    std::vector<double> got(expected(smooth).size()), whole(n);
+    d.ReadRanges(H5T_NATIVE_DOUBLE, ranges, got.data());
+    EXPECT_TRUE(same_bits(got, expected(values(name)))) << name;
+    d.ReadRanges(H5T_NATIVE_DOUBLE, {{0, n}}, whole.data());  // every chunk again, the kept one first
+    EXPECT_TRUE(same_bits(whole, values(name))) << name;
+    EXPECT_THROW(d.ReadRanges(H5T_NATIVE_DOUBLE, {{n - 5, 6}}, whole.data()), h5::Error) << name;
+    EXPECT_THROW(d.ReadRanges(H5T_NATIVE_DOUBLE, {{10, 5}, {12, 5}}, whole.data()), h5::Error) << name;
+  }
+  std::vector<int64_t> got(expected(ints).size());
+  f.OpenColumn("ints").ReadRanges(H5T_NATIVE_INT64, ranges, got.data());
+  EXPECT_EQ(got, expected(ints));
 }
 
 }  // namespace

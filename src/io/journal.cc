@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <climits>
@@ -271,7 +272,7 @@ struct JournalWriter::State {
   int fd = -1;
   std::mutex mutex;
   std::condition_variable changed;
-  std::deque<std::vector<uint8_t>> queue;  // whole records: header and payload
+  std::deque<std::vector<uint8_t>> queue;  // payloads: the thread adds each one's header (and its checksum)
   uint64_t queued_bytes = 0;
   bool busy = false, stopping = false;
   std::exception_ptr error;
@@ -303,7 +304,7 @@ struct JournalWriter::State {
       busy = false;
       if (failed && !error) error = failed;
       if (!failed) records += static_cast<int64_t>(group.size()), bytes += written;
-      for (const auto& r : group) queued_bytes -= r.size();
+      for (const auto& p : group) queued_bytes -= p.size();
       changed.notify_all();
       if (error) {
         queue.clear();
@@ -320,11 +321,16 @@ struct JournalWriter::State {
       if (fd < 0) throw std::runtime_error(path + ": cannot make the journal file: " + Errno());
       SyncFolder(Parent(path));
     }
+    // Each record whole, header then payload, all of them in one write.
+    std::vector<std::array<uint32_t, 3>> headers(group.size());
     std::vector<iovec> parts;
     uint64_t total = 0;
-    for (const auto& r : group) {
-      parts.push_back({const_cast<uint8_t*>(r.data()), r.size()});
-      total += r.size();
+    for (size_t i = 0; i < group.size(); ++i) {
+      const auto& payload = group[i];
+      headers[i] = {kMagic, static_cast<uint32_t>(payload.size()), Crc(payload.data(), payload.size())};
+      parts.push_back({headers[i].data(), kHeader});
+      parts.push_back({const_cast<uint8_t*>(payload.data()), payload.size()});
+      total += kHeader + payload.size();
     }
     size_t first = 0;
     for (uint64_t left = total; left > 0;) {
@@ -369,19 +375,15 @@ JournalWriter::~JournalWriter() {
   if (state_->fd >= 0) ::close(state_->fd);
 }
 
-void JournalWriter::Append(const std::vector<uint8_t>& payload) {
+void JournalWriter::Append(std::vector<uint8_t> payload) {
   const auto t0 = std::chrono::steady_clock::now();
   if (payload.size() > UINT32_MAX) throw std::runtime_error(state_->path + ": a batch of more than 4 GiB");
-  const uint32_t fields[3] = {kMagic, static_cast<uint32_t>(payload.size()), Crc(payload.data(), payload.size())};
-  std::vector<uint8_t> record(kHeader + payload.size());
-  std::memcpy(record.data(), fields, kHeader);
-  std::copy(payload.begin(), payload.end(), record.begin() + kHeader);
   State& s = *state_;
   std::unique_lock<std::mutex> lock(s.mutex);
   s.changed.wait(lock, [&] { return s.queued_bytes < State::kMaxQueued || s.error; });
   if (s.error) std::rethrow_exception(s.error);
-  s.queued_bytes += record.size();
-  s.queue.push_back(std::move(record));
+  s.queued_bytes += payload.size();
+  s.queue.push_back(std::move(payload));
   s.changed.notify_all();
   s.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }

@@ -30,9 +30,10 @@ from common import Checks, read_csv, run, run_then_clean, workdir
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEMO = os.path.join(REPO, "jobs", "demo.ini")
 PIPELINE, SWEEP = os.path.join(REPO, "slurm", "pipeline.sh"), os.path.join(REPO, "slurm", "sweep.sbatch")
+TRAIN = os.path.join(REPO, "slurm", "train.sbatch")
 TOOLS = ("munged", "mungekey", "slurmctld", "slurmd", "sbatch", "squeue", "scontrol", "scancel", "sinfo")
 MARK = "MANYMODELS_SLURM_TEST"  # "PID:FOLDER" in the environment of the daemons and jobs of the test run PID
-DEADLINE = time.time() + 240  # the test gives up waiting for jobs then, well before ctest's limit (300 s)
+DEADLINE = time.time() + 360  # the test gives up waiting for jobs then, well before ctest's limit (450 s)
 
 
 def marked_processes():
@@ -46,6 +47,20 @@ def marked_processes():
                         out[int(pid)] = var[len(MARK) + 1:].decode()
         except (OSError, ValueError):
             pass
+    return out
+
+
+def stepds(job):
+    """The slurmstepd processes still running for `job` (any step of it, the batch step included)."""
+    out = []
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read()
+        except (OSError, ValueError):
+            continue
+        if cmd.startswith(b"slurmstepd") and f"[{job}.".encode() in cmd:
+            out.append(int(pid))
     return out
 
 
@@ -368,6 +383,46 @@ def main(c, d, cl):
         got = outputs(c, chain, f"sweep {t}", f"{out}/registry.h5", f"{out}/predictions.h5", production=False)
         for k in ("registry list", "predictions export"):
             c.ok(got[k] == want[k], f"sweep task {t} ({layout}, {launcher}): {k} differs from the direct run's")
+
+    # --- The time limit: SIGUSR1 to the batch shell (what --signal=B:USR1@120 sends), passed on to the ranks,
+    # which stop with their journal; the job requeues itself, starts again with --resume and ends with the
+    # outputs of an uninterrupted run.
+    requeue = os.path.join(d, "requeue")
+    os.makedirs(os.path.join(requeue, "out", "demo"))
+    run(["generate", "--config", DEMO, "--stores", "10", "--items", "20", "--length", "400"], cwd=requeue)
+    run(["ingest", "--config", DEMO], cwd=requeue)
+    run(["train", "--config", DEMO, "--registry", "out/demo/direct.h5", "--predictions", "out/demo/direct-pred.h5"],
+        cwd=requeue)
+    want_train = outputs(c, requeue, "requeue, direct", "out/demo/direct.h5", "out/demo/direct-pred.h5",
+                         production=False)
+    job = cl.cmd("sbatch", "--parsable", TRAIN, DEMO, "--batch", "2", cwd=requeue).stdout.strip()
+    journal = os.path.join(requeue, "out", "demo", "registry.h5.journal")
+    while time.time() < DEADLINE and not any(os.path.getsize(f) > 0 for f in
+                                             [os.path.join(journal, n) for n in (os.listdir(journal)
+                                              if os.path.isdir(journal) else []) if n.endswith(".records")]):
+        time.sleep(0.1)
+    cl.cmd("scancel", "--signal=USR1", "--batch", job)
+    state = {}
+    while time.time() < DEADLINE:
+        state = cl.job(job)
+        if state["JobState"] == "PENDING" and state.get("Reason") == "BeginTime" and not stepds(job):
+            # A requeued job waits a while first; once its first run's steps are gone (a step of the same id
+            # cannot start while the old one's PMIx socket is there), start it now.
+            cl.cmd("scontrol", "update", f"jobid={job}", "StartTime=now")
+        rec = cl.records().get(job, {})
+        if rec.get("JobState") in ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT"):
+            break
+        time.sleep(0.5)
+    log = read(os.path.join(requeue, f"manymodels-train-{job}.out"))
+    c.ok(cl.records().get(job, {}).get("JobState") == "COMPLETED" and cl.job(job).get("Restarts") == "1",
+         f"train stopped by SIGUSR1, requeued once and completed: {cl.records().get(job)}:\n{log}")
+    c.ok("passed on to the ranks" in log and "requeued to resume" in log and "(restarts: 1)" in log
+         and "resumed run" in log and "models taken from" in log,
+         f"the log shows the stop, the requeue and the resumed run:\n{log}")
+    got = outputs(c, requeue, "requeue", production=False)
+    for k in ("registry list", "predictions export"):
+        c.ok(got[k] == want_train[k], f"requeued train: {k} differs from the direct run's")
+    c.ok(not os.path.exists(journal), "the journal is gone once the outputs are in place")
 
     # --- The next day: the next job, released now, submits that day's chain and the day after's next job.
     cl.cmd("scontrol", "update", f"jobid={ids['next']}", "StartTime=now")

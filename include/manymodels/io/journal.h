@@ -66,8 +66,9 @@ class JournalWriter {
   ~JournalWriter();  // stops the thread; records still queued are written but not waited for
   JournalWriter(const JournalWriter&) = delete;
   JournalWriter& operator=(const JournalWriter&) = delete;
-  // Queues one record; returns at once unless kMaxQueued bytes are waiting.
-  void Append(const std::vector<uint8_t>& payload);
+  // Queues one record (its checksum is computed on the writer's thread); returns at once unless kMaxQueued
+  // bytes are waiting.
+  void Append(std::vector<uint8_t> payload);
   // Waits until every record is written and synced, then closes the file.
   void Close();
   double seconds() const;       // the caller's time in Append and Close (waiting for the queue or the disk)

@@ -213,7 +213,7 @@ class Gatherer {
       w.PutU64(outs.size());
       for (const auto& o : outs) put(&w, o);
       bytes = w.Take();
-      if (journal_) journal_->Append(bytes);
+      if (journal_) journal_->Append(sink_ ? std::move(bytes) : bytes);  // rank 0 sends nothing: no copy
     }
     if (sink_) sink_->Write(first, std::move(outs));
     else comm_.SendToRoot(std::move(bytes));

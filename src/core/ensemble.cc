@@ -87,19 +87,30 @@ std::unique_ptr<FittedModel> MakeEnsemble(std::vector<std::unique_ptr<FittedMode
   return std::make_unique<EnsembleModel>(std::move(members), how);
 }
 
+namespace {
+// Step i of the result combines step i of column(k) over the n members k.
+template <typename Column>
+std::vector<double> CombineSteps(size_t n, Column column, Combination how) {
+  const size_t h = column(0).size();
+  std::vector<double> out(h), v(n);
+  for (size_t i = 0; i < h; ++i) {
+    for (size_t k = 0; k < n; ++k) v[k] = column(k)[i];
+    out[i] = Combine(v, how);
+  }
+  return out;
+}
+}  // namespace
+
 Forecast CombineForecasts(const std::vector<Forecast>& members, Combination how) {
   Forecast out;
-  const size_t h = members.front().mean.size();
-  out.Resize(h);
-  std::vector<double> v(members.size());
-  std::vector<double> Forecast::*fields[5] = {&Forecast::mean, &Forecast::lo80, &Forecast::hi80, &Forecast::lo95,
-                                              &Forecast::hi95};
-  for (auto field : fields)
-    for (size_t i = 0; i < h; ++i) {
-      for (size_t k = 0; k < members.size(); ++k) v[k] = (members[k].*field)[i];
-      (out.*field)[i] = Combine(v, how);
-    }
+  for (auto field : {&Forecast::mean, &Forecast::lo80, &Forecast::hi80, &Forecast::lo95, &Forecast::hi95})
+    out.*field = CombineSteps(
+        members.size(), [&](size_t k) -> const std::vector<double>& { return members[k].*field; }, how);
   return out;
+}
+
+std::vector<double> CombinePoints(const std::vector<std::vector<double>>& members, Combination how) {
+  return CombineSteps(members.size(), [&](size_t k) -> const std::vector<double>& { return members[k]; }, how);
 }
 
 const Method& EnsembleMethod() {

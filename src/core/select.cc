@@ -82,17 +82,17 @@ struct Window {
 // One candidate's forecasts of every window, or why it could not make them.
 struct Validation {
   const Method* method = nullptr;
-  std::vector<Forecast> forecasts;  // one per window
+  std::vector<std::vector<double>> forecasts;  // point forecasts, one per window
   Metrics metrics = Metrics::Undefined();
   double score = std::numeric_limits<double>::infinity();  // mean MAE over the windows
 };
 
 Metrics MeanMetrics(std::span<const double> y, const std::vector<Window>& windows,
-                    const std::vector<Forecast>& forecasts, size_t h) {
+                    const std::vector<std::vector<double>>& forecasts, size_t h) {
   Metrics sum{0, 0, 0, 0, 0};
   double n_mase = 0, n_mape = 0;
   for (size_t w = 0; w < windows.size(); ++w) {
-    const Metrics m = ComputeMetrics(y.subspan(windows[w].origin, h), forecasts[w].mean, windows[w].scale);
+    const Metrics m = ComputeMetrics(y.subspan(windows[w].origin, h), forecasts[w], windows[w].scale);
     sum.mae += m.mae, sum.rmse += m.rmse, sum.smape += m.smape;
     if (std::isfinite(m.mase)) sum.mase += m.mase, ++n_mase;
     if (std::isfinite(m.mape)) sum.mape += m.mape, ++n_mape;
@@ -182,9 +182,8 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
           failure = "failed in validation: " + fit.error;
           break;
         }
-        Forecast f = fit.model->Predict(h + static_cast<int>(gap));
-        if (gap)
-          for (auto* col : {&f.mean, &f.lo80, &f.hi80, &f.lo95, &f.hi95}) col->erase(col->begin(), col->begin() + gap);
+        std::vector<double> f = fit.model->PredictMean(h + static_cast<int>(gap));
+        f.erase(f.begin(), f.begin() + static_cast<std::ptrdiff_t>(gap));
         v.forecasts.push_back(std::move(f));
       }
       if (!failure.empty()) {
@@ -212,9 +211,9 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
               [&](const Validation* a, const Validation* b) { return position(a) < position(b); });
     Validation combo;
     for (size_t w = 0; w < windows.size(); ++w) {
-      std::vector<Forecast> members;
+      std::vector<std::vector<double>> members;
       for (const Validation* v : best) members.push_back(v->forecasts[w]);
-      combo.forecasts.push_back(CombineForecasts(members, opt.combination));
+      combo.forecasts.push_back(CombinePoints(members, opt.combination));
     }
     combo.metrics = MeanMetrics(y, windows, combo.forecasts, hz);
     std::vector<std::unique_ptr<FittedModel>> fitted;

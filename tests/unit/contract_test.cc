@@ -1,6 +1,7 @@
 // The Method contract (core/model.h) checked for every registered method on pathological series: a fit never
 // throws, either returns a model whose forecasts are finite and ordered, or a non-empty reason; a loaded model
-// predicts what the fitted one did; a longer forecast begins with the shorter one; and `auto` selection falls back with a note instead of failing.
+// predicts what the fitted one did; a longer forecast begins with the shorter one; PredictMean gives Predict's
+// means; and `auto` selection falls back with a note instead of failing.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -72,6 +73,8 @@ TEST(ContractTest, EveryMethodFitsOrSaysWhyOnPathologicalSeries) {
         EXPECT_TRUE(longer.mean == f.mean && longer.lo80 == f.lo80 && longer.hi80 == f.hi80 &&
                     longer.lo95 == f.lo95 && longer.hi95 == f.hi95)
             << name << " on " << label << " m=" << m << ": Predict(6) is not the start of Predict(20)";
+        // Validation asks for the point forecasts alone: the same numbers.
+        EXPECT_EQ(fit.model->PredictMean(6), f.mean) << name << " on " << label << " m=" << m;
       }
     }
   }

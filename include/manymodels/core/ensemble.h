@@ -14,6 +14,8 @@ enum class Combination { kMean, kMedian };
 std::unique_ptr<FittedModel> MakeEnsemble(std::vector<std::unique_ptr<FittedModel>> members, Combination how);
 // Combines forecasts of equal length step by step.
 Forecast CombineForecasts(const std::vector<Forecast>& members, Combination how);
+// The same for point forecasts alone (the `mean` of CombineForecasts).
+std::vector<double> CombinePoints(const std::vector<std::vector<double>>& members, Combination how);
 
 // The Method behind "ensemble" in the registry: it loads saved ensembles; fitting one directly is an error.
 const Method& EnsembleMethod();

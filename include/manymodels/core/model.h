@@ -72,6 +72,9 @@ class FittedModel {
   virtual std::string Label() const = 0;        // what the registry shows, e.g. "SNaive(7)", "ETS(M,Ad,M)"
   // `horizon` steps ahead; Predict(h) is exactly the first h steps of Predict(h + k) (serve relies on it).
   virtual Forecast Predict(int horizon) const = 0;
+  // The point forecasts of Predict(horizon) alone (validation needs no intervals); models whose intervals are
+  // costly (ETS simulates them) compute only these.
+  virtual std::vector<double> PredictMean(int horizon) const { return Predict(horizon).mean; }
   virtual void Save(ByteWriter* out) const = 0;
   virtual std::string Describe() const = 0;  // fitted parameters as "name=value, ..."
   // The name SaveModel stores the model under: the method's name, but for a wrapper that is no method (a model

@@ -20,9 +20,6 @@ std::string Unnamed(size_t j) {
   return s;
 }
 
-// Fourier terms used for a cycle of length m.
-int TermsFor(double m) { return std::max(1, std::min(static_cast<int>(m / 2), m <= 12 ? 6 : 10)); }
-
 // The regression's design: everything needed to build a row for any time index t (0 = first observation).
 struct Design {
   std::vector<double> cycles;
@@ -101,27 +98,12 @@ class FourierModel : public FittedModel {
   // after the new values falls back on the value the model held for it.
   FitOutcome Update(std::span<const double> v, const UpdateContext& ctx) const override {
     if (std::string err = CheckUpdateValues(v, method()); !err.empty()) return {nullptr, err};
-    const size_t k = v.size(), h = static_cast<size_t>(std::max(1, ctx.horizon));
+    const size_t k = v.size();
     if (k == 0 && ctx.covariates.empty()) return {std::make_unique<FourierModel>(*this), {}};  // nothing new
 
-    std::vector<std::vector<double>> future(future_x_.size());
-    for (size_t j = 0; j < future.size(); ++j) {
-      const std::string& name = names_[j];
-      size_t col = ctx.covariates.size();
-      for (size_t c = 0; c < ctx.covariate_names.size() && c < ctx.covariates.size(); ++c)
-        if (ctx.covariate_names[c] == name) col = c;
-      if (col == ctx.covariates.size() && ctx.covariate_names.empty())
-        for (size_t c = 0; c < ctx.covariates.size(); ++c)
-          if (Unnamed(c) == name) col = c;
-      if (col == ctx.covariates.size())
-        return {nullptr, "fourier: the update has no values of the covariate '" + name + "' the model uses"};
-      const std::span<const double> x = ctx.covariates[col];
-      double last = future_x_[j].empty() ? 0.0 : future_x_[j].front();
-      for (size_t i = 0; i < k + h; ++i) {
-        if (i < x.size() && std::isfinite(x[i])) last = x[i];
-        if (i >= k) future[j].push_back(last);
-      }
-    }
+    std::vector<std::vector<double>> future;
+    if (std::string err = CovariatesAfterUpdate(ctx, names_, future_x_, k, method(), &future); !err.empty())
+      return {nullptr, err};
     return {std::make_unique<FourierModel>(d_, coef_, sigma_, log_, n_ + static_cast<double>(k), std::move(future),
                                            names_),
             {}};
@@ -201,7 +183,7 @@ class Fourier : public Method {
     if (obs < MinObservations(ctx)) return {nullptr, "fourier needs 8 observations"};
     Design d;
     for (double m : ctx.season_lengths)
-      if (m > 1.5 && 2 * m <= static_cast<double>(n)) d.cycles.push_back(m), d.terms.push_back(TermsFor(m));
+      if (m > 1.5 && 2 * m <= static_cast<double>(n)) d.cycles.push_back(m), d.terms.push_back(FourierTerms(m));
     // Covariates that vary within the history; others would be collinear with the level.
     std::vector<size_t> used;
     for (size_t j = 0; j < ctx.covariates.size(); ++j) {
@@ -222,18 +204,8 @@ class Fourier : public Method {
     const bool log_scale = !negative && zeros * 10 < obs;
     // Covariate values with gaps carried forward (and back, before the first known value).
     std::vector<std::vector<double>> xs(used.size());
-    for (size_t u = 0; u < used.size(); ++u) {
-      const auto& src = ctx.covariates[used[u]];
-      auto& v = xs[u];
-      v.assign(src.begin(), src.end());
-      v.resize(n + static_cast<size_t>(std::max(0, ctx.horizon)), NAN);
-      double last = NAN;
-      for (double& z : v) z = std::isfinite(z) ? (last = z) : last;
-      double first = NAN;
-      for (double z : v)
-        if (std::isfinite(z)) { first = z; break; }
-      for (double& z : v) if (!std::isfinite(z)) z = first;
-    }
+    for (size_t u = 0; u < used.size(); ++u)
+      xs[u] = FilledCovariate(ctx.covariates[used[u]], n + static_cast<size_t>(std::max(0, ctx.horizon)));
 
     // The design matrix over the observed periods. Harmonics come from the first by the Chebyshev recurrence
     // sin(k a) = 2 cos(a) sin((k-1) a) - sin((k-2) a), so each cycle costs one sin and one cos per period.
@@ -279,9 +251,7 @@ class Fourier : public Method {
     std::vector<std::vector<double>> future(used.size());
     for (size_t u = 0; u < used.size(); ++u) future[u].assign(xs[u].begin() + static_cast<long>(n), xs[u].end());
     std::vector<std::string> names;
-    for (size_t j : used)
-      names.push_back(j < ctx.covariate_names.size() && !ctx.covariate_names[j].empty() ? ctx.covariate_names[j]
-                                                                                        : Unnamed(j));
+    for (size_t j : used) names.push_back(CovariateName(ctx, j));
     return {std::make_unique<FourierModel>(std::move(d), std::vector<double>(b.data(), b.data() + p), sigma,
                                            log_scale, static_cast<double>(n), std::move(future), std::move(names)),
             {}};
@@ -290,6 +260,53 @@ class Fourier : public Method {
 };
 
 }  // namespace
+
+int FourierTerms(double m) { return std::max(1, std::min(static_cast<int>(m / 2), m <= 12 ? 6 : 10)); }
+
+std::string CovariateName(const FitContext& ctx, size_t j) {
+  return j < ctx.covariate_names.size() && !ctx.covariate_names[j].empty() ? ctx.covariate_names[j] : Unnamed(j);
+}
+
+std::vector<double> FilledCovariate(std::span<const double> x, size_t length) {
+  std::vector<double> v(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(std::min(length, x.size())));
+  v.resize(length, NAN);
+  double last = NAN;
+  for (double& z : v) z = std::isfinite(z) ? (last = z) : last;
+  double first = NAN;
+  for (double z : v)
+    if (std::isfinite(z)) {
+      first = z;
+      break;
+    }
+  for (double& z : v)
+    if (!std::isfinite(z)) z = first;
+  return v;
+}
+
+std::string CovariatesAfterUpdate(const UpdateContext& ctx, const std::vector<std::string>& names,
+                                  const std::vector<std::vector<double>>& held, size_t k, std::string_view method,
+                                  std::vector<std::vector<double>>* future) {
+  const size_t h = static_cast<size_t>(std::max(1, ctx.horizon));
+  future->assign(names.size(), {});
+  for (size_t j = 0; j < names.size(); ++j) {
+    const std::string& name = names[j];
+    size_t col = ctx.covariates.size();
+    for (size_t c = 0; c < ctx.covariate_names.size() && c < ctx.covariates.size(); ++c)
+      if (ctx.covariate_names[c] == name) col = c;
+    if (col == ctx.covariates.size() && ctx.covariate_names.empty())
+      for (size_t c = 0; c < ctx.covariates.size(); ++c)
+        if (Unnamed(c) == name) col = c;
+    if (col == ctx.covariates.size())
+      return std::string(method) + ": the update has no values of the covariate '" + name + "' the model uses";
+    const std::span<const double> x = ctx.covariates[col];
+    double last = held[j].empty() ? 0.0 : held[j].front();
+    for (size_t i = 0; i < k + h; ++i) {
+      if (i < x.size() && std::isfinite(x[i])) last = x[i];
+      if (i >= k) (*future)[j].push_back(last);
+    }
+  }
+  return {};
+}
 
 const Method& FourierMethod() {
   static const Fourier m;

@@ -11,6 +11,7 @@
 #include "manymodels/core/intermittent.h"
 #include "manymodels/core/model.h"
 #include "manymodels/core/models_basic.h"
+#include "manymodels/core/pooled.h"
 #include "manymodels/core/theta.h"
 
 namespace mm {
@@ -26,8 +27,8 @@ const std::vector<const Method*>& AllMethods() {
       &ThetaMethod(), &OptimizedThetaMethod(), &DynamicOptimizedThetaMethod(),
       // intermittent demand (intermittent.h)
       &CrostonMethod(), &SbaMethod(), &TsbMethod(),
-      // several cycles and covariates (fourier.h); combinations (ensemble.h)
-      &FourierMethod(), &EnsembleMethod()};
+      // several cycles and covariates (fourier.h); one model across a group (pooled.h); combinations (ensemble.h)
+      &FourierMethod(), &PooledMethod(), &EnsembleMethod()};
   return methods;
 }
 

@@ -91,7 +91,7 @@ std::vector<Case> Cases() {
   seasonal[n + 3] = seasonal[n + 9] = kNaN;    // and in the new values
   std::vector<double> demand = Demand(static_cast<int>(n + k));
   demand[n + 4] = kNaN;
-  for (const char* name : {"naive", "snaive", "mean", "drift", "ets", "arima", "theta", "otm", "dotm", "fourier"}) {
+  for (const char* name : {"naive", "snaive", "mean", "drift", "ets", "arima", "theta", "otm", "dotm", "fourier", "pooled"}) {
     FitOutcome f = FindMethod(name)->Fit(std::span<const double>(seasonal).first(n), fit_ctx());
     add(name, seasonal, std::move(f.model));
   }

@@ -11,10 +11,31 @@
 // model uses that the context lacks is an error.
 #pragma once
 
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include "manymodels/core/model.h"
 
 namespace mm {
 
 const Method& FourierMethod();
+
+// Shared with the pooled model (pooled.h), a regression on time, cycles and covariates too.
+// Harmonics used for a cycle of length m (m/2 at most; 6 for cycles up to 12, else 10).
+int FourierTerms(double m);
+// Covariate j's name in `ctx`, or "x<j>" when it has none.
+std::string CovariateName(const FitContext& ctx, size_t j);
+// x cut or extended to `length` values, gaps (NaN, and the part past x's end) carrying the last known value
+// forward, and the first known value back over the start; all NaN when x knows no value.
+std::vector<double> FilledCovariate(std::span<const double> x, size_t length);
+// FittedModel::Update's covariates for a model using the covariates `names` (found in ctx by name, or by position
+// "x<j>" when ctx has no names) that held `held[j]` after its old end: per covariate, the ctx.horizon values after
+// the k new periods, unknown ones carrying the last known value forward (the first value held when none is
+// known). Returns the error naming a covariate that ctx lacks, else empty.
+std::string CovariatesAfterUpdate(const UpdateContext& ctx, const std::vector<std::string>& names,
+                                  const std::vector<std::vector<double>>& held, size_t k, std::string_view method,
+                                  std::vector<std::vector<double>>* future);
 
 }  // namespace mm

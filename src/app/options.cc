@@ -51,9 +51,12 @@ po::options_description CommandOptions(const std::string& command) {
         ("horizon", po::value<int>()->required(), "periods to forecast, and to hold out for validation")
         ("registry", po::value<std::string>()->required(), "registry file to write")
         ("predictions", po::value<std::string>()->required(), "predictions file to write")
-        ("models", po::value<std::string>()->default_value("auto"), "auto and/or a comma list: naive, snaive, mean, drift, ets, arima, theta, otm, dotm, croston, sba, tsb, fourier")
+        ("models", po::value<std::string>()->default_value("auto"), "auto and/or a comma list: naive, snaive, mean, drift, ets, arima, theta, otm, dotm, croston, sba, tsb, fourier, pooled")
         ("season-length", po::value<std::string>(), "cycles, e.g. 7 or 24,168 (default: the lake's)")
         ("partition-by", po::value<std::string>(), "key columns to group by; the target is summed over the rest")
+        ("pool-by", po::value<std::string>(), "key columns whose groups are fitted jointly (--models pooled): "
+                                              "shared price elasticity, lifts and cycles, each series its own "
+                                              "level and trend")
         ("covariates", po::value<std::string>()->default_value("all"), "lake covariates the models use: all, none, or a list")
         ("backtest-windows", po::value<int>()->default_value(1), "rolling validation windows of --horizon points")
         ("ensemble", po::value<std::string>()->default_value("auto"), "combine the best models: mean, median, none "
@@ -315,6 +318,7 @@ void CheckValues(const std::string& command, const po::variables_map& vm) {
     in_range("threads", 0, 1024);
     if (vm.count("season-length")) ParseNumberList(text("season-length"), "season-length");
     if (vm.count("partition-by")) no_repeats(SplitList(text("partition-by")), "partition-by");
+    if (vm.count("pool-by")) no_repeats(SplitList(text("pool-by")), "pool-by");
     no_repeats(SplitList(text("covariates")), "covariates");
   } else if (command == "score") {
     in_range("threads", 0, 1024);

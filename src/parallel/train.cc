@@ -15,6 +15,7 @@
 #include <stdexcept>
 
 #include "manymodels/core/ensemble.h"
+#include "manymodels/core/pooled.h"
 #include "manymodels/core/select.h"
 #include "manymodels/core/series.h"
 #include "manymodels/io/files.h"
@@ -23,6 +24,7 @@
 #include "manymodels/io/predictions.h"
 #include "manymodels/io/registry.h"
 #include "manymodels/parallel/driver.h"
+#include "manymodels/parallel/pools.h"
 #include "manymodels/parallel/progress.h"
 #include "manymodels/parallel/shard.h"
 #include "manymodels/parallel/threads.h"
@@ -180,6 +182,7 @@ Fingerprint TrainFingerprint(const TrainOptions& opt, size_t groups) {
           {"--models", opt.models},
           {"--season-length", list(opt.season_lengths, [](double m) { return FormatParameter(m); })},
           {"--partition-by", list(opt.partition_by, [](const std::string& c) { return c; })},
+          {"--pool-by", list(opt.pool_by, [](const std::string& c) { return c; })},
           {"--covariates", opt.covariates},
           {"--backtest-windows", std::to_string(opt.backtest_windows)},
           {"--ensemble", opt.ensemble},
@@ -243,6 +246,14 @@ JournalStart StartJournal(const TrainOptions& opt, const std::string& dir, size_
 
 }  // namespace
 
+std::string PoolByProblem(const TrainOptions& opt) {
+  if (opt.pool_by.empty()) return {};
+  if (opt.models != "pooled")
+    return "--pool-by fits pooled models: give --models pooled (not '" + opt.models + "')";
+  if (!opt.partition_by.empty()) return "--pool-by and --partition-by cannot be combined";
+  return {};
+}
+
 std::string NewRunId() {
   const std::time_t now = std::time(nullptr);
   char buf[32];
@@ -289,6 +300,16 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
     throw std::invalid_argument("--horizon " + std::to_string(opt.horizon) + " is not shorter than the longest series in " +
                                 opt.lake + " (" + std::to_string(longest) + " periods): nothing would be left to fit");
   const Grouping groups = GroupSeries(ix.keys, opt.partition_by);  // every rank: cheap, and it checks the names
+  // --pool-by: each series' model comes from its group's joint fit (every rank: it checks the names).
+  if (const std::string problem = PoolByProblem(opt); !problem.empty()) throw std::invalid_argument(problem);
+  std::unique_ptr<PoolFitter> pools;
+  if (!opt.pool_by.empty()) {
+    PoolOptions po;
+    po.season_lengths = context.season_lengths;
+    po.horizon = opt.horizon;
+    po.max_history = static_cast<int64_t>(select.max_history);
+    pools = std::make_unique<PoolFitter>(lake, opt.pool_by, covariates, po);
+  }
 
   // 1. Rank 0 takes up the journal (--resume) or starts one, and shards the groups left by estimated cost (points
   // to fit x the candidates' relative cost); the dynamic schedule hands them out in that order.
@@ -377,7 +398,8 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
     std::sort(wanted.begin(), wanted.end());
     // columns[0] is the target, columns[1 + c] covariate c (of those used), each one vector per wanted series.
     const auto read_start = Clock::now();
-    const auto columns = ReadSeriesRuns(lake, wanted, covariates);
+    const auto columns = pools ? std::vector<std::vector<std::vector<double>>>{}  // the pools read their own
+                               : ReadSeriesRuns(lake, wanted, covariates);
     me.read_seconds += Since(read_start);
     // Column `col` of group g: the member's own series, or the members' sum (target) or mean (covariates).
     auto group_series = [&](size_t g, size_t col) -> PeriodSeries {
@@ -396,12 +418,20 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
     std::vector<GroupOutput> outs(e - b);
     std::vector<uint8_t> fitted(e - b, 0);
     const auto n = static_cast<int64_t>(e - b);
+    if (pools) {  // the groups are the series (no --partition-by): their pools, fitted whole
+      pools->Prepare(wanted, me.threads_used, &me.read_seconds, &me.fit_seconds);
+      for (size_t g = b; g < e; ++g) {
+        const PooledSeries& r = pools->Result(members[member_offsets[g]]);
+        outs[g - b] = {r.result, r.last_period};
+      }
+      std::fill(fitted.begin(), fitted.end(), 1);
+    }
     const auto fit_start = Clock::now();
     const double gather_before = gather.seconds();
 #pragma omp parallel for schedule(dynamic, 1) num_threads(me.threads_used)
     for (int64_t i = 0; i < n; ++i) {
       if (omp_get_thread_num() == 0) gather.Poll();  // rank 0's main thread takes in other ranks' messages
-      if (stopping()) continue;
+      if (stopping() || pools) continue;
       const size_t g = b + static_cast<size_t>(i);
       const int64_t m0 = member_offsets[g];
       const PeriodSeries series = group_series(g, 0);

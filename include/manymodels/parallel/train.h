@@ -22,6 +22,9 @@ struct TrainOptions {
   std::string models = "auto";
   std::vector<double> season_lengths;     // empty: the lake's
   std::vector<std::string> partition_by;  // empty: every series is its own model
+  // Key columns whose groups are fitted jointly (--models pooled; parallel/pools.h); empty: none. Each series
+  // still has its own model (its own level and trend, the group's shared effects).
+  std::vector<std::string> pool_by;
   std::string covariates = "all";         // lake covariates the models see: all, none, or a comma list
   int backtest_windows = 1;               // rolling validation windows of `horizon` points
   std::string ensemble = "auto";          // auto (median for --models auto, else none), none, mean, median
@@ -88,6 +91,10 @@ struct RunSummary {
 // Collective: every rank calls it. Throws on bad options or input (the same error on every rank when it is
 // found before the plan is broadcast). The summary is complete on rank 0 only.
 RunSummary Train(const TrainOptions& options, Communicator& comm);
+
+// What is wrong with the options' --pool-by (it needs --models pooled alone, and no --partition-by); empty when
+// nothing is.
+std::string PoolByProblem(const TrainOptions& options);
 
 // A run id that sorts by time: 20261125T153000Z-3f9a.
 std::string NewRunId();

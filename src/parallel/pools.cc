@@ -1,0 +1,95 @@
+#include "manymodels/parallel/pools.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "manymodels/core/series.h"
+#include "manymodels/parallel/driver.h"
+
+namespace mm {
+
+PoolFitter::PoolFitter(const LakeReader& lake, const std::vector<std::string>& pool_by,
+                       const std::vector<size_t>& covariates, const PoolOptions& options)
+    : lake_(lake), covariates_(covariates), options_(options) {
+  const LakeIndex& ix = lake.index();
+  const std::vector<std::string> names = ix.keys.Names();
+  std::string known;
+  for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+  if (pool_by.empty()) throw std::invalid_argument("--pool-by names no key column");
+  for (const auto& c : pool_by)
+    if (std::find(names.begin(), names.end(), c) == names.end())
+      throw std::invalid_argument("--pool-by: '" + c + "' is not a key column of the lake (keys: " + known + ")");
+  pools_ = GroupSeries(ix.keys, pool_by);
+  pool_of_.assign(ix.num_series(), 0);
+  for (size_t p = 0; p < pools_.size(); ++p)
+    for (int64_t k = pools_.member_offsets[p]; k < pools_.member_offsets[p + 1]; ++k)
+      pool_of_[static_cast<size_t>(pools_.members[static_cast<size_t>(k)])] = static_cast<int64_t>(p);
+  options_.covariate_names.clear();
+  for (size_t c : covariates) options_.covariate_names.push_back(ix.covariates[c]);
+}
+
+void PoolFitter::Prepare(const std::vector<int64_t>& series, int threads, double* read_seconds,
+                         double* fit_seconds) {
+  std::vector<int64_t> needed;
+  for (int64_t s : series) needed.push_back(pool_of_.at(static_cast<size_t>(s)));
+  std::sort(needed.begin(), needed.end());
+  needed.erase(std::unique(needed.begin(), needed.end()), needed.end());
+  std::map<int64_t, std::vector<PooledSeries>> kept;
+  std::vector<int64_t> todo;
+  for (int64_t p : needed) {
+    if (auto it = fitted_.find(p); it != fitted_.end()) kept.emplace(p, std::move(it->second));
+    else todo.push_back(p);
+  }
+  fitted_ = std::move(kept);
+  if (todo.empty()) return;
+
+  // Every member of the pools to fit, in one read; member k of a pool is wanted[at[k]].
+  const auto t0 = DriverClock::now();
+  std::vector<int64_t> wanted;
+  for (int64_t p : todo)
+    wanted.insert(wanted.end(), pools_.members.begin() + pools_.member_offsets[p],
+                  pools_.members.begin() + pools_.member_offsets[p + 1]);
+  std::sort(wanted.begin(), wanted.end());
+  const auto columns = ReadSeriesRuns(lake_, wanted, covariates_);
+  *read_seconds += Since(t0);
+
+  const auto t1 = DriverClock::now();
+  const LakeIndex& ix = lake_.index();
+  std::vector<std::vector<PooledSeries>> results(todo.size());
+  const auto n = static_cast<int64_t>(todo.size());
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t p = todo[static_cast<size_t>(i)];
+    std::vector<PoolMember> members;
+    for (int64_t k = pools_.member_offsets[p]; k < pools_.member_offsets[p + 1]; ++k) {
+      const int64_t s = pools_.members[static_cast<size_t>(k)];
+      const auto w = static_cast<size_t>(std::lower_bound(wanted.begin(), wanted.end(), s) - wanted.begin());
+      PoolMember m;
+      m.start = ix.start[static_cast<size_t>(s)];
+      m.y = columns[0][w];
+      for (size_t c = 0; c < covariates_.size(); ++c) m.covariates.emplace_back(columns[1 + c][w]);
+      members.push_back(std::move(m));
+    }
+    PoolOptions o = options_;
+    o.group = pools_.keys.Describe(static_cast<size_t>(p));
+    std::vector<SeriesResult> fits = FitPooledGroup(members, o);
+    auto& out = results[static_cast<size_t>(i)];
+    for (size_t k = 0; k < members.size(); ++k) {
+      const IndexRange obs = ObservedRange(members[k].y);
+      out.push_back({std::move(fits[k]), members[k].start + static_cast<int64_t>(obs.size() ? obs.end : members[k].y.size()) - 1});
+    }
+  }
+  for (size_t i = 0; i < todo.size(); ++i) fitted_.emplace(todo[i], std::move(results[i]));
+  *fit_seconds += Since(t1);
+}
+
+const PooledSeries& PoolFitter::Result(int64_t series) const {
+  const int64_t p = pool_of_.at(static_cast<size_t>(series));
+  const auto it = fitted_.find(p);
+  if (it == fitted_.end()) throw std::logic_error("PoolFitter: series not prepared");
+  const auto first = pools_.members.begin() + pools_.member_offsets[p];
+  const auto k = std::lower_bound(first, pools_.members.begin() + pools_.member_offsets[p + 1], series) - first;
+  return it->second.at(static_cast<size_t>(k));
+}
+
+}  // namespace mm

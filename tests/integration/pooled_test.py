@@ -1,0 +1,81 @@
+"""train --models pooled --pool-by store: every item of a store shares the price elasticity, promotion lift and
+cycles (one Ceres fit per store), each keeps its own level and trend. The exports are the same bytes for one
+process and for 2 ranks x 2 threads under the dynamic schedule with small batches (stores split between ranks
+and batches, each fitted whole wherever it is needed); the labels name the store and its effects; a store with
+fewer than 5 items is fitted per item, with a note; forecasts and bounds are never negative; the saved models
+stand alone: promoted and scored (loaded one by one, updated with nothing new) they forecast what train did; --pool-by is refused without --models pooled, with
+--partition-by, or naming no key column."""
+import csv
+import io
+import os
+
+from common import Checks, read_csv, run, workdir
+
+c = Checks("pooled")
+d = workdir()
+panel, lake = os.path.join(d, "panel.csv"), os.path.join(d, "lake.h5")
+run(["generate", "--out", panel, "--stores", "4", "--items", "6", "--length", "240", "--seed", "5"])
+# Store 4 keeps 3 items only: too few to pool.
+with open(panel) as f:
+    rows = list(csv.reader(f))
+with open(panel, "w", newline="") as f:
+    csv.writer(f).writerows([rows[0]] + [r for r in rows[1:] if not (r[1] == "4" and int(r[2]) > 3)])
+run(["ingest", "--input", panel, "--keys", "store,item", "--time", "date", "--target", "sales",
+     "--covariates", "price,promo", "--out", lake])
+
+
+def train(tag, mpi=0, extra=()):
+    reg, pred = os.path.join(d, f"reg-{tag}.h5"), os.path.join(d, f"pred-{tag}.h5")
+    run(["train", "--lake", lake, "--horizon", "14", "--models", "pooled", "--pool-by", "store", "--registry", reg,
+         "--predictions", pred, "--quiet", *extra], mpi=mpi)
+    listing = read_csv(run(["registry", "list", "--registry", reg, "--format", "csv"]).stdout)
+    for r in listing:
+        r["version"] = ""  # the run id
+    out = io.StringIO()
+    w = csv.DictWriter(out, listing[0].keys())
+    w.writeheader()
+    w.writerows(listing)
+    return reg, out.getvalue(), run(["predictions", "export", "--predictions", pred]).stdout
+
+
+reg1, listing1, preds1 = train("1x1", extra=("--threads", "1"))
+_, listing2, preds2 = train("2x2", mpi=2, extra=("--threads", "2", "--schedule", "dynamic", "--batch", "4"))
+c.ok(listing1 == listing2, "the registry listing is the same for 1 rank and 2 ranks x 2 threads")
+c.ok(preds1 == preds2, "the predictions are the same for 1 rank and 2 ranks x 2 threads")
+shown1 = run(["registry", "show", "--registry", reg1, "--key", "store=2,item=5"]).stdout
+c.ok("group store=2" in shown1 and "price elasticity=" in shown1, f"registry show describes the pooled fit: {shown1}")
+
+models = read_csv(listing1)
+c.ok(len(models) == 21, f"21 models: {len(models)}")
+for m in models:
+    if m["store"] == "4":
+        c.ok(m["model"].startswith("Pooled(alone") and "fewer than 5); fitted alone" in m["note"],
+             f"a store of 3 items is fitted per item: {m}")
+    else:
+        c.ok(m["model"].startswith(f"Pooled(store={m['store']}; price elasticity -"), f"label: {m['model']}")
+        c.ok(m["mase"] != "" and float(m["mase"]) < 2, f"validated: {m}")
+labels = {m["store"]: m["model"] for m in models if m["store"] != "4"}
+c.ok(len(set(labels.values())) == 3, f"each store its own shared effects: {labels}")
+for p in read_csv(preds1):
+    c.ok(min(float(p[k]) for k in ("forecast", "lo80", "hi80", "lo95", "hi95")) >= 0, f"never negative: {p}")
+
+prod, scores = os.path.join(d, "prod.h5"), os.path.join(d, "scores.h5")
+run(["promote", "--registry", reg1, "--production", prod, "--rule", "n_obs>0"])
+run(["score", "--lake", lake, "--production", prod, "--horizon", "14", "--predictions", scores], mpi=2)
+scored = {(p["store"], p["item"], p["step"]): p for p in read_csv(run(["predictions", "export", "--predictions", scores]).stdout)}
+for p in read_csv(preds1):
+    q = scored[(p["store"], p["item"], p["step"])]
+    c.ok(all(abs(float(p[k]) - float(q[k])) <= 1e-9 * max(1, abs(float(p[k]))) for k in ("forecast", "lo95", "hi95")),
+         f"score forecasts what train did: {p} {q}")
+
+# Refused: another model, --partition-by, a column that is not a key.
+bad = [["--models", "auto", "--pool-by", "store"], ["--models", "pooled", "--pool-by", "store", "--partition-by", "store"]]
+for args in bad:
+    p = run(["train", "--lake", lake, "--horizon", "14", "--registry", os.path.join(d, "x.h5"), "--predictions",
+             os.path.join(d, "y.h5"), *args], check=False)
+    c.ok(p.returncode == 2 and "--pool-by" in p.stderr, f"{args}: usage error: {p.returncode} {p.stderr}")
+p = run(["train", "--lake", lake, "--horizon", "14", "--registry", os.path.join(d, "x.h5"), "--predictions",
+         os.path.join(d, "y.h5"), "--models", "pooled", "--pool-by", "shop"], check=False)
+c.ok(p.returncode != 0 and "'shop' is not a key column" in p.stderr, f"unknown column: {p.returncode} {p.stderr}")
+c.ok(not os.path.exists(os.path.join(d, "x.h5")), "nothing written")
+c.done()

@@ -3,7 +3,6 @@
 #include <ceres/ceres.h>
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -54,26 +53,34 @@ struct MemberRows {
   size_t member = 0;
   std::vector<double> z, tau, shared;
   double delta = std::numeric_limits<double>::infinity();  // Huber threshold; infinite: least squares
+  // Own deviations from the first `own` shared effects (the covariates'), in the member's block after (a, b),
+  // each with a normal prior of weight `prior` (sigma / spread): one more residual prior * deviation each.
+  size_t own = 0;
+  double prior = 0;
 };
 
-// The residuals of one member: r = z - (a + b tau + S theta), each passed through Huber's loss as
-// sign(r) sqrt(2 rho(r)), so that the half sum of squares Ceres minimises is the Huber objective.
+// The residuals of one member: r = z - (a + b tau + S theta + S_own delta), each passed through Huber's loss as
+// sign(r) sqrt(2 rho(r)), so that the half sum of squares Ceres minimises is the Huber objective; then the
+// priors of its own deviations delta. Parameter blocks: the member's (a, b, delta), the shared theta.
 class MemberCost : public ceres::CostFunction {
  public:
   MemberCost(const MemberRows* rows, int shared) : rows_(rows), p_(shared) {
-    set_num_residuals(static_cast<int>(rows->z.size()));
-    mutable_parameter_block_sizes()->push_back(2);
+    set_num_residuals(static_cast<int>(rows->z.size() + rows->own));
+    mutable_parameter_block_sizes()->push_back(2 + static_cast<int>(rows->own));
     if (p_ > 0) mutable_parameter_block_sizes()->push_back(p_);
   }
   bool Evaluate(double const* const* params, double* residuals, double** jacobians) const override {
     const MemberRows& m = *rows_;
     const double a = params[0][0], b = params[0][1];
+    const double* own = params[0] + 2;
     const double* theta = p_ > 0 ? params[1] : nullptr;
     const auto p = static_cast<size_t>(p_);
+    const size_t width = 2 + m.own;  // the member block's size
     for (size_t r = 0; r < m.z.size(); ++r) {
       const double* s = m.shared.data() + r * p;
       double fit = a + b * m.tau[r];
       for (size_t c = 0; c < p; ++c) fit += s[c] * theta[c];
+      for (size_t c = 0; c < m.own; ++c) fit += s[c] * own[c];
       const double e = m.z[r] - fit;
       double res = e, w = 1;  // w: d res / d e
       if (std::fabs(e) > m.delta) {
@@ -82,9 +89,23 @@ class MemberCost : public ceres::CostFunction {
       }
       residuals[r] = res;
       if (!jacobians) continue;
-      if (jacobians[0]) jacobians[0][2 * r] = -w, jacobians[0][2 * r + 1] = -w * m.tau[r];
+      if (jacobians[0]) {
+        double* j = jacobians[0] + r * width;
+        j[0] = -w, j[1] = -w * m.tau[r];
+        for (size_t c = 0; c < m.own; ++c) j[2 + c] = -w * s[c];
+      }
       if (p_ > 0 && jacobians[1])
         for (size_t c = 0; c < p; ++c) jacobians[1][r * p + c] = -w * s[c];
+    }
+    for (size_t k = 0; k < m.own; ++k) {
+      const size_t r = m.z.size() + k;
+      residuals[r] = m.prior * own[k];
+      if (!jacobians) continue;
+      if (jacobians[0]) {
+        std::fill(jacobians[0] + r * width, jacobians[0] + (r + 1) * width, 0.0);
+        jacobians[0][r * width + 2 + k] = m.prior;
+      }
+      if (p_ > 0 && jacobians[1]) std::fill(jacobians[1] + r * p, jacobians[1] + (r + 1) * p, 0.0);
     }
     return true;
   }
@@ -101,12 +122,14 @@ double Median(std::vector<double> v) {
   return *mid;
 }
 
-std::string DescribeFit(const PoolFit& f, double a, double b, double sigma) {
+std::string DescribeFit(const PoolFit& f, const PoolFit::Block& b) {
   std::ostringstream s;
   s.precision(5);
-  s << "level=" << a << ", slope=" << b << ", sigma=" << sigma << (f.log_scale ? " (log1p scale)" : "");
-  for (size_t j = 0; j < f.columns.size(); ++j)
+  s << "level=" << b.a << ", slope=" << b.b << ", sigma=" << b.sigma << (f.log_scale ? " (log1p scale)" : "");
+  for (size_t j = 0; j < f.columns.size(); ++j) {
     s << ", " << f.names[j] << (f.log_x[j] ? " elasticity=" : " effect=") << f.beta[j];
+    if (j < b.own.size()) s << " (the group's) " << f.beta[j] + b.own[j] << " (this series')";
+  }
   for (size_t i = 0; i < f.cycles.size(); ++i) s << ", cycle " << f.cycles[i] << ":" << f.terms[i];
   return s.str();
 }
@@ -156,6 +179,7 @@ class PooledFitted : public FittedModel {
       SharedRow(f_, static_cast<double>(t), x.data(), row.data());
       double z = block_.a + block_.b * static_cast<double>(t - block_.last) / block_.span;
       for (size_t c = 0; c < row.size(); ++c) z += row[c] * Theta(c);
+      for (size_t c = 0; c < block_.own.size(); ++c) z += row[c] * block_.own[c];
       const double se = block_.sigma * std::sqrt(1.0 + (static_cast<double>(t - block_.last)) / block_.span);
       const double q[5] = {z, z - kZ80 * se, z + kZ80 * se, z - kZ95 * se, z + kZ95 * se};
       std::vector<double>* col[5] = {&out.mean, &out.lo80, &out.hi80, &out.lo95, &out.hi95};
@@ -191,10 +215,11 @@ class PooledFitted : public FittedModel {
     w->PutI64(block_.n_obs);
     w->PutI64(origin_);
     for (const auto& v : future_) w->PutF64s(v);
+    w->PutF64s(block_.own);
   }
   std::string Describe() const override {
     return (group_.empty() ? std::string("fitted alone") : "group " + group_) + ", " +
-           DescribeFit(f_, block_.a, block_.b, block_.sigma);
+           DescribeFit(f_, block_);
   }
   static std::unique_ptr<FittedModel> Load(ByteReader* r) {
     PoolFit f;
@@ -218,8 +243,9 @@ class PooledFitted : public FittedModel {
     const int64_t origin = r->GetI64();
     std::vector<std::vector<double>> future(nx);
     for (auto& v : future) v = r->GetF64s();
+    b.own = r->GetF64s();
     if (f.terms.size() != f.cycles.size() || f.center.size() != nx || f.beta.size() != nx ||
-        f.harmonics.size() != SharedSize(f) - nx || !(b.span > 0))
+        f.harmonics.size() != SharedSize(f) - nx || !(b.span > 0) || (!b.own.empty() && b.own.size() != nx))
       throw std::runtime_error("pooled: inconsistent saved model");
     return std::make_unique<PooledFitted>(f, b, std::move(group), origin, std::move(future));
   }
@@ -248,16 +274,19 @@ int64_t LastObserved(std::span<const double> y, int64_t end) {
 
 // One Ceres solve of the group's rows (the blocks' a, b and theta updated in place). Returns Ceres' outcome
 // text; `ok` false when it failed.
-std::string Solve(std::vector<MemberRows>& rows, std::vector<std::array<double, 2>>& ab, std::vector<double>& theta,
+// `blocks`: the members' blocks, member i's at i * stride, in one array: Ceres orders the blocks it eliminates by
+// their addresses, so that order (and the bits of the solution) is the members' order on every run.
+std::string Solve(std::vector<MemberRows>& rows, std::vector<double>& blocks, size_t stride, std::vector<double>& theta,
                   bool* ok) {
   ceres::Problem problem;
   const int p = static_cast<int>(theta.size());
   auto ordering = std::make_shared<ceres::ParameterBlockOrdering>();
   for (size_t i = 0; i < rows.size(); ++i) {
-    std::vector<double*> blocks = {ab[i].data()};
-    if (p > 0) blocks.push_back(theta.data());
-    problem.AddResidualBlock(new MemberCost(&rows[i], p), nullptr, blocks);
-    ordering->AddElementToGroup(ab[i].data(), 0);
+    double* mine = blocks.data() + i * stride;
+    std::vector<double*> parameters = {mine};
+    if (p > 0) parameters.push_back(theta.data());
+    problem.AddResidualBlock(new MemberCost(&rows[i], p), nullptr, parameters);
+    ordering->AddElementToGroup(mine, 0);
   }
   ceres::Solver::Options o;
   if (p > 0 && rows.size() > 1) {
@@ -276,7 +305,7 @@ std::string Solve(std::vector<MemberRows>& rows, std::vector<std::array<double, 
   ceres::Solver::Summary summary;
   ceres::Solve(o, &problem, &summary);
   bool finite = std::isfinite(summary.final_cost);
-  for (const auto& v : ab) finite = finite && std::isfinite(v[0]) && std::isfinite(v[1]);
+  for (double x : blocks) finite = finite && std::isfinite(x);
   for (double v : theta) finite = finite && std::isfinite(v);
   *ok = summary.IsSolutionUsable() && finite;
   return std::to_string(summary.iterations.size()) + " iterations, " +
@@ -300,10 +329,13 @@ bool PoolOptions::IsValid(std::string* error) const {
 }
 
 PoolFit FitPool(std::span<const PoolMember> members, int64_t cut, const PoolOptions& opt) {
+  return FitPool(members, std::vector<int64_t>(members.size(), cut), opt);
+}
+
+PoolFit FitPool(std::span<const PoolMember> members, std::span<const int64_t> cuts, const PoolOptions& opt) {
   PoolFit f;
-  f.cut = cut;
   f.members.resize(members.size());
-  const int64_t from = opt.max_history > 0 ? cut - opt.max_history : std::numeric_limits<int64_t>::min();
+  std::vector<int64_t> froms(members.size());
   // 1. Which members have enough observations in [from, cut), and the scale.
   size_t usable = 0;
   int64_t longest = 0;
@@ -311,6 +343,8 @@ PoolFit FitPool(std::span<const PoolMember> members, int64_t cut, const PoolOpti
   for (size_t i = 0; i < members.size(); ++i) {
     const PoolMember& m = members[i];
     PoolFit::Block& b = f.members[i];
+    const int64_t cut = cuts[i], from = froms[i] = opt.max_history > 0 ? cut - opt.max_history : INT64_MIN;
+    b.cut = cut;
     const int64_t end = std::clamp<int64_t>(cut - m.start, 0, static_cast<int64_t>(m.y.size()));
     const int64_t begin = std::clamp<int64_t>(from - m.start, 0, end);
     int64_t first = -1;
@@ -358,7 +392,7 @@ PoolFit FitPool(std::span<const PoolMember> members, int64_t cut, const PoolOpti
   }
   auto in_fit = [&](size_t i, size_t t) {  // position t of member i is an observation of the fit
     const int64_t p = members[i].start + static_cast<int64_t>(t);
-    return p >= from && p <= f.members[i].last && std::isfinite(members[i].y[t]);
+    return p >= froms[i] && p <= f.members[i].last && std::isfinite(members[i].y[t]);
   };
   for (size_t j = 0; j < nx; ++j) {
     bool known = true, positive = true, binary = true;
@@ -406,7 +440,9 @@ PoolFit FitPool(std::span<const PoolMember> members, int64_t cut, const PoolOpti
 
   // 3. The rows of each usable member.
   std::vector<MemberRows> rows;
-  std::vector<std::array<double, 2>> ab;
+  // Per usable member: a, b, then its own deviations (stage 2).
+  const size_t stride = 2 + f.columns.size();
+  std::vector<double> ab;
   std::vector<double> x(f.columns.size());
   for (size_t i = 0; i < members.size(); ++i) {
     PoolFit::Block& b = f.members[i];
@@ -425,27 +461,31 @@ PoolFit FitPool(std::span<const PoolMember> members, int64_t cut, const PoolOpti
     }
     double mean = 0;
     for (double z : r.z) mean += z;
-    ab.push_back({mean / static_cast<double>(r.z.size()), 0.0});
+    ab.resize(ab.size() + stride, 0.0);
+    ab[ab.size() - stride] = mean / static_cast<double>(r.z.size());
     rows.push_back(std::move(r));
   }
 
-  // 4. Least squares, then Huber with each member's threshold from its residuals' MAD.
+  // 4. Least squares with every effect shared, then Huber with each member's threshold from its residuals' MAD,
+  //    and (opt.spread > 0, log scale) each member's own deviations from the covariates' shared effects.
   std::vector<double> theta(p, 0.0);
   bool ok = false;
-  f.solver = "least squares: " + Solve(rows, ab, theta, &ok);
+  f.solver = "least squares: " + Solve(rows, ab, stride, theta, &ok);
+  const bool own = opt.spread > 0 && f.log_scale && !f.columns.empty();
   if (ok) {
     for (size_t i = 0; i < rows.size(); ++i) {
       MemberRows& r = rows[i];
       std::vector<double> abs_res;
       for (size_t t = 0; t < r.z.size(); ++t) {
-        double fit = ab[i][0] + ab[i][1] * r.tau[t];
+        double fit = ab[i * stride] + ab[i * stride + 1] * r.tau[t];
         for (size_t c = 0; c < p; ++c) fit += r.shared[t * p + c] * theta[c];
         abs_res.push_back(std::fabs(r.z[t] - fit));
       }
       const double mad = 1.4826 * Median(abs_res);
       r.delta = mad > 0 ? opt.huber_k * mad : std::numeric_limits<double>::infinity();
+      if (own) r.own = f.columns.size(), r.prior = std::max(mad, 1e-3) / opt.spread;
     }
-    f.solver += "; Huber: " + Solve(rows, ab, theta, &ok);
+    f.solver += "; Huber: " + Solve(rows, ab, stride, theta, &ok);
   }
   if (!ok) {
     f.error = "Ceres found no usable solution (" + f.solver + ")";
@@ -456,11 +496,14 @@ PoolFit FitPool(std::span<const PoolMember> members, int64_t cut, const PoolOpti
   for (size_t i = 0; i < rows.size(); ++i) {
     const MemberRows& r = rows[i];
     PoolFit::Block& b = f.members[r.member];
-    b.a = ab[i][0], b.b = ab[i][1];
+    const auto mine = ab.begin() + static_cast<std::ptrdiff_t>(i * stride);
+    b.a = mine[0], b.b = mine[1];
+    b.own.assign(mine + 2, mine + 2 + static_cast<std::ptrdiff_t>(r.own));
     double sse = 0;
     for (size_t t = 0; t < r.z.size(); ++t) {
       double fit = b.a + b.b * r.tau[t];
       for (size_t c = 0; c < p; ++c) fit += r.shared[t * p + c] * theta[c];
+      for (size_t c = 0; c < r.own; ++c) fit += r.shared[t * p + c] * b.own[c];
       sse += (r.z[t] - fit) * (r.z[t] - fit);
     }
     b.sigma = std::sqrt(sse / static_cast<double>(std::max<size_t>(1, r.z.size() - 2)));
@@ -485,10 +528,10 @@ std::unique_ptr<FittedModel> PooledModel(const PoolFit& fit, size_t k, const Poo
 
 namespace {
 
-// Member k's result from the group's fits at the validation cut and at the end (each possibly of the member
-// alone).
+// Member k's result from the group's fits with its holdout cut off and on all its data (each possibly of the
+// member alone).
 SeriesResult MemberResult(const PoolMember& m, const PoolFit& valid, size_t kv, const PoolFit& final, size_t kf,
-                          int64_t valid_cut, const PoolOptions& opt, const std::string& group, std::string note) {
+                          const PoolOptions& opt, const std::string& group, std::string note) {
   SeriesResult r;
   const int h = opt.horizon;
   const IndexRange obs = ObservedRange(m.y);
@@ -513,6 +556,7 @@ SeriesResult MemberResult(const PoolMember& m, const PoolFit& valid, size_t kv, 
   r.forecast = model->Predict(h);
   r.n_obs = final.members[kf].n_obs;
   // Validation: the periods [valid_cut, valid_cut + h) of the member, forecast from the fit before them.
+  const int64_t valid_cut = valid.members[kv].cut;
   const int64_t lo = valid_cut - m.start;  // position of the first held-out period in m.y
   if (valid.error.empty() && valid.members[kv].ok && lo > 0 && lo < static_cast<int64_t>(m.y.size())) {
     const auto vm = PooledModel(valid, kv, m, group);
@@ -539,26 +583,27 @@ SeriesResult MemberResult(const PoolMember& m, const PoolFit& valid, size_t kv, 
 }  // namespace
 
 std::vector<SeriesResult> FitPooledGroup(std::span<const PoolMember> members, const PoolOptions& opt) {
+  // The fits on all data (each member's up to the group's last observation), and those without each member's
+  // own last `horizon` periods (as FitSeries holds out; the same cut for all when the members end together).
   int64_t end = std::numeric_limits<int64_t>::min();  // one past the group's last observation
-  for (const PoolMember& m : members) {
-    const int64_t last = LastObserved(m.y, static_cast<int64_t>(m.y.size()));
-    if (last >= 0) end = std::max(end, m.start + last + 1);
+  std::vector<int64_t> holdouts(members.size());
+  for (size_t k = 0; k < members.size(); ++k) {
+    const int64_t last = LastObserved(members[k].y, static_cast<int64_t>(members[k].y.size()));
+    holdouts[k] = last >= 0 ? members[k].start + last + 1 - opt.horizon : 0;  // 0: nothing to fit anyway
+    if (last >= 0) end = std::max(end, members[k].start + last + 1);
   }
-  if (end == std::numeric_limits<int64_t>::min()) end = 0;  // no observation at all: every member falls back
-  std::vector<SeriesResult> out;
-  const int64_t valid_cut = end - opt.horizon;
+  if (end == INT64_MIN) end = 0;  // no observation at all: every member falls back
+  const std::vector<int64_t> ends(members.size(), end);
+  std::vector<SeriesResult> out(members.size());
   std::string group_note;
   if (members.size() >= static_cast<size_t>(opt.min_series)) {
-    const PoolFit valid = FitPool(members, valid_cut, opt);
-    const PoolFit final = FitPool(members, end, opt);
+    const PoolFit valid = FitPool(members, holdouts, opt);
+    const PoolFit final = FitPool(members, ends, opt);
     if (final.error.empty()) {
-      for (size_t k = 0; k < members.size(); ++k) {
-        if (final.members[k].ok) {
-          out.push_back(MemberResult(members[k], valid, k, final, k, valid_cut, opt, opt.group, final.note.empty() ? "" : "group: " + final.note));
-          continue;
-        }
-        out.emplace_back();  // fitted alone below
-      }
+      for (size_t k = 0; k < members.size(); ++k)
+        if (final.members[k].ok)
+          out[k] = MemberResult(members[k], valid, k, final, k, opt, opt.group,
+                                final.note.empty() ? "" : "group: " + final.note);
     } else {
       group_note = "pooled: the group " + opt.group + " could not be fitted jointly (" + final.error + "); fitted alone";
     }
@@ -566,17 +611,15 @@ std::vector<SeriesResult> FitPooledGroup(std::span<const PoolMember> members, co
     group_note = "pooled: the group " + opt.group + " has " + std::to_string(members.size()) + " series (fewer than " +
                  std::to_string(opt.min_series) + "); fitted alone";
   }
-  out.resize(members.size());
-  // Members not pooled: each a group of one, on its own clock.
+  // Members not pooled: each a group of one.
   for (size_t k = 0; k < members.size(); ++k) {
-    if (!out[k].method.empty() || out[k].failed) continue;
-    std::string note = group_note;
-    if (note.empty()) note = "pooled: left out of the group's fit; fitted alone";
+    if (!out[k].method.empty()) continue;
     PoolOptions alone = opt;
     alone.min_series = 1;
     const std::span<const PoolMember> one(&members[k], 1);
-    const PoolFit valid = FitPool(one, valid_cut, alone), final = FitPool(one, end, alone);
-    out[k] = MemberResult(members[k], valid, 0, final, 0, valid_cut, alone, "", note);
+    const PoolFit valid = FitPool(one, holdouts[k], alone), final = FitPool(one, end, alone);
+    out[k] = MemberResult(members[k], valid, 0, final, 0, alone, "",
+                          group_note.empty() ? "pooled: left out of the group's fit; fitted alone" : group_note);
   }
   return out;
 }

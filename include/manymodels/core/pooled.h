@@ -56,16 +56,18 @@ struct PoolOptions {
   int64_t max_history = 0;  // periods before the cut the fit uses at most (0: all)
   int min_series = 5;       // a smaller group is not pooled: FitPooledGroup fits each member alone
   double huber_k = 1.345;   // Huber threshold, in robust standard deviations of each series' residuals
+  // Prior standard deviation of a series' own deviation from each covariate's shared effect (log scale: 0.5 lets
+  // an elasticity of -1.5 be -1 or -2 where the series' own data say so); 0: the effects are wholly shared.
+  double spread = 0.5;
   std::string group;        // the group as labels and notes name it: "store=3"
   // What the fit is allowed: each of these is checked by IsValid.
   bool IsValid(std::string* error) const;
 };
 
-// The joint fit of a group on the periods before `cut`.
+// The joint fit of a group, each member on its periods before its cut.
 struct PoolFit {
   std::string error;  // non-empty: no joint fit (too few usable series, solver failure)
   std::string note;   // covariates left out, members left out and why
-  int64_t cut = 0;
   // Shared parameters.
   bool log_scale = true;
   std::vector<double> cycles;
@@ -80,25 +82,30 @@ struct PoolFit {
   struct Block {
     bool ok = false;
     std::string error;
+    int64_t cut = 0;     // the member's periods before this one were fitted
     double a = 0, b = 0, sigma = 0;
     int64_t last = 0;    // the last observed period used
     double span = 1;     // periods from its first observation used to `last`, at least 1 (tau's unit)
     int64_t n_obs = 0;
+    std::vector<double> own;  // its own deviations from the covariates' shared effects (empty: none)
   };
   std::vector<Block> members;
   std::string solver;  // Ceres' outcome: iterations and termination of each solve
 };
 
-// Never throws for bad data: a group that cannot be fitted jointly is a PoolFit with an error.
+// Never throws for bad data: a group that cannot be fitted jointly is a PoolFit with an error. `cuts`: one per
+// member; `cut`: the same for all. The last max_history periods before each member's cut are fitted.
+PoolFit FitPool(std::span<const PoolMember> members, std::span<const int64_t> cuts, const PoolOptions& options);
 PoolFit FitPool(std::span<const PoolMember> members, int64_t cut, const PoolOptions& options);
 
 // The model of member k of `fit`, forecasting from its last observation used.
 std::unique_ptr<FittedModel> PooledModel(const PoolFit& fit, size_t k, const PoolMember& member,
                                          const std::string& group);
 
-// What `train --pool-by` gives every member of a group: the group fitted jointly on all periods before the
-// last `horizon` of the group (validation: each member's forecast of those periods scored as FitSeries scores
-// a holdout) and on all periods (the saved model and its forecast from the member's last observation). A group
+// What `train --pool-by` gives every member of a group: the group fitted jointly without each member's last
+// `horizon` periods (validation: its forecast of them scored as FitSeries scores a holdout; members that end
+// together share one cut, so no member's fit sees the held-out periods of another) and on all periods (the
+// saved model and its forecast from the member's last observation). A group
 // of fewer than min_series, or one that cannot be fitted jointly, has each member fitted alone, with a note; a
 // member that cannot be fitted at all falls back to the naive forecast, with a note. Never throws for bad data.
 std::vector<SeriesResult> FitPooledGroup(std::span<const PoolMember> members, const PoolOptions& options);

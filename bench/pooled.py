@@ -117,49 +117,33 @@ if a.what == "cheese":
 else:
     tag = f"panel{a.stores}x{a.items}x{a.length}"
     full, src, lake = (os.path.join(a.work, f"{tag}.{x}") for x in ("full.csv", "csv", "lake.h5"))
-    if not os.path.exists(lake):
+    if not os.path.exists(full):
         mm("generate", "--out", full, "--stores", str(a.stores), "--items", str(a.items), "--length",
            str(a.length + a.horizon), "--seed", "1")
-        with open(full) as f, open(src, "w") as out:
-            rows = csv.reader(f)
-            header = next(rows)
-            out.write(",".join(header) + "\n")
-            dates = None
-            for r in rows:
-                out.write(",".join(r) + "\n")
-        # The held-out days: the last `horizon` dates; their sales emptied (prices and promotions kept).
-        dates = sorted({line.split(",", 1)[0] for line in open(src).readlines()[1:]})
-        cut = dates[-a.horizon]
-        with open(src) as f, open(src + ".tmp", "w") as out:
-            out.write(next(f))
-            for line in f:
-                r = line.rstrip("\n").split(",")
-                if r[0] >= cut:
-                    r[3] = ""
-                out.write(",".join(r) + "\n")
-        os.replace(src + ".tmp", src)
-        mm("ingest", "--input", src, "--keys", "store,item", "--time", "date", "--target", "sales", "--covariates",
-           "price,promo", "--out", lake)
-    # Actuals of the held-out days, and each series' MASE scale (lag 7, in-sample).
+    # Every series' rows by date; the held-out days are the last `horizon` dates of the panel.
     series = collections.defaultdict(list)
     with open(full) as f:
         next(f)
         for line in f:
-            r = line.split(",")
+            r = line.split(",", 4)
             series[(r[1], r[2])].append((r[0], float(r[3])))
+    cut = sorted({d for rows in series.values() for d, _ in rows})[-a.horizon]
+    if not os.path.exists(lake):
+        with open(full) as f, open(src, "w") as out:  # the held-out days' sales emptied, prices and promotions kept
+            out.write(next(f))
+            for line in f:
+                r = line.split(",")
+                if r[0] >= cut:
+                    r[3] = ""
+                out.write(",".join(r))
+        mm("ingest", "--input", src, "--keys", "store,item", "--time", "date", "--target", "sales", "--covariates",
+           "price,promo", "--out", lake)
+    # Actuals of the held-out days, and each series' MASE scale (lag 7, in-sample).
     actual, scale = {}, {}
     for key, rows in series.items():
         rows.sort()
-        dates = [d for d, _ in rows]
-        cut_at = len(rows) - sum(1 for d, _ in rows if d >= cut) if 'cut' in dir() else None
-        ys = [v for _, v in rows]
-        n_test = sum(1 for d in dates if d >= sorted({d for s in [dates] for d in s})[-1]) if False else None
-    # (dates shared by every series: the last `horizon` of the union)
-    all_dates = sorted({d for rows in series.values() for d, _ in rows})
-    cut = all_dates[-a.horizon]
-    for key, rows in series.items():
         hist = [v for d, v in rows if d < cut]
-        scale[key] = statistics.fmean(abs(hist[i] - hist[i - 7]) for i in range(7, len(hist))) if len(hist) > 7 else float("nan")
+        scale[key] = statistics.fmean(abs(hist[i] - hist[i - 7]) for i in range(7, len(hist))) if len(hist) > 7 else 0
         for d, v in rows:
             if d >= cut:
                 actual[(key[0], key[1], d)] = v

@@ -53,10 +53,10 @@ struct MemberRows {
   size_t member = 0;
   std::vector<double> z, tau, shared;
   double delta = std::numeric_limits<double>::infinity();  // Huber threshold; infinite: least squares
-  // Own deviations from the first `own` shared effects (the covariates'), in the member's block after (a, b),
-  // each with a normal prior of weight `prior` (sigma / spread): one more residual prior * deviation each.
+  // Own deviations from the first `own` shared terms, in the member's block after (a, b), deviation k with a
+  // normal prior of weight prior[k] (sigma / its spread): one more residual prior[k] * deviation k each.
   size_t own = 0;
-  double prior = 0;
+  std::vector<double> prior;
 };
 
 // The residuals of one member: r = z - (a + b tau + S theta + S_own delta), each passed through Huber's loss as
@@ -99,11 +99,11 @@ class MemberCost : public ceres::CostFunction {
     }
     for (size_t k = 0; k < m.own; ++k) {
       const size_t r = m.z.size() + k;
-      residuals[r] = m.prior * own[k];
+      residuals[r] = m.prior[k] * own[k];
       if (!jacobians) continue;
       if (jacobians[0]) {
         std::fill(jacobians[0] + r * width, jacobians[0] + (r + 1) * width, 0.0);
-        jacobians[0][r * width + 2 + k] = m.prior;
+        jacobians[0][r * width + 2 + k] = m.prior[k];
       }
       if (p_ > 0 && jacobians[1]) std::fill(jacobians[1] + r * p, jacobians[1] + (r + 1) * p, 0.0);
     }
@@ -245,7 +245,7 @@ class PooledFitted : public FittedModel {
     for (auto& v : future) v = r->GetF64s();
     b.own = r->GetF64s();
     if (f.terms.size() != f.cycles.size() || f.center.size() != nx || f.beta.size() != nx ||
-        f.harmonics.size() != SharedSize(f) - nx || !(b.span > 0) || (!b.own.empty() && b.own.size() != nx))
+        f.harmonics.size() != SharedSize(f) - nx || !(b.span > 0) || b.own.size() > SharedSize(f))
       throw std::runtime_error("pooled: inconsistent saved model");
     return std::make_unique<PooledFitted>(f, b, std::move(group), origin, std::move(future));
   }
@@ -441,7 +441,7 @@ PoolFit FitPool(std::span<const PoolMember> members, std::span<const int64_t> cu
   // 3. The rows of each usable member.
   std::vector<MemberRows> rows;
   // Per usable member: a, b, then its own deviations (stage 2).
-  const size_t stride = 2 + f.columns.size();
+  const size_t stride = 2 + p;
   std::vector<double> ab;
   std::vector<double> x(f.columns.size());
   for (size_t i = 0; i < members.size(); ++i) {
@@ -471,7 +471,11 @@ PoolFit FitPool(std::span<const PoolMember> members, std::span<const int64_t> cu
   std::vector<double> theta(p, 0.0);
   bool ok = false;
   f.solver = "least squares: " + Solve(rows, ab, stride, theta, &ok);
-  const bool own = opt.spread > 0 && f.log_scale && !f.columns.empty();
+  // Own deviations: from the covariates' effects with opt.spread, from the cycles' shape with opt.season_spread
+  // (log scale only; a spread of 0 shares those terms wholly).
+  // A group of one has nothing to deviate from: its shared terms are its own.
+  const size_t own_x = opt.spread > 0 && f.log_scale && rows.size() > 1 ? f.columns.size() : 0;
+  const size_t own = own_x == f.columns.size() && opt.season_spread > 0 && f.log_scale ? p : own_x;
   if (ok) {
     for (size_t i = 0; i < rows.size(); ++i) {
       MemberRows& r = rows[i];
@@ -483,7 +487,10 @@ PoolFit FitPool(std::span<const PoolMember> members, std::span<const int64_t> cu
       }
       const double mad = 1.4826 * Median(abs_res);
       r.delta = mad > 0 ? opt.huber_k * mad : std::numeric_limits<double>::infinity();
-      if (own) r.own = f.columns.size(), r.prior = std::max(mad, 1e-3) / opt.spread;
+      r.own = own;
+      r.prior.clear();
+      for (size_t c = 0; c < own; ++c)
+        r.prior.push_back(std::max(mad, 1e-3) / (c < f.columns.size() ? opt.spread : opt.season_spread));
     }
     f.solver += "; Huber: " + Solve(rows, ab, stride, theta, &ok);
   }

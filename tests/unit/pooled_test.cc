@@ -100,6 +100,29 @@ TEST(PooledTest, PoolingRecoversASharedElasticityBetterThanSeparateFits) {
   EXPECT_LT(pooled_error * 3, separate_error) << "pooled " << pooled_error << ", separate " << separate_error;
 }
 
+TEST(PooledTest, ASeriesKeepsItsOwnElasticityWhereItsDataSaySo) {
+  // Item 0 reacts twice as strongly to price as the group, over a long history: its own data outweigh the prior.
+  const int n = 300;
+  Group g = Generate(10, n, 7, 0.1, 11);
+  for (int t = 0; t < n; ++t) {
+    const double extra = kElasticity * std::log(g.price[0][t]) + 6;  // as much again, on a level kept above 0
+    g.y[0][t] = std::expm1(std::log1p(g.y[0][t]) + extra);
+  }
+  const auto members = g.Members();
+  const PoolFit f = FitPool(members, n, Options(7));
+  ASSERT_TRUE(f.error.empty()) << f.error;
+  ASSERT_EQ(f.members[0].own.size(), 8u);  // price, promo, then the weekly cycle's 3 harmonics (sin, cos)
+  const double own0 = f.beta[0] + f.members[0].own[0], own1 = f.beta[0] + f.members[1].own[0];
+  EXPECT_NEAR(own0, 2 * kElasticity, 0.1 * std::fabs(2 * kElasticity)) << f.beta[0];
+  EXPECT_NEAR(own1, kElasticity, 0.1 * std::fabs(kElasticity)) << f.beta[0];
+  // season_spread 0: the cycles' shape wholly shared; spread 0: everything.
+  PoolOptions shared = Options(7);
+  shared.season_spread = 0;
+  EXPECT_EQ(FitPool(members, n, shared).members[0].own.size(), 2u);
+  shared.spread = 0;
+  EXPECT_TRUE(FitPool(members, n, shared).members[0].own.empty());
+}
+
 TEST(PooledTest, GroupResultsValidateSaveLoadAndUpdate) {
   const int n = 120, h = 14;
   const Group g = Generate(8, n, h, 0.2, 3);

@@ -1,28 +1,32 @@
 // "pooled": one model fitted jointly across the series of a group (the items of a store), as one robust
 // nonlinear least-squares problem solved by Ceres. On z = log1p(y) for a non-negative target (y itself
 // otherwise):
-//   z_it = a_i + b_i tau_it + sum_c beta_c g_c(x_ict) + sum_m sum_k (u_mk sin + v_mk cos)(2 pi k t / m) + e_it
+//   z_it = a_i + b_i tau_it + sum_c (beta_c + d_ic) g_c(x_ict) + sum_m sum_k ((u_mk + d..) sin + (v_mk + d..) cos)(2 pi k t / m) + e_it
 // Each series keeps its own level a_i and trend b_i (tau: periods since its last observation in the fit, over
-// the span it was observed); the covariate effects beta (an elasticity for a covariate that is always positive
+// the span it was observed). The covariate effects beta (an elasticity for a covariate that is always positive
 // and not 0/1, entered as log x; a lift for indicators and shares, entered as x) and the shape of every cycle
-// of FitContext::season_lengths that fits twice in the history (u, v; t is the group's common period clock) are
-// shared by the group. Covariates constant within every series (collinear with the levels) are left out.
+// of season_lengths that fits twice in the history (u, v; t is the group's common period clock) belong to the
+// group, and each series deviates from them by d_i, shrunk by a normal prior (standard deviation `spread` for
+// the covariates, `season_spread` for the harmonics; log scale only): partial pooling, so a short series
+// borrows the group's elasticity and shape and a long one keeps its own where its data say so. Covariates
+// constant within every series (collinear with the levels) are left out.
 //
 // The loss is Huber's, per observation, with its threshold at huber_k robust standard deviations of each
-// series' residuals (their MAD after a plain least-squares solve). Ceres' LossFunction acts on a whole residual
-// block, so the robust loss lives inside the cost function: each residual e becomes sign(e) sqrt(2 rho(e)) with
-// rho Huber's, and its Jacobian row is scaled by the exact derivative (delta / |residual| beyond the threshold),
-// so that Ceres minimises the Huber objective itself (not Triggs' correction, whose cost with rho'' < 0
-// clamped is no longer the objective). One residual block per series, touching its own (a_i, b_i) block and
-// the shared block: Ceres' Schur solver (DENSE_SCHUR: the shared block is small) eliminates the series' blocks.
-// One Ceres thread: the same data in the same order gives the same bits on any rank.
+// series' residuals (their MAD after a first solve by least squares with every term shared). Ceres'
+// LossFunction acts on a whole residual block, so the robust loss lives inside the cost function: each residual
+// e becomes sign(e) sqrt(2 rho(e)) with rho Huber's, and its Jacobian row is scaled by the exact derivative
+// (delta / |residual| beyond the threshold), so that Ceres minimises the Huber objective itself (not Triggs'
+// correction, whose cost with rho'' < 0 clamped is no longer the objective). One residual block per series,
+// touching its own block (a_i, b_i, d_i) and the shared block: Ceres' Schur solver (DENSE_SCHUR: the reduced
+// system is the shared block, small and dense, since every series touches all of it) eliminates the series'
+// blocks. One Ceres thread: the same data in the same order gives the same bits on any rank.
 //
 // Forecasts: expm1 of the log-scale forecast, normal intervals on the log scale from the series' residual
 // standard deviation (widening slowly with the distance from the data, as `fourier`), all clipped at 0 for a
 // non-negative target. Update (FittedModel::Update): a function of time and covariates, so all parameters stay
 // and the origin moves on by the new periods; the covariates' future values come from UpdateContext by name
 // (unknown ones carry the last known value forward); a covariate the model uses that the context lacks is an
-// error. A saved model holds its own (a, b, sigma) and the group's shared parameters: it stands alone.
+// error. A saved model holds its own (a, b, d, sigma) and the group's shared parameters: it stands alone.
 //
 // The Method fits a series alone (a group of one: the same model with its own effects), as `--models pooled`
 // without --pool-by, or for a group too small to pool. `train --pool-by` fits groups with FitPooledGroup.
@@ -59,6 +63,9 @@ struct PoolOptions {
   // Prior standard deviation of a series' own deviation from each covariate's shared effect (log scale: 0.5 lets
   // an elasticity of -1.5 be -1 or -2 where the series' own data say so); 0: the effects are wholly shared.
   double spread = 0.5;
+  // The same for the cycles' shape (each harmonic's sin and cos coefficient; used only with spread > 0): 0 shares
+  // the shape wholly.
+  double season_spread = 0.1;
   std::string group;        // the group as labels and notes name it: "store=3"
   // What the fit is allowed: each of these is checked by IsValid.
   bool IsValid(std::string* error) const;
@@ -87,7 +94,8 @@ struct PoolFit {
     int64_t last = 0;    // the last observed period used
     double span = 1;     // periods from its first observation used to `last`, at least 1 (tau's unit)
     int64_t n_obs = 0;
-    std::vector<double> own;  // its own deviations from the covariates' shared effects (empty: none)
+    // Its own deviations from the shared terms' coefficients: the covariates', then (if any) the harmonics'.
+    std::vector<double> own;
   };
   std::vector<Block> members;
   std::string solver;  // Ceres' outcome: iterations and termination of each solve

@@ -3,6 +3,7 @@
 // groups falling back with a note.
 #include "manymodels/core/pooled.h"
 
+#include <ceres/ceres.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -222,6 +223,17 @@ TEST(PooledTest, DegenerateGroupsFallBackWithANote) {
   for (auto& y : empty.y) std::fill(y.begin(), y.end(), NAN);
   for (const SeriesResult& r : FitPooledGroup(empty.Members(), Options(h))) EXPECT_TRUE(r.failed) << r.note;
   EXPECT_TRUE(FitPooledGroup({}, Options(h)).empty());
+}
+
+// What the build links (Debian's libceres-dev: Ceres 2.1 with SuiteSparse) has the Schur solvers: DENSE_SCHUR,
+// which pooled uses, and SPARSE_SCHUR (CHOLMOD), for a shared block too large to keep dense.
+TEST(PooledTest, TheLinkedCeresHasTheSchurSolvers) {
+  for (const auto type : {ceres::DENSE_SCHUR, ceres::SPARSE_SCHUR}) {
+    ceres::Solver::Options o;
+    o.linear_solver_type = type;
+    std::string error;
+    EXPECT_TRUE(o.IsValid(&error)) << ceres::LinearSolverTypeToString(type) << ": " << error;
+  }
 }
 
 TEST(PooledTest, OptionsAreChecked) {

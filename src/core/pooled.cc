@@ -24,8 +24,8 @@ void AddNote(std::string* note, const std::string& s) {
   *note += s;
 }
 
-// The shared regressors at period t for covariate values x (those used, raw): centred g(x), then per cycle and
-// harmonic sin and cos. Harmonics by the Chebyshev recurrence, one sin and one cos per cycle.
+// The shared regressors at period t for covariate values x (those used, raw): centred g(x), then per cycle
+// and harmonic sin and cos. Harmonics by the Chebyshev recurrence, one sin and one cos per cycle.
 void SharedRow(const PoolFit& f, double t, const double* x, double* row) {
   size_t c = 0;
   for (size_t j = 0; j < f.columns.size(); ++j) row[c++] = (f.log_x[j] ? std::log(x[j]) : x[j]) - f.center[j];
@@ -59,8 +59,8 @@ struct MemberRows {
   std::vector<double> prior;
 };
 
-// The residuals of one member: r = z - (a + b tau + S theta + S_own delta), each passed through Huber's loss as
-// sign(r) sqrt(2 rho(r)), so that the half sum of squares Ceres minimises is the Huber objective; then the
+// The residuals of one member: r = z - (a + b tau + S theta + S_own delta), each passed through Huber's loss
+// as sign(r) sqrt(2 rho(r)), so that the half sum of squares Ceres minimises is the Huber objective; then the
 // priors of its own deviations delta. Parameter blocks: the member's (a, b, delta), the shared theta.
 class MemberCost : public ceres::CostFunction {
  public:
@@ -140,9 +140,12 @@ std::string EffectsText(const PoolFit& f) {
   s.precision(3);
   for (size_t j = 0; j < f.columns.size(); ++j) {
     s << (j ? ", " : "") << f.names[j];
-    if (f.log_scale && f.log_x[j]) s << " elasticity " << f.beta[j];
-    else if (f.log_scale) s << " lift " << std::expm1(f.beta[j]);
-    else s << " effect " << f.beta[j];
+    if (f.log_scale && f.log_x[j])
+      s << " elasticity " << f.beta[j];
+    else if (f.log_scale)
+      s << " lift " << std::expm1(f.beta[j]);
+    else
+      s << " effect " << f.beta[j];
   }
   return s.str();
 }
@@ -183,7 +186,8 @@ class PooledFitted : public FittedModel {
       const double se = block_.sigma * std::sqrt(1.0 + (static_cast<double>(t - block_.last)) / block_.span);
       const double q[5] = {z, z - kZ80 * se, z + kZ80 * se, z - kZ95 * se, z + kZ95 * se};
       std::vector<double>* col[5] = {&out.mean, &out.lo80, &out.hi80, &out.lo95, &out.hi95};
-      for (int k = 0; k < 5; ++k) (*col[k])[static_cast<size_t>(i)] = f_.log_scale ? std::max(0.0, std::expm1(q[k])) : q[k];
+      for (int k = 0; k < 5; ++k)
+        (*col[k])[static_cast<size_t>(i)] = f_.log_scale ? std::max(0.0, std::expm1(q[k])) : q[k];
     }
     return out;
   }
@@ -274,10 +278,11 @@ int64_t LastObserved(std::span<const double> y, int64_t end) {
 
 // One Ceres solve of the group's rows (the blocks' a, b and theta updated in place). Returns Ceres' outcome
 // text; `ok` false when it failed.
-// `blocks`: the members' blocks, member i's at i * stride, in one array: Ceres orders the blocks it eliminates by
-// their addresses, so that order (and the bits of the solution) is the members' order on every run.
-std::string Solve(std::vector<MemberRows>& rows, std::vector<double>& blocks, size_t stride, std::vector<double>& theta,
-                  bool* ok) {
+// `blocks`: the members' blocks, member i's at i * stride, in one array: Ceres orders the blocks it
+// eliminates by their addresses, so that order (and the bits of the solution) is the members' order on every
+// run.
+std::string Solve(std::vector<MemberRows>& rows, std::vector<double>& blocks, size_t stride,
+                  std::vector<double>& theta, bool* ok) {
   ceres::Problem problem;
   const int p = static_cast<int>(theta.size());
   auto ordering = std::make_shared<ceres::ParameterBlockOrdering>();
@@ -321,7 +326,8 @@ bool PoolOptions::IsValid(std::string* error) const {
   };
   if (horizon < 1) return fail("horizon = " + std::to_string(horizon) + ": must be at least 1");
   if (min_series < 1) return fail("min_series = " + std::to_string(min_series) + ": must be at least 1");
-  if (max_history < 0) return fail("max_history = " + std::to_string(max_history) + ": must be 0 (all) or more");
+  if (max_history < 0)
+    return fail("max_history = " + std::to_string(max_history) + ": must be 0 (all) or more");
   if (!(huber_k > 0)) return fail("huber_k must be positive");
   for (double m : season_lengths)
     if (!(m >= 1) || !std::isfinite(m)) return fail("season_lengths: each at least 1 and finite");
@@ -374,21 +380,24 @@ PoolFit FitPool(std::span<const PoolMember> members, std::span<const int64_t> cu
     ++usable;
   }
   for (size_t i = 0; i < members.size(); ++i)
-    if (!f.members[i].ok && members.size() > 1) AddNote(&f.note, "member " + std::to_string(i + 1) + " left out: " + f.members[i].error);
+    if (!f.members[i].ok && members.size() > 1)
+      AddNote(&f.note, "member " + std::to_string(i + 1) + " left out: " + f.members[i].error);
   if (usable == 0) {
     f.error = members.size() == 1 ? f.members[0].error : "no member has enough observations";
     return f;
   }
   f.log_scale = !negative;
 
-  // 2. The shared terms: covariates that vary within some series, cycles that fit twice in the longest history.
+  // 2. The shared terms: covariates that vary within some series, cycles that fit twice in the longest
+  // history.
   const size_t nx = opt.covariate_names.size();
   std::vector<std::vector<std::vector<double>>> filled(members.size());  // [member][covariate]
   for (size_t i = 0; i < members.size(); ++i) {
     if (!f.members[i].ok) continue;
     const size_t length = static_cast<size_t>(f.members[i].last - members[i].start + 1);
-    for (size_t j = 0; j < nx; ++j) filled[i].push_back(j < members[i].covariates.size() ? Filled(members[i], j, length)
-                                                                                          : std::vector<double>(length, kNaN));
+    for (size_t j = 0; j < nx; ++j)
+      filled[i].push_back(j < members[i].covariates.size() ? Filled(members[i], j, length)
+                                                           : std::vector<double>(length, kNaN));
   }
   auto in_fit = [&](size_t i, size_t t) {  // position t of member i is an observation of the fit
     const int64_t p = members[i].start + static_cast<int64_t>(t);
@@ -435,7 +444,8 @@ PoolFit FitPool(std::span<const PoolMember> members, std::span<const int64_t> cu
     f.center.push_back(sum / count);
   }
   for (double m : opt.season_lengths)
-    if (m > 1.5 && 2 * m <= static_cast<double>(longest)) f.cycles.push_back(m), f.terms.push_back(FourierTerms(m));
+    if (m > 1.5 && 2 * m <= static_cast<double>(longest))
+      f.cycles.push_back(m), f.terms.push_back(FourierTerms(m));
   const size_t p = SharedSize(f);
 
   // 3. The rows of each usable member.
@@ -466,14 +476,15 @@ PoolFit FitPool(std::span<const PoolMember> members, std::span<const int64_t> cu
     rows.push_back(std::move(r));
   }
 
-  // 4. Least squares with every effect shared, then Huber with each member's threshold from its residuals' MAD,
+  // 4. Least squares with every effect shared, then Huber with each member's threshold from its residuals'
+  // MAD,
   //    and (opt.spread > 0, log scale) each member's own deviations from the covariates' shared effects.
   std::vector<double> theta(p, 0.0);
   bool ok = false;
   f.solver = "least squares: " + Solve(rows, ab, stride, theta, &ok);
-  // Own deviations: from the covariates' effects with opt.spread, from the cycles' shape with opt.season_spread
-  // (log scale only; a spread of 0 shares those terms wholly).
-  // A group of one has nothing to deviate from: its shared terms are its own.
+  // Own deviations: from the covariates' effects with opt.spread, from the cycles' shape with
+  // opt.season_spread (log scale only; a spread of 0 shares those terms wholly). A group of one has nothing
+  // to deviate from: its shared terms are its own.
   const size_t own_x = opt.spread > 0 && f.log_scale && rows.size() > 1 ? f.columns.size() : 0;
   const size_t own = own_x == f.columns.size() && opt.season_spread > 0 && f.log_scale ? p : own_x;
   if (ok) {
@@ -537,8 +548,8 @@ namespace {
 
 // Member k's result from the group's fits with its holdout cut off and on all its data (each possibly of the
 // member alone).
-SeriesResult MemberResult(const PoolMember& m, const PoolFit& valid, size_t kv, const PoolFit& final, size_t kf,
-                          const PoolOptions& opt, const std::string& group, std::string note) {
+SeriesResult MemberResult(const PoolMember& m, const PoolFit& valid, size_t kv, const PoolFit& final,
+                          size_t kf, const PoolOptions& opt, const std::string& group, std::string note) {
   SeriesResult r;
   const int h = opt.horizon;
   const IndexRange obs = ObservedRange(m.y);
@@ -574,15 +585,18 @@ SeriesResult MemberResult(const PoolMember& m, const PoolFit& valid, size_t kv, 
     if (CountFinite(actual) > 0) {
       const auto first = m.y.begin() + static_cast<std::ptrdiff_t>(obs.begin);
       const std::vector<double> history(first, m.y.begin() + lo);
-      const int period = std::max(1, static_cast<int>(std::lround(opt.season_lengths.empty() ? 1 : opt.season_lengths[0])));
+      const int period =
+          std::max(1, static_cast<int>(std::lround(opt.season_lengths.empty() ? 1 : opt.season_lengths[0])));
       r.metrics = ComputeMetrics(actual, std::span<const double>(f).subspan(static_cast<size_t>(skip), n),
                                  MaseScale(history, period));
     }
   }
   if (!std::isfinite(r.metrics.mae))
-    AddNote(&note, "not validated: " + (valid.error.empty() ? (valid.members[kv].ok ? std::string("no observation in the holdout")
-                                                                                   : valid.members[kv].error)
-                                                            : valid.error));
+    AddNote(&note,
+            "not validated: " + (valid.error.empty()
+                                     ? (valid.members[kv].ok ? std::string("no observation in the holdout")
+                                                             : valid.members[kv].error)
+                                     : valid.error));
   r.note = note;
   return r;
 }
@@ -612,11 +626,12 @@ std::vector<SeriesResult> FitPooledGroup(std::span<const PoolMember> members, co
           out[k] = MemberResult(members[k], valid, k, final, k, opt, opt.group,
                                 final.note.empty() ? "" : "group: " + final.note);
     } else {
-      group_note = "pooled: the group " + opt.group + " could not be fitted jointly (" + final.error + "); fitted alone";
+      group_note = "pooled: the group " + opt.group + " could not be fitted jointly (" + final.error +
+                   "); fitted alone";
     }
   } else {
-    group_note = "pooled: the group " + opt.group + " has " + std::to_string(members.size()) + " series (fewer than " +
-                 std::to_string(opt.min_series) + "); fitted alone";
+    group_note = "pooled: the group " + opt.group + " has " + std::to_string(members.size()) +
+                 " series (fewer than " + std::to_string(opt.min_series) + "); fitted alone";
   }
   // Members not pooled: each a group of one.
   for (size_t k = 0; k < members.size(); ++k) {
@@ -625,8 +640,9 @@ std::vector<SeriesResult> FitPooledGroup(std::span<const PoolMember> members, co
     alone.min_series = 1;
     const std::span<const PoolMember> one(&members[k], 1);
     const PoolFit valid = FitPool(one, holdouts[k], alone), final = FitPool(one, end, alone);
-    out[k] = MemberResult(members[k], valid, 0, final, 0, alone, "",
-                          group_note.empty() ? "pooled: left out of the group's fit; fitted alone" : group_note);
+    out[k] =
+        MemberResult(members[k], valid, 0, final, 0, alone, "",
+                     group_note.empty() ? "pooled: left out of the group's fit; fitted alone" : group_note);
   }
   return out;
 }

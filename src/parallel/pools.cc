@@ -18,7 +18,8 @@ PoolFitter::PoolFitter(const LakeReader& lake, const std::vector<std::string>& p
   if (pool_by.empty()) throw std::invalid_argument("--pool-by names no key column");
   for (const auto& c : pool_by)
     if (std::find(names.begin(), names.end(), c) == names.end())
-      throw std::invalid_argument("--pool-by: '" + c + "' is not a key column of the lake (keys: " + known + ")");
+      throw std::invalid_argument("--pool-by: '" + c + "' is not a key column of the lake (keys: " + known +
+                                  ")");
   pools_ = GroupSeries(ix.keys, pool_by);
   pool_of_.assign(ix.num_series(), 0);
   for (size_t p = 0; p < pools_.size(); ++p)
@@ -37,8 +38,10 @@ void PoolFitter::Prepare(const std::vector<int64_t>& series, int threads, double
   std::map<int64_t, std::vector<PooledSeries>> kept;
   std::vector<int64_t> todo;
   for (int64_t p : needed) {
-    if (auto it = fitted_.find(p); it != fitted_.end()) kept.emplace(p, std::move(it->second));
-    else todo.push_back(p);
+    if (auto it = fitted_.find(p); it != fitted_.end())
+      kept.emplace(p, std::move(it->second));
+    else
+      todo.push_back(p);
   }
   fitted_ = std::move(kept);
   if (todo.empty()) return;
@@ -76,7 +79,9 @@ void PoolFitter::Prepare(const std::vector<int64_t>& series, int threads, double
     auto& out = results[static_cast<size_t>(i)];
     for (size_t k = 0; k < members.size(); ++k) {
       const IndexRange obs = ObservedRange(members[k].y);
-      out.push_back({std::move(fits[k]), members[k].start + static_cast<int64_t>(obs.size() ? obs.end : members[k].y.size()) - 1});
+      out.push_back(
+          {std::move(fits[k]),
+           members[k].start + static_cast<int64_t>(obs.size() ? obs.end : members[k].y.size()) - 1});
     }
   }
   for (size_t i = 0; i < todo.size(); ++i) fitted_.emplace(todo[i], std::move(results[i]));
@@ -88,7 +93,8 @@ const PooledSeries& PoolFitter::Result(int64_t series) const {
   const auto it = fitted_.find(p);
   if (it == fitted_.end()) throw std::logic_error("PoolFitter: series not prepared");
   const auto first = pools_.members.begin() + pools_.member_offsets[p];
-  const auto k = std::lower_bound(first, pools_.members.begin() + pools_.member_offsets[p + 1], series) - first;
+  const auto k =
+      std::lower_bound(first, pools_.members.begin() + pools_.member_offsets[p + 1], series) - first;
   return it->second.at(static_cast<size_t>(k));
 }
 

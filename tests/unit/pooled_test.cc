@@ -72,7 +72,8 @@ TEST(PooledTest, RecoversElasticityAndLiftDespiteOutliers) {
   EXPECT_NEAR(std::expm1(f.beta[1]), kLift, 0.1 * kLift) << f.solver;
   EXPECT_EQ(f.cycles, std::vector<double>{7});
   const auto model = PooledModel(f, 0, members[0], "store=1");
-  EXPECT_NE(model->Label().find("Pooled(store=1; price elasticity -1.5"), std::string::npos) << model->Label();
+  EXPECT_NE(model->Label().find("Pooled(store=1; price elasticity -1.5"), std::string::npos)
+      << model->Label();
   EXPECT_NE(model->Label().find(", promo lift 0.29"), std::string::npos) << model->Label();
 }
 
@@ -102,7 +103,8 @@ TEST(PooledTest, PoolingRecoversASharedElasticityBetterThanSeparateFits) {
 }
 
 TEST(PooledTest, ASeriesKeepsItsOwnElasticityWhereItsDataSaySo) {
-  // Item 0 reacts twice as strongly to price as the group, over a long history: its own data outweigh the prior.
+  // Item 0 reacts twice as strongly to price as the group, over a long history: its own data outweigh the
+  // prior.
   const int n = 300;
   Group g = Generate(10, n, 7, 0.1, 11);
   for (int t = 0; t < n; ++t) {
@@ -147,7 +149,8 @@ TEST(PooledTest, GroupResultsValidateSaveLoadAndUpdate) {
     const FitOutcome all = model->Update(v, ctx);
     ASSERT_TRUE(all.model) << all.error;
     UpdateContext first = ctx, second = ctx;
-    first.covariates = {std::span<const double>(x0).subspan(0, 1 + h), std::span<const double>(x1).subspan(0, 1 + h)};
+    first.covariates = {std::span<const double>(x0).subspan(0, 1 + h),
+                        std::span<const double>(x1).subspan(0, 1 + h)};
     second.covariates = {std::span<const double>(x0).subspan(1), std::span<const double>(x1).subspan(1)};
     const FitOutcome a = model->Update(std::span<const double>(v).first(1), first);
     ASSERT_TRUE(a.model) << a.error;
@@ -181,7 +184,8 @@ TEST(PooledTest, ForecastsAndBoundsAreNeverNegative) {
     for (size_t t = 0; t < 60; ++t) y[t] = std::floor(y[t] * std::exp(-0.05 * static_cast<double>(t)) / 50);
   for (const SeriesResult& r : FitPooledGroup(g.Members(), Options(10))) {
     ASSERT_FALSE(r.failed) << r.note;
-    for (const auto* col : {&r.forecast.mean, &r.forecast.lo80, &r.forecast.hi80, &r.forecast.lo95, &r.forecast.hi95})
+    for (const auto* col :
+         {&r.forecast.mean, &r.forecast.lo80, &r.forecast.hi80, &r.forecast.lo95, &r.forecast.hi95})
       for (double v : *col) EXPECT_GE(v, 0.0) << r.label;
   }
 }
@@ -225,8 +229,8 @@ TEST(PooledTest, DegenerateGroupsFallBackWithANote) {
   EXPECT_TRUE(FitPooledGroup({}, Options(h)).empty());
 }
 
-// What the build links (Debian's libceres-dev: Ceres 2.1 with SuiteSparse) has the Schur solvers: DENSE_SCHUR,
-// which pooled uses, and SPARSE_SCHUR (CHOLMOD), for a shared block too large to keep dense.
+// What the build links (Debian's libceres-dev: Ceres 2.1 with SuiteSparse) has the Schur solvers:
+// DENSE_SCHUR, which pooled uses, and SPARSE_SCHUR (CHOLMOD), for a shared block too large to keep dense.
 TEST(PooledTest, TheLinkedCeresHasTheSchurSolvers) {
   for (const auto type : {ceres::DENSE_SCHUR, ceres::SPARSE_SCHUR}) {
     ceres::Solver::Options o;

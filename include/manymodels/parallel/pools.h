@@ -1,9 +1,9 @@
 // train --pool-by: the series of a group (a "pool": the items of a store) are fitted jointly (core/pooled.h).
 // A rank fits, on demand, the pool of every series it is given, reading all the pool's series from the lake
 // (also those another rank fits: a pool split between ranks or batches is fitted whole by each, from the same
-// data in the same order with one Ceres thread, so identically), and keeps the pools of its latest batch for the
-// next (groups are contiguous in key order when the pool columns lead the key; otherwise a pool may be fitted
-// again for a later batch, with the same result).
+// data in the same order with one Ceres thread, so identically), and keeps the pools of its latest batch for
+// the next (groups are contiguous in key order when the pool columns lead the key; otherwise a pool may be
+// fitted again for a later batch, with the same result).
 #pragma once
 
 #include <cstdint>
@@ -24,12 +24,12 @@ struct PooledSeries {
 
 class PoolFitter {
  public:
-  // `pool_by`: key columns of the lake (throws std::invalid_argument naming one that is not); `covariates`: the
-  // lake covariates the models use; `options`: everything but the group's name and the covariates' names.
-  PoolFitter(const LakeReader& lake, const std::vector<std::string>& pool_by, const std::vector<size_t>& covariates,
-             const PoolOptions& options);
-  // Fits, with up to `threads` threads, every pool holding one of `series` (lake indices) that is not kept yet,
-  // then keeps only those pools. Adds the seconds spent reading the lake and fitting.
+  // `pool_by`: key columns of the lake (throws std::invalid_argument naming one that is not); `covariates`:
+  // the lake covariates the models use; `options`: everything but the group's name and the covariates' names.
+  PoolFitter(const LakeReader& lake, const std::vector<std::string>& pool_by,
+             const std::vector<size_t>& covariates, const PoolOptions& options);
+  // Fits, with up to `threads` threads, every pool holding one of `series` (lake indices) that is not kept
+  // yet, then keeps only those pools. Adds the seconds spent reading the lake and fitting.
   void Prepare(const std::vector<int64_t>& series, int threads, double* read_seconds, double* fit_seconds);
   // The result of a series of the last Prepare.
   const PooledSeries& Result(int64_t series) const;
@@ -40,8 +40,8 @@ class PoolFitter {
   std::vector<size_t> covariates_;
   PoolOptions options_;
   Grouping pools_;
-  std::vector<int64_t> pool_of_;                            // by series
-  std::map<int64_t, std::vector<PooledSeries>> fitted_;    // by pool: its members' results, in member order
+  std::vector<int64_t> pool_of_;                         // by series
+  std::map<int64_t, std::vector<PooledSeries>> fitted_;  // by pool: its members' results, in member order
 };
 
 }  // namespace mm

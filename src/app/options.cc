@@ -159,6 +159,8 @@ po::options_description CommandOptions(const std::string& command) {
         ("lake", po::value<std::string>(), "lake to train on (the job files' common key)")
         ("horizon", po::value<int>(), "periods to forecast and hold out (the job files' common key)")
         ("models", po::value<std::string>(), "train --models (default: the job file's, else auto)")
+        ("schedule", po::value<std::string>(), "train --schedule static|dynamic (default: the job file's, else "
+                                               "static); the summary's imbalance column shows its effect")
         ("repeat", po::value<int>()->default_value(1), "runs per layout; each row reports the run with the median "
                                                        "wall time")
         ("launcher", po::value<std::string>()->default_value("auto"), "mpirun, srun, or auto (srun inside a Slurm "

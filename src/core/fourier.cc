@@ -29,7 +29,12 @@ struct Design {
   std::vector<int> terms;
   std::vector<double> changepoints;  // time indices
   int covariates = 0;
+  // Per covariate: 1 when it enters as its logarithm (a price on the log scale: an elasticity), else 0 (an
+  // indicator or share: a lift). Its raw values are what the model keeps and Update receives.
+  std::vector<uint8_t> log_x;
   double t_scale = 1;  // times are divided by this so slopes are well scaled
+
+  double Regressor(int j, double x) const { return log_x[static_cast<size_t>(j)] ? std::log(x) : x; }
 
   int Columns() const {
     int k = 2 + static_cast<int>(changepoints.size()) + covariates;
@@ -49,7 +54,7 @@ struct Design {
         row[c++] = std::sin(a);
         row[c++] = std::cos(a);
       }
-    for (int j = 0; j < covariates; ++j) row[c++] = x[j];
+    for (int j = 0; j < covariates; ++j) row[c++] = Regressor(j, x[j]);
   }
 };
 
@@ -118,7 +123,8 @@ class FourierModel : public FittedModel {
       const std::span<const double> x = ctx.covariates[col];
       double last = future_x_[j].empty() ? 0.0 : future_x_[j].front();
       for (size_t i = 0; i < k + h; ++i) {
-        if (i < x.size() && std::isfinite(x[i])) last = x[i];
+        // A logged covariate's value that is not positive counts as unknown, like a missing one.
+        if (i < x.size() && std::isfinite(x[i]) && (!d_.log_x[j] || x[i] > 0)) last = x[i];
         if (i >= k) future[j].push_back(last);
       }
     }
@@ -140,14 +146,18 @@ class FourierModel : public FittedModel {
     w->PutU64(future_x_.size());
     for (const auto& v : future_x_) w->PutF64s(v);
     for (const auto& name : names_) w->PutString(name);
+    for (uint8_t l : d_.log_x) w->PutU8(l);
   }
   std::string Describe() const override {
     std::ostringstream s;
     s.precision(5);
     s << "level=" << coef_[0] << ", slope=" << coef_[1] << ", changepoints=" << d_.changepoints.size()
       << ", sigma=" << sigma_ << (log_ ? " (log1p scale)" : "");
-    for (int j = 0; j < d_.covariates; ++j)
-      s << ", " << names_[static_cast<size_t>(j)] << "=" << coef_[coef_.size() - d_.covariates + j];
+    for (int j = 0; j < d_.covariates; ++j) {
+      const std::string& name = names_[static_cast<size_t>(j)];
+      s << ", " << (d_.log_x[static_cast<size_t>(j)] ? "log(" + name + ")" : name) << "="
+        << coef_[coef_.size() - d_.covariates + j];
+    }
     return s.str();
   }
 
@@ -172,6 +182,9 @@ class FourierModel : public FittedModel {
     std::vector<std::string> names;
     for (int j = 0; j < d.covariates; ++j)
       names.push_back(r->AtEnd() ? Unnamed(static_cast<size_t>(j)) : r->GetString());
+    // Which enter as logarithms (models saved before that choice end here: none).
+    d.log_x.assign(static_cast<size_t>(d.covariates), 0);
+    for (uint8_t& l : d.log_x) l = r->AtEnd() ? 0 : r->GetU8();
     return std::make_unique<FourierModel>(std::move(d), std::move(coef), sigma, log_scale, n, std::move(fx),
                                           std::move(names));
   }
@@ -222,11 +235,23 @@ class Fourier : public Method {
     const bool log_scale = !negative && zeros * 10 < obs;
     // Covariate values with gaps carried forward (and back, before the first known value).
     std::vector<std::vector<double>> xs(used.size());
+    std::string note;
+    const auto horizon = static_cast<size_t>(std::max(0, ctx.horizon));
     for (size_t u = 0; u < used.size(); ++u) {
       const auto& src = ctx.covariates[used[u]];
+      size_t unknown = 0;  // forecast periods without a value
+      for (size_t t = n; t < n + horizon; ++t) unknown += t >= src.size() || !std::isfinite(src[t]);
+      if (unknown > 0) {
+        const size_t j = used[u];
+        note += std::string(note.empty() ? "" : "; ") + "fourier: " +
+                (j < ctx.covariate_names.size() && !ctx.covariate_names[j].empty() ? ctx.covariate_names[j]
+                                                                                  : Unnamed(j)) +
+                " unknown in " + std::to_string(unknown) + " of the " + std::to_string(horizon) +
+                " forecast periods: its last known value carried forward";
+      }
       auto& v = xs[u];
       v.assign(src.begin(), src.end());
-      v.resize(n + static_cast<size_t>(std::max(0, ctx.horizon)), NAN);
+      v.resize(n + horizon, NAN);
       double last = NAN;
       for (double& z : v) z = std::isfinite(z) ? (last = z) : last;
       double first = NAN;
@@ -234,6 +259,11 @@ class Fourier : public Method {
         if (std::isfinite(z)) { first = z; break; }
       for (double& z : v) if (!std::isfinite(z)) z = first;
     }
+    // On the log scale a covariate whose values are all positive (a price) enters as its logarithm, so its
+    // coefficient is an elasticity; one with zeros (a promotion indicator, a display share) enters as it is, a
+    // lift.
+    for (const auto& v : xs)
+      d.log_x.push_back(log_scale && std::all_of(v.begin(), v.end(), [](double z) { return z > 0; }) ? 1 : 0);
 
     // The design matrix over the observed periods. Harmonics come from the first by the Chebyshev recurrence
     // sin(k a) = 2 cos(a) sin((k-1) a) - sin((k-2) a), so each cycle costs one sin and one cos per period.
@@ -259,7 +289,7 @@ class Fourier : public Method {
             s_prev = s_k, c_prev = c_k, s_k = s_next, c_k = c_next;
           }
         }
-        for (size_t u = 0; u < used.size(); ++u) X(r, c++) = xs[u][t];
+        for (size_t u = 0; u < used.size(); ++u) X(r, c++) = d.Regressor(static_cast<int>(u), xs[u][t]);
         target(r++) = log_scale ? std::log1p(y[t]) : y[t];
       }
     }
@@ -284,7 +314,8 @@ class Fourier : public Method {
                                                                                         : Unnamed(j));
     return {std::make_unique<FourierModel>(std::move(d), std::vector<double>(b.data(), b.data() + p), sigma,
                                            log_scale, static_cast<double>(n), std::move(future), std::move(names)),
-            {}};
+            {},
+            std::move(note)};
   }
   std::unique_ptr<FittedModel> Load(ByteReader* in) const override { return FourierModel::Load(in); }
 };

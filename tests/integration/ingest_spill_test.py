@@ -14,7 +14,7 @@ import time
 
 import h5py
 
-from common import BINARY, Checks, run, workdir
+from common import in_mount_namespace, BINARY, Checks, run, workdir
 
 c = Checks("ingest_spill")
 d = workdir()
@@ -176,10 +176,7 @@ df -k --output=used {mnt} | tail -1 > {d}/full.used
 ls -a {mnt} > {d}/full.listing
 umount {mnt}
 """
-    p = subprocess.run(["unshare", "-m", "bash", "-c", script], capture_output=True, text=True, timeout=300)
-    if p.returncode != 0 and "propagation" in p.stderr:
-        p = subprocess.run(["unshare", "-m", "--propagation", "unchanged", "bash", "-c", script],
-                           capture_output=True, text=True, timeout=300)
+    p = in_mount_namespace(script)
     c.ok(p.returncode == 0, f"full-folder script ran: {p.returncode} {p.stderr}")
     read = lambda name: open(os.path.join(d, name)).read()
     c.ok(read("full.rc").strip() == "1", f"exit 1 on a full scratch folder: {read('full.err')}")

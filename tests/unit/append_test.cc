@@ -14,6 +14,7 @@
 #include "manymodels/io/generate.h"
 #include "manymodels/io/ingest.h"
 #include "manymodels/io/lake.h"
+#include "same_lake.h"
 
 namespace mm {
 namespace {
@@ -78,29 +79,6 @@ bool SameValues(const std::vector<double>& a, const std::vector<double>& b) {
   for (size_t i = 0; i < a.size(); ++i)
     if (!(a[i] == b[i] || (std::isnan(a[i]) && std::isnan(b[i])))) return false;
   return true;
-}
-
-// Every dataset and grid attribute of two lakes.
-void ExpectSameLake(const LakeData& a, const LakeData& b) {
-  ASSERT_EQ(a.index.keys.columns.size(), b.index.keys.columns.size());
-  for (size_t k = 0; k < a.index.keys.columns.size(); ++k) {
-    const KeyColumn &x = a.index.keys.columns[k], &y = b.index.keys.columns[k];
-    EXPECT_EQ(x.name, y.name);
-    EXPECT_EQ(x.is_text, y.is_text);
-    EXPECT_EQ(x.ints, y.ints);
-    EXPECT_EQ(x.texts, y.texts);
-  }
-  EXPECT_EQ(a.index.offsets, b.index.offsets);
-  EXPECT_EQ(a.index.start, b.index.start);
-  EXPECT_EQ(a.index.frequency, b.index.frequency);
-  EXPECT_EQ(a.index.weekly_anchor, b.index.weekly_anchor);
-  EXPECT_EQ(a.index.season_lengths, b.index.season_lengths);
-  EXPECT_EQ(a.index.time_column, b.index.time_column);
-  EXPECT_EQ(a.index.target_column, b.index.target_column);
-  EXPECT_EQ(a.index.covariates, b.index.covariates);
-  EXPECT_TRUE(SameValues(a.target, b.target));
-  ASSERT_EQ(a.covariates.size(), b.covariates.size());
-  for (size_t c = 0; c < a.covariates.size(); ++c) EXPECT_TRUE(SameValues(a.covariates[c], b.covariates[c])) << c;
 }
 
 // A generated panel split by date: rows before `cut` (ISO date), and the rest.

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -17,9 +16,21 @@
 #include "manymodels/io/generate.h"
 #include "manymodels/io/ingest.h"
 #include "manymodels/io/lake.h"
+#include "same_lake.h"
 
 namespace mm {
 namespace {
+
+// ReadLongCsv's InputError message, or "" when the file reads.
+std::string InputErrorOf(const IngestOptions& o) {
+  IngestSummary s;
+  try {
+    ReadLongCsv(o, &s);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
 
 class IngestTest : public ::testing::Test {
  protected:
@@ -34,16 +45,7 @@ class IngestTest : public ::testing::Test {
     o.target = "sales";
     return o;
   }
-  // The InputError's message, or "" when the file reads.
-  std::string Error(const IngestOptions& o) {
-    IngestSummary s;
-    try {
-      ReadLongCsv(o, &s);
-    } catch (const InputError& e) {
-      return e.what();
-    }
-    return "";
-  }
+  std::string Error(const IngestOptions& o) { return InputErrorOf(o); }
   std::string Error(const std::string& text) { return Error(Options(text)); }
 
   // One file per test: ctest runs the tests as separate processes, in parallel.
@@ -194,13 +196,7 @@ class IngestSpillTest : public ::testing::Test {
   // The InputError's message with `memory`, or "" when the file reads.
   static std::string Error(IngestOptions o, uint64_t memory) {
     o.memory = memory;
-    IngestSummary s;
-    try {
-      ReadLongCsv(o, &s);
-    } catch (const InputError& e) {
-      return e.what();
-    }
-    return "";
+    return InputErrorOf(o);
   }
   // Spilled and in memory: the same lake, the same summary; returns the spilled summary.
   IngestSummary ExpectSameBothWays(const IngestOptions& o) {
@@ -212,34 +208,16 @@ class IngestSpillTest : public ::testing::Test {
     EXPECT_EQ(spilled.series, held.series);
     EXPECT_EQ(spilled.periods, held.periods);
     EXPECT_EQ(spilled.missing, held.missing);
-    ExpectSame(a, b);
+    ExpectSameLake(a, b);
     // And written to a file a chunk at a time, as ingest does.
     IngestOptions w = o;
     w.out = (dir_ / "spilled.h5").string();
     w.memory = kTiny;
     const IngestSummary written = Ingest(w, Provenance{});
     EXPECT_EQ(written.runs, spilled.runs);
-    ExpectSame(ReadLake(w.out), b);
+    ExpectSameLake(ReadLake(w.out), b);
     EXPECT_TRUE(ScratchFolderEmpty());
     return spilled;
-  }
-  static bool SameBits(const std::vector<double>& a, const std::vector<double>& b) {
-    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
-  }
-  static void ExpectSame(const LakeData& a, const LakeData& b) {
-    ASSERT_EQ(a.index.keys.columns.size(), b.index.keys.columns.size());
-    for (size_t k = 0; k < a.index.keys.columns.size(); ++k) {
-      EXPECT_EQ(a.index.keys.columns[k].is_text, b.index.keys.columns[k].is_text);
-      EXPECT_EQ(a.index.keys.columns[k].ints, b.index.keys.columns[k].ints);
-      EXPECT_EQ(a.index.keys.columns[k].texts, b.index.keys.columns[k].texts);
-    }
-    EXPECT_EQ(a.index.offsets, b.index.offsets);
-    EXPECT_EQ(a.index.start, b.index.start);
-    EXPECT_EQ(a.index.frequency, b.index.frequency);
-    EXPECT_EQ(a.index.weekly_anchor, b.index.weekly_anchor);
-    EXPECT_TRUE(SameBits(a.target, b.target));
-    ASSERT_EQ(a.covariates.size(), b.covariates.size());
-    for (size_t c = 0; c < a.covariates.size(); ++c) EXPECT_TRUE(SameBits(a.covariates[c], b.covariates[c])) << c;
   }
   bool ScratchFolderEmpty() const { return std::filesystem::is_empty(dir_ / "scratch"); }
 

@@ -328,10 +328,12 @@ class SlotSink {
 };
 
 // ------------------------------------------------------------------ the input
-// Ingest's reading of a long CSV in two steps: the constructor parses and checks every row (pass 1), holding
-// them in memory up to --memory and sorting the rest into runs on a scratch file; Index then decides what needs
-// the whole input (frequency, key types and order, each series' span) and Merge hands every row, in the lake's
-// order, to a sink. Whatever the number of runs, the checks and their messages are the same.
+// Ingest's reading of a long CSV, in one pass over the file: the constructor parses and checks every row as it
+// comes, holding the rows in memory up to RowBudget(--memory) and sorting them into runs on a scratch file each
+// time they reach it; Index then decides what needs the whole input (the frequency, the key columns' types and
+// order, the grid, each series' span) from the key index and the distinct times alone; Merge hands every row, in
+// the lake's order, to a sink. With no run spilled the rows in hand are the one run: the same code, checks and
+// messages whatever the number of runs.
 class LongCsv {
  public:
   LongCsv(const IngestOptions& opt, Fit* fit);
@@ -697,7 +699,8 @@ void LongCsv::Merge(SlotSink* sink, IngestSummary* summary) {
   for (const Run& run : runs_) resort = resort || run.text != text;
   // The rows in hand join the runs on scratch when memory is wanted for reading those back (or for sorting one
   // of them again).
-  const size_t buffer = std::clamp<uint64_t>(budget_ / (2 * (runs_.size() + 1)), row_size, kStagingBytes);
+  const size_t buffer =
+      std::max<size_t>(row_size, static_cast<size_t>(std::min<uint64_t>(budget_ / (2 * (runs_.size() + 1)), kStagingBytes)));
   if (!runs_.empty() && rows_.size() > 0 &&
       (resort || rows_.size() * (row_size + sizeof(uint32_t)) + runs_.size() * buffer > budget_))
     Spill();

@@ -27,8 +27,8 @@ ScratchFile::~ScratchFile() {
 }
 
 void ScratchFile::Fail(const std::string& what) const {
-  throw std::runtime_error(folder_ + ": " + what + " for the " + purpose_ + " (--tmpdir chooses the folder): " +
-                           std::strerror(errno));
+  throw std::runtime_error(folder_ + ": " + what + " for the " + purpose_ +
+                           " (--tmpdir chooses the folder): " + std::strerror(errno));
 }
 
 uint64_t ScratchFile::Append(const void* data, size_t n) {
@@ -64,7 +64,8 @@ void ScratchFile::Read(uint64_t offset, void* data, size_t n) const {
   }
 }
 
-ScratchReader::ScratchReader(const ScratchFile& file, uint64_t offset, uint64_t size, size_t record, size_t buffer)
+ScratchReader::ScratchReader(const ScratchFile& file, uint64_t offset, uint64_t size, size_t record,
+                             size_t buffer)
     : file_(&file), next_(offset), stop_(offset + size), record_(record) {
   buf_.resize(std::max<size_t>(1, buffer / record) * record);
 }

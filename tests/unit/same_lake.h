@@ -33,7 +33,8 @@ inline void ExpectSameLake(const LakeData& a, const LakeData& b) {
   EXPECT_EQ(a.index.covariates, b.index.covariates);
   EXPECT_TRUE(SameBits(a.target, b.target));
   ASSERT_EQ(a.covariates.size(), b.covariates.size());
-  for (size_t c = 0; c < a.covariates.size(); ++c) EXPECT_TRUE(SameBits(a.covariates[c], b.covariates[c])) << c;
+  for (size_t c = 0; c < a.covariates.size(); ++c)
+    EXPECT_TRUE(SameBits(a.covariates[c], b.covariates[c])) << c;
 }
 
 }  // namespace mm

@@ -21,8 +21,8 @@ class SpillTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() /
-           ("mm_spill_test_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "_" +
-            std::to_string(::getpid()));
+           ("mm_spill_test_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) +
+            "_" + std::to_string(::getpid()));
     fs::create_directories(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -47,7 +47,8 @@ TEST_F(SpillTest, BytesComeBackAndTheFileHasNoName) {
     EXPECT_EQ(back[11], -2);
     EXPECT_EQ(back[12], 12);
     // Records of 3 values, read 7 records' worth at a time (the buffer rounded down to whole records).
-    ScratchReader reader(f, 30000 * sizeof(int32_t), 3 * 20000 * sizeof(int32_t), 3 * sizeof(int32_t), 22 * sizeof(int32_t));
+    ScratchReader reader(f, 30000 * sizeof(int32_t), 3 * 20000 * sizeof(int32_t), 3 * sizeof(int32_t),
+                         22 * sizeof(int32_t));
     int64_t n = 0, sum = 0;
     while (const char* r = reader.Next()) {
       int32_t v[3];
@@ -70,7 +71,9 @@ TEST_F(SpillTest, AFolderWithoutRoomIsAnErrorNamingIt) {
     FAIL() << "made a scratch file in a folder that does not exist";
   } catch (const std::runtime_error& e) {
     const std::string m = e.what();
-    EXPECT_NE(m.find(missing + ": cannot create a scratch file for the rows of x.csv (--tmpdir"), std::string::npos) << m;
+    EXPECT_NE(m.find(missing + ": cannot create a scratch file for the rows of x.csv (--tmpdir"),
+              std::string::npos)
+        << m;
     EXPECT_NE(m.find("No such file or directory"), std::string::npos) << m;
   }
 }

@@ -96,6 +96,13 @@ p = ingest(plain, path("beside.h5"), "--memory", TINY)
 c.ok(f"scratch file in {d}" in p.stderr, p.stderr)
 c.ok(datasets(path("beside.h5")) == reference and leftovers() == [], "beside the output")
 
+# Options: a --tmpdir that is no folder, a --memory that is no size or too small: usage errors, before any work.
+for extra, says in ((["--tmpdir", path("nope")], "--tmpdir " + path("nope") + ": no such folder"),
+                    (["--memory", "1X"], "--memory: '1X' is not a size in bytes"),
+                    (["--memory", "1000"], "--memory: '1000' is less than 64K")):
+    p = ingest(plain, path("refused.h5"), *extra, check=False)
+    c.ok(p.returncode == 2 and says in p.stderr and not os.path.exists(path("refused.h5")), f"{extra}: {p.stderr}")
+
 # 2. A bad row in the second run, found as it is read (a number) or only once every row is in (a repeat, a
 # time off the grid): the line named, as in memory; no lake, nothing in the scratch folder.
 bad = {}

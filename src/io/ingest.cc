@@ -244,21 +244,23 @@ std::vector<uint32_t> ValueOrder(const Interner& in, bool text) {
   return order;
 }
 
-// The series (ids) in key order, given each key column's value order.
+// The series (ids) in key order, given each key column's value order and each series' key ids (series s's
+// are series_keys[s * nkeys .. s * nkeys + nkeys)).
 std::vector<uint32_t> SeriesOrder(const std::vector<std::vector<uint32_t>>& value_order,
-                                  const std::vector<std::vector<uint32_t>>& series_keys) {
+                                  const std::vector<uint32_t>& series_keys) {
   const size_t nkeys = value_order.size();
   std::vector<std::vector<uint32_t>> rank(nkeys);  // key id -> rank of its value
   for (size_t k = 0; k < nkeys; ++k) {
     rank[k].resize(value_order[k].size());
     for (size_t r = 0; r < value_order[k].size(); ++r) rank[k][value_order[k][r]] = static_cast<uint32_t>(r);
   }
-  std::vector<uint32_t> order(series_keys.size());
+  std::vector<uint32_t> order(series_keys.size() / nkeys);
   std::iota(order.begin(), order.end(), 0u);
   std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    for (size_t k = 0; k < nkeys; ++k)
-      if (rank[k][series_keys[a][k]] != rank[k][series_keys[b][k]])
-        return rank[k][series_keys[a][k]] < rank[k][series_keys[b][k]];
+    for (size_t k = 0; k < nkeys; ++k) {
+      const uint32_t x = rank[k][series_keys[a * nkeys + k]], y = rank[k][series_keys[b * nkeys + k]];
+      if (x != y) return x < y;
+    }
     return false;
   });
   return order;
@@ -354,7 +356,8 @@ class LongCsv {
   size_t time_col_ = 0, target_col_ = 0;
   // Keys: series identified by their tuple of interned key ids.
   std::vector<Interner> interners_;
-  std::vector<std::vector<uint32_t>> series_keys_;  // series -> key ids
+  std::vector<uint32_t> series_keys_;               // series s -> its key ids, at s * nkeys
+  size_t nseries_ = 0;
   std::vector<int64_t> series_lo_, series_hi_;      // series -> first and last raw time
   // Times: every distinct raw time and the line it first appears on; the kind, and the first row's.
   std::unordered_map<int64_t, int64_t> time_line_;
@@ -369,7 +372,10 @@ class LongCsv {
   std::vector<Run> runs_;
   // Index's decisions, for Merge.
   LakeIndex ix_;
-  std::vector<uint32_t> position_;  // series id -> position in the lake
+  // Series id -> position in key order: the lake's once Index has run, before that the last run's (under the
+  // key types position_text_).
+  std::vector<uint32_t> position_;
+  std::vector<bool> position_text_;
 };
 
 LongCsv::LongCsv(const IngestOptions& opt, Fit* fit)
@@ -447,7 +453,7 @@ void LongCsv::Parse(CsvReader* csv, size_t ncol) {
       }
     }
     uint32_t sid;
-    const auto next_sid = static_cast<uint32_t>(series_keys_.size());
+    const auto next_sid = static_cast<uint32_t>(nseries_);
     if (nkeys <= 2) {
       const uint64_t pair = (static_cast<uint64_t>(ids[0]) << 32) | (nkeys == 2 ? ids[1] : 0u);
       sid = series_of_pair.try_emplace(pair, next_sid).first->second;
@@ -456,7 +462,8 @@ void LongCsv::Parse(CsvReader* csv, size_t ncol) {
       sid = series_of_tuple.try_emplace(tuple, next_sid).first->second;
     }
     if (sid == next_sid) {
-      series_keys_.push_back(ids);
+      series_keys_.insert(series_keys_.end(), ids.begin(), ids.end());
+      ++nseries_;
       series_lo_.push_back(std::numeric_limits<int64_t>::max());
       series_hi_.push_back(std::numeric_limits<int64_t>::min());
     }
@@ -528,15 +535,19 @@ std::vector<bool> LongCsv::TextColumns() const {
 // The rows in hand, sorted by series (in key order as far as the keys are known: later keys fall in between,
 // keeping the order; see Resort) and time, as a new run at the end of the scratch file.
 void LongCsv::Spill() {
-  if (!scratch_) scratch_ = std::make_unique<ScratchFile>(ScratchFolder(opt_), "rows of " + opt_.input + " sorted by series");
+  if (!scratch_)
+    scratch_ = std::make_unique<ScratchFile>(ScratchFolder(opt_), "rows of " + opt_.input + " sorted by series");
   Run run;
   run.text = TextColumns();
   run.days = kind_ == TimeKind::kDate;
   run.rows = rows_.size();
-  std::vector<std::vector<uint32_t>> value_order;
-  for (size_t k = 0; k < interners_.size(); ++k) value_order.push_back(ValueOrder(interners_[k], run.text[k]));
-  const std::vector<uint32_t> order = SortRows(rows_, Positions(SeriesOrder(value_order, series_keys_)));
-  run.offset = WriteSorted(order, scratch_->size());
+  if (position_.size() != nseries_ || position_text_ != run.text) {  // new series since the last run, or types
+    std::vector<std::vector<uint32_t>> value_order;
+    for (size_t k = 0; k < interners_.size(); ++k) value_order.push_back(ValueOrder(interners_[k], run.text[k]));
+    position_ = Positions(SeriesOrder(value_order, series_keys_));
+    position_text_ = run.text;
+  }
+  run.offset = WriteSorted(SortRows(rows_, position_), scratch_->size());
   runs_.push_back(std::move(run));
   rows_.Clear();
 }
@@ -605,7 +616,7 @@ const LakeIndex& LongCsv::Index(IngestSummary* summary) {
 
   // Key columns: integer when every value is one, else text. Series sorted by their key tuples.
   LakeIndex& ix = ix_;
-  const size_t nkeys = interners_.size(), nseries = series_keys_.size();
+  const size_t nkeys = interners_.size(), nseries = nseries_;
   const std::vector<bool> text = TextColumns();
   std::vector<std::vector<uint32_t>> value_order(nkeys);
   for (size_t k = 0; k < nkeys; ++k) {
@@ -625,11 +636,12 @@ const LakeIndex& LongCsv::Index(IngestSummary* summary) {
   }
   const std::vector<uint32_t> order = SeriesOrder(value_order, series_keys_);
   position_ = Positions(order);
+  position_text_ = text;
   // Final key columns in sorted series order.
   for (size_t k = 0; k < nkeys; ++k) {
     KeyColumn& col = ix.keys.columns[k];
     for (size_t i = 0; i < nseries; ++i) {
-      const uint32_t id = series_keys_[order[i]][k];
+      const uint32_t id = series_keys_[order[i] * nkeys + k];
       if (col.is_text) col.texts.push_back(interners_[k].values[id]);
       else col.ints.push_back(interners_[k].ints[id]);
     }

@@ -92,7 +92,8 @@ void Split(const std::string& panel, const std::string& cut, const std::string& 
   while (std::getline(in, line)) (line.substr(0, 10) < cut ? a : b) << line << "\n";
 }
 
-void AppendEqualsOneGo(AppendTest* t, const std::string& dir, Frequency freq, int64_t length, const std::string& cut) {
+void AppendEqualsOneGo(AppendTest* t, const std::string& dir, Frequency freq, int64_t length, const std::string& cut,
+                       uint64_t memory = uint64_t{1} << 30) {
   GenerateOptions g;
   g.out = dir + "/panel.csv";
   g.stores = 3;
@@ -116,16 +117,23 @@ void AppendEqualsOneGo(AppendTest* t, const std::string& dir, Frequency freq, in
   Ingest(o, Provenance{});
   o.input = dir + "/second.csv";
   o.append = true;
+  o.memory = memory;
   o.covariates = {"promo", "price"};  // any order: the lake's is kept
   const IngestSummary s = Ingest(o, Provenance{});
   EXPECT_EQ(s.new_series, 0);
   EXPECT_GT(s.new_periods, 0);
+  EXPECT_EQ(s.runs >= 2, memory < (uint64_t{1} << 20)) << s.runs;
   ExpectSameLake(ReadLake(dir + "/lake.h5"), ReadLake(dir + "/whole.h5"));
   (void)t;
 }
 
 TEST_F(AppendTest, OneWeekAppendedEqualsTheConcatenationIngestedInOneGo) {
   AppendEqualsOneGo(this, dir_.string(), Frequency::kDaily, 60, "2015-02-23");  // the last 7 of 60 days
+}
+
+TEST_F(AppendTest, AppendedRowsPastTheMemoryAreSpilledAndMerged) {
+  // 64K of --memory: runs of 682 rows; the 12 series' last 150 days are 1,800 rows.
+  AppendEqualsOneGo(this, dir_.string(), Frequency::kDaily, 400, "2015-08-06", uint64_t{64} << 10);
 }
 
 TEST_F(AppendTest, WeeklyAppendKeepsTheLakesAnchor) {

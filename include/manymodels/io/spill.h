@@ -1,9 +1,9 @@
 // Scratch space for data that does not fit in memory (ingest's sorted runs of rows).
 //
 // A ScratchFile is one file in a chosen folder that has no name from the moment it exists (O_TMPFILE), so it
-// is gone when the process ends, however it ends -- done, an error, a signal, kill -9 -- and ls never shows it;
-// its space is in use until then (df shows it). On a file system without O_TMPFILE it is created under a name
-// and unlinked at once: only a kill between those two calls would leave it.
+// is gone when the process ends, however it ends -- done, an error, a signal, kill -9 -- and ls never shows
+// it; its space is in use until then (df shows it). On a file system without O_TMPFILE it is created under a
+// name and unlinked at once: only a kill between those two calls would leave it.
 #pragma once
 
 #include <cstddef>

@@ -283,6 +283,7 @@ int RunBench(const po::variables_map& vm) {
       if (vm.count("config")) argv.insert(argv.end(), {"--config", Get<std::string>(vm, "config")});
       argv.insert(argv.end(), {"--lake", lake, "--horizon", std::to_string(Get<int>(vm, "horizon"))});
       if (vm.count("models")) argv.insert(argv.end(), {"--models", Get<std::string>(vm, "models")});
+      if (vm.count("schedule")) argv.insert(argv.end(), {"--schedule", Get<std::string>(vm, "schedule")});
       argv.insert(argv.end(),
                   {"--registry", ldir + "/registry.h5", "--predictions", ldir + "/predictions.h5",
                    "--summary-json", json, "--threads", std::to_string(layout.threads), "--quiet"});

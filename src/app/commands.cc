@@ -73,6 +73,11 @@ void CheckFiles(const std::string& command, const po::variables_map& vm) {
     add("input", false);
     const char* out = vm.count("out") ? "out" : "lake";
     add(out, true);
+    if (vm.count("tmpdir")) {
+      const std::string dir = Get<std::string>(vm, "tmpdir");
+      std::error_code ec;
+      if (!std::filesystem::is_directory(dir, ec)) throw UsageError("--tmpdir " + dir + ": no such folder");
+    }
     // --append: the lake is read and then replaced by its new version (the one output that is also an input);
     // it must exist, and --out naming the CSV is still refused above.
     if (vm.count("append") && vm["append"].as<bool>() && vm.count(out)) {
@@ -158,6 +163,8 @@ int RunIngest(const po::variables_map& vm) {
   else if (vm.count("lake")) o.out = Get<std::string>(vm, "lake");
   else throw po::error("the option '--out' is required but missing");
   o.append = vm.count("append") && Get<bool>(vm, "append");
+  o.memory = ParseByteSize(Get<std::string>(vm, "memory"), "memory");
+  if (vm.count("tmpdir")) o.tmpdir = Get<std::string>(vm, "tmpdir");
   const auto t0 = Clock::now();
   const IngestSummary s =
       Ingest(o, Provenance{"ingest", DescribeOptions(vm), "", CommandLine(), {{"input", AbsolutePath(o.input)}}});
@@ -172,6 +179,11 @@ int RunIngest(const po::variables_map& vm) {
                static_cast<long long>(s.rows), static_cast<long long>(s.series), static_cast<long long>(s.periods),
                static_cast<long long>(s.missing), FrequencyCode(s.frequency), o.out.c_str(), secs,
                static_cast<double>(s.rows) / secs / 1e6);
+  if (s.runs > 0)
+    std::fprintf(stderr, "ingest: more rows than --memory %s holds: %lld sorted run%s, %.1f MB on the scratch file in %s\n",
+                 Get<std::string>(vm, "memory").c_str(), static_cast<long long>(s.runs), s.runs == 1 ? "" : "s",
+                 static_cast<double>(s.spilled_bytes) / 1e6,
+                 ScratchFolder(o).c_str());
   return 0;
 }
 

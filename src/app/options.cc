@@ -1,5 +1,6 @@
 #include "options.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -44,7 +45,11 @@ po::options_description CommandOptions(const std::string& command) {
         ("out", po::value<std::string>(), "lake file to write (HDF5)")
         ("lake", po::value<std::string>(), "same as --out (the job files' common key)")
         ("append", po::bool_switch(), "add the input's rows to the existing lake --out (new periods, new series, "
-                                      "future covariates; known values may be repeated, not changed)");
+                                      "future covariates; known values may be repeated, not changed)")
+        ("memory", po::value<std::string>()->default_value("1G"), "memory for the rows (e.g. 512M, 4G; at least "
+                                                                   "64K): more are sorted into runs on --tmpdir and "
+                                                                   "merged; the key index comes on top")
+        ("tmpdir", po::value<std::string>(), "folder for the sorted runs (default: the folder of --out)");
   } else if (command == "train") {
     d.add_options()
         ("lake", po::value<std::string>()->required(), "lake file (from ingest)")
@@ -162,6 +167,8 @@ po::options_description CommandOptions(const std::string& command) {
         ("lake", po::value<std::string>(), "lake to train on (the job files' common key)")
         ("horizon", po::value<int>(), "periods to forecast and hold out (the job files' common key)")
         ("models", po::value<std::string>(), "train --models (default: the job file's, else auto)")
+        ("schedule", po::value<std::string>(), "train --schedule static|dynamic (default: the job file's, else "
+                                               "static); the summary's imbalance column shows its effect")
         ("repeat", po::value<int>()->default_value(1), "runs per layout; each row reports the run with the median "
                                                        "wall time")
         ("launcher", po::value<std::string>()->default_value("auto"), "mpirun, srun, or auto (srun inside a Slurm "
@@ -314,6 +321,7 @@ void CheckValues(const std::string& command, const po::variables_map& vm) {
       throw po::error(e.what());
     }
     if (vm.count("season-length")) ParseNumberList(text("season-length"), "season-length");
+    ParseByteSize(text("memory"), "memory");
   } else if (command == "train") {
     in_range("threads", 0, 1024);
     if (vm.count("season-length")) ParseNumberList(text("season-length"), "season-length");
@@ -474,6 +482,32 @@ std::vector<double> ParseNumberList(const std::string& s, const std::string& opt
   }
   if (out.empty()) throw po::error("--" + option + " is empty");
   return out;
+}
+
+uint64_t ParseByteSize(const std::string& s, const std::string& option) {
+  constexpr uint64_t kMin = uint64_t{64} << 10;
+  size_t used = 0;
+  double v = -1;
+  try {
+    v = std::stod(s, &used);
+  } catch (...) {
+    used = 0;
+  }
+  std::string unit = s.substr(used);
+  if (!unit.empty() && (unit.back() == 'B' || unit.back() == 'b')) unit.pop_back();
+  if (!unit.empty() && unit.back() == 'i') unit.pop_back();
+  int shift = -1;
+  if (unit.empty()) shift = 0;
+  else if (unit.size() == 1) {
+    const auto u = std::string("KMGT").find(static_cast<char>(std::toupper(static_cast<unsigned char>(unit[0]))));
+    if (u != std::string::npos) shift = 10 * static_cast<int>(u + 1);
+  }
+  if (used == 0 || shift < 0 || !std::isfinite(v) || v < 0)
+    throw po::error("--" + option + ": '" + s + "' is not a size in bytes (such as 1073741824, 512M or 1.5G)");
+  const double bytes = std::ldexp(v, shift);
+  if (bytes < static_cast<double>(kMin) || bytes >= 0x1p63)
+    throw po::error("--" + option + ": '" + s + "' is less than 64K or more than 8 EiB");
+  return static_cast<uint64_t>(bytes);
 }
 
 }  // namespace mm::app

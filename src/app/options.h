@@ -2,6 +2,7 @@
 #pragma once
 
 #include <boost/program_options.hpp>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -29,5 +30,8 @@ const std::string& CommandLine();
 // Comma lists.
 std::vector<std::string> SplitList(const std::string& s);
 std::vector<double> ParseNumberList(const std::string& s, const std::string& option);
+// A size in bytes: a number with an optional unit K, M, G or T (powers of 1024; "KiB", "MB" and "mb" alike:
+// 512M, 1.5G, 1073741824), at least 64K. Throws po::error naming --option otherwise.
+uint64_t ParseByteSize(const std::string& s, const std::string& option);
 
 }  // namespace mm::app

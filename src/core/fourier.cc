@@ -26,7 +26,12 @@ struct Design {
   std::vector<int> terms;
   std::vector<double> changepoints;  // time indices
   int covariates = 0;
+  // Per covariate: 1 when it enters as its logarithm (a price on the log scale: an elasticity), else 0 (an
+  // indicator or share: a lift). Its raw values are what the model keeps and Update receives.
+  std::vector<uint8_t> log_x;
   double t_scale = 1;  // times are divided by this so slopes are well scaled
+
+  double Regressor(int j, double x) const { return log_x[static_cast<size_t>(j)] ? std::log(x) : x; }
 
   int Columns() const {
     int k = 2 + static_cast<int>(changepoints.size()) + covariates;
@@ -46,7 +51,7 @@ struct Design {
         row[c++] = std::sin(a);
         row[c++] = std::cos(a);
       }
-    for (int j = 0; j < covariates; ++j) row[c++] = x[j];
+    for (int j = 0; j < covariates; ++j) row[c++] = Regressor(j, x[j]);
   }
 };
 
@@ -101,8 +106,9 @@ class FourierModel : public FittedModel {
     const size_t k = v.size();
     if (k == 0 && ctx.covariates.empty()) return {std::make_unique<FourierModel>(*this), {}};  // nothing new
 
+    // A logged covariate's value that is not positive counts as unknown, like a missing one.
     std::vector<std::vector<double>> future;
-    if (std::string err = CovariatesAfterUpdate(ctx, names_, future_x_, k, method(), &future); !err.empty())
+    if (std::string err = CovariatesAfterUpdate(ctx, names_, future_x_, d_.log_x, k, method(), &future); !err.empty())
       return {nullptr, err};
     return {std::make_unique<FourierModel>(d_, coef_, sigma_, log_, n_ + static_cast<double>(k), std::move(future),
                                            names_),
@@ -122,14 +128,18 @@ class FourierModel : public FittedModel {
     w->PutU64(future_x_.size());
     for (const auto& v : future_x_) w->PutF64s(v);
     for (const auto& name : names_) w->PutString(name);
+    for (uint8_t l : d_.log_x) w->PutU8(l);
   }
   std::string Describe() const override {
     std::ostringstream s;
     s.precision(5);
     s << "level=" << coef_[0] << ", slope=" << coef_[1] << ", changepoints=" << d_.changepoints.size()
       << ", sigma=" << sigma_ << (log_ ? " (log1p scale)" : "");
-    for (int j = 0; j < d_.covariates; ++j)
-      s << ", " << names_[static_cast<size_t>(j)] << "=" << coef_[coef_.size() - d_.covariates + j];
+    for (int j = 0; j < d_.covariates; ++j) {
+      const std::string& name = names_[static_cast<size_t>(j)];
+      s << ", " << (d_.log_x[static_cast<size_t>(j)] ? "log(" + name + ")" : name) << "="
+        << coef_[coef_.size() - d_.covariates + j];
+    }
     return s.str();
   }
 
@@ -154,6 +164,9 @@ class FourierModel : public FittedModel {
     std::vector<std::string> names;
     for (int j = 0; j < d.covariates; ++j)
       names.push_back(r->AtEnd() ? Unnamed(static_cast<size_t>(j)) : r->GetString());
+    // Which enter as logarithms (models saved before that choice end here: none).
+    d.log_x.assign(static_cast<size_t>(d.covariates), 0);
+    for (uint8_t& l : d.log_x) l = r->AtEnd() ? 0 : r->GetU8();
     return std::make_unique<FourierModel>(std::move(d), std::move(coef), sigma, log_scale, n, std::move(fx),
                                           std::move(names));
   }
@@ -204,8 +217,23 @@ class Fourier : public Method {
     const bool log_scale = !negative && zeros * 10 < obs;
     // Covariate values with gaps carried forward (and back, before the first known value).
     std::vector<std::vector<double>> xs(used.size());
-    for (size_t u = 0; u < used.size(); ++u)
-      xs[u] = FilledCovariate(ctx.covariates[used[u]], n + static_cast<size_t>(std::max(0, ctx.horizon)));
+    std::string note;
+    const auto horizon = static_cast<size_t>(std::max(0, ctx.horizon));
+    for (size_t u = 0; u < used.size(); ++u) {
+      const auto& src = ctx.covariates[used[u]];
+      size_t unknown = 0;  // forecast periods without a value
+      for (size_t t = n; t < n + horizon; ++t) unknown += t >= src.size() || !std::isfinite(src[t]);
+      if (unknown > 0)
+        note += std::string(note.empty() ? "" : "; ") + "fourier: " + CovariateName(ctx, used[u]) + " unknown in " +
+                std::to_string(unknown) + " of the " + std::to_string(horizon) +
+                " forecast periods: its last known value carried forward";
+      xs[u] = FilledCovariate(src, n + horizon);
+    }
+    // On the log scale a covariate whose values are all positive (a price) enters as its logarithm, so its
+    // coefficient is an elasticity; one with zeros (a promotion indicator, a display share) enters as it is, a
+    // lift.
+    for (const auto& v : xs)
+      d.log_x.push_back(log_scale && std::all_of(v.begin(), v.end(), [](double z) { return z > 0; }) ? 1 : 0);
 
     // The design matrix over the observed periods. Harmonics come from the first by the Chebyshev recurrence
     // sin(k a) = 2 cos(a) sin((k-1) a) - sin((k-2) a), so each cycle costs one sin and one cos per period.
@@ -231,7 +259,7 @@ class Fourier : public Method {
             s_prev = s_k, c_prev = c_k, s_k = s_next, c_k = c_next;
           }
         }
-        for (size_t u = 0; u < used.size(); ++u) X(r, c++) = xs[u][t];
+        for (size_t u = 0; u < used.size(); ++u) X(r, c++) = d.Regressor(static_cast<int>(u), xs[u][t]);
         target(r++) = log_scale ? std::log1p(y[t]) : y[t];
       }
     }
@@ -254,7 +282,8 @@ class Fourier : public Method {
     for (size_t j : used) names.push_back(CovariateName(ctx, j));
     return {std::make_unique<FourierModel>(std::move(d), std::vector<double>(b.data(), b.data() + p), sigma,
                                            log_scale, static_cast<double>(n), std::move(future), std::move(names)),
-            {}};
+            {},
+            std::move(note)};
   }
   std::unique_ptr<FittedModel> Load(ByteReader* in) const override { return FourierModel::Load(in); }
 };
@@ -284,8 +313,8 @@ std::vector<double> FilledCovariate(std::span<const double> x, size_t length) {
 }
 
 std::string CovariatesAfterUpdate(const UpdateContext& ctx, const std::vector<std::string>& names,
-                                  const std::vector<std::vector<double>>& held, size_t k, std::string_view method,
-                                  std::vector<std::vector<double>>* future) {
+                                  const std::vector<std::vector<double>>& held, const std::vector<uint8_t>& positive,
+                                  size_t k, std::string_view method, std::vector<std::vector<double>>* future) {
   const size_t h = static_cast<size_t>(std::max(1, ctx.horizon));
   future->assign(names.size(), {});
   for (size_t j = 0; j < names.size(); ++j) {
@@ -301,7 +330,7 @@ std::string CovariatesAfterUpdate(const UpdateContext& ctx, const std::vector<st
     const std::span<const double> x = ctx.covariates[col];
     double last = held[j].empty() ? 0.0 : held[j].front();
     for (size_t i = 0; i < k + h; ++i) {
-      if (i < x.size() && std::isfinite(x[i])) last = x[i];
+      if (i < x.size() && std::isfinite(x[i]) && (j >= positive.size() || !positive[j] || x[i] > 0)) last = x[i];
       if (i >= k) (*future)[j].push_back(last);
     }
   }

@@ -196,7 +196,7 @@ class PooledFitted : public FittedModel {
     const size_t k = v.size();
     if (k == 0 && ctx.covariates.empty()) return {std::make_unique<PooledFitted>(*this), {}};
     std::vector<std::vector<double>> future;
-    if (std::string err = CovariatesAfterUpdate(ctx, f_.names, future_, k, method(), &future); !err.empty())
+    if (std::string err = CovariatesAfterUpdate(ctx, f_.names, future_, f_.log_x, k, method(), &future); !err.empty())
       return {nullptr, err};
     auto m = std::make_unique<PooledFitted>(*this);
     m->origin_ += static_cast<int64_t>(k);
@@ -485,8 +485,8 @@ PoolFit FitPool(std::span<const PoolMember> members, std::span<const int64_t> cu
   // Own deviations: from the covariates' effects with opt.spread, from the cycles' shape with
   // opt.season_spread (log scale only; a spread of 0 shares those terms wholly). A group of one has nothing
   // to deviate from: its shared terms are its own.
-  const size_t own_x = opt.spread > 0 && f.log_scale && rows.size() > 1 ? f.columns.size() : 0;
-  const size_t own = own_x == f.columns.size() && opt.season_spread > 0 && f.log_scale ? p : own_x;
+  const bool deviate = opt.spread > 0 && f.log_scale && rows.size() > 1;
+  const size_t own = !deviate ? 0 : opt.season_spread > 0 ? p : f.columns.size();
   if (ok) {
     for (size_t i = 0; i < rows.size(); ++i) {
       MemberRows& r = rows[i];
@@ -535,10 +535,11 @@ std::unique_ptr<FittedModel> PooledModel(const PoolFit& fit, size_t k, const Poo
   // Covariate values after the last observation used, to the end of what the member knows (at least one).
   std::vector<std::vector<double>> future;
   const auto last = static_cast<size_t>(b.last - member.start);
-  for (size_t j : fit.columns) {
-    const std::span<const double> x = member.covariates[j];
-    const size_t length = std::max(x.size(), last + 2);
-    const std::vector<double> v = FilledCovariate(x, length);
+  for (size_t u = 0; u < fit.columns.size(); ++u) {
+    std::vector<double> x(member.covariates[fit.columns[u]].begin(), member.covariates[fit.columns[u]].end());
+    if (fit.log_x[u])  // a value whose log the model cannot take counts as unknown, as in an update
+      for (double& z : x) z = z > 0 ? z : kNaN;
+    const std::vector<double> v = FilledCovariate(x, std::max(x.size(), last + 2));
     future.emplace_back(v.begin() + static_cast<std::ptrdiff_t>(last + 1), v.end());
   }
   return std::make_unique<PooledFitted>(fit, b, group, b.last, std::move(future));

@@ -219,6 +219,7 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
     std::vector<std::unique_ptr<FittedModel>> fitted;
     for (const Validation* v : best) {
       FitOutcome fit = v->method->Fit(y, opt.context);
+      if (!fit.note.empty()) AddNote(&r.note, fit.note);
       if (fit.model) fitted.push_back(std::move(fit.model));
       else AddNote(&r.note, "ensemble member " + std::string(v->method->name()) +
                                 " failed on the whole history: " + fit.error);
@@ -253,6 +254,7 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
       continue;
     }
     if (i > 0) AddNote(&r.note, "fell back to " + std::string(method->name()));
+    if (!fit.note.empty()) AddNote(&r.note, fit.note);
     const auto model = ScaleModel(std::move(fit.model), scale);
     r.method = std::string(method->name());
     r.label = model->Label();

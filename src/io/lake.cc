@@ -45,36 +45,58 @@ KeyTable ReadKeys(const h5::Location& group, const std::vector<std::string>& nam
   return t;
 }
 
+LakeWriter::LakeWriter(const std::string& path, const LakeIndex& ix, const Provenance& provenance,
+                       const std::string& history)
+    : out_(path), total_(static_cast<size_t>(ix.offsets.back())) {
+  file_ = h5::Location::CreateFile(out_.temp_path(), out_.path());
+  file_.SetAttr("schema_version", kLakeSchemaVersion);
+  file_.SetAttr("kind", std::string("manymodels-lake"));
+  file_.SetAttr("frequency", std::string(1, FrequencyCode(ix.frequency)));
+  file_.SetAttr("weekly_anchor", static_cast<int64_t>(ix.weekly_anchor));
+  file_.SetAttr("season_lengths", ix.season_lengths);
+  file_.SetAttr("key_columns", ix.keys.Names());
+  file_.SetAttr("time_column", ix.time_column);
+  file_.SetAttr("target_column", ix.target_column);
+  file_.SetAttr("covariate_columns", ix.covariates);
+  provenance.WriteTo(file_);
+  if (!history.empty()) file_.SetAttr("history", history);
+  h5::Location keys = file_.CreateGroup("keys");
+  WriteKeys(keys, ix.keys);
+  keys.Close();
+  file_.WriteI64("offsets", ix.offsets);
+  file_.WriteI64("start", ix.start);
+  SetPeriodUnits(file_, "start");
+  target_ = file_.CreateF64("target", total_);
+  chunk_rows_ = file_.ChunkRows("target");
+  covariate_group_ = file_.CreateGroup("covariates");
+  for (const auto& name : ix.covariates) covariates_.push_back(covariate_group_.CreateF64(name, total_));
+}
+
+void LakeWriter::Write(size_t n, const double* target, const std::vector<const double*>& covariates) {
+  if (written_ + n > total_ || covariates.size() != covariates_.size())
+    throw std::logic_error(out_.path() + ": more values written than the lake's offsets hold");
+  target_.Transfer(H5T_NATIVE_DOUBLE, written_, n, const_cast<double*>(target), true);
+  for (size_t c = 0; c < covariates_.size(); ++c)
+    covariates_[c].Transfer(H5T_NATIVE_DOUBLE, written_, n, const_cast<double*>(covariates[c]), true);
+  written_ += n;
+}
+
+void LakeWriter::Commit() {
+  if (written_ != total_) throw std::logic_error(out_.path() + ": fewer values written than the lake's offsets hold");
+  target_.Close();
+  for (auto& c : covariates_) c.Close();
+  covariate_group_.Close();
+  file_.Close();
+  out_.Commit();
+}
+
 void WriteLake(const std::string& path, const LakeData& data, const Provenance& provenance,
                const std::string& history) {
-  const LakeIndex& ix = data.index;
-  AtomicOutput out(path);
-  {
-    h5::Location f = h5::Location::CreateFile(out.temp_path(), out.path());
-    f.SetAttr("schema_version", kLakeSchemaVersion);
-    f.SetAttr("kind", std::string("manymodels-lake"));
-    f.SetAttr("frequency", std::string(1, FrequencyCode(ix.frequency)));
-    f.SetAttr("weekly_anchor", static_cast<int64_t>(ix.weekly_anchor));
-    f.SetAttr("season_lengths", ix.season_lengths);
-    f.SetAttr("key_columns", ix.keys.Names());
-    f.SetAttr("time_column", ix.time_column);
-    f.SetAttr("target_column", ix.target_column);
-    f.SetAttr("covariate_columns", ix.covariates);
-    provenance.WriteTo(f);
-    if (!history.empty()) f.SetAttr("history", history);
-    h5::Location keys = f.CreateGroup("keys");
-    WriteKeys(keys, ix.keys);
-    keys.Close();
-    f.WriteI64("offsets", ix.offsets);
-    f.WriteI64("start", ix.start);
-    SetPeriodUnits(f, "start");
-    f.WriteF64("target", data.target);
-    h5::Location cov = f.CreateGroup("covariates");
-    for (size_t c = 0; c < ix.covariates.size(); ++c) cov.WriteF64(ix.covariates[c], data.covariates[c]);
-    cov.Close();
-    f.Close();
-  }
-  out.Commit();
+  LakeWriter w(path, data.index, provenance, history);
+  std::vector<const double*> covariates;
+  for (const auto& c : data.covariates) covariates.push_back(c.data());
+  w.Write(data.target.size(), data.target.data(), covariates);
+  w.Commit();
 }
 
 LakeReader::LakeReader(const std::string& path) : path_(path), file_(h5::Location::OpenFile(path)) {

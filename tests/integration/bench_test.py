@@ -1,8 +1,8 @@
 """bench end to end: `bench --generate` on a tiny panel with layouts 1x1, 2x1 and 1x2 (real mpirun children of the
 binary); bench.csv has DESIGN's columns first, one sane row per layout, and its figures follow from the run
 summaries as io/bench.h documents them (efficiency, imbalance, the per-rank maxima, cost); every layout's exports
-are identical; bench.html has the three charts. A second bench from a job file with a SKU price list, then
-`bench compare` of both. Bad input: a bad layout (exit 2), a missing job file, a bad price list, a bench.csv
+are identical; bench.html has the three charts. A second bench from a job file with a SKU price list and
+`--schedule dynamic`, then `bench compare` of both. Bad input: a bad layout (exit 2), a missing job file, a bad price list, a bench.csv
 missing a column (exit 1), each with a clear message and nothing written."""
 import csv
 import json
@@ -107,7 +107,7 @@ skus = os.path.join(d, "skus.csv")
 with open(skus, "w") as fh:
     fh.write("sku,price_per_node_hour\nStandard_L16s_v2,1.248\nHB120rs_v3,3.6\n")
 b2 = os.path.join(d, "b2")
-bench(["--config", job, "--prices", skus, "--out", b2])
+bench(["--config", job, "--prices", skus, "--schedule", "dynamic", "--out", b2])
 header2, rows2 = read_rows(os.path.join(b2, "bench.csv"))
 c.ok(header2[-2:] == ["cost_per_1000_Standard_L16s_v2", "cost_per_1000_HB120rs_v3"], f"SKU columns: {header2}")
 c.ok([r["ranks"] + "x" + r["threads"] for r in rows2] == ["1x1", "2x1"], "the job file's [bench] layouts")
@@ -121,6 +121,10 @@ with open(os.path.join(b2, "layout-1x1", "run-1.log")) as fh:
 with open(os.path.join(b2, "layout-2x1", "registry.csv")) as fh:
     models = [row["model"] for row in csv.DictReader(fh)]
 c.ok(len(models) == 12 and all(m.startswith("SNaive") for m in models), f"[train] models = snaive: {models[:3]}")
+with open(os.path.join(b2, "layout-2x1", "run-1.json")) as fh:
+    c.ok(json.load(fh)["schedule"] == "dynamic", "--schedule dynamic reaches train")
+with open(os.path.join(b1, "layout-2x1", "run-1.json")) as fh:
+    c.ok(json.load(fh)["schedule"] == "static", "train's default schedule without --schedule")
 
 # 3. bench compare: both files side by side.
 cmp = os.path.join(d, "compare.html")

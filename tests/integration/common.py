@@ -93,3 +93,14 @@ def run_then_clean(body, clean):
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         clean()
+
+
+def in_mount_namespace(script, timeout=300):
+    """Runs a bash script in a private mount namespace (`unshare -m`, as root), where it may mount a small tmpfs
+    to fill. Inside a chroot (a fresh-machine check) "/" is no mount point and making it private fails, so the
+    script then runs in a namespace that keeps the parent's propagation: it must unmount what it mounts."""
+    p = subprocess.run(["unshare", "-m", "bash", "-c", script], capture_output=True, text=True, timeout=timeout)
+    if p.returncode != 0 and "propagation" in p.stderr:
+        p = subprocess.run(["unshare", "-m", "--propagation", "unchanged", "bash", "-c", script],
+                           capture_output=True, text=True, timeout=timeout)
+    return p

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import time
 
-from common import digest, BINARY, MPIRUN, Checks, read_csv, run, workdir
+from common import digest, in_mount_namespace, BINARY, MPIRUN, Checks, read_csv, run, workdir
 
 c = Checks("safe_outputs")
 d = workdir()
@@ -71,14 +71,8 @@ rm {mnt}/filler
 sha256sum {mnt}/reg.h5 {mnt}/pred.h5 > {d}/after.txt
 ls -a {mnt} > {d}/listing.txt
 """
-    # A private mount namespace; inside a chroot (a fresh-machine check) "/" is no mount point and making it
-    # private fails, so the mount is then made in a namespace that keeps the parent's propagation and is
-    # unmounted at the end either way.
     script += f"umount {mnt}\n"
-    p = subprocess.run(["unshare", "-m", "bash", "-c", script], capture_output=True, text=True, timeout=300)
-    if p.returncode != 0 and "propagation" in p.stderr:
-        p = subprocess.run(["unshare", "-m", "--propagation", "unchanged", "bash", "-c", script],
-                           capture_output=True, text=True, timeout=300)
+    p = in_mount_namespace(script)
     c.ok(p.returncode == 0, f"full-disk script ran: {p.returncode} {p.stderr}")
     read = lambda name: open(os.path.join(d, name)).read()
     c.ok(read("train.rc").strip() == "1", f"train on a full disk exits 1: {read('train.err')}")

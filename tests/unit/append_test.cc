@@ -14,6 +14,7 @@
 #include "manymodels/io/generate.h"
 #include "manymodels/io/ingest.h"
 #include "manymodels/io/lake.h"
+#include "same_lake.h"
 
 namespace mm {
 namespace {
@@ -80,29 +81,6 @@ bool SameValues(const std::vector<double>& a, const std::vector<double>& b) {
   return true;
 }
 
-// Every dataset and grid attribute of two lakes.
-void ExpectSameLake(const LakeData& a, const LakeData& b) {
-  ASSERT_EQ(a.index.keys.columns.size(), b.index.keys.columns.size());
-  for (size_t k = 0; k < a.index.keys.columns.size(); ++k) {
-    const KeyColumn &x = a.index.keys.columns[k], &y = b.index.keys.columns[k];
-    EXPECT_EQ(x.name, y.name);
-    EXPECT_EQ(x.is_text, y.is_text);
-    EXPECT_EQ(x.ints, y.ints);
-    EXPECT_EQ(x.texts, y.texts);
-  }
-  EXPECT_EQ(a.index.offsets, b.index.offsets);
-  EXPECT_EQ(a.index.start, b.index.start);
-  EXPECT_EQ(a.index.frequency, b.index.frequency);
-  EXPECT_EQ(a.index.weekly_anchor, b.index.weekly_anchor);
-  EXPECT_EQ(a.index.season_lengths, b.index.season_lengths);
-  EXPECT_EQ(a.index.time_column, b.index.time_column);
-  EXPECT_EQ(a.index.target_column, b.index.target_column);
-  EXPECT_EQ(a.index.covariates, b.index.covariates);
-  EXPECT_TRUE(SameValues(a.target, b.target));
-  ASSERT_EQ(a.covariates.size(), b.covariates.size());
-  for (size_t c = 0; c < a.covariates.size(); ++c) EXPECT_TRUE(SameValues(a.covariates[c], b.covariates[c])) << c;
-}
-
 // A generated panel split by date: rows before `cut` (ISO date), and the rest.
 void Split(const std::string& panel, const std::string& cut, const std::string& first, const std::string& second) {
   std::ifstream in(panel);
@@ -114,7 +92,8 @@ void Split(const std::string& panel, const std::string& cut, const std::string& 
   while (std::getline(in, line)) (line.substr(0, 10) < cut ? a : b) << line << "\n";
 }
 
-void AppendEqualsOneGo(AppendTest* t, const std::string& dir, Frequency freq, int64_t length, const std::string& cut) {
+void AppendEqualsOneGo(AppendTest* t, const std::string& dir, Frequency freq, int64_t length, const std::string& cut,
+                       uint64_t memory = uint64_t{1} << 30) {
   GenerateOptions g;
   g.out = dir + "/panel.csv";
   g.stores = 3;
@@ -138,16 +117,23 @@ void AppendEqualsOneGo(AppendTest* t, const std::string& dir, Frequency freq, in
   Ingest(o, Provenance{});
   o.input = dir + "/second.csv";
   o.append = true;
+  o.memory = memory;
   o.covariates = {"promo", "price"};  // any order: the lake's is kept
   const IngestSummary s = Ingest(o, Provenance{});
   EXPECT_EQ(s.new_series, 0);
   EXPECT_GT(s.new_periods, 0);
+  EXPECT_EQ(s.runs >= 2, memory < (uint64_t{1} << 20)) << s.runs;
   ExpectSameLake(ReadLake(dir + "/lake.h5"), ReadLake(dir + "/whole.h5"));
   (void)t;
 }
 
 TEST_F(AppendTest, OneWeekAppendedEqualsTheConcatenationIngestedInOneGo) {
   AppendEqualsOneGo(this, dir_.string(), Frequency::kDaily, 60, "2015-02-23");  // the last 7 of 60 days
+}
+
+TEST_F(AppendTest, AppendedRowsPastTheMemoryAreSpilledAndMerged) {
+  // 64K of --memory: runs of 682 rows; the 12 series' last 150 days are 1,800 rows.
+  AppendEqualsOneGo(this, dir_.string(), Frequency::kDaily, 400, "2015-08-06", uint64_t{64} << 10);
 }
 
 TEST_F(AppendTest, WeeklyAppendKeepsTheLakesAnchor) {

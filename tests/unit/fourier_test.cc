@@ -121,6 +121,62 @@ TEST(FourierTest, MissingValuesUnknownFutureCovariatesAndRoundTrip) {
   for (double v : a.mean) EXPECT_TRUE(std::isfinite(v));
   const auto loaded = LoadModel(SaveModel(*fit.model));
   EXPECT_EQ(loaded->Predict(10).hi80, a.hi80);
+  // The note says which covariate was carried forward, and over how many of the forecast periods.
+  EXPECT_NE(fit.note.find("x0 unknown in 7 of the 10 forecast periods: its last known value carried forward"),
+            std::string::npos)
+      << fit.note;
+  EXPECT_TRUE(FourierMethod().Fit(Simulate(300, 10, 1.0, 5).y, Context(Simulate(300, 10, 1.0, 5), 10)).note.empty());
+}
+
+// Retail sales: a positive target, multiplicative in a weekly cycle, a price elasticity of -1.5 and a promotion
+// lift of exp(0.3) = +35%. On the log scale the price enters as log(price), so its coefficient is the elasticity,
+// and the promotion indicator (it has zeros) as it is, a lift.
+TEST(FourierTest, RecoversPriceElasticityAndPromotionLift) {
+  const int n = 700, h = 14;
+  Rng rng(11);
+  std::vector<double> y, price, promo;
+  for (int t = 0; t < n + h; ++t) {
+    price.push_back(2.0 + 1.5 * rng.Uniform());
+    promo.push_back(rng.Uniform() < 0.2 ? 1.0 : 0.0);
+  }
+  auto mean = [&](int t) {
+    return 500 * std::exp(0.2 * std::sin(kTwoPi * t / 7)) * std::pow(price[t], -1.5) * std::exp(0.3 * promo[t]);
+  };
+  for (int t = 0; t < n; ++t) y.push_back(std::round(mean(t) * std::exp(0.1 * rng.Normal())));
+  FitContext c;
+  c.season_lengths = {7};
+  c.horizon = h;
+  c.covariates = {std::span<const double>(price), std::span<const double>(promo)};
+  c.covariate_names = {"price", "promo"};
+  const FitOutcome fit = FourierMethod().Fit(y, c);
+  ASSERT_TRUE(fit.model) << fit.error;
+  const std::string d = fit.model->Describe();
+  ASSERT_NE(d.find("log(price)="), std::string::npos) << d;
+  ASSERT_NE(d.find(", promo="), std::string::npos) << d;
+  const double elasticity = std::stod(d.substr(d.find("log(price)=") + 11));
+  const double lift = std::stod(d.substr(d.find(", promo=") + 8));
+  EXPECT_NEAR(elasticity, -1.5, 0.15) << d;
+  EXPECT_NEAR(lift, 0.3, 0.03) << d;
+  // Saved and loaded, the model still takes the logarithm of the prices it is given.
+  const auto loaded = LoadModel(SaveModel(*fit.model));
+  EXPECT_EQ(loaded->Describe(), d);
+  EXPECT_EQ(loaded->Predict(h).mean, fit.model->Predict(h).mean);
+  // Forecasts follow the true mean with the future prices and promotions (within the noise's 10%).
+  const Forecast f = fit.model->Predict(h);
+  for (int i = 0; i < h; ++i) EXPECT_NEAR(f.mean[i] / mean(n + i), 1.0, 0.1) << "step " << i;
+  // Brought forward by Update with a future price that is not positive: counted as unknown, the last one kept.
+  const std::vector<double> known = {3.0, 3.0}, bad = {3.0, -1.0}, next_promo = {0.0, 0.0};
+  auto update = [&](const std::vector<double>& next_price) {
+    UpdateContext u;
+    u.horizon = 1;
+    u.covariates = {std::span<const double>(next_price), std::span<const double>(next_promo)};
+    u.covariate_names = {"price", "promo"};
+    FitOutcome updated = fit.model->Update(std::vector<double>{y.back()}, u);
+    EXPECT_TRUE(updated.model) << updated.error;
+    return updated.model ? updated.model->Predict(1).mean[0] : NAN;
+  };
+  EXPECT_TRUE(std::isfinite(update(bad)));
+  EXPECT_EQ(update(bad), update(known));
 }
 
 TEST(FourierTest, TooShortIsAReasonNotACrash) {

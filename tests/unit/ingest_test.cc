@@ -1,16 +1,36 @@
-// ReadLongCsv's refusals of quietly wrong input: messages FILE:LINE:COLUMN, offending text shown safely.
+// ReadLongCsv's refusals of quietly wrong input: messages FILE:LINE:COLUMN, offending text shown safely. Rows
+// beyond --memory, sorted into runs on a scratch file and merged, give the lake and the errors of rows in memory.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <random>
+#include <sstream>
 #include <stdexcept>
 
 #include "manymodels/io/files.h"
+#include "manymodels/io/generate.h"
 #include "manymodels/io/ingest.h"
+#include "manymodels/io/lake.h"
+#include "same_lake.h"
 
 namespace mm {
 namespace {
+
+// ReadLongCsv's InputError message, or "" when the file reads.
+std::string InputErrorOf(const IngestOptions& o) {
+  IngestSummary s;
+  try {
+    ReadLongCsv(o, &s);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
 
 class IngestTest : public ::testing::Test {
  protected:
@@ -25,16 +45,7 @@ class IngestTest : public ::testing::Test {
     o.target = "sales";
     return o;
   }
-  // The InputError's message, or "" when the file reads.
-  std::string Error(const IngestOptions& o) {
-    IngestSummary s;
-    try {
-      ReadLongCsv(o, &s);
-    } catch (const InputError& e) {
-      return e.what();
-    }
-    return "";
-  }
+  std::string Error(const IngestOptions& o) { return InputErrorOf(o); }
   std::string Error(const std::string& text) { return Error(Options(text)); }
 
   // One file per test: ctest runs the tests as separate processes, in parallel.
@@ -130,6 +141,218 @@ TEST(CheckColumnOptionsTest, EachColumnOnceInOneRole) {
   bad = o;
   bad.target = "store";
   EXPECT_EQ(message(bad), "--target: column 'store' is already a key column (--keys)");
+}
+
+
+// ------------------------------------------------------------------ rows spilled to scratch
+// 64 KiB of --memory leaves 32 KiB for rows: 682 rows of 48 bytes (with two covariates) a run.
+constexpr uint64_t kTiny = uint64_t{64} << 10;
+constexpr uint64_t kAll = uint64_t{1} << 30;
+
+class IngestSpillTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("mm_ingest_spill_test_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) +
+            "_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_ / "scratch");
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // A generated panel (4 stores x 5 items x 200 days, 5% of the days missing, price and promo), its rows
+  // shuffled: every run holds rows of every series, in no order.
+  std::vector<std::string> PanelLines() const {
+    GenerateOptions g;
+    g.out = (dir_ / "panel.csv").string();
+    g.stores = 4;
+    g.items = 5;
+    g.length = 200;
+    g.missing_share = 0.05;
+    g.seed = 3;
+    Generate(g);
+    std::ifstream in(g.out);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    std::shuffle(lines.begin() + 1, lines.end(), std::mt19937(7));
+    return lines;
+  }
+  IngestOptions Options(const std::vector<std::string>& lines, std::vector<std::string> covariates = {"price", "promo"}) {
+    const std::string path = (dir_ / "input.csv").string();
+    std::ofstream out(path, std::ios::binary);
+    for (const auto& l : lines) out << l << "\n";
+    IngestOptions o;
+    o.input = path;
+    o.keys = {"store", "item"};
+    o.time = "date";
+    o.target = "sales";
+    o.covariates = std::move(covariates);
+    o.tmpdir = (dir_ / "scratch").string();
+    return o;
+  }
+  static LakeData Read(IngestOptions o, uint64_t memory, IngestSummary* s) {
+    o.memory = memory;
+    return ReadLongCsv(o, s);
+  }
+  // The InputError's message with `memory`, or "" when the file reads.
+  static std::string Error(IngestOptions o, uint64_t memory) {
+    o.memory = memory;
+    return InputErrorOf(o);
+  }
+  // Spilled and in memory: the same lake, the same summary; returns the spilled summary.
+  IngestSummary ExpectSameBothWays(const IngestOptions& o) {
+    IngestSummary spilled, held;
+    const LakeData a = Read(o, kTiny, &spilled), b = Read(o, kAll, &held);
+    EXPECT_GE(spilled.runs, 2);
+    EXPECT_EQ(held.runs, 0);
+    EXPECT_EQ(spilled.rows, held.rows);
+    EXPECT_EQ(spilled.series, held.series);
+    EXPECT_EQ(spilled.periods, held.periods);
+    EXPECT_EQ(spilled.missing, held.missing);
+    ExpectSameLake(a, b);
+    // And written to a file a chunk at a time, as ingest does.
+    IngestOptions w = o;
+    w.out = (dir_ / "spilled.h5").string();
+    w.memory = kTiny;
+    const IngestSummary written = Ingest(w, Provenance{});
+    EXPECT_EQ(written.runs, spilled.runs);
+    ExpectSameLake(ReadLake(w.out), b);
+    EXPECT_TRUE(ScratchFolderEmpty());
+    return spilled;
+  }
+  bool ScratchFolderEmpty() const { return std::filesystem::is_empty(dir_ / "scratch"); }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(IngestSpillTest, SpilledRunsGiveTheLakeOfRowsInMemory) {
+  const auto lines = PanelLines();
+  const IngestSummary s = ExpectSameBothWays(Options(lines));
+  EXPECT_EQ(s.rows, static_cast<int64_t>(lines.size()) - 1);
+  EXPECT_GT(s.missing, 0);  // gaps
+  EXPECT_GE(s.runs, 5);
+  EXPECT_GE(s.spilled_bytes, static_cast<int64_t>(s.rows) * 44 * 3 / 4);
+  // Without covariates the rows are smaller (28 bytes): more of them a run, still several runs.
+  ExpectSameBothWays(Options(lines, {}));
+}
+
+TEST_F(IngestSpillTest, KeyColumnThatTurnsToTextAfterSomeRunsAreSpilled) {
+  // store is all integers for the first runs (sorted 1, 2, 10 numerically), then "x1" makes it text (sorted
+  // "1", "10", "2", "x1" bytewise): the runs already spilled are sorted again in the lake's order.
+  auto lines = PanelLines();
+  const size_t n = lines.size();
+  for (size_t i = 1; i < n; i += 97) {
+    std::string l = lines[i];
+    lines.push_back("2015-01-0" + std::to_string(1 + i % 9) + l.substr(10, 1) + "x1" + l.substr(l.find(',', 11)));
+  }
+  // the new rows repeat (x1, item, date) pairs at times: keep the first of each
+  std::sort(lines.begin() + static_cast<long>(n), lines.end());
+  lines.erase(std::unique(lines.begin() + static_cast<long>(n), lines.end(),
+                          [](const std::string& a, const std::string& b) {
+                            return a.substr(0, a.find(',', 14)) == b.substr(0, b.find(',', 14));
+                          }),
+              lines.end());
+  std::vector<std::string> bigger(lines.begin(), lines.begin() + static_cast<long>(n));
+  // Store 10 too, so that numeric and text orders differ.
+  for (size_t i = 1; i < n; i += 5) bigger.push_back("2015-01-01,10," + std::to_string(i) + ",1,2,0");
+  bigger.insert(bigger.end(), lines.begin() + static_cast<long>(n), lines.end());
+  IngestSummary s;
+  const LakeData lake = Read(Options(bigger), kAll, &s);
+  ASSERT_TRUE(lake.index.keys.columns[0].is_text);
+  EXPECT_EQ(lake.index.keys.columns[0].texts.front(), "1");
+  EXPECT_EQ(lake.index.keys.columns[0].texts.back(), "x1");
+  ExpectSameBothWays(Options(bigger));
+}
+
+TEST_F(IngestSpillTest, DatesThenDatetimesAcrossRuns) {
+  // Hourly data whose first rows give midnights as dates (more than a run of 1,024 rows of 32 bytes): the runs
+  // spilled with dates are read back as datetimes.
+  std::vector<std::string> lines = {"date,store,item,sales"};
+  auto day = [](int d) { return "2020-02-" + std::string(d < 10 ? "0" : "") + std::to_string(d); };
+  for (int d = 1; d < 20; ++d)
+    for (int s = 0; s < 60; ++s) lines.push_back(day(d) + "," + std::to_string(s) + ",1," + std::to_string(d));
+  for (int d = 20; d <= 28; ++d)
+    for (int h = 0; h < 24; ++h)
+      for (int s = 0; s < 60; ++s)
+        lines.push_back(day(d) + "T" + (h < 10 ? "0" : "") + std::to_string(h) + ":00:00," + std::to_string(s) +
+                        ",1," + std::to_string(d * 100 + h));
+  std::shuffle(lines.begin() + 1, lines.begin() + 1 + 19 * 60, std::mt19937(1));
+  std::shuffle(lines.begin() + 1 + 19 * 60, lines.end(), std::mt19937(2));
+  IngestSummary s;
+  const LakeData lake = Read(Options(lines, {}), kAll, &s);
+  EXPECT_EQ(lake.index.frequency, Frequency::kHourly);
+  EXPECT_EQ(s.periods, 60 * 28 * 24);
+  EXPECT_EQ(s.missing, 60 * 19 * 23);  // the hours of the days given as dates
+  ExpectSameBothWays(Options(lines, {}));
+}
+
+TEST_F(IngestSpillTest, ErrorsInLaterRunsNameTheirLines) {
+  const auto lines = PanelLines();  // line k of the file is lines[k - 1]; about 682 rows a run
+  struct Case {
+    const char* name;
+    std::vector<std::string> text;
+    std::string expected;
+  };
+  std::vector<Case> cases;
+  {  // a bad number in the second run: found as it is read
+    auto t = lines;
+    t[999] = t[999].substr(0, t[999].rfind(',', t[999].rfind(',') - 1)) + ",abc,0";
+    cases.push_back({"bad number", t, ":1000:5: cannot parse 'abc' in column 'price' as a number"});
+  }
+  {  // rows repeated: the error is the repeat that comes first in the input (line 1201, in the second run), not
+     // the one merged first (store 1 sorts before store 4; its repeat is on line 3001)
+    auto t = lines;
+    const auto of_store = [&t](char store) {
+      return static_cast<size_t>(std::find_if(t.begin() + 1, t.end(), [&](const std::string& l) { return l[11] == store; }) - t.begin());
+    };
+    const size_t one = of_store('1'), four = of_store('4');
+    t.insert(t.begin() + 3000, t[one]);
+    t.insert(t.begin() + 1200, t[four]);
+    const std::string key = "(store=4, item=" + t[four].substr(13, 1) + ", " + t[four].substr(0, 10) + ")";
+    cases.push_back({"duplicate", t, ":1201: duplicate " + key + ", first seen at line " + std::to_string(four + 1)});
+  }
+  {  // the first time off the grid in the input: line 1500, not 3000, though 3000's sorts first
+    auto t = lines;
+    t[2999] = "2014-06-01T06:00:00" + t[2999].substr(10);
+    t[1499] = "2015-03-01T06:00:00" + t[1499].substr(10);
+    cases.push_back({"off grid", t, ":1500:1: time in column 'date' is not on the grid of frequency D"});
+  }
+  {  // the same integer written two ways, the second in a later run
+    auto t = lines;
+    t[2000] = t[2000].substr(0, 11) + "01" + t[2000].substr(12);
+    cases.push_back({"two ways", t, ": key column 'store' holds '"});
+  }
+  for (auto& c : cases) {
+    IngestOptions o = Options(c.text);
+    if (std::string(c.name) == "off grid") o.frequency = Frequency::kDaily;
+    const std::string spilled = Error(o, kTiny), held = Error(o, kAll);
+    EXPECT_EQ(spilled, held) << c.name;
+    EXPECT_NE(spilled.find(o.input + c.expected), std::string::npos) << c.name << ": " << spilled;
+    EXPECT_TRUE(ScratchFolderEmpty()) << c.name;
+  }
+}
+
+TEST_F(IngestSpillTest, MonthlyRowsOfOnePeriodOnDifferentDaysAreDuplicates) {
+  // 2020-01-05 and 2020-01-20 are one month: sorted apart by their days, still one slot.
+  std::vector<std::string> lines = {"date,store,item,sales"};
+  for (int s = 0; s < 60; ++s)
+    for (int m = 1; m <= 12; ++m)
+      lines.push_back("2020-" + std::string(m < 10 ? "0" : "") + std::to_string(m) + "-05," + std::to_string(s) + ",1,1");
+  std::shuffle(lines.begin() + 1, lines.end(), std::mt19937(2));
+  IngestOptions o = Options(lines, {});
+  o.frequency = Frequency::kMonthly;
+  EXPECT_EQ(Error(o, kTiny), "");
+  lines.push_back("2020-03-20,7,1,9");
+  lines.insert(lines.begin() + 400, "2020-03-28,7,1,9");
+  IngestOptions bad = Options(lines, {});
+  bad.frequency = Frequency::kMonthly;
+  const std::string e = Error(bad, kTiny);
+  EXPECT_EQ(e, Error(bad, kAll));
+  EXPECT_NE(e.find(":401: duplicate (store=7, item=1, 2020-03-01), first seen at line "), std::string::npos) << e;
+}
+
+TEST(RowBudgetTest, ProgramReserveComesOffTheTop) {
+  EXPECT_EQ(RowBudget(uint64_t{1} << 30), (uint64_t{1} << 30) - kMemoryReserve);
+  EXPECT_EQ(RowBudget(uint64_t{64} << 10), uint64_t{32} << 10);
 }
 
 }  // namespace

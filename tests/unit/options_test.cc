@@ -89,6 +89,25 @@ TEST(OptionsTest, SeasonLengthsAreFiniteDistinctNumbers) {
             "--season-length: 'inf' is not a number of at least 1");
 }
 
+TEST(OptionsTest, ByteSizesTakeUnitsOfPowersOf1024) {
+  EXPECT_EQ(ParseByteSize("1G", "memory"), uint64_t{1} << 30);
+  EXPECT_EQ(ParseByteSize("512M", "memory"), uint64_t{512} << 20);
+  EXPECT_EQ(ParseByteSize("1.5GiB", "memory"), uint64_t{3} << 29);
+  EXPECT_EQ(ParseByteSize("64k", "memory"), uint64_t{64} << 10);
+  EXPECT_EQ(ParseByteSize("2tb", "memory"), uint64_t{2} << 40);
+  EXPECT_EQ(ParseByteSize("1048576", "memory"), uint64_t{1} << 20);
+  EXPECT_EQ(ParseError("ingest", Ingest({"--memory", "300K"})), "");
+  EXPECT_EQ(ParseError("ingest", Ingest({"--memory", "1Q"})),
+            "--memory: '1Q' is not a size in bytes (such as 1073741824, 512M or 1.5G)");
+  EXPECT_EQ(ParseError("ingest", Ingest({"--memory", "-1G"})),
+            "--memory: '-1G' is not a size in bytes (such as 1073741824, 512M or 1.5G)");
+  EXPECT_EQ(ParseError("ingest", Ingest({"--memory", "G"})),
+            "--memory: 'G' is not a size in bytes (such as 1073741824, 512M or 1.5G)");
+  EXPECT_EQ(ParseError("ingest", Ingest({"--memory", "63K"})), "--memory: '63K' is less than 64K or more than 8 EiB");
+  EXPECT_EQ(ParseError("ingest", Ingest({"--memory", "nan"})),
+            "--memory: 'nan' is not a size in bytes (such as 1073741824, 512M or 1.5G)");
+}
+
 TEST(OptionsTest, GenerateSizesNameTheOption) {
   EXPECT_EQ(ParseError("generate", {"--out", "g.csv", "--stores", "-5"}), "--stores: -5 is not between 1 and 1000000000");
   EXPECT_EQ(ParseError("generate", {"--out", "g.csv", "--length", "0"}), "--length: 0 is not between 1 and 1000000000");

@@ -2,7 +2,10 @@
 // trend (changepoints spread over the history, their slope changes shrunk by a ridge penalty), Fourier terms
 // for every cycle in FitContext::season_lengths (fractional cycles such as 365.25 or 52.18 welcome), and the
 // covariates of FitContext with their known future values. Non-negative series without many zeros are fitted
-// on log1p(y), so cycles and price effects act multiplicatively. The problem is linear in its coefficients,
+// on log1p(y), so cycles and covariates act multiplicatively; there a covariate whose values are all positive (a
+// price) enters as its logarithm, its coefficient an elasticity, and one with zeros (a promotion indicator, a
+// display share) as it is, a lift. A covariate unknown in forecast periods carries its last known value
+// forward, and the fit's note says so. The problem is linear in its coefficients,
 // so it is solved exactly by penalised least squares (Eigen), not iteratively.
 //
 // Update (FittedModel::Update): coefficients, changepoints and sigma fixed; the time index moves on by the number
@@ -33,9 +36,10 @@ std::vector<double> FilledCovariate(std::span<const double> x, size_t length);
 // FittedModel::Update's covariates for a model using the covariates `names` (found in ctx by name, or by position
 // "x<j>" when ctx has no names) that held `held[j]` after its old end: per covariate, the ctx.horizon values after
 // the k new periods, unknown ones carrying the last known value forward (the first value held when none is
-// known). Returns the error naming a covariate that ctx lacks, else empty.
+// known); where positive[j] is set (a covariate entered as its logarithm), a value that is not positive counts
+// as unknown. Returns the error naming a covariate that ctx lacks, else empty.
 std::string CovariatesAfterUpdate(const UpdateContext& ctx, const std::vector<std::string>& names,
-                                  const std::vector<std::vector<double>>& held, size_t k, std::string_view method,
-                                  std::vector<std::vector<double>>* future);
+                                  const std::vector<std::vector<double>>& held, const std::vector<uint8_t>& positive,
+                                  size_t k, std::string_view method, std::vector<std::vector<double>>* future);
 
 }  // namespace mm

@@ -94,6 +94,7 @@ class FittedModel {
 struct FitOutcome {
   std::unique_ptr<FittedModel> model;  // null when the fit failed
   std::string error;                   // why it failed
+  std::string note = {};               // with a model: what the user should know of it (the registry's note)
 };
 
 class Method {

@@ -100,6 +100,7 @@ class Dataset {
 // A file or group: the place datasets and attributes live.
 class Location {
  public:
+  Location() = default;  // none yet: assign one of the below
   // Truncates. Messages name the file `display_name` when given (the final name of a temporary).
   static Location CreateFile(const std::string& path, const std::string& display_name = "");
   static Location OpenFile(const std::string& path, bool writable = false);

@@ -20,6 +20,10 @@ struct IngestOptions {
   std::vector<double> season_lengths;    // the frequency's defaults when empty
   std::string out;                       // lake path
   bool append = false;                   // add the rows to the existing lake `out` (see Ingest)
+  // Memory for the parsed rows, their sorting and merging, and the program itself (see RowBudget): rows beyond it
+  // are sorted into runs on a scratch file in `tmpdir` (empty: the folder of `out`) and merged from there.
+  uint64_t memory = uint64_t{1} << 30;
+  std::string tmpdir;
 };
 
 struct IngestSummary {
@@ -28,7 +32,17 @@ struct IngestSummary {
   // --append only: series the input added, periods the lake grew by, and empty values of the lake (target or
   // covariate) that the input filled (a future row's target, a gap).
   int64_t new_series = 0, new_periods = 0, filled = 0;
+  // Sorted runs spilled to the scratch file, and its size in bytes (0, 0: every row was held in memory).
+  int64_t runs = 0, spilled_bytes = 0;
 };
+
+// Of `memory` (--memory), what the rows in hand may take, with their sort order and the merge's read buffers:
+// the rest, kMemoryReserve (half of small budgets), is left for the program, HDF5 and the lake's chunks being
+// written. The key index (the distinct keys, about 100 bytes a series) and the distinct times come on top.
+inline constexpr uint64_t kMemoryReserve = uint64_t{64} << 20;
+uint64_t RowBudget(uint64_t memory);
+// The folder of the scratch file: options.tmpdir, else the folder of options.out ("." for a bare name).
+std::string ScratchFolder(const IngestOptions& options);
 
 // Each column named once, in one role (key, time, target, covariate), and at least one key; throws
 // std::invalid_argument naming the option otherwise ("--covariates: column 'sales' is already the target column
@@ -38,12 +52,20 @@ void CheckColumnOptions(const IngestOptions& options);
 // Reads and validates the whole input, then writes the lake atomically. Throws InputError
 // ("FILE:LINE:COLUMN: message") on bad input, leaving no output file.
 //
+// Memory: the rows parsed are held up to RowBudget(options.memory); past that they are sorted (by series, then
+// time) into runs on a scratch file in options.tmpdir, and the runs are merged into the lake, which is written a
+// chunk at a time. The lake's datasets are the same whatever the budget, and so are the errors: every check
+// the rows in memory get, the spilled rows get too, with the same FILE:LINE:COLUMN. The scratch file has no
+// name (see ScratchFile): nothing of it is left after an error, a signal or a kill; a full scratch folder is
+// an error naming it.
+//
 // With options.append the lake `out` is read whole, the input is put on its grid (its frequency and weekly
 // anchor, its key column types) and merged in: new series in key order, new periods before or after a series'
 // span, and values where the lake has none (a gap, the target of a future-covariate row). A value the lake
 // already holds may be sent again but not changed: a target or covariate that is known in both and differs
 // is an InputError naming the input's FILE:LINE:COLUMN, the key and the period; an empty value in the input
-// never erases a known one. Also InputError: a text value in a key column the lake stores as integers, a
+// never erases a known one. The lake, the input's rows put on its grid and the merged lake are held in memory
+// (only the parsed rows are bounded). Also InputError: a text value in a key column the lake stores as integers, a
 // time off the lake's grid. UsageError (the command cannot work with this lake): key, time, target or
 // covariate columns other than the lake's, a --freq or --season-length other than the lake's. The result
 // replaces the lake atomically; on any error the lake is left as it was. The new lake's provenance lists the

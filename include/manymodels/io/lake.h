@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "manymodels/core/calendar.h"
+#include "manymodels/io/files.h"
 #include "manymodels/io/hdf5.h"
 #include "manymodels/io/keys.h"
 
@@ -51,8 +52,30 @@ struct LakeData {
   std::vector<std::vector<double>> covariates;  // one column per index.covariates
 };
 
-// Writes the lake under a temporary name and renames it into place. `history`, when not empty, is stored as the
-// root attribute `history` (the earlier versions of a lake that ingest --append replaced).
+// Writes a lake front to back without holding its values: the index and attributes when constructed, then the
+// values of every slot (offsets order) in one or more Write calls, under a temporary name that Commit renames
+// into place (destroyed before that, it leaves no file). `history`, when not empty, is stored as the root
+// attribute `history` (the earlier versions of a lake that ingest --append replaced).
+class LakeWriter {
+ public:
+  LakeWriter(const std::string& path, const LakeIndex& index, const Provenance& provenance,
+             const std::string& history = "");
+  // Rows per chunk of the value columns: writes of whole chunks are compressed once, from the caller's memory.
+  size_t chunk_rows() const { return chunk_rows_; }
+  // The next `n` slots' target and covariate values (one pointer per column of index.covariates, in order).
+  void Write(size_t n, const double* target, const std::vector<const double*>& covariates);
+  // Every slot written: closes the file (checked), syncs it and renames it into place.
+  void Commit();
+
+ private:
+  AtomicOutput out_;
+  h5::Location file_, covariate_group_;
+  h5::Dataset target_;
+  std::vector<h5::Dataset> covariates_;
+  size_t total_ = 0, written_ = 0, chunk_rows_ = 0;
+};
+
+// The whole lake at once, through a LakeWriter.
 void WriteLake(const std::string& path, const LakeData& data, const Provenance& provenance,
                const std::string& history = "");
 

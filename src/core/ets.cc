@@ -732,6 +732,11 @@ class EtsModel final : public FittedModel {
     return Simulated(mean, h);
   }
 
+  std::vector<double> PredictMean(int h) const override {
+    if (h <= 0) return {};
+    return PointForecast(fit_.spec, fit_.par, fit_.last, h);
+  }
+
   // The fit's recursion (Filter) run on from the last state with the fitted parameters: a missing value is
   // replaced by its one-step forecast (the state carried forward, no error). sigma2, the information criteria,
   // n_obs and the simulation seed stay as fitted.

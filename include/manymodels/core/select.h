@@ -25,6 +25,10 @@ struct SelectOptions {
   std::vector<const Method*> candidates;  // in order of preference
   FitContext context;                     // horizon, cycles, seed, covariates (history + horizon)
   int backtest_windows = 1;               // rolling validation windows of `horizon` points each
+  // auto's default: keep the members, one or several, and the weights its validation windows support (at least
+  // 3 windows where the history allows; see FitSeries). Takes precedence over `ensemble`, which serves when
+  // there is nothing to validate on.
+  bool weigh_evidence = false;
   bool ensemble = false;                  // combine the best `ensemble_size` instead of taking the best
   Combination combination = Combination::kMedian;
   int ensemble_size = 3;

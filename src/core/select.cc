@@ -235,7 +235,8 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
     AddNote(&r.note, "history of " + std::to_string(n) + " periods too short to hold out " + std::to_string(h) +
                          "; chosen without validation");
 
-  // 2. Each candidate forecasts each window from the data before it.
+  // 2. Each candidate forecasts each window from the data before it. A candidate that cannot be validated on the
+  //    latest window is left out; one that fails on an older window ends the windows there for all.
   std::vector<Validation> ranked;
   if (!windows.empty()) {
     for (const Method* method : opt.candidates) {
@@ -262,13 +263,17 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
         if (non_negative) ClipAtZero(&f);
         v.forecasts.push_back(std::move(f));
       }
-      if (!failure.empty()) {
+      if (v.forecasts.empty()) {
         AddNote(&r.note, std::string(method->name()) + " " + failure);
         continue;
       }
+      if (v.forecasts.size() < windows.size()) windows.resize(v.forecasts.size());
+      ranked.push_back(std::move(v));
+    }
+    for (Validation& v : ranked) {
+      v.forecasts.resize(windows.size());
       v.metrics = MeanMetrics(y, windows, v.forecasts, hz);
       if (std::isfinite(v.metrics.mae)) v.score = v.metrics.mae;
-      ranked.push_back(std::move(v));
     }
     std::stable_sort(ranked.begin(), ranked.end(),
                      [](const Validation& a, const Validation& b) { return a.score < b.score; });

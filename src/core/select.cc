@@ -315,7 +315,7 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
     }
   }
 
-  // 3b. A combination of the best k validated models (auto without validation: the median of its pool).
+  // 3b. A combination of the best k validated models.
   const size_t k = std::min(ranked.size(), static_cast<size_t>(std::max(2, opt.ensemble_size)));
   if (opt.ensemble && k >= 2) {
     // The best k, back in the order of the candidates, so that a pool's label reads the same on every series.

@@ -31,8 +31,8 @@ struct SelectOptions {
   FitContext context;                     // horizon, cycles, seed, covariates (history + horizon)
   int backtest_windows = 1;               // rolling validation windows of `horizon` points each
   // auto's default: keep the members, one or several, and the weights its validation windows support (at least
-  // 3 windows where the history allows; see FitSeries). Takes precedence over `ensemble`, which serves when
-  // there is nothing to validate on.
+  // 3 windows where the history allows; see FitSeries). Takes precedence over `ensemble`, which serves only
+  // when no validated member has a finite error; with nothing validated the first candidate that fits is taken.
   bool weigh_evidence = false;
   bool ensemble = false;                  // combine the best `ensemble_size` instead of taking the best
   Combination combination = Combination::kMedian;

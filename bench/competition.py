@@ -4,7 +4,7 @@ real manymodels pipeline: per (m, h) group, ingest the train rows into a lake, t
 export the predictions, and write `id,step,forecast` for ../shared/peers/evaluate.py.
 
   bench/competition.py DATA.csv.gz OUT.csv [--models auto] [--season-length 52.18] [--covariates price,disp]
-                       [--threads 1] [--ranks 0] [--train-args '--ensemble mean'] [--score] [--naive2 NAIVE2.csv]
+                       [--threads 1] [--ranks 0] [--train-args '--ensemble mean'] [--score] [--naive2 NAIVE2.csv] [--keep]
 
 --covariates names extra columns of DATA that are known for the test rows too (planned prices, displays): they
 are ingested with the train rows and, for the test rows, as future rows with the target left empty, so that the
@@ -20,6 +20,7 @@ import gzip
 import os
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,6 +38,7 @@ ap.add_argument("--binary", default=os.environ.get("MANYMODELS", os.path.join(he
 ap.add_argument("--train-args", default="", help="more train options, e.g. '--ensemble mean --backtest-windows 2'")
 ap.add_argument("--score", action="store_true")
 ap.add_argument("--naive2")
+ap.add_argument("--keep", action="store_true", help="keep the lakes, registries and predictions (printed folder)")
 ap.add_argument("--evaluate", default=os.path.join(here, "..", "..", "shared", "peers", "evaluate.py"))
 a = ap.parse_args()
 
@@ -84,6 +86,10 @@ with open(a.out, "w") as out:
                            capture_output=True, text=True)
         for r in csv.DictReader(e.stdout.splitlines()):
             out.write(f"{r['id']},{r['step']},{r['forecast']}\n")
+if a.keep:
+    print(f"kept {work}")
+else:
+    shutil.rmtree(work)
 print(f"models={a.models} series={total_series} seconds={total_seconds:.2f} "
       f"ms_per_series={1000 * total_seconds / max(total_series, 1):.2f} "
       f"cpu_ms_per_series={1000 * total_cpu / max(total_series, 1):.2f} threads={a.threads} ranks={a.ranks or 1}")

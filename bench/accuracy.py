@@ -1,15 +1,20 @@
 #!/usr/bin/env python3
-"""Accuracy and speed against R's forecast package, in one run, on the competition data sets of
-../shared/data (long CSV id,m,h,split,t,value): R's methods through ../shared/peers/r_peer.R, ours through
-bench/competition.py (the real ingest -> train -> export pipeline, one process, one thread), every forecast
-scored by ../shared/peers/evaluate.py (sMAPE, MASE, OWA against R's Naive2). Prints a Markdown table.
+"""Accuracy and speed against R's forecast package, in one run, on the data sets of ../shared/data (long CSV
+id,m,h,split,t,value[,covariates]): R's methods through ../shared/peers/r_peer.R (and r_xreg_peer.R with the
+covariates of a set that has them), ours through bench/competition.py (the real ingest -> train -> export
+pipeline, one process, one thread), every forecast scored by ../shared/peers/evaluate.py (sMAPE, MASE, OWA
+against R's Naive2). Prints a Markdown table.
 
-  bench/accuracy.py [--data tourism,m4_weekly,m4_hourly] [--r ets,theta,arima,snaive] [--ours ets,theta,arima,auto]
+  bench/accuracy.py [--data tourism,m4_weekly,m4_hourly,nn5_daily,cheese_weekly] [--r ets,theta,arima,snaive]
+                    [--r-xreg arimax,loglm] [--ours ets,theta,arima,auto] [--baseline BINARY[:LABEL]]
                     [--single-fit ets] [--work /tmp/mm-accuracy]
 
-Model cycles for our side: the data's m, except M4 weekly 52.18 and M4 hourly 24,168 (R's peer uses m as
-given: 1 for weekly, 24 for hourly). Timings are whole-run fit+forecast seconds per series (R: r_peer.R's own
-figure; ours: train's own figure, which includes reading the lake and the validation fits)."""
+Model cycles for our side: the data's m, except M4 weekly 52.18, M4 hourly 24,168 and NN5 7,365.25 (R's peer
+uses m as given: 1 for weekly, 24 for hourly, 7 for NN5). cheese_weekly's covariates price and disp (known for
+the test weeks) reach our models and R's xreg peers. --baseline runs our `auto` with another build too (e.g. the
+commit before a change), in the same run. Timings are whole-run fit+forecast per series: R's r_peer.R's own wall
+figure; ours train's own wall figure (reading the lake, the validation fits, writing) and the CPU seconds of the
+train process."""
 import argparse
 import os
 import re
@@ -19,9 +24,12 @@ import sys
 here = os.path.dirname(os.path.abspath(__file__))
 shared = os.path.normpath(os.path.join(here, "..", "..", "shared"))
 ap = argparse.ArgumentParser()
-ap.add_argument("--data", default="tourism,m4_weekly,m4_hourly")
+ap.add_argument("--data", default="tourism,m4_weekly,m4_hourly,nn5_daily,cheese_weekly")
 ap.add_argument("--r", default="snaive,theta,ets,arima")
+ap.add_argument("--r-xreg", default="arimax,loglm", help="peers with the covariates, on sets that have them")
 ap.add_argument("--ours", default="theta,ets,arima,auto")
+ap.add_argument("--binary", default=os.path.join(here, "..", "build", "manymodels"))
+ap.add_argument("--baseline", default="", help="BINARY[:LABEL]: our auto run with this build too")
 ap.add_argument("--ours-args", default="", help="extra train options for our 'auto' runs")
 ap.add_argument("--single-fit", default="", help="methods also timed one fit per series, as R is (forecast_bench)")
 ap.add_argument("--forecast-bench", default=os.path.join(here, "..", "build", "forecast_bench"))
@@ -30,7 +38,8 @@ ap.add_argument("--shared", default=shared)
 a = ap.parse_args()
 os.makedirs(a.work, exist_ok=True)
 py = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
-cycles = {"m4_weekly": "52.18", "m4_hourly": "24,168"}
+cycles = {"m4_weekly": "52.18", "m4_hourly": "24,168", "nn5_daily": "7,365.25"}
+covariates = {"cheese_weekly": "price,disp"}
 
 
 def evaluate(data, fc, naive2):
@@ -54,19 +63,34 @@ for name in a.data.split(","):
                            capture_output=True, text=True)
         ms = float(re.search(r"ms_per_series=([0-9.]+)", p.stdout).group(1))
         version = re.search(r"peer=(\S+)", p.stdout).group(1)
-        rows.append((name, f"R {method} ({version})", evaluate(data, fc, naive2), ms))
+        rows.append((name, f"R {method} ({version})", evaluate(data, fc, naive2), ms, None))
         print(rows[-1], file=sys.stderr)
-    for method in [m for m in a.ours.split(",") if m]:
-        fc = os.path.join(a.work, f"{name}.mm.{method}.csv")
-        cmd = [py, os.path.join(here, "competition.py"), data, fc, "--models", method]
+    for method in [m for m in a.r_xreg.split(",") if m and name in covariates]:
+        fc = os.path.join(a.work, f"{name}.R.{method}.csv")
+        p = subprocess.run(["Rscript", os.path.join(a.shared, "peers", "r_xreg_peer.R"), data, method, fc,
+                            covariates[name]], check=True, capture_output=True, text=True)
+        ms = float(re.search(r"ms_per_series=([0-9.]+)", p.stdout).group(1))
+        version = re.search(r"peer=(\S+)", p.stdout).group(1)
+        rows.append((name, f"R {method} with {covariates[name]} ({version})", evaluate(data, fc, naive2), ms, None))
+        print(rows[-1], file=sys.stderr)
+    runs = [(m, a.binary, f"manymodels {m}") for m in a.ours.split(",") if m]
+    if a.baseline:
+        binary, _, label = a.baseline.partition(":")
+        runs.append(("auto", binary, f"manymodels auto ({label or binary})"))
+    for method, binary, label in runs:
+        fc = os.path.join(a.work, f"{name}.mm.{label.replace(' ', '_').replace('/', '_')}.csv")
+        cmd = [py, os.path.join(here, "competition.py"), data, fc, "--models", method, "--binary", binary]
         if name in cycles:
             cmd += ["--season-length", cycles[name]]
+        if name in covariates:
+            cmd += ["--covariates", covariates[name]]
         if method == "auto" and a.ours_args:
             cmd += ["--train-args", a.ours_args]
+            label += f" ({a.ours_args})"
         p = subprocess.run(cmd, check=True, capture_output=True, text=True)
-        ms = float(re.search(r"ms_per_series=([0-9.]+)", p.stdout).group(1))
-        label = f"manymodels {method}" + (f" ({a.ours_args})" if method == "auto" and a.ours_args else "")
-        rows.append((name, label, evaluate(data, fc, naive2), ms))
+        ms = float(re.search(r" ms_per_series=([0-9.]+)", p.stdout).group(1))
+        cpu = float(re.search(r"cpu_ms_per_series=([0-9.]+)", p.stdout).group(1))
+        rows.append((name, label, evaluate(data, fc, naive2), ms, cpu))
         print(rows[-1], file=sys.stderr)
 
     for method in [m for m in a.single_fit.split(",") if m]:
@@ -76,10 +100,12 @@ for name in a.data.split(","):
             cmd += ["--m", cycles[name].split(",")[0].split(".")[0]]
         p = subprocess.run(cmd, check=True, capture_output=True, text=True)
         ms = float(re.search(r" ms_per_series=([0-9.]+)", p.stdout).group(1))
-        rows.append((name, f"manymodels {method}, one fit per series (forecast_bench)", evaluate(data, fc, naive2), ms))
+        rows.append((name, f"manymodels {method}, one fit per series (forecast_bench)", evaluate(data, fc, naive2), ms,
+                     None))
         print(rows[-1], file=sys.stderr)
 
-print("| data | method | sMAPE | MASE | OWA | ms/series |")
-print("|---|---|---|---|---|---|")
-for name, label, s, ms in rows:
-    print(f"| {name} | {label} | {s['sMAPE']} | {s['MASE']} | {s.get('OWA', '')} | {ms:.2f} |")
+print("| data | method | sMAPE | MASE | OWA | ms/series | CPU ms/series |")
+print("|---|---|---|---|---|---|---|")
+for name, label, s, ms, cpu in rows:
+    print(f"| {name} | {label} | {s['sMAPE']} | {s['MASE']} | {s.get('OWA', '')} | {ms:.2f} | "
+          f"{'' if cpu is None else f'{cpu:.2f}'} |")

@@ -3,10 +3,15 @@
 real manymodels pipeline: per (m, h) group, ingest the train rows into a lake, train with the chosen models,
 export the predictions, and write `id,step,forecast` for ../shared/peers/evaluate.py.
 
-  bench/competition.py DATA.csv.gz OUT.csv [--models auto] [--season-length 52.18] [--threads 1]
-                       [--ranks 0] [--train-args '--ensemble mean'] [--score] [--naive2 NAIVE2.csv]
+  bench/competition.py DATA.csv.gz OUT.csv [--models auto] [--season-length 52.18] [--covariates price,disp]
+                       [--threads 1] [--ranks 0] [--train-args '--ensemble mean'] [--score] [--naive2 NAIVE2.csv] [--keep]
 
-Prints the fitting time (train's own figure, one line per group, and the total in ms per series). With --score
+--covariates names extra columns of DATA that are known for the test rows too (planned prices, displays): they
+are ingested with the train rows and, for the test rows, as future rows with the target left empty, so that the
+models see their values over the horizon; the test targets never reach the lake.
+
+Prints the fitting time (train's own figure, one line per group, and the total in ms per series) and the CPU
+time of the train processes (user + system, all ranks: reading the lake, fitting and writing) per series. With --score
 it runs evaluate.py on the result (and OWA when a Naive2 forecast file is given)."""
 import argparse
 import collections
@@ -14,6 +19,8 @@ import csv
 import gzip
 import os
 import re
+import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,42 +31,50 @@ ap.add_argument("data")
 ap.add_argument("out")
 ap.add_argument("--models", default="auto")
 ap.add_argument("--season-length", help="cycles for the models (default: the data's m per group)")
+ap.add_argument("--covariates", default="", help="columns of DATA known for the test rows too (price,disp)")
 ap.add_argument("--threads", default="1")
 ap.add_argument("--ranks", type=int, default=0, help="MPI ranks (0: one plain process)")
 ap.add_argument("--binary", default=os.environ.get("MANYMODELS", os.path.join(here, "..", "build", "manymodels")))
 ap.add_argument("--train-args", default="", help="more train options, e.g. '--ensemble mean --backtest-windows 2'")
 ap.add_argument("--score", action="store_true")
 ap.add_argument("--naive2")
+ap.add_argument("--keep", action="store_true", help="keep the lakes, registries and predictions (printed folder)")
 ap.add_argument("--evaluate", default=os.path.join(here, "..", "..", "shared", "peers", "evaluate.py"))
 a = ap.parse_args()
 
-groups = collections.defaultdict(list)  # (m, h) -> rows
+covariates = [c for c in a.covariates.split(",") if c]
+groups = collections.defaultdict(list)  # (m, h) -> rows (id, t, value, covariates...)
 opener = gzip.open if a.data.endswith(".gz") else open
 with opener(a.data, "rt") as f:
     for r in csv.DictReader(f):
-        if r["split"] == "train":
-            groups[(int(r["m"]), int(r["h"]))].append((r["id"], r["t"], r["value"]))
+        if r["split"] == "train" or covariates:
+            value = r["value"] if r["split"] == "train" else ""
+            groups[(int(r["m"]), int(r["h"]))].append((r["id"], r["t"], value, *(r[c] for c in covariates)))
 
 work = tempfile.mkdtemp(prefix="mm_competition_")
 env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
-total_seconds, total_series = 0.0, 0
+total_seconds, total_series, total_cpu = 0.0, 0, 0.0
 with open(a.out, "w") as out:
     out.write("id,step,forecast\n")
     for (m, h), rows in sorted(groups.items()):
         tag = f"m{m}_h{h}"
         src, lake, reg, pred = (os.path.join(work, f"{tag}.{x}") for x in ("csv", "lake.h5", "reg.h5", "pred.h5"))
         with open(src, "w") as f:
-            f.write("id,t,value\n")
-            f.writelines(f"{i},{t},{v}\n" for i, t, v in rows)
+            f.write(",".join(["id", "t", "value", *covariates]) + "\n")
+            f.writelines(",".join(r) + "\n" for r in rows)
         season = a.season_length or str(m)
         subprocess.run([a.binary, "ingest", "--input", src, "--keys", "id", "--time", "t", "--target", "value",
-                        "--freq", "N", "--season-length", season, "--out", lake], check=True, env=env,
+                        "--freq", "N", "--season-length", season, "--out", lake,
+                        *(["--covariates", ",".join(covariates)] if covariates else [])], check=True, env=env,
                        capture_output=True)
         launcher = ["mpirun", "-n", str(a.ranks), "--oversubscribe"] if a.ranks else []
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         p = subprocess.run(launcher + [a.binary, "train", "--lake", lake, "--horizon", str(h), "--models", a.models,
                                        "--registry", reg, "--predictions", pred, "--threads", a.threads, "--quiet",
                                        *a.train_args.split()],
                            check=True, env=env, capture_output=True, text=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        total_cpu += after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
         secs = float(re.search(r"time\s+([0-9.]+) s", p.stdout).group(1))
         n = len({r[0] for r in rows})
         chosen = re.search(r"chosen\s+(.*)", p.stdout).group(1)
@@ -71,8 +86,13 @@ with open(a.out, "w") as out:
                            capture_output=True, text=True)
         for r in csv.DictReader(e.stdout.splitlines()):
             out.write(f"{r['id']},{r['step']},{r['forecast']}\n")
+if a.keep:
+    print(f"kept {work}")
+else:
+    shutil.rmtree(work)
 print(f"models={a.models} series={total_series} seconds={total_seconds:.2f} "
-      f"ms_per_series={1000 * total_seconds / max(total_series, 1):.2f} threads={a.threads} ranks={a.ranks or 1}")
+      f"ms_per_series={1000 * total_seconds / max(total_series, 1):.2f} "
+      f"cpu_ms_per_series={1000 * total_cpu / max(total_series, 1):.2f} threads={a.threads} ranks={a.ranks or 1}")
 if a.score:
     cmd = [sys.executable, a.evaluate, a.data, a.out] + ([a.naive2] if a.naive2 else [])
     print(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip())

@@ -63,9 +63,11 @@ po::options_description CommandOptions(const std::string& command) {
                                               "shared price elasticity, lifts and cycles, each series its own "
                                               "level and trend")
         ("covariates", po::value<std::string>()->default_value("all"), "lake covariates the models use: all, none, or a list")
-        ("backtest-windows", po::value<int>()->default_value(1), "rolling validation windows of --horizon points")
+        ("backtest-windows", po::value<int>()->default_value(1), "rolling validation windows of --horizon points "
+                                                                 "(--models auto takes at least 3)")
         ("ensemble", po::value<std::string>()->default_value("auto"), "combine the best models: mean, median, none "
-                                                                      "(pick the best), or auto (median for --models auto)")
+                                                                      "(pick the best), or auto (--models auto: the "
+                                                                      "members and weights its validation supports)")
         ("ensemble-size", po::value<int>()->default_value(3), "how many of the best models an ensemble combines")
         ("max-history", po::value<std::string>()->default_value("auto"), "fit at most the latest N periods: N, all, or "
                                                                          "auto (3 of the longest cycle, at least 1000)")

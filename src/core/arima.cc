@@ -123,8 +123,10 @@ struct Spec {
   ArimaOrder o;
   int ncxreg = 0;       // 0, or 1 for an intercept (d + D = 0) or a drift (d + D = 1)
   bool drift = false;   // the regressor is the time index 1..n rather than 1
+  int ncov = 0;         // covariates after it (regression with ARIMA errors)
   int narma() const { return o.p + o.q + o.P + o.Q; }
-  int npar() const { return narma() + ncxreg; }
+  int nxreg() const { return ncxreg + ncov; }
+  int npar() const { return narma() + nxreg(); }
 };
 
 std::vector<double> DifferencePolynomial(const ArimaOrder& o) {  // Delta as stats::arima: -coef[-1]
@@ -1037,20 +1039,25 @@ struct Fit {
   bool ok() const { return error.empty(); }
 };
 
-Spec MakeSpec(const ArimaOrder& o, bool constant) {
+// The covariates of a regression with ARIMA errors over the history: one column each, finite.
+using CovariateColumns = std::vector<std::vector<double>>;
+
+Spec MakeSpec(const ArimaOrder& o, bool constant, const CovariateColumns* cov = nullptr) {
   Spec s;
   s.o = o;
   const int nd = o.d + o.D;
   if (constant && nd == 0) s.ncxreg = 1;
   if (constant && nd == 1) s.ncxreg = 1, s.drift = true;
+  s.ncov = cov ? static_cast<int>(cov->size()) : 0;
   return s;
 }
 
 // `offset` is the approximate AIC offset auto.arima uses with CSS; only read when estimation is kCss.
 // checkarima's variance test costs a numerical Hessian, so it runs only when the fit would beat `ic_to_beat`
 // (a rejected model that would lose anyway changes nothing).
+// `cov` holds spec.ncov covariate columns over y (regression with ARIMA errors).
 Fit FitOrder(std::span<const double> y, const Spec& spec, ArimaEstimation est, double offset,
-             bool check_variance, double ic_to_beat = kInf) {
+             bool check_variance, double ic_to_beat = kInf, const CovariateColumns* cov = nullptr) {
   Fit fit;
   fit.spec = spec;
   const ArimaOrder& o = spec.o;
@@ -1066,40 +1073,82 @@ Fit FitOrder(std::span<const double> y, const Spec& spec, ArimaEstimation est, d
   }
   if (est == ArimaEstimation::kCssMl && nfinite < n) est = ArimaEstimation::kMl;
 
-  std::vector<double> xreg;  // the regressor column (1 or t)
+  // The regressors: the constant (1 or t) first when there is one, then the covariates.
+  const int nx = spec.nxreg();
+  std::vector<std::vector<double>> xreg;
   std::vector<double> init(npar, 0.0), parscale(npar, 1.0);
-  if (spec.ncxreg) {
-    xreg.resize(n);
-    for (int t = 0; t < n; ++t) xreg[t] = spec.drift ? t + 1.0 : 1.0;
-    std::vector<double> dx(y.begin(), y.end()), dr = xreg;
+  if (nx > 0) {
+    if (spec.ncxreg) {
+      xreg.emplace_back(n);
+      for (int t = 0; t < n; ++t) xreg[0][t] = spec.drift ? t + 1.0 : 1.0;
+    }
+    for (int j = 0; j < spec.ncov; ++j) xreg.push_back((*cov)[static_cast<size_t>(j)]);
+    // Starting values and scales from least squares on the differenced series, as stats::arima.
     auto diff = [](std::vector<double>& v, int lag) {
       for (size_t t = v.size(); t-- > static_cast<size_t>(lag);) v[t] -= v[t - lag];
       v.erase(v.begin(), v.begin() + std::min<size_t>(lag, v.size()));
     };
-    for (int i = 0; i < o.d; ++i) diff(dx, 1), diff(dr, 1);
-    for (int i = 0; i < o.D; ++i) diff(dx, o.m), diff(dr, o.m);
+    std::vector<double> dx(y.begin(), y.end());
+    std::vector<std::vector<double>> dr = xreg;
+    for (int i = 0; i < o.d; ++i) {
+      diff(dx, 1);
+      for (auto& c : dr) diff(c, 1);
+    }
+    for (int i = 0; i < o.D; ++i) {
+      diff(dx, o.m);
+      for (auto& c : dr) diff(c, o.m);
+    }
     if (dx.size() <= 1) dx.assign(y.begin(), y.end()), dr = xreg;
-    double sxy = 0, sxx = 0;
-    int cnt = 0;
-    for (size_t t = 0; t < dx.size(); ++t)
-      if (std::isfinite(dx[t])) sxy += dx[t] * dr[t], sxx += dr[t] * dr[t], ++cnt;
-    const double beta = sxx > 0 ? sxy / sxx : 0.0;
-    double rss = 0;
-    for (size_t t = 0; t < dx.size(); ++t)
-      if (std::isfinite(dx[t])) rss += (dx[t] - beta * dr[t]) * (dx[t] - beta * dr[t]);
-    const double se = (cnt > 1 && sxx > 0) ? std::sqrt(rss / (cnt - 1) / sxx) : 0.0;
-    init[narma] = beta;
-    parscale[narma] = se > 0 ? 10 * se : 1.0;  // R would divide by zero here; its caller never gets here
+    if (nx == 1) {
+      double sxy = 0, sxx = 0;
+      int cnt = 0;
+      for (size_t t = 0; t < dx.size(); ++t)
+        if (std::isfinite(dx[t])) sxy += dx[t] * dr[0][t], sxx += dr[0][t] * dr[0][t], ++cnt;
+      const double beta = sxx > 0 ? sxy / sxx : 0.0;
+      double rss = 0;
+      for (size_t t = 0; t < dx.size(); ++t)
+        if (std::isfinite(dx[t])) rss += (dx[t] - beta * dr[0][t]) * (dx[t] - beta * dr[0][t]);
+      const double se = (cnt > 1 && sxx > 0) ? std::sqrt(rss / (cnt - 1) / sxx) : 0.0;
+      init[narma] = beta;
+      parscale[narma] = se > 0 ? 10 * se : 1.0;  // R would divide by zero here; its caller never gets here
+    } else {
+      Eigen::MatrixXd xtx = Eigen::MatrixXd::Zero(nx, nx);
+      Eigen::VectorXd xty = Eigen::VectorXd::Zero(nx), row(nx);
+      int cnt = 0;
+      for (size_t t = 0; t < dx.size(); ++t) {
+        if (!std::isfinite(dx[t])) continue;
+        for (int j = 0; j < nx; ++j) row(j) = dr[static_cast<size_t>(j)][t];
+        xtx.selfadjointView<Eigen::Lower>().rankUpdate(row);
+        xty += dx[t] * row;
+        ++cnt;
+      }
+      xtx.triangularView<Eigen::Upper>() = xtx.transpose();
+      const Eigen::LDLT<Eigen::MatrixXd> ldlt(xtx);
+      const Eigen::VectorXd beta = ldlt.solve(xty);
+      double rss = 0;
+      for (size_t t = 0; t < dx.size(); ++t) {
+        if (!std::isfinite(dx[t])) continue;
+        double e = dx[t];
+        for (int j = 0; j < nx; ++j) e -= beta(j) * dr[static_cast<size_t>(j)][t];
+        rss += e * e;
+      }
+      const Eigen::MatrixXd inv = ldlt.solve(Eigen::MatrixXd::Identity(nx, nx));
+      for (int j = 0; j < nx; ++j) {
+        const double v = cnt > nx ? rss / (cnt - nx) * inv(j, j) : 0.0;
+        init[narma + j] = std::isfinite(beta(j)) ? beta(j) : 0.0;
+        parscale[narma + j] = std::isfinite(v) && v > 0 ? 10 * std::sqrt(v) : 1.0;
+      }
+    }
   }
 
   Work w;
   std::vector<double> phi, theta, xadj(n), wbuf, cres;
   auto adjust = [&](const double* par) {
-    if (!spec.ncxreg) {
-      std::copy(y.begin(), y.end(), xadj.begin());
-    } else {
-      const double beta = par[narma];
-      for (int t = 0; t < n; ++t) xadj[t] = y[t] - beta * xreg[t];
+    std::copy(y.begin(), y.end(), xadj.begin());
+    for (int j = 0; j < nx; ++j) {
+      const double beta = par[narma + j];
+      const std::vector<double>& col = xreg[static_cast<size_t>(j)];
+      for (int t = 0; t < n; ++t) xadj[t] -= beta * col[t];
     }
   };
   const int ncond_css = o.d + o.D * o.m + o.p + o.P * o.m;
@@ -1153,15 +1202,15 @@ Fit FitOrder(std::span<const double> y, const Spec& spec, ArimaEstimation est, d
       for (int i = 0; i < qf; ++i) gk += cthb[i] * (theta_p[i] - theta_m[i]);
       (*g)[k] = gk / (2 * h);
     }
-    if (spec.ncxreg) {  // w = the differenced y - beta * xreg, differenced as CssVariance does
-      dreg = xreg;
+    for (int j = 0; j < nx; ++j) {  // w = the differenced y - beta * xreg, differenced as CssVariance does
+      dreg = xreg[static_cast<size_t>(j)];
       for (int i = 0; i < o.d; ++i)
         for (int l = n - 1; l > 0; --l) dreg[l] -= dreg[l - 1];
       for (int i = 0; i < o.D; ++i)
         for (int l = n - 1; l >= o.m; --l) dreg[l] -= dreg[l - o.m];
       double gb = 0;
       for (int l = 0; l < n; ++l) gb -= wbar[l] * dreg[l];
-      (*g)[narma] = gb;
+      (*g)[narma + j] = gb;
     }
     return true;
   };
@@ -1234,14 +1283,15 @@ Fit FitOrder(std::span<const double> y, const Spec& spec, ArimaEstimation est, d
         for (int i = j; i < r; ++i) gk += gq0[i + r * j] * (q_p[i + r * j] - q_m[i + r * j]);
       (*g)[k] = gk / (2 * h);
     }
-    if (spec.ncxreg) {  // x = diff(y - beta * xreg)
+    for (int j = 0; j < nx; ++j) {  // x = diff(y - beta * xreg)
+      const std::vector<double>& col = xreg[static_cast<size_t>(j)];
       double gb = 0;
       for (int t = nd; t < n; ++t) {
-        double dr = xreg[t];
-        for (int i = 0; i < nd; ++i) dr -= fit.delta[i] * xreg[t - 1 - i];
+        double dr = col[t];
+        for (int i = 0; i < nd; ++i) dr -= fit.delta[i] * col[t - 1 - i];
         gb -= gx[t - nd] * dr;
       }
-      (*g)[narma] = gb;
+      (*g)[narma + j] = gb;
     }
     return true;
   };
@@ -1386,12 +1436,26 @@ Fit FitOrder(std::span<const double> y, const Spec& spec, ArimaEstimation est, d
 
 // ---------------------------------------------------------------- the fitted model
 
+// The covariates of a regression with ARIMA errors as a fitted model keeps them: coefficients, names, and the
+// values of the periods after the last observation (the forecast's; the last one repeats further out).
+struct Regressors {
+  std::vector<double> coef;
+  std::vector<std::string> names;
+  std::vector<std::vector<double>> future;
+  double At(size_t step) const {  // the covariates' part of the mean at forecast step `step` (0-based)
+    double v = 0;
+    for (size_t j = 0; j < coef.size(); ++j)
+      if (!future[j].empty()) v += coef[j] * future[j][std::min(step, future[j].size() - 1)];
+    return v;
+  }
+};
+
 class ArimaModel : public FittedModel {
  public:
   ArimaModel(ArimaInfo info, std::vector<double> phi, std::vector<double> theta, std::vector<double> delta,
-             std::vector<double> a, std::vector<double> P, double n)
+             std::vector<double> a, std::vector<double> P, double n, Regressors reg = {})
       : info_(std::move(info)), phi_(std::move(phi)), theta_(std::move(theta)), delta_(std::move(delta)),
-        a_(std::move(a)), P_(std::move(P)), n_(n) {}
+        a_(std::move(a)), P_(std::move(P)), n_(n), reg_(std::move(reg)) {}
 
   std::string_view method() const override { return "arima"; }
   std::string Label() const override {
@@ -1401,6 +1465,11 @@ class ArimaModel : public FittedModel {
       s += "(" + std::to_string(o.P) + "," + std::to_string(o.D) + "," + std::to_string(o.Q) + ")[" +
            std::to_string(o.m) + "]";
     if (info_.constant) s += (o.d + o.D == 0) ? " with mean" : " with drift";
+    if (!reg_.coef.empty()) {
+      s += " + xreg(";
+      for (size_t j = 0; j < reg_.names.size(); ++j) s += (j ? "," : "") + reg_.names[j];
+      s += ")";
+    }
     return s;
   }
 
@@ -1414,7 +1483,7 @@ class ArimaModel : public FittedModel {
     for (int l = 0; l < h; ++l) {
       a = ss.T * a;
       P = ss.T * P * ss.T.transpose() + ss.V;
-      mean[l] = ss.Z.dot(a) + Regression(n_ + l + 1);
+      mean[l] = ss.Z.dot(a) + Regression(n_ + l + 1) + reg_.At(static_cast<size_t>(l));
       se[l] = std::sqrt(std::max(0.0, ss.Z.dot(P * ss.Z)) * info_.sigma2);
     }
     return NormalForecast(mean, se);
@@ -1424,14 +1493,33 @@ class ArimaModel : public FittedModel {
   // regression part; a missing value skips the update) run on from the last filtered state and covariance, with
   // the same matrices Predict uses. Coefficients, the mean or drift, sigma2 and the information criteria stay as
   // fitted; the differenced states move on with the data and the drift's time index with the periods.
-  FitOutcome Update(std::span<const double> v, const UpdateContext&) const override {
+  FitOutcome Update(std::span<const double> v, const UpdateContext& ctx) const override {
     if (std::string err = CheckUpdateValues(v, method()); !err.empty()) return {nullptr, err};
+    if (v.empty() && ctx.covariates.empty()) return {std::make_unique<ArimaModel>(*this), {}};  // nothing new
+    // The covariates over the new periods and the forecast's, from the context by name; unknown values carry
+    // the last known one forward (the first from the value the model held for the period after its data).
+    const size_t k = v.size(), h = static_cast<size_t>(std::max(1, ctx.horizon));
+    std::vector<std::vector<double>> x(reg_.coef.size());
+    for (size_t j = 0; j < x.size(); ++j) {
+      size_t col = ctx.covariates.size();
+      for (size_t c = 0; c < ctx.covariate_names.size() && c < ctx.covariates.size(); ++c)
+        if (ctx.covariate_names[c] == reg_.names[j]) col = c;
+      if (col == ctx.covariates.size())
+        return {nullptr, "arima: the update has no values of the covariate '" + reg_.names[j] + "' the model uses"};
+      const std::span<const double> src = ctx.covariates[col];
+      double last = reg_.future[j].empty() ? 0.0 : reg_.future[j].front();
+      for (size_t i = 0; i < k + h; ++i) {
+        if (i < src.size() && std::isfinite(src[i])) last = src[i];
+        x[j].push_back(last);
+      }
+    }
     const StateSpace ss = Matrices();
     const int rd = static_cast<int>(a_.size());
     Eigen::VectorXd a = Eigen::Map<const Eigen::VectorXd>(a_.data(), rd);
     Eigen::MatrixXd P = Eigen::Map<const Eigen::MatrixXd>(P_.data(), rd, rd);
     double n = n_;
-    for (double y : v) {
+    for (size_t i = 0; i < k; ++i) {
+      const double y = v[i];
       n += 1;
       a = ss.T * a;
       P = ss.T * P * ss.T.transpose() + ss.V;
@@ -1440,13 +1528,17 @@ class ArimaModel : public FittedModel {
       const double gain = ss.Z.dot(M);
       if (!(gain > 0) || !std::isfinite(gain))
         return {nullptr, "arima: the filter's prediction variance is not positive"};
-      const double resid = y - Regression(n) - ss.Z.dot(a);
+      double covariates = 0;
+      for (size_t j = 0; j < x.size(); ++j) covariates += reg_.coef[j] * x[j][i];
+      const double resid = y - Regression(n) - covariates - ss.Z.dot(a);
       a += M * (resid / gain);
       P -= M * M.transpose() / gain;
     }
     if (!a.allFinite() || !P.allFinite()) return {nullptr, "arima: the filtered state is not finite"};
+    Regressors reg = reg_;
+    for (size_t j = 0; j < x.size(); ++j) reg.future[j].assign(x[j].begin() + static_cast<std::ptrdiff_t>(k), x[j].end());
     return {std::make_unique<ArimaModel>(info_, phi_, theta_, delta_, std::vector<double>(a.data(), a.data() + rd),
-                                         std::vector<double>(P.data(), P.data() + rd * rd), n),
+                                         std::vector<double>(P.data(), P.data() + rd * rd), n, std::move(reg)),
             {}};
   }
 
@@ -1456,6 +1548,11 @@ class ArimaModel : public FittedModel {
     for (const auto* v : {&info_.ar, &info_.ma, &info_.sar, &info_.sma, &phi_, &theta_, &delta_, &a_, &P_})
       out->PutF64s(*v);
     for (double v : {info_.constant_coef, info_.sigma2, info_.loglik, info_.aic, info_.aicc, n_}) out->PutF64(v);
+    out->PutF64s(reg_.coef);
+    for (size_t j = 0; j < reg_.coef.size(); ++j) {
+      out->PutString(reg_.names[j]);
+      out->PutF64s(reg_.future[j]);
+    }
   }
 
   static std::unique_ptr<FittedModel> Load(ByteReader* in) {
@@ -1470,13 +1567,21 @@ class ArimaModel : public FittedModel {
     auto phi = in->GetF64s(), theta = in->GetF64s(), delta = in->GetF64s(), a = in->GetF64s(), P = in->GetF64s();
     for (double* v : {&info.constant_coef, &info.sigma2, &info.loglik, &info.aic, &info.aicc}) *v = in->GetF64();
     const double n = in->GetF64();
+    Regressors reg;  // models saved before covariates end here
+    if (!in->AtEnd()) {
+      reg.coef = in->GetF64s();
+      for (size_t j = 0; j < reg.coef.size(); ++j) {
+        reg.names.push_back(in->GetString());
+        reg.future.push_back(in->GetF64s());
+      }
+    }
     const size_t rd = std::max(phi.size(), theta.size() + 1) + delta.size();
     if (a.size() != rd || P.size() != rd * rd || info.ar.size() != static_cast<size_t>(o.p) ||
         info.ma.size() != static_cast<size_t>(o.q) || info.sar.size() != static_cast<size_t>(o.P) ||
         info.sma.size() != static_cast<size_t>(o.Q))
       throw std::runtime_error("arima: inconsistent saved model");
     return std::make_unique<ArimaModel>(std::move(info), std::move(phi), std::move(theta), std::move(delta),
-                                        std::move(a), std::move(P), n);
+                                        std::move(a), std::move(P), n, std::move(reg));
   }
 
   std::string Describe() const override {
@@ -1491,6 +1596,8 @@ class ArimaModel : public FittedModel {
     if (info_.constant)
       s += (s.empty() ? "" : ", ") + std::string(info_.order.d + info_.order.D == 0 ? "mean=" : "drift=") +
            FormatParameter(info_.constant_coef);
+    for (size_t j = 0; j < reg_.coef.size(); ++j)
+      s += (s.empty() ? "" : ", ") + reg_.names[j] + "=" + FormatParameter(reg_.coef[j]);
     s += (s.empty() ? "" : ", ") + std::string("sigma2=") + FormatParameter(info_.sigma2) + ", aicc=" + FormatParameter(info_.aicc);
     return s;
   }
@@ -1533,9 +1640,11 @@ class ArimaModel : public FittedModel {
   ArimaInfo info_;
   std::vector<double> phi_, theta_, delta_, a_, P_;
   double n_;  // observations fitted: the drift's time index of the last one
+  Regressors reg_;
 };
 
-std::unique_ptr<FittedModel> MakeModel(const Fit& f) {
+// `reg` without coefficients: its names and future values for f's covariates.
+std::unique_ptr<FittedModel> MakeModel(const Fit& f, Regressors reg = {}) {
   ArimaInfo info;
   const ArimaOrder& o = f.spec.o;
   info.order = o;
@@ -1550,7 +1659,9 @@ std::unique_ptr<FittedModel> MakeModel(const Fit& f) {
   info.loglik = f.loglik;
   info.aic = f.aic;
   info.aicc = f.aicc;
-  return std::make_unique<ArimaModel>(std::move(info), f.phi, f.theta, f.delta, f.a, f.P, f.n);
+  reg.coef.assign(f.coef.begin() + f.spec.narma() + f.spec.ncxreg, f.coef.end());
+  if (f.spec.ncov == 0) reg = {};
+  return std::make_unique<ArimaModel>(std::move(info), f.phi, f.theta, f.delta, f.a, f.P, f.n, std::move(reg));
 }
 
 }  // namespace
@@ -1782,13 +1893,43 @@ int SeasonalDiffs(std::span<const double> x0, int period, int max_D) {
 
 // ---------------------------------------------------------------- auto.arima (stepwise)
 
-FitOutcome FitAutoArima(std::span<const double> y_all, int period, const ArimaOptions& opt) {
+FitOutcome FitAutoArima(std::span<const double> y_all, int period, const ArimaOptions& opt,
+                        const ArimaCovariates* covariates) {
   std::span<const double> y = y_all;
   if (opt.max_length > 0 && static_cast<int>(y.size()) > opt.max_length) {
     y = y.subspan(y.size() - opt.max_length);
     while (!y.empty() && !std::isfinite(y.front())) y = y.subspan(1);
   }
   const int n = static_cast<int>(y.size());
+  // Covariates (a regression with ARIMA errors): those that vary over the history kept, over the periods y
+  // kept, gaps carried forward (and back before the first known value); their forecast-period values go to
+  // the model.
+  CovariateColumns cov_history;
+  Regressors reg;
+  if (covariates) {
+    const size_t start = y_all.size() - y.size(), horizon = static_cast<size_t>(std::max(0, covariates->horizon));
+    for (size_t j = 0; j < covariates->columns.size(); ++j) {
+      const std::span<const double> src = covariates->columns[j];
+      std::vector<double> v(static_cast<size_t>(n) + horizon, kNaN);
+      for (size_t t = 0; t < v.size(); ++t)
+        if (start + t < src.size()) v[t] = src[start + t];
+      double last = kNaN;
+      for (double& z : v) z = std::isfinite(z) ? (last = z) : last;
+      double first = kNaN;
+      for (double z : v)
+        if (std::isfinite(z)) { first = z; break; }
+      for (double& z : v)
+        if (!std::isfinite(z)) z = first;
+      if (!std::isfinite(first)) continue;
+      const auto history_end = v.begin() + n;
+      if (std::all_of(v.begin(), history_end, [&](double z) { return z == v.front(); })) continue;
+      cov_history.emplace_back(v.begin(), history_end);
+      reg.future.emplace_back(history_end, v.end());
+      reg.names.push_back(j < covariates->names.size() && !covariates->names[j].empty() ? covariates->names[j]
+                                                                                         : "x" + std::to_string(j));
+    }
+  }
+  const CovariateColumns* cov = cov_history.empty() ? nullptr : &cov_history;
   const int serieslength = CountFinite(y);
   if (serieslength == 0) return {nullptr, "all data are missing"};
   if (IsConstant(y)) {  // auto.arima: ARIMA(0,0,0) with the mean fixed
@@ -1808,6 +1949,31 @@ FitOutcome FitAutoArima(std::span<const double> y_all, int period, const ArimaOp
     f.aic = f.aicc = -kInf;
     return {MakeModel(f), {}};
   }
+  // With covariates the differences are chosen on the residuals of the series' regression on them (with an
+  // intercept), as auto.arima does.
+  std::vector<double> residual;
+  if (cov) {
+    const int k = static_cast<int>(cov->size()) + 1;
+    Eigen::MatrixXd xtx = Eigen::MatrixXd::Zero(k, k);
+    Eigen::VectorXd xty = Eigen::VectorXd::Zero(k), row(k);
+    for (int t = 0; t < n; ++t) {
+      if (!std::isfinite(y[t])) continue;
+      row(0) = 1;
+      for (int j = 1; j < k; ++j) row(j) = (*cov)[static_cast<size_t>(j - 1)][t];
+      xtx.selfadjointView<Eigen::Lower>().rankUpdate(row);
+      xty += y[t] * row;
+    }
+    xtx.triangularView<Eigen::Upper>() = xtx.transpose();
+    const Eigen::VectorXd beta = xtx.ldlt().solve(xty);
+    residual.assign(y.begin(), y.end());
+    for (int t = 0; t < n; ++t) {
+      if (!std::isfinite(y[t])) continue;
+      residual[t] -= beta(0);
+      for (int j = 1; j < k; ++j) residual[t] -= beta(j) * (*cov)[static_cast<size_t>(j - 1)][t];
+    }
+    if (!beta.allFinite()) residual.assign(y.begin(), y.end());
+  }
+  const std::span<const double> xx = cov ? std::span<const double>(residual) : y;
   int m = std::max(1, period);
   if (m > 350) m = 1;  // R's arima cannot handle very long cycles either (it warns and proceeds slowly)
   int max_p = std::min(opt.max_p, serieslength / 3), max_q = std::min(opt.max_q, serieslength / 3);
@@ -1816,9 +1982,9 @@ FitOutcome FitAutoArima(std::span<const double> y_all, int period, const ArimaOp
   if (m == 1) {
     max_P = max_Q = 0;
   } else if (n > 2 * m) {
-    D = SeasonalDiffs(y, m, opt.max_D);
+    D = SeasonalDiffs(xx, m, opt.max_D);
   }
-  std::vector<double> dx(y.begin(), y.end());
+  std::vector<double> dx(xx.begin(), xx.end());
   if (D > 0) {
     std::vector<double> t(n - m);
     for (int i = 0; i < n - m; ++i) t[i] = dx[i + m] - dx[i];
@@ -1835,11 +2001,11 @@ FitOutcome FitAutoArima(std::span<const double> y_all, int period, const ArimaOp
     if (IsConstant(ddx)) {  // auto.arima: constant after differencing
       ArimaOrder o{0, d, 0, 0, D, 0, m};
       if (d + D == 1) {
-        Fit f = FitOrder(y, MakeSpec(o, true), ArimaEstimation::kCssMl, 0, false);
-        if (f.ok()) return {MakeModel(f), {}};
+        Fit f = FitOrder(y, MakeSpec(o, true, cov), ArimaEstimation::kCssMl, 0, false, kInf, cov);
+        if (f.ok()) return {MakeModel(f, reg), {}};
       }
-      Fit f = FitOrder(y, MakeSpec(o, false), ArimaEstimation::kCssMl, 0, false);
-      if (f.ok()) return {MakeModel(f), {}};
+      Fit f = FitOrder(y, MakeSpec(o, false, cov), ArimaEstimation::kCssMl, 0, false, kInf, cov);
+      if (f.ok()) return {MakeModel(f, reg), {}};
       return {nullptr, "constant after differencing and no ARIMA(0,d,0) fits: " + f.error};
     }
   }
@@ -1850,7 +2016,8 @@ FitOutcome FitAutoArima(std::span<const double> y_all, int period, const ArimaOp
   const bool approximation = opt.stepwise_approximation && (n > 150 || m > 12);
   double offset = 0;
   if (approximation) {
-    Fit f = FitOrder(y, MakeSpec(ArimaOrder{1, d, 0, 0, D, 0, m}, true), ArimaEstimation::kCssMl, 0, false);
+    Fit f = FitOrder(y, MakeSpec(ArimaOrder{1, d, 0, 0, D, 0, m}, true, cov), ArimaEstimation::kCssMl, 0, false,
+                     kInf, cov);
     if (f.ok()) {
       // -2 loglik - n log(sigma2) with stats::arima's unadjusted sigma2
       const int nstar = serieslength - d - D * m, k = f.spec.npar() + 1;
@@ -1878,7 +2045,7 @@ FitOutcome FitAutoArima(std::span<const double> y_all, int period, const ArimaOp
   };
   // Fits a candidate; true when it beats the best so far (which it then becomes).
   auto attempt = [&](int p, int q, int P, int Q, bool c) {
-    Fit f = FitOrder(y, MakeSpec(ArimaOrder{p, d, q, P, D, Q, m}, c), est, offset, true, best.ic);
+    Fit f = FitOrder(y, MakeSpec(ArimaOrder{p, d, q, P, D, Q, m}, c, cov), est, offset, true, best.ic, cov);
     const double ic = f.ok() ? f.ic : kInf;
     results.push_back({p, q, P, Q, c, ic});
     if (ic < best.ic) {
@@ -1939,7 +2106,8 @@ FitOutcome FitAutoArima(std::span<const double> y_all, int period, const ArimaOp
     for (size_t i : order) {
       const Tried& t = results[i];
       if (!std::isfinite(t.ic)) break;
-      Fit f = FitOrder(y, MakeSpec(ArimaOrder{t.p, d, t.q, t.P, D, t.Q, m}, t.c), ArimaEstimation::kCssMl, 0, true);
+      Fit f = FitOrder(y, MakeSpec(ArimaOrder{t.p, d, t.q, t.P, D, t.Q, m}, t.c, cov), ArimaEstimation::kCssMl, 0,
+                       true, kInf, cov);
       if (f.ok() && std::isfinite(f.ic)) {
         best = std::move(f);
         found = true;
@@ -1949,7 +2117,7 @@ FitOutcome FitAutoArima(std::span<const double> y_all, int period, const ArimaOp
     if (!found) best.ic = kInf;
   }
   if (!std::isfinite(best.ic) || !best.ok()) return {nullptr, "no suitable ARIMA model found"};
-  return {MakeModel(best), {}};
+  return {MakeModel(best, std::move(reg)), {}};
 }
 
 // ---------------------------------------------------------------- the Method
@@ -1960,8 +2128,11 @@ class Arima : public Method {
  public:
   std::string_view name() const override { return "arima"; }
   int MinObservations(const FitContext&) const override { return 3; }
+  // With the context's covariates: a regression with ARIMA errors, as auto.arima(xreg = ).
   FitOutcome Fit(std::span<const double> y, const FitContext& ctx) const override {
-    return FitAutoArima(y, ctx.PrimaryPeriod());
+    if (ctx.covariates.empty()) return FitAutoArima(y, ctx.PrimaryPeriod());
+    const ArimaCovariates cov{ctx.covariates, ctx.covariate_names, ctx.horizon};
+    return FitAutoArima(y, ctx.PrimaryPeriod(), {}, &cov);
   }
   std::unique_ptr<FittedModel> Load(ByteReader* in) const override { return ArimaModel::Load(in); }
   // Measured on tourism (bench/ARIMA.md), train time per series relative to naive (0.08 ms): about 110x on

@@ -1,12 +1,18 @@
 #include "manymodels/core/ensemble.h"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 namespace mm {
 namespace {
 
-double Combine(std::vector<double>& v, Combination how) {
+double Combine(std::vector<double>& v, Combination how, const std::vector<double>& weights) {
+  if (how == Combination::kWeighted) {
+    double s = 0, total = 0;
+    for (size_t k = 0; k < v.size(); ++k) s += weights[k] * v[k], total += weights[k];
+    return s / total;
+  }
   if (how == Combination::kMean) {
     double s = 0;
     for (double x : v) s += x;
@@ -19,11 +25,11 @@ double Combine(std::vector<double>& v, Combination how) {
 
 class EnsembleModel : public FittedModel {
  public:
-  EnsembleModel(std::vector<std::unique_ptr<FittedModel>> members, Combination how)
-      : members_(std::move(members)), how_(how) {}
+  EnsembleModel(std::vector<std::unique_ptr<FittedModel>> members, Combination how, std::vector<double> weights)
+      : members_(std::move(members)), how_(how), weights_(std::move(weights)) {}
   std::string_view method() const override { return "ensemble"; }
   std::string Label() const override {
-    std::string s = how_ == Combination::kMean ? "Mean(" : "Median(";
+    std::string s = how_ == Combination::kMean ? "Mean(" : how_ == Combination::kMedian ? "Median(" : "Weighted(";
     for (size_t i = 0; i < members_.size(); ++i) {
       if (i) s.push_back('+');
       s.append(members_[i]->Label());
@@ -34,7 +40,7 @@ class EnsembleModel : public FittedModel {
   Forecast Predict(int h) const override {
     std::vector<Forecast> f;
     for (const auto& m : members_) f.push_back(m->Predict(h));
-    return CombineForecasts(f, how_);
+    return CombineForecasts(f, how_, weights_);
   }
   // Every member updated on the same new values; the first member that cannot update makes the ensemble fail.
   FitOutcome Update(std::span<const double> new_values, const UpdateContext& ctx) const override {
@@ -44,18 +50,21 @@ class EnsembleModel : public FittedModel {
       if (!u.model) return {nullptr, "ensemble member " + m->Label() + ": " + u.error};
       members.push_back(std::move(u.model));
     }
-    return {std::make_unique<EnsembleModel>(std::move(members), how_), {}};
+    return {std::make_unique<EnsembleModel>(std::move(members), how_, weights_), {}};
   }
   void Save(ByteWriter* w) const override {
-    w->PutU8(how_ == Combination::kMean ? 0 : 1);
+    w->PutU8(how_ == Combination::kMean ? 0 : how_ == Combination::kMedian ? 1 : 2);
     w->PutU64(members_.size());
     for (const auto& m : members_) w->PutBytes(SaveModel(*m));
+    for (double x : weights_) w->PutF64(x);
   }
   std::string Describe() const override {
     std::string s;
-    for (const auto& m : members_) {
+    for (size_t i = 0; i < members_.size(); ++i) {
       if (!s.empty()) s.append("; ");
-      s.append(m->Label()).append(": ").append(m->Describe());
+      s.append(members_[i]->Label());
+      if (!weights_.empty()) s.append(" (weight ").append(FormatParameter(weights_[i])).append(")");
+      s.append(": ").append(members_[i]->Describe());
     }
     return s;
   }
@@ -63,6 +72,7 @@ class EnsembleModel : public FittedModel {
  private:
   std::vector<std::unique_ptr<FittedModel>> members_;
   Combination how_;
+  std::vector<double> weights_;  // kWeighted: one per member
 };
 
 class Ensemble : public Method {
@@ -73,44 +83,50 @@ class Ensemble : public Method {
     return {nullptr, "an ensemble is built by model selection (--ensemble), not fitted on its own"};
   }
   std::unique_ptr<FittedModel> Load(ByteReader* in) const override {
-    const Combination how = in->GetU8() == 0 ? Combination::kMean : Combination::kMedian;
+    const uint8_t code = in->GetU8();
+    if (code > 2) throw std::runtime_error("ensemble: unknown combination in saved model");
+    const Combination how = code == 0 ? Combination::kMean : code == 1 ? Combination::kMedian : Combination::kWeighted;
     std::vector<std::unique_ptr<FittedModel>> members(in->GetU64());
     if (members.empty()) throw std::runtime_error("ensemble: no members in saved model");
     for (auto& m : members) m = LoadModel(in->GetBytes());
-    return std::make_unique<EnsembleModel>(std::move(members), how);
+    std::vector<double> weights;
+    if (how == Combination::kWeighted)
+      for (size_t i = 0; i < members.size(); ++i) {
+        weights.push_back(in->GetF64());
+        if (!(weights.back() > 0) || !std::isfinite(weights.back()))
+          throw std::runtime_error("ensemble: a saved weight is not positive");
+      }
+    return std::make_unique<EnsembleModel>(std::move(members), how, std::move(weights));
   }
 };
 
 }  // namespace
 
-std::unique_ptr<FittedModel> MakeEnsemble(std::vector<std::unique_ptr<FittedModel>> members, Combination how) {
-  return std::make_unique<EnsembleModel>(std::move(members), how);
+std::unique_ptr<FittedModel> MakeEnsemble(std::vector<std::unique_ptr<FittedModel>> members, Combination how,
+                                          std::vector<double> weights) {
+  if ((how == Combination::kWeighted) != (weights.size() == members.size()))
+    throw std::invalid_argument("MakeEnsemble: one weight per member with a weighted mean, none otherwise");
+  return std::make_unique<EnsembleModel>(std::move(members), how, std::move(weights));
 }
 
-namespace {
-// Step i of the result combines step i of column(k) over the n members k.
-template <typename Column>
-std::vector<double> CombineSteps(size_t n, Column column, Combination how) {
-  const size_t h = column(0).size();
-  std::vector<double> out(h), v(n);
-  for (size_t i = 0; i < h; ++i) {
-    for (size_t k = 0; k < n; ++k) v[k] = column(k)[i];
-    out[i] = Combine(v, how);
+Forecast CombineForecasts(const std::vector<Forecast>& members, Combination how, const std::vector<double>& weights) {
+  Forecast out;
+  const size_t h = members.front().mean.size();
+  out.Resize(h);
+  std::vector<double> v(members.size());
+  std::vector<double> Forecast::*fields[5] = {&Forecast::mean, &Forecast::lo80, &Forecast::hi80, &Forecast::lo95,
+                                              &Forecast::hi95};
+  for (auto field : fields) {
+    if ((members.front().*field).empty()) {  // point forecasts alone (validation): the bounds stay empty
+      (out.*field).clear();
+      continue;
+    }
+    for (size_t i = 0; i < h; ++i) {
+      for (size_t k = 0; k < members.size(); ++k) v[k] = (members[k].*field)[i];
+      (out.*field)[i] = Combine(v, how, weights);
+    }
   }
   return out;
-}
-}  // namespace
-
-Forecast CombineForecasts(const std::vector<Forecast>& members, Combination how) {
-  Forecast out;
-  for (auto field : {&Forecast::mean, &Forecast::lo80, &Forecast::hi80, &Forecast::lo95, &Forecast::hi95})
-    out.*field = CombineSteps(
-        members.size(), [&](size_t k) -> const std::vector<double>& { return members[k].*field; }, how);
-  return out;
-}
-
-std::vector<double> CombinePoints(const std::vector<std::vector<double>>& members, Combination how) {
-  return CombineSteps(members.size(), [&](size_t k) -> const std::vector<double>& { return members[k]; }, how);
 }
 
 const Method& EnsembleMethod() {

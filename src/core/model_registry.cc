@@ -81,7 +81,56 @@ class ScaledModel : public FittedModel {
   int k_;
 };
 
+constexpr std::string_view kNonNegativeTag = "nonnegative";  // SaveModel's tag of a ClippedModel
+
+class ClippedModel : public FittedModel {
+ public:
+  explicit ClippedModel(std::unique_ptr<FittedModel> inner) : inner_(std::move(inner)) {}
+  std::string_view method() const override { return inner_->method(); }
+  std::string_view tag() const override { return kNonNegativeTag; }
+  std::string Label() const override { return inner_->Label(); }
+  Forecast Predict(int horizon) const override {
+    Forecast f = inner_->Predict(horizon);
+    ClipAtZero(&f);
+    return f;
+  }
+  FitOutcome Update(std::span<const double> new_values, const UpdateContext& ctx) const override {
+    FitOutcome inner = inner_->Update(new_values, ctx);
+    if (!inner.model) return inner;
+    return {std::make_unique<ClippedModel>(std::move(inner.model)), {}};
+  }
+  void Save(ByteWriter* w) const override { w->PutBytes(SaveModel(*inner_)); }
+  std::string Describe() const override {
+    return inner_->Describe() + "; forecasts and bounds clipped at 0 (a history never below 0)";
+  }
+  static std::unique_ptr<FittedModel> Load(ByteReader* r) {
+    return std::make_unique<ClippedModel>(LoadModel(r->GetBytes()));
+  }
+
+ private:
+  std::unique_ptr<FittedModel> inner_;
+};
+
 }  // namespace
+
+bool IsNonNegative(std::span<const double> y) {
+  bool any = false;
+  for (double v : y) {
+    if (v < 0) return false;
+    any = any || std::isfinite(v);
+  }
+  return any;
+}
+
+void ClipAtZero(Forecast* f) {
+  for (auto* col : {&f->mean, &f->lo80, &f->hi80, &f->lo95, &f->hi95})
+    for (double& v : *col) v = std::max(v, 0.0);
+}
+
+std::unique_ptr<FittedModel> NonNegativeModel(std::unique_ptr<FittedModel> model) {
+  if (!model) return model;
+  return std::make_unique<ClippedModel>(std::move(model));
+}
 
 int FitContext::PrimaryPeriod() const {
   if (season_lengths.empty()) return 1;
@@ -164,6 +213,11 @@ std::unique_ptr<FittedModel> LoadModel(const std::vector<uint8_t>& bytes) {
   if (name == kScaledTag) {
     auto model = ScaledModel::Load(&r);
     if (!r.AtEnd()) throw std::runtime_error("saved scaled model has trailing bytes");
+    return model;
+  }
+  if (name == kNonNegativeTag) {
+    auto model = ClippedModel::Load(&r);
+    if (!r.AtEnd()) throw std::runtime_error("saved non-negative model has trailing bytes");
     return model;
   }
   const Method* method = FindMethod(name);

@@ -64,6 +64,12 @@ ModelChoice ResolveModels(const std::string& spec) {
 
 namespace {
 
+// auto's evidence (WeighEvidence): validation windows it asks for at least, the ratio to the best validation
+// error above which a member is dropped, and the power of that ratio its weight falls with.
+constexpr int kEvidenceWindows = 3;
+constexpr double kDropRatio = 1.5;
+constexpr double kWeightPower = 6.0;
+
 // The context for a fit on y[begin, begin + length): covariates cut to that span plus the horizon after it.
 FitContext Slice(const FitContext& ctx, size_t begin, size_t length, size_t ahead) {
   FitContext c = ctx;
@@ -82,17 +88,17 @@ struct Window {
 // One candidate's forecasts of every window, or why it could not make them.
 struct Validation {
   const Method* method = nullptr;
-  std::vector<std::vector<double>> forecasts;  // point forecasts, one per window
+  std::vector<Forecast> forecasts;  // one per window, point forecasts alone (the bounds empty)
   Metrics metrics = Metrics::Undefined();
   double score = std::numeric_limits<double>::infinity();  // mean MAE over the windows
 };
 
 Metrics MeanMetrics(std::span<const double> y, const std::vector<Window>& windows,
-                    const std::vector<std::vector<double>>& forecasts, size_t h) {
+                    const std::vector<Forecast>& forecasts, size_t h) {
   Metrics sum{0, 0, 0, 0, 0};
   double n_mase = 0, n_mape = 0;
   for (size_t w = 0; w < windows.size(); ++w) {
-    const Metrics m = ComputeMetrics(y.subspan(windows[w].origin, h), forecasts[w], windows[w].scale);
+    const Metrics m = ComputeMetrics(y.subspan(windows[w].origin, h), forecasts[w].mean, windows[w].scale);
     sum.mae += m.mae, sum.rmse += m.rmse, sum.smape += m.smape;
     if (std::isfinite(m.mase)) sum.mase += m.mase, ++n_mase;
     if (std::isfinite(m.mape)) sum.mape += m.mape, ++n_mape;
@@ -102,6 +108,62 @@ Metrics MeanMetrics(std::span<const double> y, const std::vector<Window>& window
   // MAPE and MASE are undefined for the series if undefined in any window (a zero actual, a flat history).
   return {sum.mae / k, sum.rmse / k, n_mape == k ? sum.mape / k : nan, sum.smape / k,
           n_mase == k ? sum.mase / k : nan};
+}
+
+// A number with 3 significant digits, for notes.
+std::string Short(double v) {
+  std::ostringstream s;
+  s.precision(3);
+  s << v;
+  return s.str();
+}
+
+// What auto keeps of its validated pool (WeighEvidence) and why, in words for the registry's note.
+struct Evidence {
+  std::vector<const Validation*> members;  // in the order of the candidates
+  std::vector<double> weights;             // aligned with members, summing to 1
+  std::string why;
+};
+
+// `ranked`: best first, the best's score finite. A member whose mean validation error is above kDropRatio x the
+// best's is dropped; the others are weighted by (best / own error)^kWeightPower, normalised to sum to 1 (a
+// member as good as the best counts as much; one 20% worse about a third as much). One member left: that
+// model alone. The measurements behind the two constants are in bench/ACCURACY.md.
+Evidence WeighEvidence(const std::vector<Validation>& ranked, size_t windows,
+                       const std::vector<const Method*>& candidates) {
+  Evidence e;
+  const double best = ranked.front().score;
+  std::vector<std::pair<const Validation*, double>> kept;
+  double total = 0;
+  for (const Validation& v : ranked) {
+    if (!(best > 0 ? v.score <= kDropRatio * best : v.score == 0)) continue;
+    kept.emplace_back(&v, best > 0 ? std::pow(best / v.score, kWeightPower) : 1.0);
+    total += kept.back().second;
+  }
+  // In the order of the candidates, so that a pool's label reads the same on every series.
+  auto position = [&](const Validation* v) {
+    return std::find(candidates.begin(), candidates.end(), v->method) - candidates.begin();
+  };
+  std::stable_sort(kept.begin(), kept.end(), [&](const auto& a, const auto& b) {
+    return position(a.first) < position(b.first);
+  });
+  for (const auto& [v, w] : kept) e.members.push_back(v), e.weights.push_back(w / total);
+  const std::string over = " (mean validation MAE over " + std::to_string(windows) + " window" +
+                           (windows == 1 ? "" : "s") + ")";
+  std::string errors;
+  for (const Validation& v : ranked)
+    errors += (errors.empty() ? "" : ", ") + std::string(v.method->name()) + " " + Short(v.score);
+  if (e.members.size() == 1) {
+    e.why = std::string(e.members.front()->method->name()) + " alone: " + errors + over;
+  } else {
+    std::string w;
+    for (size_t i = 0; i < e.members.size(); ++i)
+      w += (w.empty() ? "" : ", ") + std::string(e.members[i]->method->name()) + " " + Short(e.weights[i]);
+    e.why = "weights " + w + " from " + errors + over;
+  }
+  if (e.members.size() < ranked.size())
+    e.why += "; dropped above " + Short(kDropRatio) + " x the best";
+  return e;
 }
 
 }  // namespace
@@ -142,6 +204,17 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
     return m;
   };
   SeriesResult r;
+  // A history never below zero is forecast as such (model.h: NonNegativeModel), in validation too.
+  const bool non_negative = IsNonNegative(full);
+  // The model chosen, in the series' units and clipped as decided, becomes the result.
+  auto finish = [&](std::unique_ptr<FittedModel> fitted, const std::string& method) {
+    std::unique_ptr<FittedModel> model = ScaleModel(std::move(fitted), scale);
+    if (non_negative) model = NonNegativeModel(std::move(model));
+    r.method = method;
+    r.label = model->Label();
+    r.model = SaveModel(*model);
+    r.forecast = model->Predict(opt.context.horizon);
+  };
   const int h = opt.context.horizon;
   const auto hz = static_cast<size_t>(h);
   const size_t n = y.size();
@@ -151,7 +224,8 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
   // 1. The validation windows: as many of the requested as the history allows (each needs a finite actual
   //    and at least two observations before it).
   std::vector<Window> windows;
-  for (int k = 1; k <= std::max(1, opt.backtest_windows); ++k) {
+  const int wanted = std::max(opt.weigh_evidence ? kEvidenceWindows : 1, opt.backtest_windows);
+  for (int k = 1; k <= wanted; ++k) {
     if (n <= hz * static_cast<size_t>(k)) break;
     const size_t origin = n - hz * static_cast<size_t>(k);
     if (CountFinite(y.subspan(origin, hz)) == 0 || CountFinite(y.subspan(0, origin)) < 2) break;
@@ -161,7 +235,8 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
     AddNote(&r.note, "history of " + std::to_string(n) + " periods too short to hold out " + std::to_string(h) +
                          "; chosen without validation");
 
-  // 2. Each candidate forecasts each window from the data before it.
+  // 2. Each candidate forecasts each window from the data before it. A candidate that cannot be validated on the
+  //    latest window is left out; one that fails on an older window ends the windows there for all.
   std::vector<Validation> ranked;
   if (!windows.empty()) {
     for (const Method* method : opt.candidates) {
@@ -182,23 +257,66 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
           failure = "failed in validation: " + fit.error;
           break;
         }
-        std::vector<double> f = fit.model->PredictMean(h + static_cast<int>(gap));
-        f.erase(f.begin(), f.begin() + static_cast<std::ptrdiff_t>(gap));
+        Forecast f;  // the point forecasts: what validation scores
+        f.mean = fit.model->PredictMean(h + static_cast<int>(gap));
+        f.mean.erase(f.mean.begin(), f.mean.begin() + static_cast<std::ptrdiff_t>(gap));
+        if (non_negative) ClipAtZero(&f);
         v.forecasts.push_back(std::move(f));
       }
-      if (!failure.empty()) {
+      if (v.forecasts.empty()) {
         AddNote(&r.note, std::string(method->name()) + " " + failure);
         continue;
       }
+      if (v.forecasts.size() < windows.size()) windows.resize(v.forecasts.size());
+      ranked.push_back(std::move(v));
+    }
+    for (Validation& v : ranked) {
+      v.forecasts.resize(windows.size());
       v.metrics = MeanMetrics(y, windows, v.forecasts, hz);
       if (std::isfinite(v.metrics.mae)) v.score = v.metrics.mae;
-      ranked.push_back(std::move(v));
     }
     std::stable_sort(ranked.begin(), ranked.end(),
                      [](const Validation& a, const Validation& b) { return a.score < b.score; });
   }
 
-  // 3. A combination of the best k validated models.
+  // 3a. auto: the members and weights the validation windows support (WeighEvidence).
+  if (opt.weigh_evidence && !ranked.empty() && std::isfinite(ranked.front().score)) {
+    const Evidence e = WeighEvidence(ranked, windows.size(), opt.candidates);
+    std::vector<std::unique_ptr<FittedModel>> fitted;
+    std::vector<const Validation*> kept;
+    std::vector<double> weights;
+    for (size_t i = 0; i < e.members.size(); ++i) {
+      FitOutcome fit = e.members[i]->method->Fit(y, opt.context);
+      if (!fit.model) {
+        AddNote(&r.note, std::string(e.members[i]->method->name()) + " failed on the whole history: " + fit.error);
+        continue;
+      }
+      if (!fit.note.empty()) AddNote(&r.note, fit.note);
+      fitted.push_back(std::move(fit.model));
+      kept.push_back(e.members[i]);
+      weights.push_back(e.weights[i]);
+    }
+    if (!fitted.empty()) {
+      AddNote(&r.note, e.why);
+      if (fitted.size() == 1) {
+        finish(std::move(fitted.front()), std::string(kept.front()->method->name()));
+        r.metrics = in_units(kept.front()->metrics);
+        return r;
+      }
+      // Metrics are the validated combination's (of the members refitted).
+      std::vector<Forecast> combined;
+      for (size_t w = 0; w < windows.size(); ++w) {
+        std::vector<Forecast> members;
+        for (const Validation* v : kept) members.push_back(v->forecasts[w]);
+        combined.push_back(CombineForecasts(members, Combination::kWeighted, weights));
+      }
+      finish(MakeEnsemble(std::move(fitted), Combination::kWeighted, weights), "ensemble");
+      r.metrics = in_units(MeanMetrics(y, windows, combined, hz));
+      return r;
+    }
+  }
+
+  // 3b. A combination of the best k validated models.
   const size_t k = std::min(ranked.size(), static_cast<size_t>(std::max(2, opt.ensemble_size)));
   if (opt.ensemble && k >= 2) {
     // The best k, back in the order of the candidates, so that a pool's label reads the same on every series.
@@ -211,9 +329,9 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
               [&](const Validation* a, const Validation* b) { return position(a) < position(b); });
     Validation combo;
     for (size_t w = 0; w < windows.size(); ++w) {
-      std::vector<std::vector<double>> members;
+      std::vector<Forecast> members;
       for (const Validation* v : best) members.push_back(v->forecasts[w]);
-      combo.forecasts.push_back(CombinePoints(members, opt.combination));
+      combo.forecasts.push_back(CombineForecasts(members, opt.combination));
     }
     combo.metrics = MeanMetrics(y, windows, combo.forecasts, hz);
     std::vector<std::unique_ptr<FittedModel>> fitted;
@@ -226,11 +344,7 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
     }
     if (fitted.size() >= 2) {
       // Metrics are the validated combination's; a member lost on the refit only narrows the combination.
-      auto model = ScaleModel(MakeEnsemble(std::move(fitted), opt.combination), scale);
-      r.method = "ensemble";
-      r.label = model->Label();
-      r.model = SaveModel(*model);
-      r.forecast = model->Predict(h);
+      finish(MakeEnsemble(std::move(fitted), opt.combination), "ensemble");
       r.metrics = in_units(combo.metrics);
       return r;
     }
@@ -255,11 +369,7 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
     }
     if (i > 0) AddNote(&r.note, "fell back to " + std::string(method->name()));
     if (!fit.note.empty()) AddNote(&r.note, fit.note);
-    const auto model = ScaleModel(std::move(fit.model), scale);
-    r.method = std::string(method->name());
-    r.label = model->Label();
-    r.model = SaveModel(*model);
-    r.forecast = model->Predict(h);
+    finish(std::move(fit.model), std::string(method->name()));
     if (i < ranked.size()) r.metrics = in_units(ranked[i].metrics);
     return r;
   }

@@ -578,7 +578,8 @@ std::string RenderReport(const ReportData& d) {
   h += "<section id=\"models\"><h2>Models chosen</h2>\n<p>" + std::to_string(d.models) +
        " models: <span id=\"failed-count\">" + std::to_string(d.failed) + "</span> failed" +
        Percent(d.failed, d.models) + ", <span id=\"note-count\">" + std::to_string(d.with_note) +
-       "</span> with a note" + Percent(d.with_note, d.models) + " (a fallback, a member lost, a rescaling).</p>\n";
+       "</span> with a note" + Percent(d.with_note, d.models) +
+       " (auto's decision, a fallback, a member lost, a rescaling).</p>\n";
   Counts bars = d.families;
   if (bars.size() > 24) {
     int64_t rest = 0;

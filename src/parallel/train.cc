@@ -281,7 +281,9 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
   select.backtest_windows = opt.backtest_windows;
   if (opt.ensemble != "auto" && opt.ensemble != "none" && opt.ensemble != "mean" && opt.ensemble != "median")
     throw std::invalid_argument("--ensemble: '" + opt.ensemble + "' is not auto, none, mean or median");
-  // auto: `--models auto` combines its pool by the median; a list of models picks the best.
+  // auto: `--models auto` weighs its pool by the validation evidence (a series too short to validate gets the
+  // median of its pool); a list of models picks the best.
+  select.weigh_evidence = opt.ensemble == "auto" && choice.automatic;
   select.ensemble = opt.ensemble == "auto" ? choice.automatic : opt.ensemble != "none";
   select.combination = opt.ensemble == "mean" ? Combination::kMean : Combination::kMedian;
   select.ensemble_size = opt.ensemble_size;
@@ -487,7 +489,9 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
         for (double m : context.season_lengths) cycles += (cycles.empty() ? "" : ",") + FormatParameter(m);
         summary.resolved = "threads=" + used + "\nmax_history=" + std::to_string(select.max_history) +
                            "\nseason_lengths=" + cycles + "\nensemble=" +
-                           (select.ensemble ? (select.combination == Combination::kMean ? "mean" : "median") : "none") +
+                           (select.weigh_evidence ? "evidence"
+                            : select.ensemble     ? (select.combination == Combination::kMean ? "mean" : "median")
+                                                  : "none") +
                            "\nseed=" + std::to_string(opt.seed) + "\n";
         const auto commit_start = Clock::now();
         sink->Commit(summary.resolved, comm.size());

@@ -146,7 +146,7 @@ models = dom.find("section", id="models")[0]
 fam = models.find("svg", cls="bars")
 c.ok(len(fam) == 1 and fam[0].find("rect", cls="bar"), "the family bar chart")
 texts = [t.alltext() for t in fam[0].find("text")]
-c.ok(any(t.startswith("Median(") for t in texts), f"an ensemble family: {texts}")
+c.ok(any(t.startswith(("Weighted(", "Median(")) for t in texts), f"an ensemble family: {texts}")
 c.ok(sum(int(t) for t in texts if t.isdigit()) == n_models, f"family counts add up to {n_models}: {texts}")
 c.ok(models.find("span", id="failed-count") and models.find("span", id="note-count"), "failed and note counts")
 

@@ -253,5 +253,92 @@ TEST(ArimaTest, SaveLoadRoundTripAndDeterminism) {
   EXPECT_THROW(LoadModel(bad), std::runtime_error);
 }
 
+// A regression with ARIMA errors (auto.arima(xreg = )): y = 50 + 2 price - 8 promo + AR(1) errors.
+struct Regression {
+  std::vector<double> y, price, promo, constant;
+  double Mean(size_t t) const { return 50 + 2 * price[t] - 8 * promo[t]; }
+};
+Regression SimulateRegression(int n, int h, uint64_t seed) {
+  Regression r;
+  Rng rng(seed);
+  double e = 0;
+  for (int t = 0; t < n + h; ++t) {
+    r.price.push_back(10 + 5 * rng.Uniform());
+    r.promo.push_back(rng.Uniform() < 0.25 ? 1.0 : 0.0);
+    r.constant.push_back(4.0);
+  }
+  for (int t = 0; t < n; ++t) {
+    e = 0.6 * e + rng.Normal();
+    r.y.push_back(r.Mean(t) + e);
+  }
+  return r;
+}
+FitContext RegressionContext(const Regression& r, int h) {
+  FitContext c;
+  c.horizon = h;
+  c.covariates = {std::span<const double>(r.price), std::span<const double>(r.promo),
+                  std::span<const double>(r.constant)};
+  c.covariate_names = {"price", "promo", "flat"};
+  return c;
+}
+
+TEST(ArimaTest, RegressionWithArimaErrorsRecoversTheCoefficients) {
+  const int n = 400, h = 10;
+  const Regression r = SimulateRegression(n, h, 3);
+  const FitOutcome f = ArimaMethod().Fit(r.y, RegressionContext(r, h));
+  ASSERT_TRUE(f.model) << f.error;
+  // The constant covariate is left out (it would be the mean).
+  EXPECT_NE(f.model->Label().find(" + xreg(price,promo)"), std::string::npos) << f.model->Label();
+  const std::string d = f.model->Describe();
+  ASSERT_NE(d.find("price="), std::string::npos) << d;
+  ASSERT_NE(d.find("promo="), std::string::npos) << d;
+  EXPECT_NEAR(std::stod(d.substr(d.find("price=") + 6)), 2.0, 0.1) << d;
+  EXPECT_NEAR(std::stod(d.substr(d.find("promo=") + 6)), -8.0, 0.3) << d;
+  // The forecast follows the future prices and promotions: within the AR(1) errors' spread of the true mean.
+  const Forecast fc = f.model->Predict(h);
+  for (int i = 0; i < h; ++i) EXPECT_NEAR(fc.mean[i], r.Mean(n + i), 3.0) << "step " << i;
+  // Without covariates the same series is fitted as before (no xreg in the label).
+  FitContext plain;
+  plain.horizon = h;
+  EXPECT_EQ(ArimaMethod().Fit(r.y, plain).model->Label().find("xreg"), std::string::npos);
+  // Saved and loaded: the same forecasts; an older reader's layout (no covariates) still loads.
+  const auto loaded = LoadModel(SaveModel(*f.model));
+  EXPECT_EQ(loaded->Describe(), d);
+  EXPECT_EQ(loaded->Predict(h).mean, fc.mean);
+  EXPECT_EQ(loaded->Predict(h).hi95, fc.hi95);
+}
+
+TEST(ArimaTest, RegressionWithArimaErrorsUpdatesWithTheCovariates) {
+  const int n = 300, k = 6, h = 8;
+  const Regression full = SimulateRegression(n + k, h, 9);
+  Regression head = full;
+  head.y.resize(n);
+  const FitOutcome f = ArimaMethod().Fit(head.y, RegressionContext(head, k + h));
+  ASSERT_TRUE(f.model) << f.error;
+  // Brought up to n + k with the covariates of those periods and the forecast's.
+  std::vector<double> price(full.price.begin() + n, full.price.end()), promo(full.promo.begin() + n, full.promo.end());
+  UpdateContext u;
+  u.horizon = h;
+  u.covariates = {std::span<const double>(price), std::span<const double>(promo)};
+  u.covariate_names = {"price", "promo"};
+  const std::vector<double> fresh(full.y.begin() + n, full.y.end());
+  const FitOutcome up = f.model->Update(fresh, u);
+  ASSERT_TRUE(up.model) << up.error;
+  const Forecast fc = up.model->Predict(h);
+  for (int i = 0; i < h; ++i) EXPECT_NEAR(fc.mean[i], full.Mean(n + k + i), 3.0) << "step " << i;
+  // A promotion in the forecast periods moves the forecast by the fitted lift.
+  std::vector<double> promo2 = promo;
+  for (int i = k; i < k + h; ++i) promo2[i] = 1 - promo[i];
+  u.covariates[1] = std::span<const double>(promo2);
+  const Forecast flipped = f.model->Update(fresh, u).model->Predict(h);
+  for (int i = 0; i < h; ++i)
+    EXPECT_NEAR(flipped.mean[i] - fc.mean[i], (promo2[k + i] - promo[k + i]) * -8.0, 0.5) << "step " << i;
+  // A covariate the model uses but the update lacks is an error, not a silent zero.
+  u.covariate_names = {"price", "display"};
+  const FitOutcome missing = f.model->Update(fresh, u);
+  EXPECT_FALSE(missing.model);
+  EXPECT_NE(missing.error.find("'promo'"), std::string::npos) << missing.error;
+}
+
 }  // namespace
 }  // namespace mm

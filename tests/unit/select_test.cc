@@ -2,10 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
+#include "manymodels/core/ensemble.h"
+#include "manymodels/core/ets.h"
 #include "manymodels/core/fourier.h"
 #include "manymodels/core/models_basic.h"
+#include "manymodels/core/random.h"
+#include "manymodels/core/theta.h"
 
 namespace mm {
 namespace {
@@ -88,7 +93,7 @@ TEST(SelectTest, AutoPoolFollowsTheNatureOfTheSeries) {
   EXPECT_EQ(names(AutoPool(regular, c)), "ets,fourier,snaive");
 }
 
-TEST(SelectTest, AutoCombinesItsPoolByTheMedian) {
+TEST(SelectTest, AutoPoolCombinedByTheMedianOnRequest) {  // --models auto --ensemble median
   std::vector<double> y;
   for (int t = 0; t < 120; ++t) y.push_back(50 + 10 * std::sin(t * 0.5236) + 0.2 * t);
   SelectOptions o = Options(12, 12);
@@ -184,6 +189,114 @@ TEST(SelectTest, LongHistoriesAreCutToTheLatestPeriods) {
   EXPECT_GT(FitSeries(y, o).forecast.mean[0], 500.0);
   EXPECT_EQ(DefaultMaxHistory({7, 365.25}), 1096u);
   EXPECT_EQ(DefaultMaxHistory({12}), 1000u);
+}
+
+}  // namespace
+}  // namespace mm
+
+namespace mm {
+namespace {
+
+// `--models auto` as train sets it: its pool, weighed by the validation evidence.
+SelectOptions AutoOptions(double m, int h) {
+  SelectOptions o = Options(m, h);
+  o.automatic = true;
+  o.candidates = {};
+  o.ensemble = true;
+  o.weigh_evidence = true;
+  return o;
+}
+
+void ExpectNoneNegative(const Forecast& f, const std::string& what) {
+  for (const auto* col : {&f.mean, &f.lo80, &f.hi80, &f.lo95, &f.hi95})
+    for (double v : *col) EXPECT_GE(v, 0.0) << what;
+}
+
+TEST(SelectTest, AutoFollowsTheOneMemberThatIsRight) {
+  // Sales driven by a display indicator: only `fourier` sees the covariate; ETS and naive miss every display
+  // week (errors of 40 against fourier's noise of 1).
+  Rng rng(7);
+  std::vector<double> x, y;
+  for (int t = 0; t < 128; ++t) x.push_back(rng.Uniform() < 0.4 ? 1.0 : 0.0);
+  for (int t = 0; t < 120; ++t) y.push_back(100 + 40 * x[t] + rng.Normal());
+  SelectOptions o = AutoOptions(1, 8);
+  o.context.covariates = {std::span<const double>(x)};
+  const SeriesResult r = FitSeries(y, o);
+  ASSERT_FALSE(r.failed) << r.note;
+  EXPECT_EQ(r.method, "fourier") << r.label << ": " << r.note;
+  EXPECT_NE(r.note.find("fourier alone"), std::string::npos) << r.note;
+  EXPECT_NE(r.note.find("over 3 windows"), std::string::npos) << r.note;
+  for (int i = 0; i < 8; ++i) EXPECT_NEAR(r.forecast.mean[i], 100 + 40 * x[120 + i], 3.0) << i;
+  EXPECT_LT(r.metrics.mae, 2.0);
+}
+
+TEST(SelectTest, AutoCombinesMembersThatAreEquallyGood) {
+  // A level with noise: ETS (simple smoothing) and DOTM forecast it about equally well; none is dropped for
+  // being right less often, and the weights are of the same order.
+  Rng rng(11);
+  std::vector<double> y;
+  for (int t = 0; t < 200; ++t) y.push_back(50 + 5 * rng.Normal());
+  const SelectOptions o = AutoOptions(1, 10);
+  const SeriesResult r = FitSeries(y, o);
+  ASSERT_FALSE(r.failed) << r.note;
+  EXPECT_EQ(r.method, "ensemble") << r.label << ": " << r.note;
+  EXPECT_EQ(r.label.rfind("Weighted(ETS(", 0), 0u) << r.label;
+  EXPECT_NE(r.label.find("+DOTM"), std::string::npos) << r.label;
+  EXPECT_NE(r.note.find("weights ets "), std::string::npos) << r.note;
+  // The saved model forecasts what was returned, and the weighted mean lies within its members' range.
+  const auto model = LoadModel(r.model);
+  EXPECT_EQ(model->Predict(10).mean, r.forecast.mean);
+  EXPECT_NE(model->Describe().find("(weight "), std::string::npos) << model->Describe();
+  const Forecast ets = EtsMethod().Fit(y, o.context).model->Predict(10);
+  const Forecast dotm = DynamicOptimizedThetaMethod().Fit(y, o.context).model->Predict(10);
+  const Forecast naive = NaiveMethod().Fit(y, o.context).model->Predict(10);
+  for (int i = 0; i < 10; ++i) {
+    const double lo = std::min({ets.mean[i], dotm.mean[i], naive.mean[i]});
+    const double hi = std::max({ets.mean[i], dotm.mean[i], naive.mean[i]});
+    EXPECT_GE(r.forecast.mean[i], lo - 1e-9);
+    EXPECT_LE(r.forecast.mean[i], hi + 1e-9);
+  }
+}
+
+TEST(SelectTest, WeightedEnsembleCombinesByItsWeights) {
+  std::vector<double> a = {1, 2, 3}, b = {10, 20, 30};
+  Forecast fa, fb;
+  fa.Resize(3), fb.Resize(3);
+  fa.mean = a, fb.mean = b;
+  const Forecast c = CombineForecasts({fa, fb}, Combination::kWeighted, {3, 1});
+  for (int i = 0; i < 3; ++i) EXPECT_DOUBLE_EQ(c.mean[i], (3 * a[i] + b[i]) / 4);
+  EXPECT_THROW(MakeEnsemble({}, Combination::kWeighted, {1.0}), std::invalid_argument);
+}
+
+TEST(SelectTest, NonNegativeSeriesNeverGetNegativeForecastsOrBounds) {
+  // Sales falling towards zero: drift and the intervals of every model run below zero, the clip stops them.
+  Rng rng(3);
+  std::vector<double> y;
+  for (int t = 0; t < 60; ++t) y.push_back(std::max(0.0, 30 - 0.5 * t + 2 * rng.Normal()));
+  SelectOptions drift = Options(1, 20);
+  drift.candidates = {&DriftMethod()};
+  ASSERT_LT(DriftMethod().Fit(y, drift.context).model->Predict(20).lo95.back(), 0.0);  // the raw model dips
+  for (const SelectOptions& o : {drift, AutoOptions(1, 20), AutoOptions(7, 20)}) {
+    const SeriesResult r = FitSeries(y, o);
+    ASSERT_FALSE(r.failed) << r.note;
+    ExpectNoneNegative(r.forecast, r.label);
+    const auto model = LoadModel(r.model);
+    ExpectNoneNegative(model->Predict(40), "saved " + r.label);
+    EXPECT_NE(model->Describe().find("clipped at 0"), std::string::npos) << model->Describe();
+    // Brought up to new values by Update, it stays clipped.
+    const std::vector<double> next = {1, 0, 0.5};
+    UpdateContext u;
+    u.horizon = 20;
+    FitOutcome up = model->Update(next, u);
+    ASSERT_TRUE(up.model) << up.error;
+    ExpectNoneNegative(up.model->Predict(20), "updated " + r.label);
+  }
+  EXPECT_EQ(FitSeries(y, drift).forecast.mean.back(), 0.0);  // drift's mean itself is clipped
+  // One negative value in the history: not a non-negative target, nothing is clipped.
+  y[10] = -1;
+  const SeriesResult r = FitSeries(y, drift);
+  EXPECT_LT(r.forecast.lo95.back(), 0.0);
+  EXPECT_LT(r.forecast.mean.back(), 0.0);
 }
 
 }  // namespace

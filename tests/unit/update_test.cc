@@ -130,7 +130,9 @@ std::vector<Case> Cases() {
     s.candidates = {&EtsMethod()};
     const SeriesResult r = FitSeries(std::span<const double>(big).first(n), s);
     auto model = LoadModel(r.model);
-    EXPECT_EQ(model->tag(), "scaled");
+    // A positive series: the clip at zero around the scaled model around ETS.
+    EXPECT_EQ(model->tag(), "nonnegative");
+    EXPECT_NE(model->Describe().find("fitted on y / 2^"), std::string::npos) << model->Describe();
     add("scaled ets x" + FormatParameter(factor), big, std::move(model));
   }
   return cases;

@@ -11,9 +11,16 @@
 // and of the CSS recursion). Forecast variances come from the same state-space
 // form, so intervals are the psi-weight intervals of predict.Arima.
 //
+// With covariates (FitContext::covariates) it is a regression with ARIMA errors, as auto.arima(xreg = ): the
+// regression coefficients are estimated jointly with the ARMA ones (starting from least squares on the
+// differenced series, their gradients exact like the rest), and forecasts add the regression on the covariates'
+// future values (unknown ones carry the last known value forward). Covariates enter as they are, on the series'
+// own scale.
+//
 // Update (FittedModel::Update) runs the fit's Kalman filter on from the last filtered state and covariance with the
 // coefficients fixed (missing values skip the update step, as in the fit); the differenced states and the drift's
-// time index move on; sigma2 stays as fitted.
+// time index move on; sigma2 stays as fitted. A model with covariates takes their values for the new periods
+// and the forecast's from UpdateContext, by name.
 //
 // Deliberate differences from R are listed in bench/ARIMA.md and at the functions that make them.
 #pragma once
@@ -57,8 +64,21 @@ struct ArimaOptions {
 FitOutcome FitArimaOrder(std::span<const double> y, const ArimaOrder& order, bool constant,
                          ArimaEstimation estimation = ArimaEstimation::kCssMl);
 
-// The automatic method (auto.arima defaults) with options; ArimaMethod() uses the defaults.
-FitOutcome FitAutoArima(std::span<const double> y, int period, const ArimaOptions& options = {});
+// Covariates for a regression with ARIMA errors (auto.arima(xreg = )): each column aligned with y and running
+// `horizon` periods past its end with the known future values (NaN: unknown, the last known value carried
+// forward). Columns constant over the history are left out (they would be the mean).
+struct ArimaCovariates {
+  std::vector<std::span<const double>> columns;
+  std::vector<std::string> names;  // as FitContext::covariate_names; may be empty (x0, x1, ...)
+  int horizon = 0;
+};
+
+// The automatic method (auto.arima defaults) with options; ArimaMethod() uses the defaults and the context's
+// covariates. With covariates the differences are chosen on the residuals of the series' regression on them,
+// and every candidate order is fitted with their coefficients estimated jointly with the ARMA ones (as
+// stats::arima with xreg); the forecast adds the regression on their future values.
+FitOutcome FitAutoArima(std::span<const double> y, int period, const ArimaOptions& options = {},
+                        const ArimaCovariates* covariates = nullptr);
 
 // Details of a model made by the functions above (or loaded); null for any other model.
 const ArimaInfo* GetArimaInfo(const FittedModel& model);

@@ -72,8 +72,8 @@ class FittedModel {
   virtual std::string Label() const = 0;        // what the registry shows, e.g. "SNaive(7)", "ETS(M,Ad,M)"
   // `horizon` steps ahead; Predict(h) is exactly the first h steps of Predict(h + k) (serve relies on it).
   virtual Forecast Predict(int horizon) const = 0;
-  // The point forecasts of Predict(horizon) alone (validation needs no intervals); models whose intervals are
-  // costly (ETS simulates them) compute only these.
+  // Predict(horizon).mean alone, for model selection's validation windows, which score point forecasts: a model
+  // whose intervals cost more than its point forecasts (simulated sample paths) skips them.
   virtual std::vector<double> PredictMean(int horizon) const { return Predict(horizon).mean; }
   virtual void Save(ByteWriter* out) const = 0;
   virtual std::string Describe() const = 0;  // fitted parameters as "name=value, ..."
@@ -126,6 +126,17 @@ int FitScaleExponent(std::span<const double> y);
 // A model fitted on y / 2^k that forecasts in the units of y: Predict multiplies by 2^k (exact); method() and
 // Label() are the inner model's; Describe() adds the scale. Returns `model` itself when k is 0.
 std::unique_ptr<FittedModel> ScaleModel(std::unique_ptr<FittedModel> model, int k);
+
+// Non-negative targets. A series whose history has no negative value (sales, demand, counts) is forecast as one:
+// its forecasts and every interval bound are clipped at zero, in this one place, after the model. Model selection
+// decides it per series (FitSeries: IsNonNegative of the history it fits) and wraps the model it returns, so the
+// clip is saved with the model and applies wherever the registry's model forecasts (score, serve, after Update).
+// The models themselves are not changed: their own forecasts may dip below zero (a trend, a normal interval).
+bool IsNonNegative(std::span<const double> y);  // at least one finite value, and none below zero
+void ClipAtZero(Forecast* f);                   // every value below zero (forecast and bounds) becomes 0
+// The model whose Predict is `model`'s clipped at zero; method() and Label() are the inner model's, Describe()
+// says so, Update updates the inner model and keeps the clip.
+std::unique_ptr<FittedModel> NonNegativeModel(std::unique_ptr<FittedModel> model);
 
 // What every Update checks first: empty when each new value is finite or NaN, else the error to return (an
 // infinite value is data no filter can take).

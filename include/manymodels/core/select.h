@@ -6,9 +6,14 @@
 // failed, never thrown. Series far from unit magnitude are fitted in scaled units (FitScaleExponent, model.h):
 // the saved model, forecast and metrics are in the series' own units.
 //
-// `auto` chooses the candidates by the series' nature (AutoPool) and combines them by default: on the M4 and
-// tourism benchmarks the median of three diverse models beats choosing one per series by its holdout error,
-// whose noise on short holdouts costs more than it gains (bench/ACCURACY.md).
+// `auto` chooses the candidates by the series' nature (AutoPool) and, with `weigh_evidence`, decides per series
+// from at least 3 validation windows: members whose mean validation MAE is above 1.5x the best's are dropped,
+// the others weighted by (best / own)^6 (a weighted mean; one member left is used alone), and the note says
+// what was decided and from which errors. The median of three beat picking one by one holdout's error (noisy,
+// and the pick's own error is biased low), but threw away a far better member where there was one; the rule
+// and its two constants were measured on five data sets (bench/ACCURACY.md). Validation scores point
+// forecasts (FittedModel::PredictMean). A history never below zero is forecast non-negative (NonNegativeModel,
+// model.h), its validation forecasts clipped alike.
 #pragma once
 
 #include <string>
@@ -25,6 +30,10 @@ struct SelectOptions {
   std::vector<const Method*> candidates;  // in order of preference
   FitContext context;                     // horizon, cycles, seed, covariates (history + horizon)
   int backtest_windows = 1;               // rolling validation windows of `horizon` points each
+  // auto's default: keep the members, one or several, and the weights its validation windows support (at least
+  // 3 windows where the history allows; see FitSeries). Takes precedence over `ensemble`, which serves only
+  // when no validated member has a finite error; with nothing validated the first candidate that fits is taken.
+  bool weigh_evidence = false;
   bool ensemble = false;                  // combine the best `ensemble_size` instead of taking the best
   Combination combination = Combination::kMedian;
   int ensemble_size = 3;
@@ -42,7 +51,9 @@ struct SeriesResult {
   std::string label;   // e.g. "SNaive(7)"
   Metrics metrics = Metrics::Undefined();  // validation metrics, averaged over the windows
   int64_t n_obs = 0;           // finite observations in the history
-  std::string note;            // why a candidate was skipped or a fallback taken; empty when all went well
+  // auto's decision and the validation errors behind it (weigh_evidence); why a candidate was skipped or a
+  // fallback taken. Otherwise empty when all went well.
+  std::string note;
   std::vector<uint8_t> model;  // SaveModel bytes of the refitted model
   Forecast forecast;           // horizon steps; NaN when failed
 };

@@ -17,10 +17,18 @@ namespace {
 
 namespace fs = std::filesystem;
 
+fs::path TempFolder() { return fs::temp_directory_path() / ("mm_bench_test_" + std::to_string(::getpid())); }
+
+// The files WriteTemp made go when the tests end.
+class RemoveTempFolder : public ::testing::Environment {
+ public:
+  void TearDown() override { fs::remove_all(TempFolder()); }
+};
+const auto* const kCleanup = ::testing::AddGlobalTestEnvironment(new RemoveTempFolder);
+
 std::string WriteTemp(const std::string& name, const std::string& text) {
-  const fs::path dir = fs::temp_directory_path() / ("mm_bench_test_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  const std::string path = (dir / name).string();
+  fs::create_directories(TempFolder());
+  const std::string path = (TempFolder() / name).string();
   std::ofstream(path) << text;
   return path;
 }

@@ -130,6 +130,62 @@ TEST(SelectTest, BacktestWindowsAverageMetricsOverOrigins) {
   EXPECT_FALSE(FitSeries(y, o).failed);
 }
 
+// The last value, as naive, and the lengths of the histories it was fitted on.
+class LastValue final : public Method {
+ public:
+  class Model final : public FittedModel {
+   public:
+    explicit Model(double last) : last_(last) {}
+    std::string_view method() const override { return "lastvalue"; }
+    std::string Label() const override { return "LastValue"; }
+    Forecast Predict(int horizon) const override {
+      Forecast f;
+      f.Resize(static_cast<size_t>(horizon));
+      for (auto* v : {&f.mean, &f.lo80, &f.hi80, &f.lo95, &f.hi95}) std::fill(v->begin(), v->end(), last_);
+      return f;
+    }
+    void Save(ByteWriter* out) const override { out->PutF64(last_); }
+    std::string Describe() const override { return ""; }
+    FitOutcome Update(std::span<const double> y, const UpdateContext&) const override {
+      double last = last_;
+      for (double v : y)
+        if (std::isfinite(v)) last = v;
+      return {std::make_unique<Model>(last), {}};
+    }
+
+   private:
+    double last_;
+  };
+  std::string_view name() const override { return "lastvalue"; }
+  int MinObservations(const FitContext&) const override { return 1; }
+  FitOutcome Fit(std::span<const double> y, const FitContext&) const override {
+    fitted.push_back(y.size());
+    return {std::make_unique<Model>(y.back()), {}};
+  }
+  std::unique_ptr<FittedModel> Load(ByteReader*) const override { return nullptr; }
+  mutable std::vector<size_t> fitted;
+};
+
+TEST(SelectTest, ValidationRollsAFitForwardUntilItIsATenthOld) {
+  for (const int n : {1000, 60}) {
+    std::vector<double> y;
+    for (int t = 0; t < n; ++t) y.push_back(std::sin(0.3 * t) + 0.01 * t);
+    SelectOptions o = Options(1, 10);
+    o.backtest_windows = 3;
+    LastValue last;
+    o.candidates = {&last};
+    const SeriesResult rolled = FitSeries(y, o);
+    o.candidates = {&NaiveMethod()};
+    const SeriesResult naive = FitSeries(y, o);
+    // Brought forward by Update or fitted again, the model forecasts each window from the values before it.
+    EXPECT_DOUBLE_EQ(rolled.metrics.mae, naive.metrics.mae) << n;
+    if (n == 1000)  // fitted for the oldest window (970 periods), updated through 20 more, then fitted whole
+      EXPECT_EQ(last.fitted, (std::vector<size_t>{970, 1000}));
+    else  // 10 periods are more than a tenth of 30 or 40: fitted for every window
+      EXPECT_EQ(last.fitted, (std::vector<size_t>{30, 40, 50, 60}));
+  }
+}
+
 TEST(SelectTest, EnsembleCombinesTheBestAndRoundTrips) {
   std::vector<double> y;
   for (int t = 0; t < 40; ++t) y.push_back(t < 30 ? 2.0 * t : 60.0 - t);

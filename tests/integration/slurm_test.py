@@ -409,8 +409,9 @@ def main(c, d, cl):
             # A requeued job waits a while first; once its first run's steps are gone (a step of the same id
             # cannot start while the old one's PMIx socket is there), start it now.
             cl.cmd("scontrol", "update", f"jobid={job}", "StartTime=now")
-        rec = cl.records().get(job, {})
-        if rec.get("JobState") in ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT"):
+        # The job's own state, not its completion records: the first run's record may read FAILED (the batch
+        # script ends as the requeue cancels its step) while the job waits to start again.
+        if state.get("JobState") in ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT"):
             break
         time.sleep(0.5)
     log = read(os.path.join(requeue, f"manymodels-train-{job}.out"))

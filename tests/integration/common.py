@@ -104,3 +104,16 @@ def in_mount_namespace(script, timeout=300):
         p = subprocess.run(["unshare", "-m", "--propagation", "unchanged", "bash", "-c", script],
                            capture_output=True, text=True, timeout=timeout)
     return p
+
+
+def lake_datasets(lake):
+    """Every dataset of a lake: name -> (type, shape, bytes)."""
+    import h5py
+    out = {}
+    with h5py.File(lake, "r") as f:
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset):
+                a = obj[()]
+                out[name] = (str(obj.dtype), a.shape, a.tobytes() if a.dtype.kind != "O" else repr(list(a)))
+        f.visititems(visit)
+    return out

@@ -14,7 +14,7 @@ import time
 
 import h5py
 
-from common import in_mount_namespace, BINARY, Checks, run, workdir
+from common import in_mount_namespace, lake_datasets as datasets, BINARY, Checks, run, workdir
 
 c = Checks("ingest_spill")
 d = workdir()
@@ -31,18 +31,6 @@ def path(name):
 
 def ingest(src, out, *extra, check=True):
     return run(["ingest", "--input", src, *COLUMNS, "--out", out, *extra], check=check)
-
-
-def datasets(lake):
-    """Every dataset of a lake: name -> (type, shape, bytes)."""
-    out = {}
-    with h5py.File(lake, "r") as f:
-        def visit(name, obj):
-            if isinstance(obj, h5py.Dataset):
-                a = obj[()]
-                out[name] = (str(obj.dtype), a.shape, a.tobytes() if a.dtype.kind != "O" else repr(list(a)))
-        f.visititems(visit)
-    return out
 
 
 def attributes(lake):

@@ -70,7 +70,8 @@ void CheckFiles(const std::string& command, const po::variables_map& vm) {
   if (command == "generate") {
     add("out", true, true);
   } else if (command == "ingest") {
-    for (const auto& input : InputFiles(Get<std::string>(vm, "input"))) files.push_back({"--input", input, false, false});
+    for (const auto& input : InputFiles(Get<std::string>(vm, "input")))
+      files.push_back({"--input", input, false, false});
     const char* out = vm.count("out") ? "out" : "lake";
     add(out, true);
     if (vm.count("tmpdir")) {
@@ -182,11 +183,12 @@ int RunIngest(const po::variables_map& vm, Communicator& comm) {
                static_cast<long long>(s.missing), FrequencyCode(s.frequency), o.out.c_str(), secs,
                static_cast<double>(s.rows) / secs / 1e6);
   if (s.runs > 0)
-    std::fprintf(stderr, "ingest: more rows than --memory %s holds%s: %lld sorted run%s, %.1f MB on the scratch file in %s\n",
-                 Get<std::string>(vm, "memory").c_str(), comm.size() > 1 ? " per rank" : "", static_cast<long long>(s.runs),
-                 s.runs == 1 ? "" : "s",
-                 static_cast<double>(s.spilled_bytes) / 1e6,
-                 ScratchFolder(o).c_str());
+    std::fprintf(
+        stderr,
+        "ingest: more rows than --memory %s holds%s: %lld sorted run%s, %.1f MB on the scratch file in %s\n",
+        Get<std::string>(vm, "memory").c_str(), comm.size() > 1 ? " per rank" : "",
+        static_cast<long long>(s.runs), s.runs == 1 ? "" : "s", static_cast<double>(s.spilled_bytes) / 1e6,
+        ScratchFolder(o).c_str());
   return 0;
 }
 

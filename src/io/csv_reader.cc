@@ -57,8 +57,8 @@ void CsvReader::Start() {
   // Skip a UTF-8 byte-order mark (Excel writes one), so the first column's name matches.
   while (end_ < 3 && Fill()) {
   }
-  if (!range_ && end_ >= 3 && static_cast<unsigned char>(buf_[0]) == 0xEF && static_cast<unsigned char>(buf_[1]) == 0xBB &&
-      static_cast<unsigned char>(buf_[2]) == 0xBF)
+  if (!range_ && end_ >= 3 && static_cast<unsigned char>(buf_[0]) == 0xEF &&
+      static_cast<unsigned char>(buf_[1]) == 0xBB && static_cast<unsigned char>(buf_[2]) == 0xBF)
     pos_ = 3;
 }
 
@@ -75,7 +75,8 @@ size_t CsvReader::ReadRaw() {
     in_end_ -= in_pos_;
     in_pos_ = 0;
   }
-  const size_t n = std::fread(in_.data() + in_end_, 1, std::min<uint64_t>(in_.size() - in_end_, remaining_), file_);
+  const size_t n =
+      std::fread(in_.data() + in_end_, 1, std::min<uint64_t>(in_.size() - in_end_, remaining_), file_);
   if (n == 0 && std::ferror(file_)) Fail(std::string("read error: ") + std::strerror(errno));
   in_end_ += n;
   remaining_ -= n;

@@ -1,18 +1,19 @@
 #include "manymodels/io/ingest.h"
 
+#include <fcntl.h>
+#include <glob.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <functional>
-#include <deque>
-#include <glob.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <limits>
 #include <memory>
 #include <numeric>
@@ -395,8 +396,8 @@ class RunCursor : public RowStream {
 
 using RowFunction = std::function<void(const char* row, uint32_t position)>;
 
-// Every row of `streams`, each sorted, to `put` in the lake's order: by (position, time, stream), streams earlier
-// in the input first among equals.
+// Every row of `streams`, each sorted, to `put` in the lake's order: by (position, time, stream), streams
+// earlier in the input first among equals.
 void MergeStreams(const std::vector<RowStream*>& streams, const RowFunction& put) {
   uint32_t position = 0;
   if (streams.size() == 1) {
@@ -409,7 +410,9 @@ void MergeStreams(const std::vector<RowStream*>& streams, const RowFunction& put
     uint32_t stream;
     const char* row;
     bool operator>(const Head& o) const {
-      return position != o.position ? position > o.position : time != o.time ? time > o.time : stream > o.stream;
+      return position != o.position ? position > o.position
+             : time != o.time       ? time > o.time
+                                    : stream > o.stream;
     }
   };
   std::priority_queue<Head, std::vector<Head>, std::greater<Head>> heads;
@@ -435,16 +438,16 @@ class SlotSink {
 };
 
 // ------------------------------------------------------------------ the input
-// Ingest's reading of a long CSV, in one pass over the file: the constructor parses and checks every row as it
-// comes, holding the rows in memory up to RowBudget(--memory) and sorting them into runs on a scratch file each
-// time they reach it; Index then decides what needs the whole input (the frequency, the key columns' types and
-// order, the grid, each series' span) from the key index and the distinct times alone; Merge hands every row, in
-// the lake's order, to a sink. With no run spilled the rows in hand are the one run: the same code, checks and
-// messages whatever the number of runs.
+// Ingest's reading of a long CSV, in one pass over the file: the constructor parses and checks every row as
+// it comes, holding the rows in memory up to RowBudget(--memory) and sorting them into runs on a scratch file
+// each time they reach it; Index then decides what needs the whole input (the frequency, the key columns'
+// types and order, the grid, each series' span) from the key index and the distinct times alone; Merge hands
+// every row, in the lake's order, to a sink. With no run spilled the rows in hand are the one run: the same
+// code, checks and messages whatever the number of runs.
 //
-// Across ranks each rank makes one of the parts of the input it reads (Piece); rank 0 takes in the others' key
-// indexes (Export, Absorb) before Index, the others sort their rows by the lake's order (Adopt) and Stream them to
-// rank 0, which merges them with its own (Merge's `more`).
+// Across ranks each rank makes one of the parts of the input it reads (Piece); rank 0 takes in the others'
+// key indexes (Export, Absorb) before Index, the others sort their rows by the lake's order (Adopt) and
+// Stream them to rank 0, which merges them with its own (Merge's `more`).
 class LongCsv {
  public:
   // Reads every file's header; Read then parses the parts of the input given (a rank's), in input order.
@@ -459,7 +462,10 @@ class LongCsv {
     TimeKind kind = TimeKind::kInteger;
     std::string text;
   };
-  First first() const { return {kind_ ? first_line_ : std::numeric_limits<int64_t>::max(), kind_.value_or(TimeKind::kInteger), first_text_}; }
+  First first() const {
+    return {kind_ ? first_line_ : std::numeric_limits<int64_t>::max(), kind_.value_or(TimeKind::kInteger),
+            first_text_};
+  }
   // The error of a first row whose kind of time (integer or date) is not the first row's of the input.
   LineError MixedKinds(int64_t line, std::string_view text) const;
   // This rank's rows and key index, for rank 0 (Export), which adds them to its own (Absorb) and tells each
@@ -484,7 +490,9 @@ class LongCsv {
   void Parse(CsvReader* csv, size_t file);
   std::vector<std::unique_ptr<RowStream>> Cursors();
   std::string Line(int64_t code) const { return files_[FileOf(code)] + ":" + std::to_string(LineOf(code)); }
-  std::string Where(int64_t code, size_t column) const { return Line(code) + ":" + std::to_string(column + 1) + ": "; }
+  std::string Where(int64_t code, size_t column) const {
+    return Line(code) + ":" + std::to_string(column + 1) + ": ";
+  }
   void ToSeconds();
   std::vector<bool> TextColumns() const;
   void Spill();
@@ -522,12 +530,16 @@ class LongCsv {
   // key types position_text_).
   std::vector<uint32_t> position_;
   std::vector<bool> position_text_;
-  std::vector<uint32_t> in_hand_;  // the order of the rows in hand, merging
+  std::vector<uint32_t> in_hand_;        // the order of the rows in hand, merging
   std::vector<uint32_t> lake_position_;  // Adopt: position_ -> position in the lake
 };
 
 LongCsv::LongCsv(const IngestOptions& opt, Fit* fit, std::vector<std::string> files)
-    : opt_(opt), fit_(fit), files_(std::move(files)), budget_(RowBudget(opt.memory)), capacity_(0),
+    : opt_(opt),
+      fit_(fit),
+      files_(std::move(files)),
+      budget_(RowBudget(opt.memory)),
+      capacity_(0),
       rows_(RowSize(opt.covariates.size())) {
   capacity_ = static_cast<size_t>(std::clamp<uint64_t>(budget_ / (rows_.row_size() + sizeof(uint32_t)), 1,
                                                        std::numeric_limits<uint32_t>::max()));
@@ -544,8 +556,9 @@ void LongCsv::Read(const std::vector<Piece>& pieces) {
   std::vector<std::string_view> fields;
   for (const Piece& piece : pieces) {
     const std::string& path = files_[piece.file];
-    std::unique_ptr<CsvReader> csv = piece.whole ? std::make_unique<CsvReader>(path)
-                                                 : std::make_unique<CsvReader>(path, piece.begin, piece.end, piece.line);
+    std::unique_ptr<CsvReader> csv =
+        piece.whole ? std::make_unique<CsvReader>(path)
+                    : std::make_unique<CsvReader>(path, piece.begin, piece.end, piece.line);
     if (piece.begin == 0) csv->Next(&fields);  // the header
     Parse(csv.get(), piece.file);
   }
@@ -565,8 +578,9 @@ LongCsv::Columns LongCsv::Header(size_t file) const {
     for (size_t i = 0; i < header.size(); ++i) {
       const auto [it, fresh] = seen.try_emplace(header[i], i);
       if (!fresh)
-        throw LineError(first, Where(first, i) + "duplicate column name '" + Printable(header[i]) + "' (columns " +
-                                   std::to_string(it->second + 1) + " and " + std::to_string(i + 1) + ")");
+        throw LineError(first, Where(first, i) + "duplicate column name '" + Printable(header[i]) +
+                                   "' (columns " + std::to_string(it->second + 1) + " and " +
+                                   std::to_string(i + 1) + ")");
     }
   }
   auto column = [&](const std::string& name, const char* role) -> size_t {
@@ -589,8 +603,8 @@ LongCsv::Columns LongCsv::Header(size_t file) const {
 }
 
 LineError LongCsv::MixedKinds(int64_t line, std::string_view text) const {
-  return LineError(line, Where(line, columns_[FileOf(line)].time) + "'" + Printable(text) + "' in column '" + opt_.time +
-                             "' mixes integer periods with dates");
+  return LineError(line, Where(line, columns_[FileOf(line)].time) + "'" + Printable(text) + "' in column '" +
+                             opt_.time + "' mixes integer periods with dates");
 }
 
 // The id of the series with these key ids, a new one if they are new.
@@ -627,7 +641,8 @@ void LongCsv::Parse(CsvReader* csv, size_t file) {
   for (;;) {
     try {
       if (!csv->Next(&fields)) break;
-    } catch (const InputError& e) {  // a quoted field not closed, a gzip error: at the line after the last read
+    } catch (
+        const InputError& e) {  // a quoted field not closed, a gzip error: at the line after the last read
       throw LineError(LineCode(file, csv->line() + 1), e.what());
     }
     const int64_t line = LineCode(file, csv->line());
@@ -642,13 +657,14 @@ void LongCsv::Parse(CsvReader* csv, size_t file) {
       ids[k] = interners_[k].Id(v);
       if (interners_[k].values.size() != known) {  // a new value: check it once
         if (const size_t bad = FirstBadByte(v); bad != std::string_view::npos)
-          throw LineError(line, Where(line, col.keys[k]) + "key '" + opt.keys[k] + "' value '" + Printable(v) +
-                           "' " + (v[bad] == '\0' ? "holds a NUL byte" : "is not valid UTF-8") + " (at byte " +
-                           std::to_string(bad + 1) + ")");
+          throw LineError(line, Where(line, col.keys[k]) + "key '" + opt.keys[k] + "' value '" +
+                                    Printable(v) + "' " +
+                                    (v[bad] == '\0' ? "holds a NUL byte" : "is not valid UTF-8") +
+                                    " (at byte " + std::to_string(bad + 1) + ")");
         if (fit_ && !fit_->lake->keys.columns[k].is_text && !interners_[k].all_ints)
-          throw LineError(line, Where(line, col.keys[k]) + "key '" + opt.keys[k] + "' value '" + Printable(v) +
-                           "' is not an integer, and the lake " + fit_->lake_path + " stores key column '" +
-                           opt.keys[k] + "' as integers");
+          throw LineError(line, Where(line, col.keys[k]) + "key '" + opt.keys[k] + "' value '" +
+                                    Printable(v) + "' is not an integer, and the lake " + fit_->lake_path +
+                                    " stores key column '" + opt.keys[k] + "' as integers");
       }
     }
     const uint32_t sid = SeriesId(ids);
@@ -658,7 +674,7 @@ void LongCsv::Parse(CsvReader* csv, size_t file) {
       auto t = ParseTime(tt);
       if (!t)
         throw LineError(line, Where(line, col.time) + "cannot parse '" + Printable(tt) + "' in column '" +
-                         opt.time + "' as a date (YYYY-MM-DD), datetime or integer period");
+                                  opt.time + "' as a date (YYYY-MM-DD), datetime or integer period");
       if (t->kind == TimeKind::kDate && kind_ == TimeKind::kDateTime) t = RawTime{TimeKind::kDateTime, t->value * 86400};
       if (kind_ && *kind_ != t->kind) {
         if (*kind_ == TimeKind::kDate && t->kind == TimeKind::kDateTime) {
@@ -679,11 +695,12 @@ void LongCsv::Parse(CsvReader* csv, size_t file) {
     }
     if (!ParseNumber(fields[col.target], &values[0]) || std::isinf(values[0]))
       throw LineError(line, Where(line, col.target) + "cannot parse '" + Printable(fields[col.target]) +
-                       "' in column '" + opt.target + "' as a number");
+                                "' in column '" + opt.target + "' as a number");
     for (size_t c = 0; c < ncov; ++c) {
       if (!ParseNumber(fields[col.covariates[c]], &values[1 + c]) || std::isinf(values[1 + c]))
-        throw LineError(line, Where(line, col.covariates[c]) + "cannot parse '" + Printable(fields[col.covariates[c]]) +
-                         "' in column '" + opt.covariates[c] + "' as a number");
+        throw LineError(line, Where(line, col.covariates[c]) + "cannot parse '" +
+                                  Printable(fields[col.covariates[c]]) + "' in column '" + opt.covariates[c] +
+                                  "' as a number");
     }
     series_lo_[sid] = std::min(series_lo_[sid], last_time.value);
     series_hi_[sid] = std::max(series_hi_[sid], last_time.value);
@@ -840,9 +857,12 @@ const LakeIndex& LongCsv::Index(IngestSummary* summary) {
   for (const auto& [t, line] : time_line_)
     if (line < off_grid && !ToPeriod(RawTime{kind, t}, freq, anchor)) off_grid = line;
   if (off_grid != std::numeric_limits<int64_t>::max()) {
-    throw LineError(off_grid, Where(off_grid, columns_[FileOf(off_grid)].time) + "time in column '" + opt.time +
-                     "' is not on the grid of frequency " + std::string(1, FrequencyCode(freq)) +
-                     (freq == Frequency::kWeekly ? " (weeks start on " + FormatPeriod(freq, 0, anchor) + "'s weekday)" : ""));
+    throw LineError(
+        off_grid,
+        Where(off_grid, columns_[FileOf(off_grid)].time) + "time in column '" + opt.time +
+            "' is not on the grid of frequency " + std::string(1, FrequencyCode(freq)) +
+            (freq == Frequency::kWeekly ? " (weeks start on " + FormatPeriod(freq, 0, anchor) + "'s weekday)"
+                                        : ""));
   }
 
   // Spans per series, in key order.
@@ -891,8 +911,8 @@ const LakeIndex& LongCsv::Index(IngestSummary* summary) {
   return ix;
 }
 
-// The runs to merge, sorted in the lake's order (position_), in input order: the spilled ones, then the rows in
-// hand.
+// The runs to merge, sorted in the lake's order (position_), in input order: the spilled ones, then the rows
+// in hand.
 std::vector<std::unique_ptr<RowStream>> LongCsv::Cursors() {
   const size_t row_size = rows_.row_size();
   const std::vector<bool> text = TextColumns();
@@ -940,8 +960,8 @@ void LongCsv::Export(ByteWriter* out) const {
   for (const auto& [t, line] : time_line_) out->PutI64(t), out->PutI64(line);
 }
 
-// Another rank's key index and times joined to this one's; its first row is `first` (see first()), its kind of
-// time agrees with this rank's (dates and datetimes become datetimes). Returns its series ids' ids here.
+// Another rank's key index and times joined to this one's; its first row is `first` (see first()), its kind
+// of time agrees with this rank's (dates and datetimes become datetimes). Returns its series ids' ids here.
 std::vector<uint32_t> LongCsv::Absorb(ByteReader* in, const First& first) {
   const int64_t nrows = in->GetI64(), first_time = in->GetI64();
   int64_t scale = 1;  // to seconds, for dates joining datetimes
@@ -1029,8 +1049,10 @@ void LongCsv::Merge(SlotSink* sink, IngestSummary* summary, const std::vector<Ro
       first = line;
       second = std::numeric_limits<int64_t>::max();
     } else {
-      if (line < first) second = first, first = line;
-      else second = std::min(second, line);
+      if (line < first)
+        second = first, first = line;
+      else
+        second = std::min(second, line);
       if (second < duplicate.line) duplicate = {second, first, *period, s};
     }
     known += !std::isnan(RowValue(row, 0));
@@ -1039,11 +1061,12 @@ void LongCsv::Merge(SlotSink* sink, IngestSummary* summary, const std::vector<Ro
   MergeStreams(cursors, put);
   sink->Finish();
   if (duplicate.line != std::numeric_limits<int64_t>::max())
-    throw LineError(duplicate.line, Line(duplicate.line) + ": duplicate (" + ix.keys.Describe(duplicate.series) +
-                                        ", " + FormatPeriod(ix.frequency, duplicate.period, ix.weekly_anchor) +
-                                        "), first seen at " +
-                                        (FileOf(duplicate.first) == FileOf(duplicate.line) ? "line " + std::to_string(LineOf(duplicate.first))
-                                                                                          : Line(duplicate.first)));
+    throw LineError(duplicate.line,
+                    Line(duplicate.line) + ": duplicate (" + ix.keys.Describe(duplicate.series) + ", " +
+                        FormatPeriod(ix.frequency, duplicate.period, ix.weekly_anchor) + "), first seen at " +
+                        (FileOf(duplicate.first) == FileOf(duplicate.line)
+                             ? "line " + std::to_string(LineOf(duplicate.first))
+                             : Line(duplicate.first)));
   summary->missing = summary->periods - known;
 }
 
@@ -1312,8 +1335,8 @@ IngestSummary Append(IngestOptions opt, Provenance provenance) {
 namespace {
 
 // ------------------------------------------------------------------ across ranks
-// An error as it travels from rank to rank: what to throw, the line code it is about (none: INT64_MAX) and the
-// message.
+// An error as it travels from rank to rank: what to throw, the line code it is about (none: INT64_MAX) and
+// the message.
 struct Failure {
   enum Kind : uint8_t { kNone, kInput, kUsage, kOther };
   Kind kind = kNone;
@@ -1387,17 +1410,18 @@ uint64_t LineStart(const Fd& file, const std::string& path, uint64_t at, uint64_
   while (at < size) {
     const size_t n = file.Read(path, at, buf, static_cast<size_t>(std::min<uint64_t>(sizeof buf, size - at)));
     if (n == 0) break;
-    if (const void* nl = std::memchr(buf, '\n', n)) return at + static_cast<uint64_t>(static_cast<const char*>(nl) - buf) + 1;
+    if (const void* nl = std::memchr(buf, '\n', n))
+      return at + static_cast<uint64_t>(static_cast<const char*>(nl) - buf) + 1;
     at += n;
   }
   return size;
 }
 
-// The parts of the input this rank reads. Plain files, as one stream of bytes, are cut into equal ranges, one a
-// rank, moved to line starts; gzip files go whole to the rank with the fewest compressed bytes so far (the
+// The parts of the input this rank reads. Plain files, as one stream of bytes, are cut into equal ranges, one
+// a rank, moved to line starts; gzip files go whole to the rank with the fewest compressed bytes so far (the
 // largest first). Each rank counts the newlines and quotes of its ranges, and the counts of the ranks before
-// it (MPI_Exscan) give the first line of each: an odd number of quotes before a range's start means the cut is
-// inside a quoted field, and that file is then read whole by the rank its first range was given to.
+// it (MPI_Exscan) give the first line of each: an odd number of quotes before a range's start means the cut
+// is inside a quoted field, and that file is then read whole by the rank its first range was given to.
 // Collective: every rank calls it, and a rank that fails (`failed`) still takes part, its parts empty.
 std::vector<Piece> SplitInput(const std::vector<std::string>& files, Communicator& comm, Failure* failed) {
   const size_t nfiles = files.size();
@@ -1411,10 +1435,12 @@ std::vector<Piece> SplitInput(const std::vector<std::string>& files, Communicato
     for (size_t f = 0; f < nfiles; ++f) {
       const Fd file(files[f]);
       struct stat st {};
-      if (::fstat(file.fd, &st) != 0 || S_ISDIR(st.st_mode)) throw InputError(files[f] + ": is a directory, not a CSV file");
+      if (::fstat(file.fd, &st) != 0 || S_ISDIR(st.st_mode))
+        throw InputError(files[f] + ": is a directory, not a CSV file");
       sizes[f] = static_cast<uint64_t>(st.st_size);
       unsigned char magic[2] = {0, 0};
-      gzip[f] = file.Read(files[f], 0, reinterpret_cast<char*>(magic), 2) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+      gzip[f] = file.Read(files[f], 0, reinterpret_cast<char*>(magic), 2) == 2 && magic[0] == 0x1f &&
+                magic[1] == 0x8b;
       if (!gzip[f]) plain += sizes[f];
     }
     std::vector<size_t> by_size;
@@ -1438,11 +1464,13 @@ std::vector<Piece> SplitInput(const std::vector<std::string>& files, Communicato
       const uint64_t b = std::max(lo, at), e = std::min(hi, at + sizes[f]);
       if (b < e) {
         const Fd file(files[f]);
-        const Piece p{f, false, LineStart(file, files[f], b - at, sizes[f]), LineStart(file, files[f], e - at, sizes[f]), 1};
+        const Piece p{f, false, LineStart(file, files[f], b - at, sizes[f]),
+                      LineStart(file, files[f], e - at, sizes[f]), 1};
         if (p.begin < p.end) {
           std::vector<char> buf(4 << 20);
           for (uint64_t x = p.begin; x < p.end;) {
-            const size_t n = file.Read(files[f], x, buf.data(), static_cast<size_t>(std::min<uint64_t>(buf.size(), p.end - x)));
+            const size_t n = file.Read(files[f], x, buf.data(),
+                                       static_cast<size_t>(std::min<uint64_t>(buf.size(), p.end - x)));
             if (n == 0) throw InputError(files[f] + ": shorter than it was (changed while read?)");
             counts[2 * f] += std::count(buf.data(), buf.data() + n, '\n');
             counts[2 * f + 1] += std::count(buf.data(), buf.data() + n, '"');
@@ -1500,8 +1528,10 @@ class RowSender {
     if (!failed) Flush();
     ByteWriter w;
     w.PutU8(failed ? kFailed : kEnd);
-    if (failed) failed.Put(&w);
-    else w.PutI64(runs), w.PutI64(bytes);
+    if (failed)
+      failed.Put(&w);
+    else
+      w.PutI64(runs), w.PutI64(bytes);
     Post(w.Take());
     while (unanswered_ > 0) Credit();
   }
@@ -1561,7 +1591,8 @@ class Inbox {
 // Rank 0: the rows one rank sends, as a stream to merge. A failure it sends is thrown.
 class RemoteRows : public RowStream {
  public:
-  RemoteRows(Inbox& inbox, int source, size_t row_size) : inbox_(inbox), source_(source), row_size_(row_size) {}
+  RemoteRows(Inbox& inbox, int source, size_t row_size)
+      : inbox_(inbox), source_(source), row_size_(row_size) {}
   const char* Next(uint32_t* position) override {
     while (at_ == message_.size()) {
       if (done_) return nullptr;
@@ -1597,14 +1628,14 @@ class RemoteRows : public RowStream {
   int64_t runs_ = 0, bytes_ = 0;
 };
 
-// Ingest with several ranks (see Ingest). The steps, each ending with every rank knowing whether all went well:
-// (1) split the input and parse each part; every rank sends rank 0 its outcome, its first row and its key index,
-// and rank 0 answers with the error to throw (the first by line, a first row whose kind of time is not the
-// input's first row's included) or the lake's decisions: the time kind, the key types and the position of each
-// of the rank's series. (2) Every rank streams its rows, in the lake's order, to rank 0, which merges them with
-// its own into the lake, commits it, and tells every rank the outcome.
-IngestSummary IngestOnRanks(const IngestOptions& opt, const Provenance& provenance, std::vector<std::string> files,
-                            Communicator& comm) {
+// Ingest with several ranks (see Ingest). The steps, each ending with every rank knowing whether all went
+// well: (1) split the input and parse each part; every rank sends rank 0 its outcome, its first row and its
+// key index, and rank 0 answers with the error to throw (the first by line, a first row whose kind of time is
+// not the input's first row's included) or the lake's decisions: the time kind, the key types and the
+// position of each of the rank's series. (2) Every rank streams its rows, in the lake's order, to rank 0,
+// which merges them with its own into the lake, commits it, and tells every rank the outcome.
+IngestSummary IngestOnRanks(const IngestOptions& opt, const Provenance& provenance,
+                            std::vector<std::string> files, Communicator& comm) {
   const int rank = comm.rank(), nranks = comm.size();
   Failure failed;
   const std::vector<Piece> pieces = SplitInput(files, comm, &failed);
@@ -1615,7 +1646,8 @@ IngestSummary IngestOnRanks(const IngestOptions& opt, const Provenance& provenan
   }
   const LongCsv::First first = csv ? csv->first() : LongCsv::First{};
   // The error a first row would be if the input's first row had the other kind of time.
-  const std::string mixed = first.line != std::numeric_limits<int64_t>::max() ? csv->MixedKinds(first.line, first.text).what() : "";
+  const std::string mixed =
+      first.line != std::numeric_limits<int64_t>::max() ? csv->MixedKinds(first.line, first.text).what() : "";
   const size_t row_size = RowSize(opt.covariates.size());
 
   if (rank != 0) {
@@ -1639,7 +1671,8 @@ IngestSummary IngestOnRanks(const IngestOptions& opt, const Provenance& provenan
     csv->Adopt(kind, text, std::move(position));
     RowSender sender(comm, row_size);
     int64_t runs = 0, bytes = 0;
-    const Failure streamed = Try([&] { csv->Stream([&](const char* row, uint32_t p) { sender.Add(row, p); }, &runs, &bytes); });
+    const Failure streamed =
+        Try([&] { csv->Stream([&](const char* row, uint32_t p) { sender.Add(row, p); }, &runs, &bytes); });
     sender.Finish(streamed, runs, bytes);
     comm.ReceiveFromRoot(&reply);
     ByteReader outcome(reply);
@@ -1671,12 +1704,14 @@ IngestSummary IngestOnRanks(const IngestOptions& opt, const Provenance& provenan
     firsts.push_back(f);
     mixes.push_back(r.GetString());
   }
-  const auto earliest = static_cast<size_t>(
-      std::min_element(firsts.begin(), firsts.end(), [](const auto& a, const auto& b) { return a.line < b.line; }) -
-      firsts.begin());
+  const auto earliest =
+      static_cast<size_t>(std::min_element(firsts.begin(), firsts.end(),
+                                           [](const auto& a, const auto& b) { return a.line < b.line; }) -
+                          firsts.begin());
   const bool integer = firsts[earliest].kind == TimeKind::kInteger;
   for (size_t i = 0; i < firsts.size(); ++i)
-    if (firsts[i].line != std::numeric_limits<int64_t>::max() && (firsts[i].kind == TimeKind::kInteger) != integer)
+    if (firsts[i].line != std::numeric_limits<int64_t>::max() &&
+        (firsts[i].kind == TimeKind::kInteger) != integer)
       agreed.Keep({Failure::kInput, firsts[i].line, mixes[i]});
   IngestSummary summary;
   const LakeIndex* ix = nullptr;
@@ -1684,7 +1719,8 @@ IngestSummary IngestOnRanks(const IngestOptions& opt, const Provenance& provenan
   if (!agreed)
     agreed = Try([&] {
       for (int i = 1; i < nranks; ++i)
-        sids[static_cast<size_t>(i)] = csv->Absorb(&readers[static_cast<size_t>(i)], firsts[static_cast<size_t>(i)]);
+        sids[static_cast<size_t>(i)] =
+            csv->Absorb(&readers[static_cast<size_t>(i)], firsts[static_cast<size_t>(i)]);
       ix = &csv->Index(&summary);
     });
   messages.clear();
@@ -1737,7 +1773,8 @@ IngestSummary Ingest(const IngestOptions& options, const Provenance& provenance,
   const bool ranks = comm && comm->size() > 1;
   std::vector<std::string> files = InputFiles(options.input);
   if (options.append && ranks)
-    throw UsageError("--append runs on one rank (" + std::to_string(comm->size()) + " were started): run it without mpirun/srun");
+    throw UsageError("--append runs on one rank (" + std::to_string(comm->size()) +
+                     " were started): run it without mpirun/srun");
   if (options.append && files.size() > 1)
     throw UsageError("--append takes one input file, --input names " + std::to_string(files.size()));
   if (options.append) return Append(options, provenance);

@@ -119,13 +119,14 @@ class MpiCommunicator : public Communicator {
   }
   void SumBefore(std::vector<int64_t>* values) override {
     std::vector<int64_t> in = *values;
-    CheckMpi(MPI_Exscan(in.data(), values->data(), static_cast<int>(in.size()), MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD),
+    CheckMpi(MPI_Exscan(in.data(), values->data(), static_cast<int>(in.size()), MPI_INT64_T, MPI_SUM,
+                        MPI_COMM_WORLD),
              "MPI_Exscan");
     if (rank_ == 0) std::fill(values->begin(), values->end(), 0);  // MPI leaves rank 0's undefined
   }
   void MaxAll(std::vector<int64_t>* values) override {
-    CheckMpi(MPI_Allreduce(MPI_IN_PLACE, values->data(), static_cast<int>(values->size()), MPI_INT64_T, MPI_MAX,
-                           MPI_COMM_WORLD),
+    CheckMpi(MPI_Allreduce(MPI_IN_PLACE, values->data(), static_cast<int>(values->size()), MPI_INT64_T,
+                           MPI_MAX, MPI_COMM_WORLD),
              "MPI_Allreduce");
   }
   [[noreturn]] void Abort(int code) override {

@@ -1517,11 +1517,10 @@ class RowSender {
  public:
   RowSender(Communicator& comm, size_t row_size) : comm_(comm), row_size_(row_size) { Clear(); }
   void Add(const char* row, uint32_t position) {
-    if (used_ + row_size_ > buf_.size()) Flush();
-    char* at = reinterpret_cast<char*>(buf_.data()) + used_;
-    std::memcpy(at, row, row_size_);
-    Store<uint32_t>(at + kRowSeries, position);
-    used_ += row_size_;
+    if (buf_.size() + row_size_ > kMessageBytes && buf_.size() > 1) Flush();
+    const size_t at = buf_.size();
+    buf_.insert(buf_.end(), row, row + row_size_);
+    Store<uint32_t>(reinterpret_cast<char*>(buf_.data() + at) + kRowSeries, position);
   }
   // The last rows and the end (or the failure); returns when rank 0 has taken every message.
   void Finish(const Failure& failed, int64_t runs, int64_t bytes) {
@@ -1537,14 +1536,13 @@ class RowSender {
   }
 
  private:
-  void Clear() {
-    buf_.assign(std::max(kMessageBytes, 1 + row_size_), 0);
-    buf_[0] = kRows;
-    used_ = 1;
+  void Clear() {  // a new message (never zero-filled: rows are appended)
+    buf_ = std::vector<uint8_t>();
+    buf_.reserve(kMessageBytes);
+    buf_.push_back(kRows);
   }
   void Flush() {
-    if (used_ == 1) return;
-    buf_.resize(used_);
+    if (buf_.size() == 1) return;
     Post(std::move(buf_));
     Clear();
   }
@@ -1559,7 +1557,7 @@ class RowSender {
     --unanswered_;
   }
   Communicator& comm_;
-  size_t row_size_, used_ = 0;
+  size_t row_size_;
   std::vector<uint8_t> buf_;
   int unanswered_ = 0;
 };

@@ -8,9 +8,8 @@ Runs the real binary under real mpirun."""
 import glob
 import gzip
 import os
-import random
 
-from common import lake_datasets, Checks, run, workdir
+from common import lake_datasets, shuffled_panel, Checks, run, workdir
 
 c = Checks("ingest_ranks")
 d = workdir()
@@ -37,12 +36,7 @@ def leftovers():
 
 
 # A panel with covariates and gaps, its rows shuffled.
-run(["generate", "--out", path("panel.csv"), "--stores", "5", "--items", "6", "--length", "300",
-     "--missing-share", "0.05", "--seed", "7"])
-with open(path("panel.csv")) as f:
-    lines = f.read().splitlines()
-header, body = lines[0], lines[1:]
-random.Random(2).shuffle(body)
+header, body = shuffled_panel(d, 5, 6, 300, 7, 2)
 plain = write_lines("shuffled.csv", [header] + body)
 n = len(body)
 

@@ -1571,6 +1571,10 @@ class Inbox {
     auto& queue = queues_[static_cast<size_t>(source)];
     while (queue.empty()) {
       std::vector<uint8_t> m;
+      if (!spare_.empty()) {  // a message of the same size is received into it without allocating or zeroing
+        m = std::move(spare_.back());
+        spare_.pop_back();
+      }
       int from = 0;
       comm_.Receive(&m, &from);
       queues_[static_cast<size_t>(from)].push_back(std::move(m));
@@ -1580,10 +1584,15 @@ class Inbox {
     comm_.SendFromRoot(source, {1});
     return m;
   }
+  // A message taken and used up: its memory for the next one.
+  void Recycle(std::vector<uint8_t> m) {
+    if (m.capacity() >= kMessageBytes / 2 && spare_.size() < 4) spare_.push_back(std::move(m));
+  }
 
  private:
   Communicator& comm_;
   std::vector<std::deque<std::vector<uint8_t>>> queues_;
+  std::vector<std::vector<uint8_t>> spare_;
 };
 
 // Rank 0: the rows one rank sends, as a stream to merge. A failure it sends is thrown.
@@ -1594,6 +1603,7 @@ class RemoteRows : public RowStream {
   const char* Next(uint32_t* position) override {
     while (at_ == message_.size()) {
       if (done_) return nullptr;
+      inbox_.Recycle(std::move(message_));
       message_ = inbox_.Take(source_);
       at_ = 1;
       if (message_.at(0) == kRows) continue;

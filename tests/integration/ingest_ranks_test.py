@@ -3,7 +3,8 @@ rank 0 merges the rows into the lake. 1, 2 and 3 ranks give the same lake, datas
 from one file, from several files (plain and gzip, named or a glob) and with a tiny --memory; a bad row in the
 second rank's range is reported once, with its exact FILE:LINE:COLUMN, a non-zero exit and no lake; a cut that
 would fall inside a quoted field with a line break reads that file on one rank (same lake, same line numbers);
-times of another kind on another rank are the error one rank reports; --append is refused with several ranks.
+times of another kind, or a repeated row, on another rank are the error one rank reports; --append is refused
+with several ranks.
 Runs the real binary under real mpirun."""
 import glob
 import gzip
@@ -142,7 +143,19 @@ for ranks in (2, 3):
     c.ok(p.returncode == 1 and p.stderr.count(one.stderr.strip()) == 1, f"{ranks} ranks: {p.stderr}")
     c.ok(leftovers() == [], f"{ranks} ranks: no lake written: {leftovers()}")
 
-# 7. --append stays on one rank.
+# 7. A row repeated in the second rank's range of a row in the first's: the repeat, found in rank 0's merge.
+repeated = list(body)
+repeated.insert(int(n * 0.8), body[int(n * 0.1)])
+repeated_csv = write_lines("repeated.csv", [header] + repeated)
+one = ingest(repeated_csv, "bad0.h5", 0, check=False)
+c.ok(one.returncode == 1 and f"{repeated_csv}:{int(n * 0.8) + 2}: duplicate" in one.stderr and
+     f"first seen at line {int(n * 0.1) + 2}" in one.stderr, f"one process: {one.stderr}")
+for ranks in (2, 3):
+    p = ingest(repeated_csv, f"bad{ranks}.h5", ranks, check=False)
+    c.ok(p.returncode == 1 and p.stderr.count(one.stderr.strip()) == 1, f"{ranks} ranks: {p.stderr}")
+    c.ok(leftovers() == [], f"{ranks} ranks: no lake written: {leftovers()}")
+
+# 8. --append stays on one rank.
 p = run(["ingest", "--input", plain, *COLUMNS, "--out", path("alone.h5"), "--append"], mpi=2, check=False)
 c.ok(p.returncode == 2 and p.stderr.count("--append runs on one rank") == 1, f"--append on 2 ranks: {p.stderr}")
 c.ok(lake_datasets(path("alone.h5")) == reference, "--append refused: the lake as it was")

@@ -1512,6 +1512,7 @@ std::vector<Piece> SplitInput(const std::vector<std::string>& files, Communicato
 constexpr uint8_t kRows = 'R', kEnd = 'E', kFailed = 'X';
 constexpr size_t kMessageBytes = size_t{1} << 20;
 constexpr int kWindow = 2;
+constexpr size_t kSpare = 4;  // messages rank 0 keeps to receive into
 
 class RowSender {
  public:
@@ -1586,7 +1587,7 @@ class Inbox {
   }
   // A message taken and used up: its memory for the next one.
   void Recycle(std::vector<uint8_t> m) {
-    if (m.capacity() >= kMessageBytes / 2 && spare_.size() < 4) spare_.push_back(std::move(m));
+    if (m.capacity() >= kMessageBytes / 2 && spare_.size() < kSpare) spare_.push_back(std::move(m));
   }
 
  private:
@@ -1642,9 +1643,15 @@ class RemoteRows : public RowStream {
 // not the input's first row's included) or the lake's decisions: the time kind, the key types and the
 // position of each of the rank's series. (2) Every rank streams its rows, in the lake's order, to rank 0,
 // which merges them with its own into the lake, commits it, and tells every rank the outcome.
-IngestSummary IngestOnRanks(const IngestOptions& opt, const Provenance& provenance,
+IngestSummary IngestOnRanks(const IngestOptions& options, const Provenance& provenance,
                             std::vector<std::string> files, Communicator& comm) {
   const int rank = comm.rank(), nranks = comm.size();
+  // The messages in flight come out of --memory: on rank 0 those of every other rank and its spares, on the
+  // others their own (half the budget at most).
+  const uint64_t in_flight = kMessageBytes * (rank == 0 ? (kWindow + 1) * static_cast<uint64_t>(nranks - 1) + kSpare
+                                                       : kWindow + 1);
+  IngestOptions opt = options;
+  opt.memory -= std::min(opt.memory / 2, in_flight);
   Failure failed;
   const std::vector<Piece> pieces = SplitInput(files, comm, &failed);
   std::unique_ptr<LongCsv> csv;

@@ -70,7 +70,8 @@ void CheckFiles(const std::string& command, const po::variables_map& vm) {
   if (command == "generate") {
     add("out", true, true);
   } else if (command == "ingest") {
-    add("input", false);
+    for (const auto& input : InputFiles(Get<std::string>(vm, "input")))
+      files.push_back({"--input", input, false, false});
     const char* out = vm.count("out") ? "out" : "lake";
     add(out, true);
     if (vm.count("tmpdir")) {
@@ -150,7 +151,7 @@ int RunGenerate(const po::variables_map& vm) {
   return 0;
 }
 
-int RunIngest(const po::variables_map& vm) {
+int RunIngest(const po::variables_map& vm, Communicator& comm) {
   IngestOptions o;
   o.input = Get<std::string>(vm, "input");
   o.keys = SplitList(Get<std::string>(vm, "keys"));
@@ -166,8 +167,10 @@ int RunIngest(const po::variables_map& vm) {
   o.memory = ParseByteSize(Get<std::string>(vm, "memory"), "memory");
   if (vm.count("tmpdir")) o.tmpdir = Get<std::string>(vm, "tmpdir");
   const auto t0 = Clock::now();
-  const IngestSummary s =
-      Ingest(o, Provenance{"ingest", DescribeOptions(vm), "", CommandLine(), {{"input", AbsolutePath(o.input)}}});
+  Provenance provenance{"ingest", DescribeOptions(vm), "", CommandLine(), {}};
+  for (const auto& input : InputFiles(o.input)) provenance.inputs.emplace_back("input", AbsolutePath(input));
+  const IngestSummary s = Ingest(o, provenance, &comm);
+  if (comm.rank() != 0) return 0;
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
   if (o.append)
     std::fprintf(stderr, "ingest --append: %lld rows: %lld new series, %lld new periods, %lld empty values filled\n",
@@ -180,10 +183,12 @@ int RunIngest(const po::variables_map& vm) {
                static_cast<long long>(s.missing), FrequencyCode(s.frequency), o.out.c_str(), secs,
                static_cast<double>(s.rows) / secs / 1e6);
   if (s.runs > 0)
-    std::fprintf(stderr, "ingest: more rows than --memory %s holds: %lld sorted run%s, %.1f MB on the scratch file in %s\n",
-                 Get<std::string>(vm, "memory").c_str(), static_cast<long long>(s.runs), s.runs == 1 ? "" : "s",
-                 static_cast<double>(s.spilled_bytes) / 1e6,
-                 ScratchFolder(o).c_str());
+    std::fprintf(
+        stderr,
+        "ingest: more rows than --memory %s holds%s: %lld sorted run%s, %.1f MB on the scratch file in %s\n",
+        Get<std::string>(vm, "memory").c_str(), comm.size() > 1 ? " per rank" : "",
+        static_cast<long long>(s.runs), s.runs == 1 ? "" : "s", static_cast<double>(s.spilled_bytes) / 1e6,
+        ScratchFolder(o).c_str());
   return 0;
 }
 

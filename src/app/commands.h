@@ -16,7 +16,8 @@ void CheckFiles(const std::string& command, const po::variables_map& vm);
 void CheckOptions(const std::string& command, const po::variables_map& vm);
 
 int RunGenerate(const po::variables_map& vm);
-int RunIngest(const po::variables_map& vm);
+// Under mpirun/srun every rank runs it (Ingest across ranks); rank 0 prints the summary.
+int RunIngest(const po::variables_map& vm, Communicator& comm);
 // The exit code of a train stopped by SIGUSR1 (`stop` set) before every model was done: what was done is in
 // its journal, and the same command with --resume goes on from there.
 constexpr int kExitStopped = 3;

@@ -1,5 +1,6 @@
 // manymodels: one forecasting model per partition of a data set, trained on MPI ranks x threads.
-// MPI starts and ends here only, and only for the subcommands that need it (train, score; bench launches them).
+// MPI starts and ends here only, and only for the subcommands that need it (train, score, ingest; bench launches
+// train).
 #include <mpi.h>
 #include <signal.h>
 #include <unistd.h>
@@ -92,11 +93,26 @@ int RunWithMpi(const std::string& command, mm::app::po::variables_map& vm) {
   }
   auto comm = mm::MakeMpiCommunicator();
   try {
-    const int rc = command == "score" ? mm::app::RunScore(vm, *comm) : mm::app::RunTrain(vm, *comm, &graceful_stop);
+    const int rc = command == "score"    ? mm::app::RunScore(vm, *comm)
+                   : command == "ingest" ? mm::app::RunIngest(vm, *comm)
+                                         : mm::app::RunTrain(vm, *comm, &graceful_stop);
     comm.reset();
     MPI_Finalize();
     return rc;
   } catch (const std::exception& e) {
+    if (command == "ingest") {
+      // Ingest's errors are the same on every rank, thrown once every rank has stopped: rank 0 prints it, as
+      // one process would, and every rank ends normally.
+      const bool input = dynamic_cast<const mm::InputError*>(&e) != nullptr;
+      const bool usage = dynamic_cast<const mm::UsageError*>(&e) != nullptr;
+      if (comm->rank() == 0) {
+        if (input) std::fprintf(stderr, "%s\n", e.what());
+        else std::fprintf(stderr, "manymodels %s: %s\n", command.c_str(), e.what());
+      }
+      comm.reset();
+      MPI_Finalize();
+      return usage ? 2 : 1;
+    }
     // One rank failed: the others may be waiting for it in a collective call, so end them all. Finalizing
     // here (or from a destructor) would hang the job.
     std::fprintf(stderr, "manymodels %s: rank %d: %s\n", command.c_str(), comm->rank(), e.what());
@@ -149,7 +165,7 @@ int Run(int argc, char** argv) {
     return 2;
   }
   try {
-    if (command == "train" || command == "score") {
+    if (command == "train" || command == "score" || command == "ingest") {
       if (LaunchedByMpi()) return RunWithMpi(command, vm);
       if (const char* n = std::getenv("SLURM_STEP_NUM_TASKS"); n && std::atoi(n) > 1) {
         std::fprintf(stderr, "manymodels %s: started by srun as %s tasks without an MPI plugin; "
@@ -157,10 +173,10 @@ int Run(int argc, char** argv) {
         return 2;
       }
       auto comm = mm::MakeSerialCommunicator();
+      if (command == "ingest") return mm::app::RunIngest(vm, *comm);
       return command == "score" ? mm::app::RunScore(vm, *comm) : mm::app::RunTrain(vm, *comm, &graceful_stop);
     }
     if (command == "generate") return mm::app::RunGenerate(vm);
-    if (command == "ingest") return mm::app::RunIngest(vm);
     if (command == "registry list") return mm::app::RunRegistryList(vm);
     if (command == "registry show") return mm::app::RunRegistryShow(vm);
     if (command == "promote") return mm::app::RunPromote(vm);

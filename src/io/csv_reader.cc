@@ -14,7 +14,14 @@ constexpr size_t kChunk = 8 << 20;
 constexpr size_t kInChunk = 1 << 20;
 }  // namespace
 
-CsvReader::CsvReader(std::string path) : path_(std::move(path)) {
+CsvReader::CsvReader(std::string path) : path_(std::move(path)) { Open(0); }
+
+CsvReader::CsvReader(std::string path, uint64_t begin, uint64_t end, int64_t first_line)
+    : path_(std::move(path)), range_(begin > 0), remaining_(end - begin), next_line_(first_line) {
+  Open(begin);
+}
+
+void CsvReader::Open(uint64_t begin) {
   file_ = std::fopen(path_.c_str(), "rb");
   if (!file_) throw InputError(path_ + ": cannot open: " + std::strerror(errno));
   struct stat st {};
@@ -24,6 +31,8 @@ CsvReader::CsvReader(std::string path) : path_(std::move(path)) {
     throw InputError(path_ + ": is a directory, not a CSV file");
   }
   try {
+    if (begin > 0 && fseeko(file_, static_cast<off_t>(begin), SEEK_SET) != 0)
+      Fail("cannot seek to byte " + std::to_string(begin) + ": " + std::strerror(errno));
     Start();
   } catch (...) {
     if (zs_) inflateEnd(zs_.get());
@@ -36,7 +45,7 @@ void CsvReader::Start() {
   in_.resize(kInChunk);
   while (in_end_ < 2 && ReadRaw() > 0) {
   }
-  gzip_ = in_end_ >= 2 && in_[0] == 0x1f && in_[1] == 0x8b;
+  gzip_ = !range_ && in_end_ >= 2 && in_[0] == 0x1f && in_[1] == 0x8b;
   if (gzip_) {
     zs_ = std::make_unique<z_stream>();
     if (inflateInit2(zs_.get(), 16 + MAX_WBITS) != Z_OK) {
@@ -48,8 +57,8 @@ void CsvReader::Start() {
   // Skip a UTF-8 byte-order mark (Excel writes one), so the first column's name matches.
   while (end_ < 3 && Fill()) {
   }
-  if (end_ >= 3 && static_cast<unsigned char>(buf_[0]) == 0xEF && static_cast<unsigned char>(buf_[1]) == 0xBB &&
-      static_cast<unsigned char>(buf_[2]) == 0xBF)
+  if (!range_ && end_ >= 3 && static_cast<unsigned char>(buf_[0]) == 0xEF &&
+      static_cast<unsigned char>(buf_[1]) == 0xBB && static_cast<unsigned char>(buf_[2]) == 0xBF)
     pos_ = 3;
 }
 
@@ -66,9 +75,11 @@ size_t CsvReader::ReadRaw() {
     in_end_ -= in_pos_;
     in_pos_ = 0;
   }
-  const size_t n = std::fread(in_.data() + in_end_, 1, in_.size() - in_end_, file_);
+  const size_t n =
+      std::fread(in_.data() + in_end_, 1, std::min<uint64_t>(in_.size() - in_end_, remaining_), file_);
   if (n == 0 && std::ferror(file_)) Fail(std::string("read error: ") + std::strerror(errno));
   in_end_ += n;
+  remaining_ -= n;
   return n;
 }
 
@@ -80,8 +91,9 @@ size_t CsvReader::Read(char* dst, size_t cap) {
       in_pos_ += n;
       return n;
     }
-    const size_t n = std::fread(dst, 1, cap, file_);
+    const size_t n = std::fread(dst, 1, std::min<uint64_t>(cap, remaining_), file_);
     if (n == 0 && std::ferror(file_)) Fail(std::string("read error: ") + std::strerror(errno));
+    remaining_ -= n;
     return n;
   }
   constexpr const char* kTruncated = "truncated gzip input (unexpected end of file)";

@@ -1,11 +1,19 @@
 #include "manymodels/io/ingest.h"
 
+#include <fcntl.h>
+#include <glob.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <numeric>
@@ -13,6 +21,7 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "manymodels/core/bytes.h"
 #include "manymodels/io/csv.h"
 #include "manymodels/io/files.h"
 #include "manymodels/io/spill.h"
@@ -151,6 +160,32 @@ std::string Printable(std::string_view s) {
   return out;
 }
 
+// Rows and messages name a line of one of the input files by one number, its code: the file's index (in the
+// order --input gives them), then the line. Codes compare as the lines of the files read one after the other.
+constexpr int kLineBits = 40;
+int64_t LineCode(size_t file, int64_t line) { return (static_cast<int64_t>(file) << kLineBits) | line; }
+size_t FileOf(int64_t code) { return static_cast<size_t>(code >> kLineBits); }
+int64_t LineOf(int64_t code) { return code & ((int64_t{1} << kLineBits) - 1); }
+
+// An InputError about one line of the input (its code): across ranks, the one that comes first is reported.
+class LineError : public InputError {
+ public:
+  LineError(int64_t code, const std::string& message) : InputError(message), code_(code) {}
+  int64_t code() const { return code_; }
+
+ private:
+  int64_t code_;
+};
+
+// A part of the input that one rank reads: the whole file `file` (plain or gzip), or bytes [begin, end) of a
+// plain one, starting at the file's line `line`.
+struct Piece {
+  size_t file = 0;
+  bool whole = true;
+  uint64_t begin = 0, end = 0;
+  int64_t line = 1;
+};
+
 // ingest --append: the lake the input's rows must fit (in), and where each of them came from (out).
 struct Fit {
   const LakeIndex* lake = nullptr;
@@ -163,6 +198,28 @@ struct Fit {
 LakeData ReadCsv(const IngestOptions& opt, IngestSummary* summary, Fit* fit);
 
 }  // namespace
+
+std::vector<std::string> InputFiles(const std::string& input) {
+  std::vector<std::string> files;
+  for (size_t at = 0; at <= input.size();) {
+    size_t comma = input.find(',', at);
+    if (comma == std::string::npos) comma = input.size();
+    const std::string part = input.substr(at, comma - at);
+    at = comma + 1;
+    if (part.empty()) continue;
+    if (part.find_first_of("*?[") == std::string::npos) {
+      files.push_back(part);
+      continue;
+    }
+    glob_t g{};
+    const int rc = ::glob(part.c_str(), 0, nullptr, &g);
+    for (size_t i = 0; rc == 0 && i < g.gl_pathc; ++i) files.emplace_back(g.gl_pathv[i]);
+    globfree(&g);
+    if (rc != 0) throw InputError(part + ": no file matches this pattern (--input)");
+  }
+  if (files.empty()) throw InputError("--input '" + input + "' names no file");
+  return files;
+}
 
 void CheckColumnOptions(const IngestOptions& opt) {
   if (opt.keys.empty()) throw std::invalid_argument("--keys names no column");
@@ -295,15 +352,33 @@ struct Run {
   bool days = false;       // its times are dates in days, the later ones datetimes in seconds
 };
 
-// One sorted run being merged: the rows in hand, through their order, or a run read back from scratch.
-class RunCursor {
+// One sorted stream of rows being merged, each row with the position of its series in the lake's order.
+class RowStream {
  public:
-  RunCursor(const RowBuffer& rows, const std::vector<uint32_t>& order) : rows_(&rows), order_(&order) {}
-  RunCursor(const ScratchFile& file, const Run& run, size_t row_size, size_t buffer, bool to_seconds)
-      : reader_(std::make_unique<ScratchReader>(file, run.offset, run.rows * row_size, row_size, buffer)),
+  virtual ~RowStream() = default;
+  // The next row, valid until the next call, and its position; nullptr after the last.
+  virtual const char* Next(uint32_t* position) = 0;
+};
+
+// One sorted run of this rank's rows: the rows in hand, through their order, or a run read back from scratch;
+// `position` maps their series ids to positions.
+class RunCursor : public RowStream {
+ public:
+  RunCursor(const RowBuffer& rows, const std::vector<uint32_t>& order, const std::vector<uint32_t>& position)
+      : position_(&position), rows_(&rows), order_(&order) {}
+  RunCursor(const ScratchFile& file, const Run& run, size_t row_size, size_t buffer, bool to_seconds,
+            const std::vector<uint32_t>& position)
+      : position_(&position),
+        reader_(std::make_unique<ScratchReader>(file, run.offset, run.rows * row_size, row_size, buffer)),
         row_(to_seconds ? row_size : 0) {}
-  // The next row, valid until the next call; nullptr after the last.
-  const char* Next() {
+  const char* Next(uint32_t* position) override {
+    const char* r = NextRow();
+    if (r) *position = (*position_)[RowSeries(r)];
+    return r;
+  }
+
+ private:
+  const char* NextRow() {
     if (!reader_) return next_ < order_->size() ? rows_->at((*order_)[next_++]) : nullptr;
     const char* r = reader_->Next();
     if (!r || row_.empty()) return r;
@@ -311,14 +386,47 @@ class RunCursor {
     Store<int64_t>(row_.data() + kRowTime, RowTime(r) * 86400);
     return row_.data();
   }
-
- private:
+  const std::vector<uint32_t>* position_;
   const RowBuffer* rows_ = nullptr;
   const std::vector<uint32_t>* order_ = nullptr;
   size_t next_ = 0;
   std::unique_ptr<ScratchReader> reader_;
   std::vector<char> row_;  // a row whose date became a datetime (midnight)
 };
+
+using RowFunction = std::function<void(const char* row, uint32_t position)>;
+
+// Every row of `streams`, each sorted, to `put` in the lake's order: by (position, time, stream), streams
+// earlier in the input first among equals.
+void MergeStreams(const std::vector<RowStream*>& streams, const RowFunction& put) {
+  uint32_t position = 0;
+  if (streams.size() == 1) {
+    while (const char* row = streams[0]->Next(&position)) put(row, position);
+    return;
+  }
+  struct Head {
+    uint32_t position;
+    int64_t time;
+    uint32_t stream;
+    const char* row;
+    bool operator>(const Head& o) const {
+      return position != o.position ? position > o.position
+             : time != o.time       ? time > o.time
+                                    : stream > o.stream;
+    }
+  };
+  std::priority_queue<Head, std::vector<Head>, std::greater<Head>> heads;
+  auto push = [&](uint32_t c) {
+    if (const char* row = streams[c]->Next(&position)) heads.push({position, RowTime(row), c, row});
+  };
+  for (uint32_t c = 0; c < streams.size(); ++c) push(c);
+  while (!heads.empty()) {
+    const Head h = heads.top();
+    heads.pop();
+    put(h.row, h.position);
+    push(h.stream);
+  }
+}
 
 // Where Merge puts each row: its slot in the lake's value columns. Slots come in ascending order; a duplicate
 // row repeats its slot.
@@ -330,20 +438,61 @@ class SlotSink {
 };
 
 // ------------------------------------------------------------------ the input
-// Ingest's reading of a long CSV, in one pass over the file: the constructor parses and checks every row as it
-// comes, holding the rows in memory up to RowBudget(--memory) and sorting them into runs on a scratch file each
-// time they reach it; Index then decides what needs the whole input (the frequency, the key columns' types and
-// order, the grid, each series' span) from the key index and the distinct times alone; Merge hands every row, in
-// the lake's order, to a sink. With no run spilled the rows in hand are the one run: the same code, checks and
-// messages whatever the number of runs.
+// Ingest's reading of a long CSV, in one pass over the file: the constructor parses and checks every row as
+// it comes, holding the rows in memory up to RowBudget(--memory) and sorting them into runs on a scratch file
+// each time they reach it; Index then decides what needs the whole input (the frequency, the key columns'
+// types and order, the grid, each series' span) from the key index and the distinct times alone; Merge hands
+// every row, in the lake's order, to a sink. With no run spilled the rows in hand are the one run: the same
+// code, checks and messages whatever the number of runs.
+//
+// Across ranks each rank makes one of the parts of the input it reads (Piece); rank 0 takes in the others'
+// key indexes (Export, Absorb) before Index, the others sort their rows by the lake's order (Adopt) and
+// Stream them to rank 0, which merges them with its own (Merge's `more`).
 class LongCsv {
  public:
-  LongCsv(const IngestOptions& opt, Fit* fit);
+  // Reads every file's header; Read then parses the parts of the input given (a rank's), in input order.
+  LongCsv(const IngestOptions& opt, Fit* fit, std::vector<std::string> files);
+  void Read(const std::vector<Piece>& pieces);
   const LakeIndex& Index(IngestSummary* summary);
-  void Merge(SlotSink* sink, IngestSummary* summary);
+  void Merge(SlotSink* sink, IngestSummary* summary, const std::vector<RowStream*>& more = {});
+
+  // Across ranks. The first row of this rank's part: its line code (none: INT64_MAX), time kind and text.
+  struct First {
+    int64_t line = std::numeric_limits<int64_t>::max();
+    TimeKind kind = TimeKind::kInteger;
+    std::string text;
+  };
+  First first() const {
+    return {kind_ ? first_line_ : std::numeric_limits<int64_t>::max(), kind_.value_or(TimeKind::kInteger),
+            first_text_};
+  }
+  // The error of a first row whose kind of time (integer or date) is not the first row's of the input.
+  LineError MixedKinds(int64_t line, std::string_view text) const;
+  // This rank's rows and key index, for rank 0 (Export), which adds them to its own (Absorb) and tells each
+  // series of the sender its position in the lake (PositionsOf, for Adopt).
+  void Export(ByteWriter* out) const;
+  std::vector<uint32_t> Absorb(ByteReader* in, const First& first);
+  std::vector<uint32_t> PositionsOf(const std::vector<uint32_t>& sids) const;
+  TimeKind kind() const { return kind_.value_or(TimeKind::kInteger); }
+  std::vector<bool> KeyTypes() const { return TextColumns(); }
+  // Not rank 0: the lake's decisions this rank's rows follow; then the rows in the lake's order, as Merge
+  // would take them (their series field the position), and the runs and scratch bytes spilled.
+  void Adopt(TimeKind kind, const std::vector<bool>& text, std::vector<uint32_t> position);
+  void Stream(const RowFunction& emit, int64_t* runs, int64_t* bytes);
 
  private:
-  void Parse(CsvReader* csv, size_t ncol);
+  struct Columns {  // of one input file
+    size_t count = 0, time = 0, target = 0;
+    std::vector<size_t> keys, covariates;
+  };
+  Columns Header(size_t file) const;
+  uint32_t SeriesId(const std::vector<uint32_t>& ids);
+  void Parse(CsvReader* csv, size_t file);
+  std::vector<std::unique_ptr<RowStream>> Cursors();
+  std::string Line(int64_t code) const { return files_[FileOf(code)] + ":" + std::to_string(LineOf(code)); }
+  std::string Where(int64_t code, size_t column) const {
+    return Line(code) + ":" + std::to_string(column + 1) + ": ";
+  }
   void ToSeconds();
   std::vector<bool> TextColumns() const;
   void Spill();
@@ -352,17 +501,22 @@ class LongCsv {
 
   const IngestOptions& opt_;
   Fit* fit_;
-  std::vector<size_t> key_cols_, cov_cols_;
-  size_t time_col_ = 0, target_col_ = 0;
+  std::vector<std::string> files_;
+  std::vector<Columns> columns_;  // of each file
   // Keys: series identified by their tuple of interned key ids.
   std::vector<Interner> interners_;
+  std::unordered_map<uint64_t, uint32_t> series_of_pair_;      // up to two key columns
+  std::unordered_map<std::string, uint32_t> series_of_tuple_;  // more
+  std::string tuple_;
   std::vector<uint32_t> series_keys_;               // series s -> its key ids, at s * nkeys
   size_t nseries_ = 0;
   std::vector<int64_t> series_lo_, series_hi_;      // series -> first and last raw time
   // Times: every distinct raw time and the line it first appears on; the kind, and the first row's.
   std::unordered_map<int64_t, int64_t> time_line_;
   std::optional<TimeKind> kind_;
-  int64_t first_time_ = 0;
+  int64_t first_time_ = 0, first_line_ = 0;
+  std::string first_text_;
+  std::optional<std::vector<bool>> text_;  // the key columns' types, decided elsewhere (Adopt)
   int64_t nrows_ = 0;
   // Rows: those in hand, and the sorted runs spilled.
   uint64_t budget_;
@@ -376,24 +530,57 @@ class LongCsv {
   // key types position_text_).
   std::vector<uint32_t> position_;
   std::vector<bool> position_text_;
+  std::vector<uint32_t> in_hand_;        // the order of the rows in hand, merging
+  std::vector<uint32_t> lake_position_;  // Adopt: position_ -> position in the lake
 };
 
-LongCsv::LongCsv(const IngestOptions& opt, Fit* fit)
-    : opt_(opt), fit_(fit), budget_(RowBudget(opt.memory)), capacity_(0), rows_(RowSize(opt.covariates.size())) {
+LongCsv::LongCsv(const IngestOptions& opt, Fit* fit, std::vector<std::string> files)
+    : opt_(opt),
+      fit_(fit),
+      files_(std::move(files)),
+      budget_(RowBudget(opt.memory)),
+      capacity_(0),
+      rows_(RowSize(opt.covariates.size())) {
   capacity_ = static_cast<size_t>(std::clamp<uint64_t>(budget_ / (rows_.row_size() + sizeof(uint32_t)), 1,
                                                        std::numeric_limits<uint32_t>::max()));
-  CsvReader csv(opt.input);
+  CheckColumnOptions(opt);
+  for (const auto& k : opt.keys)
+    if (k.find('/') != std::string::npos || k.empty())
+      throw LineError(LineCode(0, 1), files_[0] + ":1: bad key column name '" + k + "'");
+  // Every file's header, read by every rank: a header error is the same on each.
+  for (size_t f = 0; f < files_.size(); ++f) columns_.push_back(Header(f));
+  interners_.resize(opt.keys.size());
+}
+
+void LongCsv::Read(const std::vector<Piece>& pieces) {
+  std::vector<std::string_view> fields;
+  for (const Piece& piece : pieces) {
+    const std::string& path = files_[piece.file];
+    std::unique_ptr<CsvReader> csv =
+        piece.whole ? std::make_unique<CsvReader>(path)
+                    : std::make_unique<CsvReader>(path, piece.begin, piece.end, piece.line);
+    if (piece.begin == 0) csv->Next(&fields);  // the header
+    Parse(csv.get(), piece.file);
+  }
+}
+
+LongCsv::Columns LongCsv::Header(size_t file) const {
+  const IngestOptions& opt = opt_;
+  const std::string& path = files_[file];
+  const int64_t first = LineCode(file, 1);
+  CsvReader csv(path);
   std::vector<std::string_view> fields;
   if (!csv.Next(&fields) || (fields.size() == 1 && fields[0].empty()))
-    throw InputError(opt.input + ":1: empty file (no header line)");
+    throw LineError(first, path + ":1: empty file (no header line)");
   const std::vector<std::string> header(fields.begin(), fields.end());
   {
-    std::unordered_map<std::string_view, size_t> first;
+    std::unordered_map<std::string_view, size_t> seen;
     for (size_t i = 0; i < header.size(); ++i) {
-      const auto [it, fresh] = first.try_emplace(header[i], i);
+      const auto [it, fresh] = seen.try_emplace(header[i], i);
       if (!fresh)
-        throw InputError(Where(opt.input, 1, i) + "duplicate column name '" + Printable(header[i]) + "' (columns " +
-                         std::to_string(it->second + 1) + " and " + std::to_string(i + 1) + ")");
+        throw LineError(first, Where(first, i) + "duplicate column name '" + Printable(header[i]) +
+                                   "' (columns " + std::to_string(it->second + 1) + " and " +
+                                   std::to_string(i + 1) + ")");
     }
   }
   auto column = [&](const std::string& name, const char* role) -> size_t {
@@ -401,103 +588,119 @@ LongCsv::LongCsv(const IngestOptions& opt, Fit* fit)
     if (it == header.end()) {
       std::string cols;
       for (const auto& h : header) cols += (cols.empty() ? "" : ", ") + Printable(h);
-      throw InputError(opt.input + ":1: no " + role + " column named '" + Printable(name) +
-                       "' in the header (columns: " + cols + ")");
+      throw LineError(first, path + ":1: no " + role + " column named '" + Printable(name) +
+                                 "' in the header (columns: " + cols + ")");
     }
     return static_cast<size_t>(it - header.begin());
   };
-  CheckColumnOptions(opt);
-  for (const auto& k : opt.keys) {
-    if (k.find('/') != std::string::npos || k.empty()) throw InputError(opt.input + ":1: bad key column name '" + k + "'");
-    key_cols_.push_back(column(k, "key"));
-  }
-  time_col_ = column(opt.time, "time");
-  target_col_ = column(opt.target, "target");
-  for (const auto& c : opt.covariates) cov_cols_.push_back(column(c, "covariate"));
-  interners_.resize(key_cols_.size());
-  Parse(&csv, header.size());
+  Columns c;
+  c.count = header.size();
+  for (const auto& k : opt.keys) c.keys.push_back(column(k, "key"));
+  c.time = column(opt.time, "time");
+  c.target = column(opt.target, "target");
+  for (const auto& v : opt.covariates) c.covariates.push_back(column(v, "covariate"));
+  return c;
 }
 
-void LongCsv::Parse(CsvReader* csv, size_t ncol) {
+LineError LongCsv::MixedKinds(int64_t line, std::string_view text) const {
+  return LineError(line, Where(line, columns_[FileOf(line)].time) + "'" + Printable(text) + "' in column '" +
+                             opt_.time + "' mixes integer periods with dates");
+}
+
+// The id of the series with these key ids, a new one if they are new.
+uint32_t LongCsv::SeriesId(const std::vector<uint32_t>& ids) {
+  const size_t nkeys = ids.size();
+  uint32_t sid;
+  const auto next_sid = static_cast<uint32_t>(nseries_);
+  if (nkeys <= 2) {
+    const uint64_t pair = (static_cast<uint64_t>(ids[0]) << 32) | (nkeys == 2 ? ids[1] : 0u);
+    sid = series_of_pair_.try_emplace(pair, next_sid).first->second;
+  } else {
+    tuple_.assign(reinterpret_cast<const char*>(ids.data()), nkeys * sizeof(uint32_t));
+    sid = series_of_tuple_.try_emplace(tuple_, next_sid).first->second;
+  }
+  if (sid == next_sid) {
+    series_keys_.insert(series_keys_.end(), ids.begin(), ids.end());
+    ++nseries_;
+    series_lo_.push_back(std::numeric_limits<int64_t>::max());
+    series_hi_.push_back(std::numeric_limits<int64_t>::min());
+  }
+  return sid;
+}
+
+void LongCsv::Parse(CsvReader* csv, size_t file) {
   const IngestOptions& opt = opt_;
-  const size_t nkeys = key_cols_.size(), ncov = cov_cols_.size();
-  std::unordered_map<uint64_t, uint32_t> series_of_pair;      // up to two key columns
-  std::unordered_map<std::string, uint32_t> series_of_tuple;  // more
+  const Columns& col = columns_[file];
+  const size_t nkeys = col.keys.size(), ncov = col.covariates.size(), ncol = col.count;
   std::vector<std::string_view> fields;
   std::vector<uint32_t> ids(nkeys);
   std::vector<double> values(1 + ncov);
-  std::string tuple;
   std::string last_time_text;
   RawTime last_time{TimeKind::kInteger, 0};
 
-  while (csv->Next(&fields)) {
-    const int64_t line = csv->line();
+  for (;;) {
+    try {
+      if (!csv->Next(&fields)) break;
+    } catch (
+        const InputError& e) {  // a quoted field not closed, a gzip error: at the line after the last read
+      throw LineError(LineCode(file, csv->line() + 1), e.what());
+    }
+    const int64_t line = LineCode(file, csv->line());
     if (fields.size() == 1 && fields[0].empty()) continue;  // blank line
     if (fields.size() != ncol)
-      throw InputError(opt.input + ":" + std::to_string(line) + ": expected " + std::to_string(ncol) +
-                       " fields, found " + std::to_string(fields.size()));
+      throw LineError(line, Line(line) + ": expected " + std::to_string(ncol) + " fields, found " +
+                                std::to_string(fields.size()));
     for (size_t k = 0; k < nkeys; ++k) {
-      const std::string_view v = fields[key_cols_[k]];
-      if (v.empty()) throw InputError(Where(opt.input, line, key_cols_[k]) + "empty key '" + opt.keys[k] + "'");
+      const std::string_view v = fields[col.keys[k]];
+      if (v.empty()) throw LineError(line, Where(line, col.keys[k]) + "empty key '" + opt.keys[k] + "'");
       const size_t known = interners_[k].values.size();
       ids[k] = interners_[k].Id(v);
       if (interners_[k].values.size() != known) {  // a new value: check it once
         if (const size_t bad = FirstBadByte(v); bad != std::string_view::npos)
-          throw InputError(Where(opt.input, line, key_cols_[k]) + "key '" + opt.keys[k] + "' value '" + Printable(v) +
-                           "' " + (v[bad] == '\0' ? "holds a NUL byte" : "is not valid UTF-8") + " (at byte " +
-                           std::to_string(bad + 1) + ")");
+          throw LineError(line, Where(line, col.keys[k]) + "key '" + opt.keys[k] + "' value '" +
+                                    Printable(v) + "' " +
+                                    (v[bad] == '\0' ? "holds a NUL byte" : "is not valid UTF-8") +
+                                    " (at byte " + std::to_string(bad + 1) + ")");
         if (fit_ && !fit_->lake->keys.columns[k].is_text && !interners_[k].all_ints)
-          throw InputError(Where(opt.input, line, key_cols_[k]) + "key '" + opt.keys[k] + "' value '" + Printable(v) +
-                           "' is not an integer, and the lake " + fit_->lake_path + " stores key column '" +
-                           opt.keys[k] + "' as integers");
+          throw LineError(line, Where(line, col.keys[k]) + "key '" + opt.keys[k] + "' value '" +
+                                    Printable(v) + "' is not an integer, and the lake " + fit_->lake_path +
+                                    " stores key column '" + opt.keys[k] + "' as integers");
       }
     }
-    uint32_t sid;
-    const auto next_sid = static_cast<uint32_t>(nseries_);
-    if (nkeys <= 2) {
-      const uint64_t pair = (static_cast<uint64_t>(ids[0]) << 32) | (nkeys == 2 ? ids[1] : 0u);
-      sid = series_of_pair.try_emplace(pair, next_sid).first->second;
-    } else {
-      tuple.assign(reinterpret_cast<const char*>(ids.data()), nkeys * sizeof(uint32_t));
-      sid = series_of_tuple.try_emplace(tuple, next_sid).first->second;
-    }
-    if (sid == next_sid) {
-      series_keys_.insert(series_keys_.end(), ids.begin(), ids.end());
-      ++nseries_;
-      series_lo_.push_back(std::numeric_limits<int64_t>::max());
-      series_hi_.push_back(std::numeric_limits<int64_t>::min());
-    }
+    const uint32_t sid = SeriesId(ids);
 
-    const std::string_view tt = fields[time_col_];
+    const std::string_view tt = fields[col.time];
     if (tt != last_time_text) {
       auto t = ParseTime(tt);
       if (!t)
-        throw InputError(Where(opt.input, line, time_col_) + "cannot parse '" + Printable(tt) + "' in column '" +
-                         opt.time + "' as a date (YYYY-MM-DD), datetime or integer period");
+        throw LineError(line, Where(line, col.time) + "cannot parse '" + Printable(tt) + "' in column '" +
+                                  opt.time + "' as a date (YYYY-MM-DD), datetime or integer period");
       if (t->kind == TimeKind::kDate && kind_ == TimeKind::kDateTime) t = RawTime{TimeKind::kDateTime, t->value * 86400};
       if (kind_ && *kind_ != t->kind) {
         if (*kind_ == TimeKind::kDate && t->kind == TimeKind::kDateTime) {
           ToSeconds();  // dates so far become midnights
         } else {
-          throw InputError(Where(opt.input, line, time_col_) + "'" + Printable(tt) + "' in column '" + opt.time +
-                           "' mixes integer periods with dates");
+          throw MixedKinds(line, tt);
         }
       }
       if (!kind_) {
         kind_ = t->kind;
         first_time_ = t->value;
+        first_line_ = line;
+        first_text_.assign(tt);
       }
       last_time = *t;
       last_time_text.assign(tt);
       time_line_.try_emplace(t->value, line);
     }
-    if (!ParseNumber(fields[target_col_], &values[0]) || std::isinf(values[0]))
-      throw InputError(Where(opt.input, line, target_col_) + "cannot parse '" + Printable(fields[target_col_]) +
-                       "' in column '" + opt.target + "' as a number");
+    if (!ParseNumber(fields[col.target], &values[0]) || std::isinf(values[0]))
+      throw LineError(line, Where(line, col.target) + "cannot parse '" + Printable(fields[col.target]) +
+                                "' in column '" + opt.target + "' as a number");
     for (size_t c = 0; c < ncov; ++c) {
-      if (!ParseNumber(fields[cov_cols_[c]], &values[1 + c]) || std::isinf(values[1 + c]))
-        throw InputError(Where(opt.input, line, cov_cols_[c]) + "cannot parse '" + Printable(fields[cov_cols_[c]]) +
-                         "' in column '" + opt.covariates[c] + "' as a number");
+      if (!ParseNumber(fields[col.covariates[c]], &values[1 + c]) || std::isinf(values[1 + c]))
+        throw LineError(line, Where(line, col.covariates[c]) + "cannot parse '" +
+                                  Printable(fields[col.covariates[c]]) + "' in column '" + opt.covariates[c] +
+                                  "' as a number");
     }
     series_lo_[sid] = std::min(series_lo_[sid], last_time.value);
     series_hi_[sid] = std::max(series_hi_[sid], last_time.value);
@@ -526,6 +729,7 @@ void LongCsv::ToSeconds() {
 // Key columns stored as text: a column is text once one of its values is not an integer (appending: the lake's
 // type).
 std::vector<bool> LongCsv::TextColumns() const {
+  if (text_) return *text_;
   std::vector<bool> text(interners_.size());
   for (size_t k = 0; k < text.size(); ++k)
     text[k] = (fit_ && fit_->lake->keys.columns[k].is_text) || !interners_[k].all_ints;
@@ -587,7 +791,8 @@ void LongCsv::Resort(Run* run) {
 
 const LakeIndex& LongCsv::Index(IngestSummary* summary) {
   const IngestOptions& opt = opt_;
-  if (nrows_ == 0) throw InputError(opt.input + ":2: no data rows after the header");
+  if (nrows_ == 0)
+    throw InputError((files_.size() == 1 ? files_[0] + ":2" : opt.input) + ": no data rows after the header");
   const TimeKind kind = *kind_;
   std::vector<int64_t> times;  // distinct, sorted
   times.reserve(time_line_.size());
@@ -652,9 +857,12 @@ const LakeIndex& LongCsv::Index(IngestSummary* summary) {
   for (const auto& [t, line] : time_line_)
     if (line < off_grid && !ToPeriod(RawTime{kind, t}, freq, anchor)) off_grid = line;
   if (off_grid != std::numeric_limits<int64_t>::max()) {
-    throw InputError(Where(opt.input, off_grid, time_col_) + "time in column '" + opt.time +
-                     "' is not on the grid of frequency " + std::string(1, FrequencyCode(freq)) +
-                     (freq == Frequency::kWeekly ? " (weeks start on " + FormatPeriod(freq, 0, anchor) + "'s weekday)" : ""));
+    throw LineError(
+        off_grid,
+        Where(off_grid, columns_[FileOf(off_grid)].time) + "time in column '" + opt.time +
+            "' is not on the grid of frequency " + std::string(1, FrequencyCode(freq)) +
+            (freq == Frequency::kWeekly ? " (weeks start on " + FormatPeriod(freq, 0, anchor) + "'s weekday)"
+                                        : ""));
   }
 
   // Spans per series, in key order.
@@ -684,8 +892,8 @@ const LakeIndex& LongCsv::Index(IngestSummary* summary) {
   const auto total = static_cast<size_t>(ix.offsets[nseries]);
   if (fit_) {
     fit_->slot_line.assign(total, 0);
-    fit_->target_col = target_col_;
-    fit_->cov_cols = cov_cols_;
+    fit_->target_col = columns_[0].target;
+    fit_->cov_cols = columns_[0].covariates;
   }
   ix.frequency = freq;
   ix.weekly_anchor = anchor;
@@ -703,8 +911,9 @@ const LakeIndex& LongCsv::Index(IngestSummary* summary) {
   return ix;
 }
 
-void LongCsv::Merge(SlotSink* sink, IngestSummary* summary) {
-  const LakeIndex& ix = ix_;
+// The runs to merge, sorted in the lake's order (position_), in input order: the spilled ones, then the rows
+// in hand.
+std::vector<std::unique_ptr<RowStream>> LongCsv::Cursors() {
   const size_t row_size = rows_.row_size();
   const std::vector<bool> text = TextColumns();
   bool resort = false;
@@ -719,15 +928,106 @@ void LongCsv::Merge(SlotSink* sink, IngestSummary* summary) {
   for (Run& run : runs_)
     if (run.text != text) Resort(&run);
   rows_.Trim();
+  std::vector<std::unique_ptr<RowStream>> cursors;
+  for (const Run& run : runs_)
+    cursors.push_back(std::make_unique<RunCursor>(*scratch_, run, row_size, buffer,
+                                                  run.days && kind_ == TimeKind::kDateTime, position_));
+  in_hand_ = SortRows(rows_, position_);
+  if (rows_.size() > 0) cursors.push_back(std::make_unique<RunCursor>(rows_, in_hand_, position_));
+  return cursors;
+}
+
+void LongCsv::Stream(const RowFunction& emit, int64_t* runs, int64_t* bytes) {
+  const std::vector<std::unique_ptr<RowStream>> own = Cursors();
+  *runs = static_cast<int64_t>(runs_.size());
+  *bytes = scratch_ ? static_cast<int64_t>(scratch_->size()) : 0;
+  std::vector<RowStream*> cursors;
+  for (const auto& c : own) cursors.push_back(c.get());
+  MergeStreams(cursors, [&](const char* row, uint32_t p) { emit(row, lake_position_[p]); });
+}
+
+void LongCsv::Export(ByteWriter* out) const {
+  out->PutI64(nrows_);
+  out->PutI64(first_time_);
+  for (const Interner& in : interners_) {
+    out->PutU64(in.values.size());
+    for (const auto& v : in.values) out->PutString(v);
+  }
+  out->PutU64(nseries_);
+  for (const uint32_t id : series_keys_) out->PutU64(id);
+  for (size_t s = 0; s < nseries_; ++s) out->PutI64(series_lo_[s]), out->PutI64(series_hi_[s]);
+  out->PutU64(time_line_.size());
+  for (const auto& [t, line] : time_line_) out->PutI64(t), out->PutI64(line);
+}
+
+// Another rank's key index and times joined to this one's; its first row is `first` (see first()), its kind
+// of time agrees with this rank's (dates and datetimes become datetimes). Returns its series ids' ids here.
+std::vector<uint32_t> LongCsv::Absorb(ByteReader* in, const First& first) {
+  const int64_t nrows = in->GetI64(), first_time = in->GetI64();
+  int64_t scale = 1;  // to seconds, for dates joining datetimes
+  if (first.line != std::numeric_limits<int64_t>::max()) {
+    if (!kind_) {
+      kind_ = first.kind;
+      first_line_ = std::numeric_limits<int64_t>::max();
+    } else if (*kind_ == TimeKind::kDate && first.kind == TimeKind::kDateTime) {
+      ToSeconds();
+    }
+    if (*kind_ == TimeKind::kDateTime && first.kind == TimeKind::kDate) scale = 86400;
+    if (first.line < first_line_) {
+      first_line_ = first.line;
+      first_time_ = first_time * scale;
+      first_text_ = first.text;
+    }
+  }
+  const size_t nkeys = interners_.size();
+  std::vector<std::vector<uint32_t>> ids(nkeys);
+  for (size_t k = 0; k < nkeys; ++k)
+    for (uint64_t i = 0, n = in->GetU64(); i < n; ++i) ids[k].push_back(interners_[k].Id(in->GetString()));
+  const uint64_t nseries = in->GetU64();
+  std::vector<uint32_t> keys(nseries * nkeys), sids(nseries), tuple(nkeys);
+  for (auto& id : keys) id = static_cast<uint32_t>(in->GetU64());
+  for (size_t s = 0; s < nseries; ++s) {
+    for (size_t k = 0; k < nkeys; ++k) tuple[k] = ids[k].at(keys[s * nkeys + k]);
+    const uint32_t sid = sids[s] = SeriesId(tuple);
+    series_lo_[sid] = std::min(series_lo_[sid], in->GetI64() * scale);
+    series_hi_[sid] = std::max(series_hi_[sid], in->GetI64() * scale);
+  }
+  for (uint64_t i = 0, n = in->GetU64(); i < n; ++i) {
+    const int64_t t = in->GetI64() * scale, line = in->GetI64();
+    const auto [it, fresh] = time_line_.try_emplace(t, line);
+    if (!fresh) it->second = std::min(it->second, line);
+  }
+  nrows_ += nrows;
+  return sids;
+}
+
+std::vector<uint32_t> LongCsv::PositionsOf(const std::vector<uint32_t>& sids) const {
+  std::vector<uint32_t> out(sids.size());
+  for (size_t i = 0; i < sids.size(); ++i) out[i] = position_[sids[i]];
+  return out;
+}
+
+void LongCsv::Adopt(TimeKind kind, const std::vector<bool>& text, std::vector<uint32_t> position) {
+  if (kind_ == TimeKind::kDate && kind == TimeKind::kDateTime) ToSeconds();
+  text_ = text;
+  position_text_ = text;
+  // Runs are sorted by dense positions (SortRows): this rank's series numbered in the lake's order.
+  std::vector<uint32_t> order(position.size());
+  std::iota(order.begin(), order.end(), 0u);
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return position[a] < position[b]; });
+  position_ = Positions(order);
+  lake_position_.resize(order.size());
+  for (size_t i = 0; i < order.size(); ++i) lake_position_[i] = position[order[i]];
+}
+
+void LongCsv::Merge(SlotSink* sink, IngestSummary* summary, const std::vector<RowStream*>& more) {
+  const LakeIndex& ix = ix_;
+  const std::vector<std::unique_ptr<RowStream>> own = Cursors();
   summary->runs = static_cast<int64_t>(runs_.size());
   summary->spilled_bytes = scratch_ ? static_cast<int64_t>(scratch_->size()) : 0;
-
-  // The runs in input order: the spilled ones, then the rows in hand.
-  std::vector<RunCursor> cursors;
-  for (const Run& run : runs_)
-    cursors.emplace_back(*scratch_, run, row_size, buffer, run.days && *kind_ == TimeKind::kDateTime);
-  const std::vector<uint32_t> in_hand = SortRows(rows_, position_);
-  if (rows_.size() > 0) cursors.emplace_back(rows_, in_hand);
+  std::vector<RowStream*> cursors;
+  for (const auto& c : own) cursors.push_back(c.get());
+  cursors.insert(cursors.end(), more.begin(), more.end());
 
   const TimeKind kind = *kind_;
   constexpr size_t kNone = std::numeric_limits<size_t>::max();
@@ -738,55 +1038,35 @@ void LongCsv::Merge(SlotSink* sink, IngestSummary* summary) {
     size_t series = 0;
   } duplicate;  // the one whose row comes first in the input
   int64_t known = 0;  // rows with a target
-  auto put = [&](const char* row) {
-    const uint32_t s = position_[RowSeries(row)];
+  auto put = [&](const char* row, uint32_t s) {
     const auto period = ToPeriod(RawTime{kind, RowTime(row)}, ix.frequency, ix.weekly_anchor);
     const auto slot = static_cast<size_t>(ix.offsets[s] + (period.value_or(0) - ix.start[s]));
     if (!period || slot >= static_cast<size_t>(ix.offsets[s + 1]) || (last_slot != kNone && slot < last_slot))
-      throw std::logic_error(opt_.input + ": line " + std::to_string(RowLine(row)) + " merged out of order");
+      throw std::logic_error(Line(RowLine(row)) + ": merged out of order");
     const int64_t line = RowLine(row);
     if (slot != last_slot) {
       last_slot = slot;
       first = line;
       second = std::numeric_limits<int64_t>::max();
     } else {
-      if (line < first) second = first, first = line;
-      else second = std::min(second, line);
+      if (line < first)
+        second = first, first = line;
+      else
+        second = std::min(second, line);
       if (second < duplicate.line) duplicate = {second, first, *period, s};
     }
     known += !std::isnan(RowValue(row, 0));
     sink->Put(slot, row);
   };
-  if (cursors.size() == 1) {
-    while (const char* row = cursors[0].Next()) put(row);
-  } else {
-    // k-way merge by (position, time, run): runs earlier in the input first among equals.
-    struct Head {
-      uint32_t position;
-      int64_t time;
-      uint32_t cursor;
-      const char* row;
-      bool operator>(const Head& o) const {
-        return position != o.position ? position > o.position : time != o.time ? time > o.time : cursor > o.cursor;
-      }
-    };
-    std::priority_queue<Head, std::vector<Head>, std::greater<Head>> heads;
-    auto push = [&](uint32_t c) {
-      if (const char* row = cursors[c].Next()) heads.push({position_[RowSeries(row)], RowTime(row), c, row});
-    };
-    for (uint32_t c = 0; c < cursors.size(); ++c) push(c);
-    while (!heads.empty()) {
-      const Head h = heads.top();
-      heads.pop();
-      put(h.row);
-      push(h.cursor);
-    }
-  }
+  MergeStreams(cursors, put);
   sink->Finish();
   if (duplicate.line != std::numeric_limits<int64_t>::max())
-    throw InputError(opt_.input + ":" + std::to_string(duplicate.line) + ": duplicate (" + ix.keys.Describe(duplicate.series) +
-                     ", " + FormatPeriod(ix.frequency, duplicate.period, ix.weekly_anchor) + "), first seen at line " +
-                     std::to_string(duplicate.first));
+    throw LineError(duplicate.line,
+                    Line(duplicate.line) + ": duplicate (" + ix.keys.Describe(duplicate.series) + ", " +
+                        FormatPeriod(ix.frequency, duplicate.period, ix.weekly_anchor) + "), first seen at " +
+                        (FileOf(duplicate.first) == FileOf(duplicate.line)
+                             ? "line " + std::to_string(LineOf(duplicate.first))
+                             : Line(duplicate.first)));
   summary->missing = summary->periods - known;
 }
 
@@ -834,8 +1114,18 @@ class WriterSink : public SlotSink {
   std::vector<std::vector<double>> columns_;  // the target, then the covariates
 };
 
+// Each of the files, whole: the input read on one rank.
+std::vector<Piece> WholeFiles(size_t n) {
+  std::vector<Piece> pieces(n);
+  for (size_t f = 0; f < n; ++f) pieces[f].file = f;
+  return pieces;
+}
+
 LakeData ReadCsv(const IngestOptions& opt, IngestSummary* summary, Fit* fit) {
-  LongCsv csv(opt, fit);
+  std::vector<std::string> files = InputFiles(opt.input);
+  const size_t n = files.size();
+  LongCsv csv(opt, fit, std::move(files));
+  csv.Read(WholeFiles(n));
   LakeData lake;
   lake.index = csv.Index(summary);
   const auto total = static_cast<size_t>(lake.index.offsets.back());
@@ -1042,10 +1332,472 @@ IngestSummary Append(IngestOptions opt, Provenance provenance) {
 
 }  // namespace
 
-IngestSummary Ingest(const IngestOptions& options, const Provenance& provenance) {
-  if (options.append) return Append(options, provenance);
+namespace {
+
+// ------------------------------------------------------------------ across ranks
+// An error as it travels from rank to rank: what to throw, the line code it is about (none: INT64_MAX) and
+// the message.
+struct Failure {
+  enum Kind : uint8_t { kNone, kInput, kUsage, kOther };
+  Kind kind = kNone;
+  int64_t line = std::numeric_limits<int64_t>::max();
+  std::string message;
+
+  explicit operator bool() const { return kind != kNone; }
+  // Of this one and `o`, the one to report: the earlier line; this one among equals.
+  void Keep(const Failure& o) {
+    if (o && (!*this || o.line < line)) *this = o;
+  }
+  void Put(ByteWriter* w) const {
+    w->PutU8(kind);
+    w->PutI64(line);
+    w->PutString(message);
+  }
+  static Failure Get(ByteReader* r) {
+    Failure f;
+    f.kind = static_cast<Kind>(r->GetU8());
+    f.line = r->GetI64();
+    f.message = r->GetString();
+    return f;
+  }
+  [[noreturn]] void Throw() const {
+    if (kind == kInput) throw InputError(message);
+    if (kind == kUsage) throw UsageError(message);
+    throw std::runtime_error(message);
+  }
+};
+
+template <typename F>
+Failure Try(F&& f) {
+  try {
+    f();
+    return {};
+  } catch (const LineError& e) {
+    return {Failure::kInput, e.code(), e.what()};
+  } catch (const InputError& e) {
+    return {Failure::kInput, std::numeric_limits<int64_t>::max(), e.what()};
+  } catch (const UsageError& e) {
+    return {Failure::kUsage, std::numeric_limits<int64_t>::max(), e.what()};
+  } catch (const std::exception& e) {
+    return {Failure::kOther, std::numeric_limits<int64_t>::max(), e.what()};
+  }
+}
+
+// An open file, closed when it goes.
+struct Fd {
+  explicit Fd(const std::string& path) : fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
+    if (fd < 0) throw InputError(path + ": cannot open: " + std::strerror(errno));
+  }
+  ~Fd() { ::close(fd); }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  // Up to n bytes at `offset`; throws naming the file on a read error.
+  size_t Read(const std::string& path, uint64_t offset, char* data, size_t n) const {
+    ssize_t k;
+    do k = ::pread(fd, data, n, static_cast<off_t>(offset));
+    while (k < 0 && errno == EINTR);
+    if (k < 0) throw InputError(path + ": read error: " + std::strerror(errno));
+    return static_cast<size_t>(k);
+  }
+  int fd;
+};
+
+// The first line start of a file at or past byte `at`: 0 for 0, else just past the first newline at or past
+// `at`, or the file's size.
+uint64_t LineStart(const Fd& file, const std::string& path, uint64_t at, uint64_t size) {
+  if (at == 0) return 0;
+  char buf[1 << 16];
+  while (at < size) {
+    const size_t n = file.Read(path, at, buf, static_cast<size_t>(std::min<uint64_t>(sizeof buf, size - at)));
+    if (n == 0) break;
+    if (const void* nl = std::memchr(buf, '\n', n))
+      return at + static_cast<uint64_t>(static_cast<const char*>(nl) - buf) + 1;
+    at += n;
+  }
+  return size;
+}
+
+// The parts of the input this rank reads. Plain files, as one stream of bytes, are cut into equal ranges, one
+// a rank, moved to line starts; gzip files go whole to the rank with the fewest compressed bytes so far (the
+// largest first). Each rank counts the newlines and quotes of its ranges, and the counts of the ranks before
+// it (MPI_Exscan) give the first line of each: an odd number of quotes before a range's start means the cut
+// is inside a quoted field, and that file is then read whole by the rank its first range was given to.
+// Collective: every rank calls it, and a rank that fails (`failed`) still takes part, its parts empty.
+std::vector<Piece> SplitInput(const std::vector<std::string>& files, Communicator& comm, Failure* failed) {
+  const size_t nfiles = files.size();
+  const auto rank = static_cast<uint64_t>(comm.rank()), nranks = static_cast<uint64_t>(comm.size());
+  std::vector<Piece> pieces;
+  std::vector<int64_t> counts(2 * nfiles, 0);  // newlines, quotes of this rank's range of each file
+  *failed = Try([&] {
+    std::vector<uint64_t> sizes(nfiles);
+    std::vector<bool> gzip(nfiles);
+    uint64_t plain = 0;
+    for (size_t f = 0; f < nfiles; ++f) {
+      const Fd file(files[f]);
+      struct stat st {};
+      if (::fstat(file.fd, &st) != 0 || S_ISDIR(st.st_mode))
+        throw InputError(files[f] + ": is a directory, not a CSV file");
+      sizes[f] = static_cast<uint64_t>(st.st_size);
+      unsigned char magic[2] = {0, 0};
+      gzip[f] = file.Read(files[f], 0, reinterpret_cast<char*>(magic), 2) == 2 && magic[0] == 0x1f &&
+                magic[1] == 0x8b;
+      if (!gzip[f]) plain += sizes[f];
+    }
+    std::vector<size_t> by_size;
+    for (size_t f = 0; f < nfiles; ++f)
+      if (gzip[f]) by_size.push_back(f);
+    std::stable_sort(by_size.begin(), by_size.end(), [&](size_t a, size_t b) { return sizes[a] > sizes[b]; });
+    std::vector<uint64_t> load(nranks, 0);
+    std::vector<bool> mine(nfiles, false);
+    for (const size_t f : by_size) {
+      const auto r = static_cast<size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+      load[r] += sizes[f];
+      mine[f] = r == rank;
+    }
+    const uint64_t lo = plain * rank / nranks, hi = plain * (rank + 1) / nranks;
+    uint64_t at = 0;  // where this file starts in the stream of plain bytes
+    for (size_t f = 0; f < nfiles; ++f) {
+      if (gzip[f]) {
+        if (mine[f]) pieces.push_back({f, true, 0, sizes[f], 1});
+        continue;
+      }
+      const uint64_t b = std::max(lo, at), e = std::min(hi, at + sizes[f]);
+      if (b < e) {
+        const Fd file(files[f]);
+        const Piece p{f, false, LineStart(file, files[f], b - at, sizes[f]),
+                      LineStart(file, files[f], e - at, sizes[f]), 1};
+        if (p.begin < p.end) {
+          std::vector<char> buf(4 << 20);
+          for (uint64_t x = p.begin; x < p.end;) {
+            const size_t n = file.Read(files[f], x, buf.data(),
+                                       static_cast<size_t>(std::min<uint64_t>(buf.size(), p.end - x)));
+            if (n == 0) throw InputError(files[f] + ": shorter than it was (changed while read?)");
+            counts[2 * f] += std::count(buf.data(), buf.data() + n, '\n');
+            counts[2 * f + 1] += std::count(buf.data(), buf.data() + n, '"');
+            x += n;
+          }
+          pieces.push_back(p);
+        }
+      }
+      at += sizes[f];
+    }
+  });
+  if (*failed) {
+    pieces.clear();
+    std::fill(counts.begin(), counts.end(), 0);
+  }
+  comm.SumBefore(&counts);
+  std::vector<int64_t> cut_in_quotes(nfiles, 0);
+  for (Piece& p : pieces) {
+    if (p.whole) continue;
+    p.line = 1 + counts[2 * p.file];
+    if (counts[2 * p.file + 1] % 2 != 0) cut_in_quotes[p.file] = 1;
+  }
+  comm.MaxAll(&cut_in_quotes);
+  std::vector<Piece> out;
+  for (Piece p : pieces) {
+    if (!p.whole && cut_in_quotes[p.file]) {
+      if (p.begin > 0) continue;
+      p.whole = true;
+    }
+    out.push_back(p);
+  }
+  return out;
+}
+
+// Rows sent from a rank to rank 0 in messages of about kMessageBytes: kRows and rows; then kEnd with the runs
+// and scratch bytes the rank spilled, or kFailed and the Failure. Rank 0 answers each message it takes with
+// a credit; a sender waits for one when kWindow of its messages are unanswered, which bounds the memory both
+// sides hold.
+constexpr uint8_t kRows = 'R', kEnd = 'E', kFailed = 'X';
+constexpr size_t kMessageBytes = size_t{1} << 20;
+constexpr int kWindow = 2;
+constexpr size_t kSpare = 4;  // messages rank 0 keeps to receive into
+
+class RowSender {
+ public:
+  RowSender(Communicator& comm, size_t row_size) : comm_(comm), row_size_(row_size) { Clear(); }
+  void Add(const char* row, uint32_t position) {
+    if (buf_.size() + row_size_ > kMessageBytes && buf_.size() > 1) Flush();
+    const size_t at = buf_.size();
+    buf_.insert(buf_.end(), row, row + row_size_);
+    Store<uint32_t>(reinterpret_cast<char*>(buf_.data() + at) + kRowSeries, position);
+  }
+  // The last rows and the end (or the failure); returns when rank 0 has taken every message.
+  void Finish(const Failure& failed, int64_t runs, int64_t bytes) {
+    if (!failed) Flush();
+    ByteWriter w;
+    w.PutU8(failed ? kFailed : kEnd);
+    if (failed)
+      failed.Put(&w);
+    else
+      w.PutI64(runs), w.PutI64(bytes);
+    Post(w.Take());
+    while (unanswered_ > 0) Credit();
+  }
+
+ private:
+  void Clear() {  // a new message (never zero-filled: rows are appended)
+    buf_ = std::vector<uint8_t>();
+    buf_.reserve(kMessageBytes);
+    buf_.push_back(kRows);
+  }
+  void Flush() {
+    if (buf_.size() == 1) return;
+    Post(std::move(buf_));
+    Clear();
+  }
+  void Post(std::vector<uint8_t> message) {
+    if (unanswered_ == kWindow) Credit();
+    comm_.SendToRoot(std::move(message));
+    ++unanswered_;
+  }
+  void Credit() {
+    std::vector<uint8_t> credit;
+    comm_.ReceiveFromRoot(&credit);
+    --unanswered_;
+  }
+  Communicator& comm_;
+  size_t row_size_;
+  std::vector<uint8_t> buf_;
+  int unanswered_ = 0;
+};
+
+// Rank 0: the messages of every other rank, sorted by sender as they come.
+class Inbox {
+ public:
+  explicit Inbox(Communicator& comm) : comm_(comm), queues_(static_cast<size_t>(comm.size())) {}
+  // The next message of `source`, answered with a credit.
+  std::vector<uint8_t> Take(int source) {
+    auto& queue = queues_[static_cast<size_t>(source)];
+    while (queue.empty()) {
+      std::vector<uint8_t> m;
+      if (!spare_.empty()) {  // a message of the same size is received into it without allocating or zeroing
+        m = std::move(spare_.back());
+        spare_.pop_back();
+      }
+      int from = 0;
+      comm_.Receive(&m, &from);
+      queues_[static_cast<size_t>(from)].push_back(std::move(m));
+    }
+    std::vector<uint8_t> m = std::move(queue.front());
+    queue.pop_front();
+    comm_.SendFromRoot(source, {1});
+    return m;
+  }
+  // A message taken and used up: its memory for the next one.
+  void Recycle(std::vector<uint8_t> m) {
+    if (m.capacity() >= kMessageBytes / 2 && spare_.size() < kSpare) spare_.push_back(std::move(m));
+  }
+
+ private:
+  Communicator& comm_;
+  std::vector<std::deque<std::vector<uint8_t>>> queues_;
+  std::vector<std::vector<uint8_t>> spare_;
+};
+
+// Rank 0: the rows one rank sends, as a stream to merge. A failure it sends is thrown.
+class RemoteRows : public RowStream {
+ public:
+  RemoteRows(Inbox& inbox, int source, size_t row_size)
+      : inbox_(inbox), source_(source), row_size_(row_size) {}
+  const char* Next(uint32_t* position) override {
+    while (at_ == message_.size()) {
+      if (done_) return nullptr;
+      inbox_.Recycle(std::move(message_));
+      message_ = inbox_.Take(source_);
+      at_ = 1;
+      if (message_.at(0) == kRows) continue;
+      done_ = true;
+      ByteReader r(message_.data() + 1, message_.size() - 1);
+      const Failure failed = message_[0] == kFailed ? Failure::Get(&r) : Failure{};
+      if (!failed) runs_ = r.GetI64(), bytes_ = r.GetI64();
+      message_.clear();
+      at_ = 0;
+      if (failed) failed.Throw();
+    }
+    const char* row = reinterpret_cast<const char*>(message_.data() + at_);
+    at_ += row_size_;
+    *position = RowSeries(row);
+    return row;
+  }
+  // After a failure: every message left taken (and answered), so the sender can finish.
+  void Drain() {
+    while (!done_) done_ = inbox_.Take(source_).at(0) != kRows;
+  }
+  int64_t runs() const { return runs_; }
+  int64_t bytes() const { return bytes_; }
+
+ private:
+  Inbox& inbox_;
+  int source_;
+  size_t row_size_, at_ = 0;
+  std::vector<uint8_t> message_;
+  bool done_ = false;
+  int64_t runs_ = 0, bytes_ = 0;
+};
+
+// Ingest with several ranks (see Ingest). The steps, each ending with every rank knowing whether all went
+// well: (1) split the input and parse each part; every rank sends rank 0 its outcome, its first row and its
+// key index, and rank 0 answers with the error to throw (the first by line, a first row whose kind of time is
+// not the input's first row's included) or the lake's decisions: the time kind, the key types and the
+// position of each of the rank's series. (2) Every rank streams its rows, in the lake's order, to rank 0,
+// which merges them with its own into the lake, commits it, and tells every rank the outcome.
+IngestSummary IngestOnRanks(const IngestOptions& options, const Provenance& provenance,
+                            std::vector<std::string> files, Communicator& comm) {
+  const int rank = comm.rank(), nranks = comm.size();
+  // The messages in flight come out of --memory: on rank 0 those of every other rank and its spares, on the
+  // others their own (half the budget at most).
+  const uint64_t in_flight = kMessageBytes * (rank == 0 ? (kWindow + 1) * static_cast<uint64_t>(nranks - 1) + kSpare
+                                                       : kWindow + 1);
+  IngestOptions opt = options;
+  opt.memory -= std::min(opt.memory / 2, in_flight);
+  Failure failed;
+  const std::vector<Piece> pieces = SplitInput(files, comm, &failed);
+  std::unique_ptr<LongCsv> csv;
+  if (!failed) {
+    failed = Try([&] { csv = std::make_unique<LongCsv>(opt, nullptr, files); });
+    if (!failed) failed = Try([&] { csv->Read(pieces); });
+  }
+  const LongCsv::First first = csv ? csv->first() : LongCsv::First{};
+  // The error a first row would be if the input's first row had the other kind of time.
+  const std::string mixed =
+      first.line != std::numeric_limits<int64_t>::max() ? csv->MixedKinds(first.line, first.text).what() : "";
+  const size_t row_size = RowSize(opt.covariates.size());
+
+  if (rank != 0) {
+    ByteWriter w;
+    failed.Put(&w);
+    w.PutI64(first.line);
+    w.PutU8(static_cast<uint8_t>(first.kind));
+    w.PutString(first.text);
+    w.PutString(mixed);
+    if (!failed) csv->Export(&w);
+    comm.SendToRoot(w.Take());
+    std::vector<uint8_t> reply;
+    comm.ReceiveFromRoot(&reply);
+    ByteReader r(reply);
+    if (const Failure agreed = Failure::Get(&r)) agreed.Throw();
+    const auto kind = static_cast<TimeKind>(r.GetU8());
+    std::vector<bool> text(opt.keys.size());
+    for (size_t k = 0; k < text.size(); ++k) text[k] = r.GetU8() != 0;
+    std::vector<uint32_t> position(r.GetU64());
+    for (auto& p : position) p = static_cast<uint32_t>(r.GetU64());
+    csv->Adopt(kind, text, std::move(position));
+    RowSender sender(comm, row_size);
+    int64_t runs = 0, bytes = 0;
+    const Failure streamed =
+        Try([&] { csv->Stream([&](const char* row, uint32_t p) { sender.Add(row, p); }, &runs, &bytes); });
+    sender.Finish(streamed, runs, bytes);
+    comm.ReceiveFromRoot(&reply);
+    ByteReader outcome(reply);
+    if (const Failure agreed = Failure::Get(&outcome)) agreed.Throw();
+    return {};
+  }
+
+  // Rank 0, step 1: the outcomes.
+  std::vector<std::vector<uint8_t>> messages(static_cast<size_t>(nranks));
+  for (int i = 1; i < nranks; ++i) {
+    std::vector<uint8_t> m;
+    int from = 0;
+    comm.Receive(&m, &from);
+    messages[static_cast<size_t>(from)] = std::move(m);
+  }
+  std::vector<ByteReader> readers;
+  std::vector<LongCsv::First> firsts{first};
+  std::vector<std::string> mixes{mixed};
+  Failure agreed = failed;
+  readers.emplace_back(nullptr, 0);
+  for (int i = 1; i < nranks; ++i) {
+    readers.emplace_back(messages[static_cast<size_t>(i)]);
+    ByteReader& r = readers.back();
+    agreed.Keep(Failure::Get(&r));
+    LongCsv::First f;
+    f.line = r.GetI64();
+    f.kind = static_cast<TimeKind>(r.GetU8());
+    f.text = r.GetString();
+    firsts.push_back(f);
+    mixes.push_back(r.GetString());
+  }
+  const auto earliest =
+      static_cast<size_t>(std::min_element(firsts.begin(), firsts.end(),
+                                           [](const auto& a, const auto& b) { return a.line < b.line; }) -
+                          firsts.begin());
+  const bool integer = firsts[earliest].kind == TimeKind::kInteger;
+  for (size_t i = 0; i < firsts.size(); ++i)
+    if (firsts[i].line != std::numeric_limits<int64_t>::max() &&
+        (firsts[i].kind == TimeKind::kInteger) != integer)
+      agreed.Keep({Failure::kInput, firsts[i].line, mixes[i]});
   IngestSummary summary;
-  LongCsv csv(options, nullptr);
+  const LakeIndex* ix = nullptr;
+  std::vector<std::vector<uint32_t>> sids(static_cast<size_t>(nranks));
+  if (!agreed)
+    agreed = Try([&] {
+      for (int i = 1; i < nranks; ++i)
+        sids[static_cast<size_t>(i)] =
+            csv->Absorb(&readers[static_cast<size_t>(i)], firsts[static_cast<size_t>(i)]);
+      ix = &csv->Index(&summary);
+    });
+  messages.clear();
+  readers.clear();
+  for (int i = 1; i < nranks; ++i) {
+    ByteWriter w;
+    agreed.Put(&w);
+    if (!agreed) {
+      w.PutU8(static_cast<uint8_t>(csv->kind()));
+      for (const bool t : csv->KeyTypes()) w.PutU8(t ? 1 : 0);
+      const std::vector<uint32_t> position = csv->PositionsOf(sids[static_cast<size_t>(i)]);
+      w.PutU64(position.size());
+      for (const uint32_t p : position) w.PutU64(p);
+    }
+    comm.SendFromRoot(i, w.Take());
+  }
+  if (agreed) agreed.Throw();
+
+  // Step 2: the rows of every rank, merged into the lake.
+  Inbox inbox(comm);
+  std::vector<std::unique_ptr<RemoteRows>> remote;
+  std::vector<RowStream*> streams;
+  for (int i = 1; i < nranks; ++i) {
+    remote.push_back(std::make_unique<RemoteRows>(inbox, i, row_size));
+    streams.push_back(remote.back().get());
+  }
+  agreed = Try([&] {
+    LakeWriter writer(opt.out, *ix, provenance);
+    WriterSink sink(&writer, 1 + ix->covariates.size(), static_cast<size_t>(ix->offsets.back()));
+    csv->Merge(&sink, &summary, streams);
+    writer.Commit();
+  });
+  for (const auto& r : remote) {
+    r->Drain();
+    summary.runs += r->runs();
+    summary.spilled_bytes += r->bytes();
+  }
+  for (int i = 1; i < nranks; ++i) {
+    ByteWriter w;
+    agreed.Put(&w);
+    comm.SendFromRoot(i, w.Take());
+  }
+  if (agreed) agreed.Throw();
+  return summary;
+}
+
+}  // namespace
+
+IngestSummary Ingest(const IngestOptions& options, const Provenance& provenance, Communicator* comm) {
+  const bool ranks = comm && comm->size() > 1;
+  std::vector<std::string> files = InputFiles(options.input);
+  if (options.append && ranks)
+    throw UsageError("--append runs on one rank (" + std::to_string(comm->size()) +
+                     " were started): run it without mpirun/srun");
+  if (options.append && files.size() > 1)
+    throw UsageError("--append takes one input file, --input names " + std::to_string(files.size()));
+  if (options.append) return Append(options, provenance);
+  if (ranks) return IngestOnRanks(options, provenance, std::move(files), *comm);
+  IngestSummary summary;
+  const size_t n = files.size();
+  LongCsv csv(options, nullptr, std::move(files));
+  csv.Read(WholeFiles(n));
   const LakeIndex& ix = csv.Index(&summary);
   LakeWriter writer(options.out, ix, provenance);
   WriterSink sink(&writer, 1 + ix.covariates.size(), static_cast<size_t>(ix.offsets.back()));

@@ -29,6 +29,8 @@ class SerialCommunicator : public Communicator {
   void ReceiveFromRoot(std::vector<uint8_t>*) override { throw std::logic_error("ReceiveFromRoot on a single process"); }
   void FinishSends() override {}
   void Barrier() override {}
+  void SumBefore(std::vector<int64_t>* values) override { std::fill(values->begin(), values->end(), 0); }
+  void MaxAll(std::vector<int64_t>*) override {}
   [[noreturn]] void Abort(int code) override {
     RemoveTemporaries();
     std::exit(code);
@@ -114,6 +116,18 @@ class MpiCommunicator : public Communicator {
       if (done) return;
       backoff.Wait();
     }
+  }
+  void SumBefore(std::vector<int64_t>* values) override {
+    std::vector<int64_t> in = *values;
+    CheckMpi(MPI_Exscan(in.data(), values->data(), static_cast<int>(in.size()), MPI_INT64_T, MPI_SUM,
+                        MPI_COMM_WORLD),
+             "MPI_Exscan");
+    if (rank_ == 0) std::fill(values->begin(), values->end(), 0);  // MPI leaves rank 0's undefined
+  }
+  void MaxAll(std::vector<int64_t>* values) override {
+    CheckMpi(MPI_Allreduce(MPI_IN_PLACE, values->data(), static_cast<int>(values->size()), MPI_INT64_T,
+                           MPI_MAX, MPI_COMM_WORLD),
+             "MPI_Allreduce");
   }
   [[noreturn]] void Abort(int code) override {
     RemoveTemporaries();  // MPI_Abort runs no destructors

@@ -104,3 +104,29 @@ def in_mount_namespace(script, timeout=300):
         p = subprocess.run(["unshare", "-m", "--propagation", "unchanged", "bash", "-c", script],
                            capture_output=True, text=True, timeout=timeout)
     return p
+
+
+def lake_datasets(lake):
+    """Every dataset of a lake: name -> (type, shape, bytes)."""
+    import h5py
+    out = {}
+    with h5py.File(lake, "r") as f:
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset):
+                a = obj[()]
+                out[name] = (str(obj.dtype), a.shape, a.tobytes() if a.dtype.kind != "O" else repr(list(a)))
+        f.visititems(visit)
+    return out
+
+
+def shuffled_panel(d, stores, items, length, seed, order_seed):
+    """A generated panel with covariates and gaps (5% of the days missing), in d: its header and its rows
+    shuffled (random.Random(order_seed)), so any part of them holds rows of every series, in no order."""
+    import random
+    run(["generate", "--out", os.path.join(d, "panel.csv"), "--stores", str(stores), "--items", str(items),
+         "--length", str(length), "--missing-share", "0.05", "--seed", str(seed)])
+    with open(os.path.join(d, "panel.csv")) as f:
+        lines = f.read().splitlines()
+    body = lines[1:]
+    random.Random(order_seed).shuffle(body)
+    return lines[0], body

@@ -7,14 +7,13 @@ mount namespace (`unshare -m`, as root: CI runs as root)."""
 import glob
 import gzip
 import os
-import random
 import signal
 import subprocess
 import time
 
 import h5py
 
-from common import in_mount_namespace, BINARY, Checks, run, workdir
+from common import in_mount_namespace, lake_datasets as datasets, shuffled_panel, BINARY, Checks, run, workdir
 
 c = Checks("ingest_spill")
 d = workdir()
@@ -31,18 +30,6 @@ def path(name):
 
 def ingest(src, out, *extra, check=True):
     return run(["ingest", "--input", src, *COLUMNS, "--out", out, *extra], check=check)
-
-
-def datasets(lake):
-    """Every dataset of a lake: name -> (type, shape, bytes)."""
-    out = {}
-    with h5py.File(lake, "r") as f:
-        def visit(name, obj):
-            if isinstance(obj, h5py.Dataset):
-                a = obj[()]
-                out[name] = (str(obj.dtype), a.shape, a.tobytes() if a.dtype.kind != "O" else repr(list(a)))
-        f.visititems(visit)
-    return out
 
 
 def attributes(lake):
@@ -63,14 +50,8 @@ def write_lines(name, lines, compress=False):
     return path(name)
 
 
-# A panel with covariates and gaps (5% of the days missing), its rows shuffled: every run holds rows of every
-# series, in no order.
-run(["generate", "--out", path("panel.csv"), "--stores", "6", "--items", "8", "--length", "400",
-     "--missing-share", "0.05", "--seed", "5"])
-with open(path("panel.csv")) as f:
-    lines = f.read().splitlines()
-header, body = lines[0], lines[1:]
-random.Random(1).shuffle(body)
+# A panel with covariates and gaps, its rows shuffled: every run holds rows of every series, in no order.
+header, body = shuffled_panel(d, 6, 8, 400, 5, 1)
 plain = write_lines("shuffled.csv", [header] + body)
 packed = write_lines("shuffled.csv.gz", [header] + body, compress=True)
 c.ok(len(body) > 4 * 2133, f"{len(body)} rows: more than four runs")

@@ -156,6 +156,29 @@ TEST(CsvReaderTest, GzipTrailerAndDataErrorsAreReported) {
   std::remove(p.c_str());
 }
 
+TEST(CsvReaderTest, ByteRangeStartsAtItsLineAndStopsAtItsEnd) {
+  const std::string p = TempPath("range.csv");
+  const std::string text = "\xEF\xBB\xBFh1,h2\n1,a\n2,\"b\nc\"\n3,d\n4,e\n";
+  std::ofstream(p) << text;
+  // Bytes of "2,..." through "3,d\n": lines 3 to 5 of the file (the quoted field holds a line break).
+  const uint64_t begin = text.find("\n2,") + 1, end = text.find("\n4,") + 1;
+  CsvReader r(p, begin, end, 3);
+  std::vector<std::string_view> f;
+  ASSERT_TRUE(r.Next(&f));
+  EXPECT_EQ(std::vector<std::string>(f.begin(), f.end()), (std::vector<std::string>{"2", "b\nc"}));
+  EXPECT_EQ(r.line(), 3);
+  ASSERT_TRUE(r.Next(&f));
+  EXPECT_EQ(std::vector<std::string>(f.begin(), f.end()), (std::vector<std::string>{"3", "d"}));
+  EXPECT_EQ(r.line(), 5);
+  EXPECT_FALSE(r.Next(&f));
+  // From byte 0 the byte-order mark is skipped, as in a whole file.
+  CsvReader head(p, 0, text.find("\n1,") + 1, 1);
+  ASSERT_TRUE(head.Next(&f));
+  EXPECT_EQ(f[0], "h1");
+  EXPECT_FALSE(head.Next(&f));
+  std::remove(p.c_str());
+}
+
 TEST(CsvReaderTest, DirectoryIsAnError) {
   const std::string d = TempPath("dir");
   std::filesystem::create_directories(d);

@@ -18,6 +18,9 @@ class CsvReader {
  public:
   // Throws InputError if the file cannot be opened or is a directory.
   explicit CsvReader(std::string path);
+  // Bytes [begin, end) of a plain (not gzip) file, whose first line is line `first_line` of the file: one of
+  // several ranges read apart (ingest across ranks). No byte-order mark is skipped unless begin is 0.
+  CsvReader(std::string path, uint64_t begin, uint64_t end, int64_t first_line);
   ~CsvReader();
   CsvReader(const CsvReader&) = delete;
   CsvReader& operator=(const CsvReader&) = delete;
@@ -31,6 +34,7 @@ class CsvReader {
   const std::string& path() const { return path_; }
 
  private:
+  void Open(uint64_t begin);
   void Start();  // detects gzip, skips a byte-order mark
   bool Fill();  // moves unread bytes to the front and reads more; false when no new bytes came
   size_t Read(char* dst, size_t cap);     // up to cap decompressed bytes; 0 at the (checked) end
@@ -45,6 +49,8 @@ class CsvReader {
   std::vector<char> buf_;
   size_t pos_ = 0, end_ = 0;
   bool eof_ = false;
+  bool range_ = false;                 // a byte range from past the start: not gzip, no byte-order mark
+  uint64_t remaining_ = ~uint64_t{0};  // bytes of the file still to read (a range's end)
   int64_t next_line_ = 1, record_line_ = 0;
   std::string scratch_;  // unescaped quoted fields of the current record
 };

@@ -7,11 +7,12 @@
 
 #include "manymodels/core/calendar.h"
 #include "manymodels/io/lake.h"
+#include "manymodels/parallel/communicator.h"
 
 namespace mm {
 
 struct IngestOptions {
-  std::string input;                     // CSV, plain or gzip
+  std::string input;                     // CSV files, plain or gzip: a path, a glob, or several (see InputFiles)
   std::vector<std::string> keys;         // key columns, at least one
   std::string time;                      // time column
   std::string target;                    // target column
@@ -35,6 +36,10 @@ struct IngestSummary {
   // Sorted runs spilled to the scratch file, and its size in bytes (0, 0: every row was held in memory).
   int64_t runs = 0, spilled_bytes = 0;
 };
+
+// The files --input names, in the order given: comma-separated paths, each a path or a glob pattern (*, ?, [...];
+// its matches in name order). Throws InputError for a pattern matching no file. ("a.csv,b.csv", "parts/*.csv.gz")
+std::vector<std::string> InputFiles(const std::string& input);
 
 // Of `memory` (--memory), what the rows in hand may take, with their sort order and the merge's read buffers:
 // the rest, kMemoryReserve (half of small budgets), is left for the program, HDF5 and the lake's chunks being
@@ -71,7 +76,22 @@ void CheckColumnOptions(const IngestOptions& options);
 // replaces the lake atomically; on any error the lake is left as it was. The new lake's provenance lists the
 // earlier inputs and this one (`inputs`), and `history` gains the replaced version's created time and
 // command line.
-IngestSummary Ingest(const IngestOptions& options, const Provenance& provenance);
+//
+// Several input files are read as if they were one file, their lines one after the other (a file's header
+// line is not a row); each file's header names its columns, in any order. Errors name the file and its line.
+//
+// Across ranks (`comm` with more than one rank; every rank calls Ingest with the same options): each rank reads
+// a part of the input. Plain files are cut into byte ranges, one a rank, at line starts (a rank starts after
+// the first newline at or past its first byte, and reads through the line that crosses its last); a gzip file
+// cannot be cut and goes whole to one rank (balanced by compressed size). A plain file whose cut would fall
+// inside a quoted field (one holding a line break) is read whole by one rank instead. Each rank parses and
+// checks its rows as above, in --memory of its own; rank 0 gathers the key index, decides the lake's index,
+// and merges every rank's rows, sent in the lake's order, into the lake it writes: the same lake as one rank
+// makes. An error on any rank is the error of every rank, the same on each (the one one rank would report
+// first, with its FILE:LINE:COLUMN), thrown after every rank has stopped; no lake is written. Rank 0 returns
+// the summary (runs and spilled bytes summed over the ranks), the others an empty one. --append is refused
+// (UsageError) with more than one rank or input file.
+IngestSummary Ingest(const IngestOptions& options, const Provenance& provenance, Communicator* comm = nullptr);
 
 // The parsing step alone, for tests and benchmarks: the lake's contents without writing them.
 LakeData ReadLongCsv(const IngestOptions& options, IngestSummary* summary);

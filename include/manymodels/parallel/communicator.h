@@ -34,6 +34,10 @@ class Communicator {
   // Waits until every SendToRoot (and, on rank 0, SendFromRoot) of this rank has been delivered.
   virtual void FinishSends() = 0;
   virtual void Barrier() = 0;
+  // Element by element, every rank with vectors of the same length: the sums over the ranks before this one
+  // (zeros on rank 0; MPI_Exscan), and the maxima over all ranks (MPI_Allreduce).
+  virtual void SumBefore(std::vector<int64_t>* values) = 0;
+  virtual void MaxAll(std::vector<int64_t>* values) = 0;
   // Ends every rank of the job at once (a failed rank must not leave the others waiting forever), removing
   // this process's temporary files first (io/files.h).
   [[noreturn]] virtual void Abort(int code) = 0;

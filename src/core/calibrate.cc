@@ -11,15 +11,16 @@ namespace mm {
 namespace {
 
 // The prior (calibrate.h): kPriorDraws draws shaped as |Z| for a standard normal Z, the values of |Z| at the
-// midpoints of equal slices of probability (0.525, 0.575, ..., 0.975 of Z's distribution) scaled by 1.032 so that
-// their mean square is 1, as Z's (their 80% quantile is 1.247, |Z|'s 1.2816).
+// midpoints of equal slices of probability (0.525, 0.575, ..., 0.975 of Z's distribution) scaled by 1.032 so
+// that their mean square is 1, as Z's (their 80% quantile is 1.247, |Z|'s 1.2816).
 constexpr int kPriorDraws = 10;
 constexpr double kPriorAbsZ[kPriorDraws] = {0.0647268, 0.1952107, 0.3289040, 0.4683796, 0.6170163,
                                             0.7797499, 0.9646961, 1.1874066, 1.4859044, 2.0231021};
 
 class Calibrated : public FittedModel {
  public:
-  Calibrated(std::unique_ptr<FittedModel> inner, IntervalFactors factor) : inner_(std::move(inner)), factor_(factor) {}
+  Calibrated(std::unique_ptr<FittedModel> inner, IntervalFactors factor)
+      : inner_(std::move(inner)), factor_(factor) {}
   std::string_view method() const override { return inner_->method(); }
   std::string_view tag() const override { return kCalibratedTag; }
   std::string Label() const override { return inner_->Label(); }
@@ -57,8 +58,8 @@ class Calibrated : public FittedModel {
 
 }  // namespace
 
-IntervalFactors IntervalScale(const Forecast& final, std::span<const double> y, std::span<const size_t> origins,
-                              const std::vector<Forecast>& validation) {
+IntervalFactors IntervalScale(const Forecast& final, std::span<const double> y,
+                              std::span<const size_t> origins, const std::vector<Forecast>& validation) {
   std::vector<double> draws;  // |z|, the validation's then the prior's
   double squares = 0;
   for (size_t w = 0; w < origins.size() && w < validation.size(); ++w) {
@@ -66,7 +67,8 @@ IntervalFactors IntervalScale(const Forecast& final, std::span<const double> y, 
     for (size_t i = 0; i < mean.size() && i < final.mean.size() && origins[w] + i < y.size(); ++i) {
       const double e = y[origins[w] + i] - mean[i];
       // The standard error the final interval implies at step i, on the side of the error.
-      const double se = e >= 0 ? (final.hi95[i] - final.mean[i]) / kZ95 : (final.mean[i] - final.lo95[i]) / kZ95;
+      const double se =
+          e >= 0 ? (final.hi95[i] - final.mean[i]) / kZ95 : (final.mean[i] - final.lo95[i]) / kZ95;
       if (!std::isfinite(e) || !(se > 0) || !std::isfinite(se)) continue;
       draws.push_back(std::fabs(e / se));
       squares += draws.back() * draws.back();

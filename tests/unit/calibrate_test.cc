@@ -1,6 +1,6 @@
-// Intervals calibrated on auto's validation windows (calibrate.h): the factor from errors of a known spread, the
-// wrapper's forecasts, saving and updates, coverage close to nominal on generated series, and no negative bound
-// for a non-negative target whichever path (single model or combination) auto takes.
+// Intervals calibrated on auto's validation windows (calibrate.h): the factor from errors of a known spread,
+// the wrapper's forecasts, saving and updates, coverage close to nominal on generated series, and no negative
+// bound for a non-negative target whichever path (single model or combination) auto takes.
 #include "manymodels/core/calibrate.h"
 
 #include <gtest/gtest.h>
@@ -36,7 +36,8 @@ TEST(CalibrateTest, FactorIsTheErrorsSpreadOverTheIntervalsStandardError) {
   for (double& v : y) v = 2 * rng.Normal();
   std::vector<Forecast> validation(3);
   std::vector<size_t> origins;
-  for (int w = 0; w < 3; ++w) validation[w].mean.assign(h, 0.0), origins.push_back(static_cast<size_t>(w * h));
+  for (int w = 0; w < 3; ++w)
+    validation[w].mean.assign(h, 0.0), origins.push_back(static_cast<size_t>(w * h));
   // 600 draws pooled with the prior's 10 at the model's own width: factors a little below 2.
   const IntervalFactors c = IntervalScale(final, y, origins, validation);
   EXPECT_NEAR(c.c80, 1.97, 0.15);
@@ -72,7 +73,8 @@ TEST(CalibrateTest, WrapperScalesHalfWidthsAboutTheMeanAndSavesAndUpdates) {
     EXPECT_NEAR(f.mean[i] - f.lo80[i], 0.5 * (raw.mean[i] - raw.lo80[i]), 1e-12);
   }
   EXPECT_EQ(model->Label(), "Naive");
-  EXPECT_NE(model->Describe().find("interval widths x 0.5 (80%), x 0.8 (95%)"), std::string::npos) << model->Describe();
+  EXPECT_NE(model->Describe().find("interval widths x 0.5 (80%), x 0.8 (95%)"), std::string::npos)
+      << model->Describe();
   const auto loaded = LoadModel(SaveModel(*model));
   EXPECT_EQ(loaded->Predict(6).lo95, f.lo95);
   UpdateContext u;
@@ -83,23 +85,25 @@ TEST(CalibrateTest, WrapperScalesHalfWidthsAboutTheMeanAndSavesAndUpdates) {
   const Forecast g = updated.model->Predict(6);
   EXPECT_EQ(g.mean[0], 13);
   EXPECT_NEAR(g.hi80[0] - g.mean[0], 0.5 * (raw.hi80[0] - raw.mean[0]), 1e-12);  // sigma kept, factor kept
-  EXPECT_EQ(CalibratedModel(NaiveMethod().Fit(y, ctx).model, {})->tag(), "naive");  // factors of 1: no wrapper
+  EXPECT_EQ(CalibratedModel(NaiveMethod().Fit(y, ctx).model, {})->tag(),
+            "naive");  // factors of 1: no wrapper
 }
 
-// Share of the next h values of `series` generated series inside auto's 80% and 95% intervals; with `outliers`,
-// four one-off spikes of +60 early in each history (long before the validation windows).
+// Share of the next h values of `series` generated series inside auto's 80% and 95% intervals; with
+// `outliers`, four one-off spikes of +60 early in each history (long before the validation windows).
 std::pair<double, double> Coverage(int series, uint64_t seed, bool outliers, bool* combined) {
   const int n = 140, h = 14;
   Rng rng(seed);
   int in80 = 0, in95 = 0, points = 0;
   *combined = false;
   for (int s = 0; s < series; ++s) {
-    // A weekly cycle with white noise (sd 5): ETS and fourier forecast it with errors of about 5; seasonal naive
-    // with errors of 5 x sqrt(2), and its own intervals that wide. Their weighted combination errs about as little
-    // as the best, so the members' averaged widths alone would be too wide.
+    // A weekly cycle with white noise (sd 5): ETS and fourier forecast it with errors of about 5; seasonal
+    // naive with errors of 5 x sqrt(2), and its own intervals that wide. Their weighted combination errs
+    // about as little as the best, so the members' averaged widths alone would be too wide.
     const double level = 50 + 20 * rng.Uniform();
     std::vector<double> y;
-    for (int t = 0; t < n + h; ++t) y.push_back(level + 10 * std::sin(6.283185307179586 * t / 7) + 5 * rng.Normal());
+    for (int t = 0; t < n + h; ++t)
+      y.push_back(level + 10 * std::sin(6.283185307179586 * t / 7) + 5 * rng.Normal());
     if (outliers)
       for (int t : {20, 41, 63, 85}) y[static_cast<size_t>(t)] += 60;
     const SeriesResult r = FitSeries(std::span<const double>(y).first(n), AutoOptions(7, h));
@@ -127,8 +131,8 @@ TEST(CalibrateTest, AutoIntervalsCoverCloseToNominalOnSeriesWithKnownNoise) {
 TEST(CalibrateTest, IntervalsWidenedByOldOutliersNarrowToWhatTheWindowsShow) {
   // Four spikes inflate every member's residual spread about 2.3x (sd 11 against the noise's 5): their own
   // intervals cover 99.3% and 100% (measured with the calibration off). The windows' errors are the noise's:
-  // calibrated, the intervals come back towards nominal (about 90% and 99%: the prior's draws at the model's own width
-  // keep them a little wide).
+  // calibrated, the intervals come back towards nominal (about 90% and 99%: the prior's draws at the model's
+  // own width keep them a little wide).
   bool combined = false;
   const auto [c80, c95] = Coverage(120, 29, true, &combined);
   EXPECT_GT(c80, 0.75);
@@ -149,7 +153,8 @@ TEST(CalibrateTest, NonNegativeTargetsNeverGetANegativeBoundAloneOrCombined) {
     const SeriesResult r = FitSeries(y, AutoOptions(7, 20));
     ASSERT_FALSE(r.failed) << r.note;
     (r.method == "ensemble" ? combined : alone) = true;
-    for (const auto* col : {&r.forecast.mean, &r.forecast.lo80, &r.forecast.hi80, &r.forecast.lo95, &r.forecast.hi95})
+    for (const auto* col :
+         {&r.forecast.mean, &r.forecast.lo80, &r.forecast.hi80, &r.forecast.lo95, &r.forecast.hi95})
       for (double v : *col) EXPECT_GE(v, 0.0) << r.label;
     const Forecast saved = LoadModel(r.model)->Predict(30);
     for (double v : saved.lo95) EXPECT_GE(v, 0.0) << "saved " << r.label;

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Accuracy and speed against R's forecast package, in one run, on the data sets of ../shared/data (long CSV
-id,m,h,split,t,value[,covariates]): R's methods through ../shared/peers/r_peer.R (and r_xreg_peer.R with the
+id,m,h,split,t,value[,covariates]): R's methods through bench/r_intervals.R (the fits of ../shared/peers/r_peer.R,
+which writes point forecasts only, with their 80% and 95% intervals; r_xreg_peer.R, point forecasts only, with the
 covariates of a set that has them), ours through bench/competition.py (the real ingest -> train -> export
 pipeline, one process, one thread), every forecast scored by ../shared/peers/evaluate.py (sMAPE, MASE, OWA
-against R's Naive2). Prints a Markdown table.
+against R's Naive2 from r_peer.R) and every interval by bench/intervals.py (coverage of the 80% and 95%
+intervals, MSIS of the 95% interval as in M4). Prints a Markdown table.
 
   bench/accuracy.py [--data tourism,m4_weekly,m4_hourly,nn5_daily,cheese_weekly] [--r ets,theta,arima,snaive]
                     [--r-xreg arimax,loglm] [--ours ets,theta,arima,auto] [--baseline BINARY[:LABEL]]
@@ -21,6 +23,8 @@ import re
 import subprocess
 import sys
 
+import intervals
+
 here = os.path.dirname(os.path.abspath(__file__))
 shared = os.path.normpath(os.path.join(here, "..", "..", "shared"))
 ap = argparse.ArgumentParser()
@@ -34,6 +38,8 @@ ap.add_argument("--ours-args", default="", help="extra train options for our 'au
 ap.add_argument("--single-fit", default="", help="methods also timed one fit per series, as R is (forecast_bench)")
 ap.add_argument("--forecast-bench", default=os.path.join(here, "..", "build", "forecast_bench"))
 ap.add_argument("--work", default="/tmp/mm-accuracy")
+ap.add_argument("--reuse-r", action="store_true",
+                help="R's forecasts already in --work (with their .log timing line) are scored, not rerun")
 ap.add_argument("--shared", default=shared)
 a = ap.parse_args()
 os.makedirs(a.work, exist_ok=True)
@@ -48,6 +54,12 @@ def evaluate(data, fc, naive2):
     return dict(re.findall(r"(\w+)=([0-9.]+)", out))
 
 
+def interval_scores(data, fc):
+    """cover80, cover95, MSIS of a forecast file with bounds, as bench/intervals.py prints them."""
+    s = intervals.score(intervals.load_data(data), intervals.load_bounds(fc))
+    return {"cover80": f"{s['cover80']:.3f}", "cover95": f"{s['cover95']:.3f}", "MSIS": f"{s['MSIS']:.3f}"}
+
+
 rows = []
 for name in a.data.split(","):
     data = os.path.join(a.work, name + ".csv")
@@ -59,11 +71,17 @@ for name in a.data.split(","):
                        capture_output=True)
     for method in [m for m in a.r.split(",") if m]:
         fc = os.path.join(a.work, f"{name}.R.{method}.csv")
-        p = subprocess.run(["Rscript", os.path.join(a.shared, "peers", "r_peer.R"), data, method, fc], check=True,
-                           capture_output=True, text=True)
-        ms = float(re.search(r"ms_per_series=([0-9.]+)", p.stdout).group(1))
-        version = re.search(r"peer=(\S+)", p.stdout).group(1)
-        rows.append((name, f"R {method} ({version})", evaluate(data, fc, naive2), ms, None))
+        if not (a.reuse_r and os.path.exists(fc) and os.path.exists(fc + ".log")):
+            p = subprocess.run(["Rscript", os.path.join(here, "r_intervals.R"), data, method, fc], check=True,
+                               capture_output=True, text=True)
+            with open(fc + ".log", "w") as f:
+                f.write(p.stdout)
+        with open(fc + ".log") as f:
+            log = f.read()
+        ms = float(re.search(r"ms_per_series=([0-9.]+)", log).group(1))
+        version = re.search(r"peer=(\S+)", log).group(1)
+        rows.append((name, f"R {method} ({version})", evaluate(data, fc, naive2) | interval_scores(data, fc), ms,
+                     None))
         print(rows[-1], file=sys.stderr)
     for method in [m for m in a.r_xreg.split(",") if m and name in covariates]:
         fc = os.path.join(a.work, f"{name}.R.{method}.csv")
@@ -90,7 +108,7 @@ for name in a.data.split(","):
         p = subprocess.run(cmd, check=True, capture_output=True, text=True)
         ms = float(re.search(r" ms_per_series=([0-9.]+)", p.stdout).group(1))
         cpu = float(re.search(r"cpu_ms_per_series=([0-9.]+)", p.stdout).group(1))
-        rows.append((name, label, evaluate(data, fc, naive2), ms, cpu))
+        rows.append((name, label, evaluate(data, fc, naive2) | interval_scores(data, fc), ms, cpu))
         print(rows[-1], file=sys.stderr)
 
     for method in [m for m in a.single_fit.split(",") if m]:
@@ -104,8 +122,8 @@ for name in a.data.split(","):
                      None))
         print(rows[-1], file=sys.stderr)
 
-print("| data | method | sMAPE | MASE | OWA | ms/series | CPU ms/series |")
-print("|---|---|---|---|---|---|---|")
+print("| data | method | sMAPE | MASE | OWA | cover 80% | cover 95% | MSIS | ms/series | CPU ms/series |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 for name, label, s, ms, cpu in rows:
-    print(f"| {name} | {label} | {s['sMAPE']} | {s['MASE']} | {s.get('OWA', '')} | {ms:.2f} | "
-          f"{'' if cpu is None else f'{cpu:.2f}'} |")
+    print(f"| {name} | {label} | {s['sMAPE']} | {s['MASE']} | {s.get('OWA', '')} | {s.get('cover80', '')} | "
+          f"{s.get('cover95', '')} | {s.get('MSIS', '')} | {ms:.2f} | {'' if cpu is None else f'{cpu:.2f}'} |")

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Forecast a competition data set (long CSV: id,m,h,split,t,value — see ../shared/data/README.md) with the
 real manymodels pipeline: per (m, h) group, ingest the train rows into a lake, train with the chosen models,
-export the predictions, and write `id,step,forecast` for ../shared/peers/evaluate.py.
+export the predictions, and write `id,step,forecast,lo80,hi80,lo95,hi95` (the point forecasts for
+../shared/peers/evaluate.py, the 80% and 95% interval bounds for bench/intervals.py).
 
   bench/competition.py DATA.csv.gz OUT.csv [--models auto] [--season-length 52.18] [--covariates price,disp]
                        [--threads 1] [--ranks 0] [--train-args '--ensemble mean'] [--score] [--naive2 NAIVE2.csv] [--keep]
@@ -55,7 +56,7 @@ work = tempfile.mkdtemp(prefix="mm_competition_")
 env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
 total_seconds, total_series, total_cpu = 0.0, 0, 0.0
 with open(a.out, "w") as out:
-    out.write("id,step,forecast\n")
+    out.write("id,step,forecast,lo80,hi80,lo95,hi95\n")
     for (m, h), rows in sorted(groups.items()):
         tag = f"m{m}_h{h}"
         src, lake, reg, pred = (os.path.join(work, f"{tag}.{x}") for x in ("csv", "lake.h5", "reg.h5", "pred.h5"))
@@ -85,7 +86,7 @@ with open(a.out, "w") as out:
         e = subprocess.run([a.binary, "predictions", "export", "--predictions", pred], check=True, env=env,
                            capture_output=True, text=True)
         for r in csv.DictReader(e.stdout.splitlines()):
-            out.write(f"{r['id']},{r['step']},{r['forecast']}\n")
+            out.write(",".join(r[c] for c in ("id", "step", "forecast", "lo80", "hi80", "lo95", "hi95")) + "\n")
 if a.keep:
     print(f"kept {work}")
 else:

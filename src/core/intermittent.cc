@@ -1,4 +1,6 @@
 #include "manymodels/core/intermittent.h"
+
+#include "manymodels/core/order_statistics.h"
 #include "manymodels/core/series.h"
 
 #include <algorithm>
@@ -65,15 +67,6 @@ double Mse(const std::vector<double>& e) {
   double s = 0;
   for (double v : e) s += v * v;
   return e.empty() ? 0.0 : s / static_cast<double>(e.size());
-}
-
-// Type 7 quantile (R's default) of sorted values.
-double Quantile(const std::vector<double>& sorted, double p) {
-  if (sorted.empty()) return 0;
-  const double h = (static_cast<double>(sorted.size()) - 1) * p;
-  const size_t lo = static_cast<size_t>(std::floor(h));
-  const size_t hi = std::min(lo + 1, sorted.size() - 1);
-  return sorted[lo] + (h - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
 }
 
 struct IntermittentState {
@@ -211,10 +204,10 @@ std::unique_ptr<FittedModel> Finish(IntermittentKind kind, const std::vector<dou
   s.mean = r.forecast;
   s.since = r.since;
   std::sort(r.errors.begin(), r.errors.end());
-  s.q025 = Quantile(r.errors, 0.025);
-  s.q10 = Quantile(r.errors, 0.10);
-  s.q90 = Quantile(r.errors, 0.90);
-  s.q975 = Quantile(r.errors, 0.975);
+  s.q025 = SortedQuantile(r.errors, 0.025);
+  s.q10 = SortedQuantile(r.errors, 0.10);
+  s.q90 = SortedQuantile(r.errors, 0.90);
+  s.q975 = SortedQuantile(r.errors, 0.975);
   SetBounds(&s);
   return std::make_unique<IntermittentModel>(kind, s);
 }

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "manymodels/core/arima.h"
+#include "manymodels/core/calibrate.h"
 #include "manymodels/core/ensemble.h"
 #include "manymodels/core/ets.h"
 #include "manymodels/core/fourier.h"
@@ -218,6 +219,11 @@ std::unique_ptr<FittedModel> LoadModel(const std::vector<uint8_t>& bytes) {
   if (name == kNonNegativeTag) {
     auto model = ClippedModel::Load(&r);
     if (!r.AtEnd()) throw std::runtime_error("saved non-negative model has trailing bytes");
+    return model;
+  }
+  if (name == kCalibratedTag) {
+    auto model = LoadCalibratedModel(&r);
+    if (!r.AtEnd()) throw std::runtime_error("saved calibrated model has trailing bytes");
     return model;
   }
   const Method* method = FindMethod(name);

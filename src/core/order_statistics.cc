@@ -120,4 +120,12 @@ void OrderStatistics(std::vector<double>& v, std::span<const size_t> positions, 
   for (size_t j = 0; j < positions.size(); ++j) out[j] = v[positions[j]];
 }
 
+double SortedQuantile(const std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  const double h = (static_cast<double>(sorted.size()) - 1) * p;
+  const size_t lo = static_cast<size_t>(std::floor(h));
+  const size_t hi = std::min(lo + 1, sorted.size() - 1);
+  return sorted[lo] + (h - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
+}
+
 }  // namespace mm

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "manymodels/core/calibrate.h"
 #include "manymodels/core/ets.h"
 #include "manymodels/core/fourier.h"
 #include "manymodels/core/intermittent.h"
@@ -131,21 +132,33 @@ struct Evidence {
   std::string why;
 };
 
-// `ranked`: best first, the best's score finite. A member whose mean validation error is above kDropRatio x the
-// best's is dropped; the others are weighted by (best / own error)^kWeightPower, normalised to sum to 1 (a
-// member as good as the best counts as much; one 20% worse about a third as much). One member left: that
-// model alone. The measurements behind the two constants are in bench/ACCURACY.md.
+// The weight rule, on members' mean validation errors (`scores`, any order, the best finite): a member whose
+// error is above kDropRatio x the best's gets 0; the others (best / own error)^kWeightPower, normalised to sum
+// to 1 (a member as good as the best counts as much; one 20% worse about a third as much).
+std::vector<double> EvidenceWeights(const std::vector<double>& scores) {
+  const double best = *std::min_element(scores.begin(), scores.end());
+  std::vector<double> w;
+  double total = 0;
+  for (double s : scores) {
+    const bool kept = best > 0 ? s <= kDropRatio * best : s == 0;
+    w.push_back(kept ? (best > 0 ? std::pow(best / s, kWeightPower) : 1.0) : 0.0);
+    total += w.back();
+  }
+  for (double& x : w) x /= total;
+  return w;
+}
+
+// `ranked`: best first, the best's score finite. Weighted by EvidenceWeights; one member left: that model alone.
+// The measurements behind the two constants are in bench/ACCURACY.md.
 Evidence WeighEvidence(const std::vector<Validation>& ranked, size_t windows,
                        const std::vector<const Method*>& candidates) {
   Evidence e;
-  const double best = ranked.front().score;
+  std::vector<double> scores;
+  for (const Validation& v : ranked) scores.push_back(v.score);
+  const std::vector<double> weights = EvidenceWeights(scores);
   std::vector<std::pair<const Validation*, double>> kept;
-  double total = 0;
-  for (const Validation& v : ranked) {
-    if (!(best > 0 ? v.score <= kDropRatio * best : v.score == 0)) continue;
-    kept.emplace_back(&v, best > 0 ? std::pow(best / v.score, kWeightPower) : 1.0);
-    total += kept.back().second;
-  }
+  for (size_t i = 0; i < ranked.size(); ++i)
+    if (weights[i] > 0) kept.emplace_back(&ranked[i], weights[i]);
   // In the order of the candidates, so that a pool's label reads the same on every series.
   auto position = [&](const Validation* v) {
     return std::find(candidates.begin(), candidates.end(), v->method) - candidates.begin();
@@ -153,7 +166,7 @@ Evidence WeighEvidence(const std::vector<Validation>& ranked, size_t windows,
   std::stable_sort(kept.begin(), kept.end(), [&](const auto& a, const auto& b) {
     return position(a.first) < position(b.first);
   });
-  for (const auto& [v, w] : kept) e.members.push_back(v), e.weights.push_back(w / total);
+  for (const auto& [v, weight] : kept) e.members.push_back(v), e.weights.push_back(weight);
   const std::string over = " (mean validation MAE over " + std::to_string(windows) + " window" +
                            (windows == 1 ? "" : "s") + ")";
   std::string errors;
@@ -170,6 +183,37 @@ Evidence WeighEvidence(const std::vector<Validation>& ranked, size_t windows,
   if (e.members.size() < ranked.size())
     e.why += "; dropped above " + Short(kDropRatio) + " x the best";
   return e;
+}
+
+// auto's forecast of each window by its weight rule applied to the other windows' errors alone, for calibrating
+// its intervals (calibrate.h): a combination weighed on the very windows it is scored on errs less there than it
+// will on new data. With one window there is nothing to hold out: the combination weighed on it.
+std::vector<Forecast> HeldOutForecasts(std::span<const double> y, const std::vector<Window>& windows,
+                                       const std::vector<Validation>& ranked, size_t h) {
+  std::vector<std::vector<double>> mae(ranked.size());  // [member][window]
+  for (size_t k = 0; k < ranked.size(); ++k)
+    for (size_t w = 0; w < windows.size(); ++w)
+      mae[k].push_back(ComputeMetrics(y.subspan(windows[w].origin, h), ranked[k].forecasts[w].mean,
+                                      windows[w].scale).mae);
+  std::vector<Forecast> out;
+  for (size_t w = 0; w < windows.size(); ++w) {
+    std::vector<double> scores;
+    for (size_t k = 0; k < ranked.size(); ++k) {
+      double sum = 0, n = 0;
+      for (size_t u = 0; u < windows.size(); ++u)
+        if (u != w || windows.size() == 1) sum += mae[k][u], n += 1;
+      scores.push_back(sum / n);
+    }
+    for (double& s : scores) if (!std::isfinite(s)) s = std::numeric_limits<double>::infinity();
+    if (!std::isfinite(*std::min_element(scores.begin(), scores.end()))) return {};
+    const std::vector<double> weights = EvidenceWeights(scores);
+    std::vector<Forecast> members;
+    std::vector<double> kept;
+    for (size_t k = 0; k < ranked.size(); ++k)
+      if (weights[k] > 0) members.push_back(ranked[k].forecasts[w]), kept.push_back(weights[k]);
+    out.push_back(CombineForecasts(members, Combination::kWeighted, kept));
+  }
+  return out;
 }
 
 }  // namespace
@@ -212,8 +256,18 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
   SeriesResult r;
   // A history never below zero is forecast as such (model.h: NonNegativeModel), in validation too.
   const bool non_negative = IsNonNegative(full);
-  // The model chosen, in the series' units and clipped as decided, becomes the result.
-  auto finish = [&](std::unique_ptr<FittedModel> fitted, const std::string& method) {
+  // The model chosen, in the series' units and clipped as decided, becomes the result; with `validated` (auto: its
+  // rule's forecasts of the windows at `origins`, HeldOutForecasts), its intervals calibrated on their errors
+  // (calibrate.h).
+  auto finish = [&](std::unique_ptr<FittedModel> fitted, const std::string& method,
+                    const std::vector<size_t>& origins = {}, const std::vector<Forecast>& validated = {}) {
+    if (!validated.empty()) {
+      const IntervalFactors c = IntervalScale(fitted->Predict(opt.context.horizon), y, origins, validated);
+      if (c.c80 != 1.0 || c.c95 != 1.0)
+        AddNote(&r.note, "interval widths x " + Short(c.c80) + " (80%), x " + Short(c.c95) +
+                             " (95%) from the validation windows' errors");
+      fitted = CalibratedModel(std::move(fitted), c);
+    }
     std::unique_ptr<FittedModel> model = ScaleModel(std::move(fitted), scale);
     if (non_negative) model = NonNegativeModel(std::move(model));
     r.method = method;
@@ -332,8 +386,11 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
     }
     if (!fitted.empty()) {
       AddNote(&r.note, e.why);
+      std::vector<size_t> origins;
+      for (const Window& w : windows) origins.push_back(w.origin);
+      const std::vector<Forecast> held_out = HeldOutForecasts(y, windows, ranked, hz);
       if (fitted.size() == 1) {
-        finish(std::move(fitted.front()), std::string(kept.front()->method->name()));
+        finish(std::move(fitted.front()), std::string(kept.front()->method->name()), origins, held_out);
         r.metrics = in_units(kept.front()->metrics);
         return r;
       }
@@ -344,7 +401,7 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
         for (const Validation* v : kept) members.push_back(v->forecasts[w]);
         combined.push_back(CombineForecasts(members, Combination::kWeighted, weights));
       }
-      finish(MakeEnsemble(std::move(fitted), Combination::kWeighted, weights), "ensemble");
+      finish(MakeEnsemble(std::move(fitted), Combination::kWeighted, weights), "ensemble", origins, held_out);
       r.metrics = in_units(MeanMetrics(y, windows, combined, hz));
       return r;
     }

@@ -18,4 +18,7 @@ namespace mm {
 void OrderStatistics(std::vector<double>& v, std::span<const size_t> positions, std::span<double> out,
                      std::vector<double>* scratch);
 
+// The p-quantile of ascending values, linear between order statistics (R's quantile() type 7); 0 when empty.
+double SortedQuantile(const std::vector<double>& sorted, double p);
+
 }  // namespace mm

@@ -12,8 +12,10 @@
 // what was decided and from which errors. The median of three beat picking one by one holdout's error (noisy,
 // and the pick's own error is biased low), but threw away a far better member where there was one; the rule
 // and its two constants were measured on five data sets (bench/ACCURACY.md). Validation scores point
-// forecasts (FittedModel::PredictMean). A history never below zero is forecast non-negative (NonNegativeModel,
-// model.h), its validation forecasts clipped alike.
+// forecasts (FittedModel::PredictMean). With `weigh_evidence`, the intervals of what was decided are
+// calibrated on the windows' errors of that rule (weights from the other windows; calibrate.h), and the note
+// gives the factors. A history never below zero is forecast non-negative (NonNegativeModel, model.h), its
+// validation forecasts clipped alike.
 #pragma once
 
 #include <string>

@@ -1,6 +1,8 @@
 // Model selection for one series: hold out the last `horizon` points (or K rolling windows of `horizon`
-// points: origins n-h, n-2h, ..., n-Kh), fit every candidate before each origin, and rank them by mean
-// validation MAE (ties go to the earlier candidate). Then either the best is refitted on the whole history, or,
+// points: origins n-h, n-2h, ..., n-Kh), forecast each window with every candidate from the data before its
+// origin, and rank them by mean validation MAE (ties go to the earlier candidate). A candidate is fitted for
+// the oldest window and brought up to the later ones by FittedModel::Update while less than a tenth of its data
+// is new since its fit, else fitted again (select.cc, kMaxRollShare). Then either the best is refitted on the whole history, or,
 // with an ensemble, the best k are, and their forecasts are combined (median or mean per step). Candidates
 // that cannot be fitted are skipped and the reason kept in a note; a series nothing can fit is reported
 // failed, never thrown. Series far from unit magnitude are fitted in scaled units (FitScaleExponent, model.h):

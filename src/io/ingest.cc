@@ -92,17 +92,27 @@ struct Interner {
   std::vector<std::string> values;
   std::vector<int64_t> ints;
   bool all_ints = true;  // every value so far an integer
-  uint32_t Id(std::string_view s) {
+  uint64_t text_bytes = 0;  // the values' characters kept outside their std::string (longer than 15)
+  // The value's id, a new one if it is new; kFull for a new value when `limit` values are known.
+  uint32_t Id(std::string_view s, uint64_t limit) {
     auto it = ids.find(s);
     if (it != ids.end()) return it->second;
+    if (values.size() >= limit) return kFull;
     const auto id = static_cast<uint32_t>(values.size());
     values.emplace_back(s);
     ids.emplace(values.back(), id);
     int64_t v = 0;
     all_ints = ParseInt(s, &v) && all_ints;
     ints.push_back(v);
+    if (s.size() > 15) text_bytes += s.size() + 1;
     return id;
   }
+  // The bytes it holds: each value twice (the list and the map's key), its integer, the map's node and bucket.
+  uint64_t Bytes() const {
+    return values.capacity() * sizeof(std::string) + ints.capacity() * sizeof(int64_t) + 2 * text_bytes +
+           ids.size() * (sizeof(std::string) + 32) + ids.bucket_count() * sizeof(void*);
+  }
+  static constexpr uint32_t kFull = std::numeric_limits<uint32_t>::max();
 };
 
 std::string Where(const std::string& path, int64_t line, size_t column) {
@@ -468,6 +478,8 @@ class LongCsv {
   }
   // The error of a first row whose kind of time (integer or date) is not the first row's of the input.
   LineError MixedKinds(int64_t line, std::string_view text) const;
+  // Throws the error of more than opt.max_series `what` (at `line`, or -1: the input as a whole).
+  [[noreturn]] void TooMany(int64_t line, const std::string& what) const;
   // This rank's rows and key index, for rank 0 (Export), which adds them to its own (Absorb) and tells each
   // series of the sender its position in the lake (PositionsOf, for Adopt).
   void Export(ByteWriter* out) const;
@@ -495,6 +507,9 @@ class LongCsv {
   }
   void ToSeconds();
   std::vector<bool> TextColumns() const;
+  uint64_t IndexBytes() const;
+  uint64_t RowBytes() const;
+  size_t RowCapacity() const { return static_cast<size_t>(std::clamp<uint64_t>(RowBytes() / (rows_.row_size() + sizeof(uint32_t)), 1, std::numeric_limits<uint32_t>::max())); }
   void Spill();
   void Resort(Run* run);
   uint64_t WriteSorted(const std::vector<uint32_t>& order, uint64_t offset);
@@ -541,8 +556,7 @@ LongCsv::LongCsv(const IngestOptions& opt, Fit* fit, std::vector<std::string> fi
       budget_(RowBudget(opt.memory)),
       capacity_(0),
       rows_(RowSize(opt.covariates.size())) {
-  capacity_ = static_cast<size_t>(std::clamp<uint64_t>(budget_ / (rows_.row_size() + sizeof(uint32_t)), 1,
-                                                       std::numeric_limits<uint32_t>::max()));
+  capacity_ = RowCapacity();
   CheckColumnOptions(opt);
   for (const auto& k : opt.keys)
     if (k.find('/') != std::string::npos || k.empty())
@@ -607,10 +621,27 @@ LineError LongCsv::MixedKinds(int64_t line, std::string_view text) const {
                              opt_.time + "' mixes integer periods with dates");
 }
 
-// The id of the series with these key ids, a new one if they are new.
+void LongCsv::TooMany(int64_t line, const std::string& what) const {
+  const std::string message = "more than " + std::to_string(opt_.max_series) + " " + what +
+                              ": the most one ingest takes (32-bit ids; the key index holds about 100 bytes a series)";
+  if (line < 0) throw InputError(opt_.input + ": " + message);
+  throw LineError(line, Line(line) + ": " + message);
+}
+
+// The id of the series with these key ids, a new one if they are new; Interner::kFull for new ones when
+// opt.max_series are known.
 uint32_t LongCsv::SeriesId(const std::vector<uint32_t>& ids) {
   const size_t nkeys = ids.size();
   uint32_t sid;
+  if (nseries_ >= opt_.max_series) {
+    if (nkeys <= 2) {
+      const auto it = series_of_pair_.find((static_cast<uint64_t>(ids[0]) << 32) | (nkeys == 2 ? ids[1] : 0u));
+      return it == series_of_pair_.end() ? Interner::kFull : it->second;
+    }
+    tuple_.assign(reinterpret_cast<const char*>(ids.data()), nkeys * sizeof(uint32_t));
+    const auto it = series_of_tuple_.find(tuple_);
+    return it == series_of_tuple_.end() ? Interner::kFull : it->second;
+  }
   const auto next_sid = static_cast<uint32_t>(nseries_);
   if (nkeys <= 2) {
     const uint64_t pair = (static_cast<uint64_t>(ids[0]) << 32) | (nkeys == 2 ? ids[1] : 0u);
@@ -654,7 +685,8 @@ void LongCsv::Parse(CsvReader* csv, size_t file) {
       const std::string_view v = fields[col.keys[k]];
       if (v.empty()) throw LineError(line, Where(line, col.keys[k]) + "empty key '" + opt.keys[k] + "'");
       const size_t known = interners_[k].values.size();
-      ids[k] = interners_[k].Id(v);
+      ids[k] = interners_[k].Id(v, opt.max_series);
+      if (ids[k] == Interner::kFull) TooMany(line, "distinct values in key column '" + opt.keys[k] + "'");
       if (interners_[k].values.size() != known) {  // a new value: check it once
         if (const size_t bad = FirstBadByte(v); bad != std::string_view::npos)
           throw LineError(line, Where(line, col.keys[k]) + "key '" + opt.keys[k] + "' value '" +
@@ -668,6 +700,7 @@ void LongCsv::Parse(CsvReader* csv, size_t file) {
       }
     }
     const uint32_t sid = SeriesId(ids);
+    if (sid == Interner::kFull) TooMany(line, "series (distinct keys)");
 
     const std::string_view tt = fields[col.time];
     if (tt != last_time_text) {
@@ -704,7 +737,8 @@ void LongCsv::Parse(CsvReader* csv, size_t file) {
     }
     series_lo_[sid] = std::min(series_lo_[sid], last_time.value);
     series_hi_[sid] = std::max(series_hi_[sid], last_time.value);
-    if (rows_.size() == capacity_) Spill();
+    if ((nrows_ & 0xFFFF) == 0) capacity_ = RowCapacity();  // as the key index grows
+    if (rows_.size() >= capacity_) Spill();
     char* row = rows_.Add();
     Store<uint32_t>(row + kRowSeries, sid);
     Store<int64_t>(row + kRowTime, last_time.value);
@@ -712,6 +746,35 @@ void LongCsv::Parse(CsvReader* csv, size_t file) {
     std::memcpy(row + kRowValues, values.data(), values.size() * sizeof(double));
     ++nrows_;
   }
+}
+
+// The bytes the key index holds, and will hold once Index has run, counted from its containers: the distinct
+// values of each key column, the series' key ids, spans and positions, the distinct times, and what Index adds
+// (the lake's key columns in key order, each series' offset and start, the order and its inverse). A hash node
+// is counted as its value, a pointer and malloc's 8-byte header, rounded up to 16.
+uint64_t LongCsv::IndexBytes() const {
+  const auto node = [](uint64_t value) { return (value + 8 + 8 + 15) / 16 * 16; };
+  uint64_t bytes = 0;
+  for (const Interner& in : interners_) bytes += in.Bytes();
+  bytes += series_of_pair_.size() * node(16) + series_of_pair_.bucket_count() * sizeof(void*);
+  bytes += series_of_tuple_.size() * (node(sizeof(std::string) + 8) + tuple_.size()) +
+           series_of_tuple_.bucket_count() * sizeof(void*);
+  bytes += series_keys_.capacity() * sizeof(uint32_t) + (series_lo_.capacity() + series_hi_.capacity()) * sizeof(int64_t);
+  bytes += time_line_.size() * node(16) + time_line_.bucket_count() * sizeof(void*);
+  bytes += lake_position_.capacity() * sizeof(uint32_t);
+  const uint64_t n = nseries_;
+  bytes += n * (2 * sizeof(int64_t) + 2 * sizeof(uint32_t));  // Index: offsets and starts; order and position_
+  const std::vector<bool> text = TextColumns();
+  for (size_t k = 0; k < interners_.size(); ++k)  // Index: the key columns, a copy of the values in key order
+    bytes += text[k] ? n * sizeof(std::string) + interners_[k].text_bytes : n * sizeof(int64_t);
+  return bytes;
+}
+
+// What the rows in hand, their sort order and the merge's read buffers may take: the row budget less the key
+// index, but never less than an eighth of the budget (a key index that big exceeds --memory; see IngestSummary).
+uint64_t LongCsv::RowBytes() const {
+  const uint64_t index = IndexBytes();
+  return budget_ - std::min(index, budget_ - budget_ / 8);
 }
 
 // The first datetime after dates: every time so far becomes a midnight, in seconds. The runs already spilled
@@ -906,6 +969,7 @@ const LakeIndex& LongCsv::Index(IngestSummary* summary) {
 
   summary->rows = nrows_;
   summary->series = static_cast<int64_t>(nseries);
+  summary->index_bytes = static_cast<int64_t>(IndexBytes());
   summary->periods = static_cast<int64_t>(total);
   summary->frequency = freq;
   return ix;
@@ -921,9 +985,9 @@ std::vector<std::unique_ptr<RowStream>> LongCsv::Cursors() {
   // The rows in hand join the runs on scratch when memory is wanted for reading those back (or for sorting one
   // of them again).
   const size_t buffer =
-      std::max<size_t>(row_size, static_cast<size_t>(std::min<uint64_t>(budget_ / (2 * (runs_.size() + 1)), kStagingBytes)));
-  if (!runs_.empty() && rows_.size() > 0 &&
-      (resort || rows_.size() * (row_size + sizeof(uint32_t)) + runs_.size() * buffer > budget_))
+      std::max<size_t>(row_size, static_cast<size_t>(std::min<uint64_t>(RowBytes() / (2 * (runs_.size() + 1)), kStagingBytes)));
+  if (rows_.size() > 0 &&
+      (resort || rows_.size() * (row_size + sizeof(uint32_t)) + runs_.size() * buffer > RowBytes()))
     Spill();
   for (Run& run : runs_)
     if (run.text != text) Resort(&run);
@@ -982,13 +1046,17 @@ std::vector<uint32_t> LongCsv::Absorb(ByteReader* in, const First& first) {
   const size_t nkeys = interners_.size();
   std::vector<std::vector<uint32_t>> ids(nkeys);
   for (size_t k = 0; k < nkeys; ++k)
-    for (uint64_t i = 0, n = in->GetU64(); i < n; ++i) ids[k].push_back(interners_[k].Id(in->GetString()));
+    for (uint64_t i = 0, n = in->GetU64(); i < n; ++i) {
+      ids[k].push_back(interners_[k].Id(in->GetString(), opt_.max_series));
+      if (ids[k].back() == Interner::kFull) TooMany(-1, "distinct values in key column '" + opt_.keys[k] + "'");
+    }
   const uint64_t nseries = in->GetU64();
   std::vector<uint32_t> keys(nseries * nkeys), sids(nseries), tuple(nkeys);
   for (auto& id : keys) id = static_cast<uint32_t>(in->GetU64());
   for (size_t s = 0; s < nseries; ++s) {
     for (size_t k = 0; k < nkeys; ++k) tuple[k] = ids[k].at(keys[s * nkeys + k]);
     const uint32_t sid = sids[s] = SeriesId(tuple);
+    if (sid == Interner::kFull) TooMany(-1, "series (distinct keys)");
     series_lo_[sid] = std::min(series_lo_[sid], in->GetI64() * scale);
     series_hi_[sid] = std::max(series_hi_[sid], in->GetI64() * scale);
   }

@@ -350,6 +350,54 @@ TEST_F(IngestSpillTest, MonthlyRowsOfOnePeriodOnDifferentDaysAreDuplicates) {
   EXPECT_NE(e.find(":401: duplicate (store=7, item=1, 2020-03-01), first seen at line "), std::string::npos) << e;
 }
 
+// The key index is counted within --memory: the same number of rows, spread over many series, leaves less room
+// for the rows in hand, so more runs are spilled; the lake is still the one of every row held.
+TEST_F(IngestSpillTest, TheKeyIndexCountsWithinMemory) {
+  auto lines = [](int series, int days) {
+    std::vector<std::string> out = {"date,store,item,sales"};
+    for (int d = 1; d <= days; ++d)
+      for (int s = 0; s < series; ++s)
+        out.push_back("2020-01-" + std::string(d < 10 ? "0" : "") + std::to_string(d) + "," + std::to_string(s % 97) +
+                      "," + std::to_string(s) + "," + std::to_string(d));
+    return out;
+  };
+  constexpr uint64_t kMemory = uint64_t{4} << 20;  // 2 MiB for rows: 65,536 of 32 bytes with their order
+  IngestSummary few, many, held;
+  const auto few_lines = lines(20, 30), many_lines = lines(20000, 30);
+  Read(Options(few_lines, {}), kMemory, &few);
+  EXPECT_EQ(few.runs, 0);
+  EXPECT_LT(few.index_bytes, 20000);
+  // 20,000 series of 30 days: the index holds about 100 bytes a series (2 MiB), the rows 19 MiB.
+  const IngestOptions o = Options(many_lines, {});
+  const LakeData spilled = Read(o, kMemory, &many);
+  EXPECT_GT(many.index_bytes, 20000 * 60);
+  EXPECT_LT(many.index_bytes, 20000 * 300);
+  const LakeData all = Read(o, kAll, &held);
+  EXPECT_EQ(held.runs, 0);
+  ExpectSameLake(spilled, all);
+  // The rows in hand got what the index left: at most (2 MiB - index) / 32 bytes a run, not 2 MiB / 32.
+  const uint64_t rows_budget = RowBudget(kMemory) - static_cast<uint64_t>(many.index_bytes);
+  EXPECT_GE(many.runs, static_cast<int64_t>(many.rows * 32 / rows_budget));
+  EXPECT_GT(many.runs, static_cast<int64_t>(many.rows * 32 / RowBudget(kMemory)) + 1);
+}
+
+// Series and key values have 32-bit ids: past the limit (lowered here) ingest stops at the line of the first
+// series or value beyond it.
+TEST_F(IngestSpillTest, MoreSeriesThanTheIdsHoldIsAnErrorNamingTheLine) {
+  std::vector<std::string> lines = {"date,store,item,sales"};
+  for (int s = 0; s < 12; ++s) lines.push_back("2020-01-01," + std::to_string(s % 3) + "," + std::to_string(s % 4) + ",1");
+  IngestOptions o = Options(lines, {});
+  o.max_series = 12;
+  EXPECT_EQ(Error(o, kAll), "");
+  o.max_series = 11;  // the twelfth series, on line 13
+  EXPECT_EQ(Error(o, kAll), o.input + ":13: more than 11 series (distinct keys): the most one ingest takes (32-bit "
+                                      "ids; the key index holds about 100 bytes a series)");
+  o.keys = {"item"};  // the fourth item, on line 5
+  o.max_series = 3;
+  EXPECT_NE(Error(o, kAll).find(o.input + ":5: more than 3 distinct values in key column 'item'"), std::string::npos)
+      << Error(o, kAll);
+}
+
 TEST(RowBudgetTest, ProgramReserveComesOffTheTop) {
   EXPECT_EQ(RowBudget(uint64_t{1} << 30), (uint64_t{1} << 30) - kMemoryReserve);
   EXPECT_EQ(RowBudget(uint64_t{64} << 10), uint64_t{32} << 10);

@@ -61,7 +61,7 @@ RegistryWriter::RegistryWriter(const std::string& path, const KeyTable& keys, co
   method_ = DictionaryColumnWriter(f, "method", n, kRowChunk);
   version_ = DictionaryColumnWriter(f, "version", n, kRowChunk);
   status_ = DictionaryColumnWriter(f, "status", n, kRowChunk);
-  note_ = DictionaryColumnWriter(f, "note", n, kRowChunk);
+  note_ = BytesColumnWriter(f, "note", n, kRowChunk);
   mae_ = ColumnWriter<double>(f, "mae", n, false, kRowChunk);
   rmse_ = ColumnWriter<double>(f, "rmse", n, false, kRowChunk);
   mape_ = ColumnWriter<double>(f, "mape", n, false, kRowChunk);
@@ -82,7 +82,8 @@ void RegistryWriter::Write(size_t first, const std::vector<ModelRecord>& rows) {
   strings(method_, &ModelRecord::method);
   strings(version_, &ModelRecord::version);
   strings(status_, &ModelRecord::status);
-  strings(note_, &ModelRecord::note);
+  for (size_t i = 0; i < rows.size(); ++i) s[i] = rows[i].note;
+  note_.Put(first, s);
   std::vector<double> d(rows.size());
   auto metric = [&](ColumnWriter<double>& column, double Metrics::*field) {
     for (size_t i = 0; i < rows.size(); ++i) d[i] = rows[i].metrics.*field;
@@ -104,7 +105,8 @@ void RegistryWriter::Write(size_t first, const std::vector<ModelRecord>& rows) {
 }
 
 void RegistryWriter::Finish() {
-  for (auto* c : {&model_, &method_, &version_, &status_, &note_}) c->Close();
+  for (auto* c : {&model_, &method_, &version_, &status_}) c->Close();
+  note_.Close();
   for (auto* c : {&mae_, &rmse_, &mape_, &smape_, &mase_}) c->Close();
   n_obs_.Close();
   last_period_.Close();
@@ -128,10 +130,12 @@ RegistryReader::RegistryReader(const std::string& path) : path_(path), file_(h5:
   for (const auto& c : key_columns_)
     if (keys.Length(c) != rows_) throw h5::Error(path + ": key columns disagree in length");
   params_ = BytesColumnReader(file_, "params");
+  note_ = BytesColumnReader(file_, "note");
   if (params_.size() != rows_) throw h5::Error(path + ": column 'params' has the wrong length");
+  if (note_.size() != rows_) throw h5::Error(path + ": column 'note' has the wrong length");
   for (const char* c : {"mae", "rmse", "mape", "smape", "mase", "n_obs", "last_period"})
     if (file_.Length(c) != rows_) throw h5::Error(path + ": column '" + std::string(c) + "' has the wrong length");
-  for (const char* c : {"model", "method", "version", "status", "note"})
+  for (const char* c : {"model", "method", "version", "status"})
     if (file_.Group(c).Length("codes") != rows_)
       throw h5::Error(path + ": column '" + std::string(c) + "' has the wrong length");
 }
@@ -237,7 +241,10 @@ std::vector<ModelRecord> RegistryReader::ReadRows(size_t first, size_t count, bo
   strings("method", &ModelRecord::method);
   strings("version", &ModelRecord::version);
   strings("status", &ModelRecord::status);
-  strings("note", &ModelRecord::note);
+  {
+    std::vector<std::string> notes = note_.ReadText(first, count);
+    for (size_t i = 0; i < count; ++i) rows[i].note = std::move(notes[i]);
+  }
   auto metric = [&](const char* name, double Metrics::*field) {
     auto col = f.ReadF64(name, first, count);
     for (size_t i = 0; i < count; ++i) rows[i].metrics.*field = col[i];

@@ -430,8 +430,8 @@ ReportData GatherReport(const ReportOptions& o) {
   for (const auto& name : ReportMetricNames()) d.metrics.push_back(rf.ReadF64(name));
   d.statuses = CountCodes(rf, "status");
   d.failed = CountOf(d.statuses, "failed");
-  for (const auto& [note, n] : CountCodes(rf, "note"))
-    if (!note.empty()) d.with_note += n;
+  for (const int64_t size : rf.Group("note").ReadI64("size"))  // 8 bytes a row, not the notes
+    d.with_note += size > 0;
   {
     // Families as train's run summary counts them: "failed", the method, or for an ensemble the family of its
     // label; counted over (status, method, model) codes, 12 bytes a row.

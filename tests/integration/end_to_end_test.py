@@ -49,7 +49,7 @@ c.ok(all(by_key[(int(p["store"]), int(p["item"]))] == p["model"] for p in preds)
 
 # A standard tool reads the HDF5 outputs.
 with h5py.File(reg, "r") as f:
-    c.ok(f.attrs["kind"] == "manymodels-registry" and f.attrs["schema_version"] == 2, "registry attributes")
+    c.ok(f.attrs["kind"] == "manymodels-registry" and f.attrs["schema_version"] == 3, "registry attributes")
     labels = [v.decode() for v in f["model/values"][:]]
     models = [labels[k] for k in f["model/codes"][:]]
     c.ok(models == [r["model"] for r in rows], "dictionary-coded model column decodes to the listing's models")

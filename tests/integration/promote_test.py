@@ -98,7 +98,7 @@ c.ok(f"version      {v2}" in show and "status       production" in show and
      f"archived     1 version(s), newest first: {v1}" in show, f"registry show on production: {show}")
 
 with h5py.File(prod, "r") as f:
-    c.ok(f.attrs["kind"] == "manymodels-registry" and f.attrs["schema_version"] == 2 and
+    c.ok(f.attrs["kind"] == "manymodels-registry" and f.attrs["schema_version"] == 3 and
          f.attrs["role"] == "production", "production registry attributes")
     c.ok("promote" in f.attrs["command_line"] and f"registry={os.path.realpath(reg2)}" in f.attrs["inputs"],
          f"provenance: {f.attrs['inputs']}")

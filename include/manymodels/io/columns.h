@@ -64,9 +64,14 @@ class BytesColumnWriter {
   BytesColumnWriter() = default;
   BytesColumnWriter(const h5::Location& where, const std::string& name, size_t rows, size_t chunk = 0);
   void Put(size_t first, const std::vector<std::vector<uint8_t>>& values);
+  // Text, one value a row, as its UTF-8 bytes: for text that differs from row to row (a note), where a
+  // dictionary would hold every value in memory until Close.
+  void Put(size_t first, const std::vector<std::string>& values);
   void Close();
 
  private:
+  template <typename Value>
+  void PutValues(size_t first, const std::vector<Value>& values);
   void FlushBytes(bool all);
   std::unique_ptr<h5::Location> group_;
   ColumnWriter<int64_t> offset_, size_;
@@ -86,6 +91,8 @@ class BytesColumnReader {
   size_t size() const { return rows_; }
   // The bytes of `rows` (any order, each below size()), in that order.
   std::vector<std::vector<uint8_t>> Read(const std::vector<size_t>& rows) const;
+  // Rows [first, first + count) of a text column (BytesColumnWriter's strings).
+  std::vector<std::string> ReadText(size_t first, size_t count) const;
 
  private:
   std::string name_;  // for messages

@@ -1,8 +1,10 @@
-// The model registry: one row per model, columnar, sorted by key, in HDF5 (schema_version 2):
+// The model registry: one row per model, columnar, sorted by key, in HDF5 (schema_version 3):
 //   /keys/<column>                          n   the partition key columns (chunks of 4k rows: a lookup by
 //                                               binary search reads a few small chunks)
-//   /model /method /version /status /note   n   text, dictionary-coded (groups with codes and values, see
-//                                               io/columns.h): "ETS(M,Ad,M)", "ets", run id, staged, why
+//   /model /method /version /status         n   text, dictionary-coded (groups with codes and values, see
+//                                               io/columns.h): "ETS(M,Ad,M)", "ets", run id, staged
+//   /note                                   n   text as a bytes column (offset, size, bytes): why, in words,
+//                                               with the figures of each series (no two alike: no dictionary)
 //   /mae /rmse /mape /smape /mase           n   float64 validation metrics (NaN = undefined)
 //   /n_obs /last_period                     n   int64 (observations; period of the last one)
 //   /params                                 n   bytes: the fitted model (core SaveModel), a bytes column
@@ -28,7 +30,7 @@
 
 namespace mm {
 
-inline constexpr int64_t kRegistrySchemaVersion = 2;
+inline constexpr int64_t kRegistrySchemaVersion = 3;
 
 struct ModelRecord {
   std::string model, method, version, status, note;
@@ -61,7 +63,8 @@ class RegistryWriter {
  private:
   AtomicOutput out_;
   std::unique_ptr<h5::Location> file_;
-  DictionaryColumnWriter model_, method_, version_, status_, note_;
+  DictionaryColumnWriter model_, method_, version_, status_;
+  BytesColumnWriter note_;
   ColumnWriter<double> mae_, rmse_, mape_, smape_, mase_;
   ColumnWriter<int64_t> n_obs_, last_period_;
   BytesColumnWriter params_;
@@ -119,6 +122,7 @@ class RegistryReader {
   // The text columns' distinct values, read on first use (reads of a few rows then read only their codes).
   mutable std::map<std::string, std::vector<std::string>> dictionaries_;
   const std::vector<std::string>& Dictionary(const std::string& name) const;
+  BytesColumnReader note_;
   BytesColumnReader params_;  // open for the reader's life (its chunk cache serves consecutive reads)
 };
 

@@ -294,7 +294,9 @@ class RowBuffer {
   const char* at(size_t i) const { return blocks_[i / kBlockRows].get() + (i % kBlockRows) * row_size_; }
   void Clear() { size_ = 0; }
   // Frees the blocks the rows do not use.
-  void Trim() { blocks_.resize((size_ + kBlockRows - 1) / kBlockRows); }
+  void Trim() { Keep(size_); }
+  // Frees the blocks beyond those `rows` rows need (kept from an earlier, larger run).
+  void Keep(size_t rows) { blocks_.resize(std::min(blocks_.size(), (std::max(rows, size_) + kBlockRows - 1) / kBlockRows)); }
 
  private:
   static constexpr size_t kBlockRows = 16384;
@@ -817,6 +819,8 @@ void LongCsv::Spill() {
   run.offset = WriteSorted(SortRows(rows_, position_), scratch_->size());
   runs_.push_back(std::move(run));
   rows_.Clear();
+  capacity_ = RowCapacity();  // the key index has grown: the blocks of a larger run are given back
+  rows_.Keep(capacity_);
 }
 
 // Writes the rows in hand in `order` to the scratch file at `offset` (its end: appended); returns the offset.

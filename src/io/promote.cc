@@ -308,7 +308,7 @@ PromoteResult Promote(const PromoteOptions& o, const Provenance& provenance) {
   if (have_production) {
     {
       const h5::Location f = h5::Location::OpenFile(o.production);
-      CheckKind(f, "manymodels-registry", kRegistrySchemaVersion);
+      CheckKind(f, "manymodels-registry", kRegistrySchemaVersion, kRegistryOldestSchemaVersion);
       if (!f.HasAttr("role") || f.GetAttrString("role") != kProductionRole)
         throw std::runtime_error(o.production +
                                  ": a registry that promote did not write (no role=production attribute); "

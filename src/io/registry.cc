@@ -35,12 +35,14 @@ TableMeta ReadTableMeta(const h5::Location& f) {
   return m;
 }
 
-void CheckKind(const h5::Location& f, const std::string& kind, int64_t version) {
+void CheckKind(const h5::Location& f, const std::string& kind, int64_t version, int64_t oldest) {
   if (!f.HasAttr("kind") || f.GetAttrString("kind") != kind)
     throw h5::Error(f.name() + ": not a " + kind + " file (no kind=" + kind + " attribute)");
-  if (f.GetAttrI64("schema_version") != version)
-    throw h5::Error(f.name() + ": " + kind + " schema_version " + std::to_string(f.GetAttrI64("schema_version")) +
-                    ", this program reads " + std::to_string(version) + " (write it again with this program)");
+  const int64_t found = f.GetAttrI64("schema_version");
+  if (found > version || found < (oldest > 0 ? oldest : version))
+    throw h5::Error(f.name() + ": " + kind + " schema_version " + std::to_string(found) + ", this program reads " +
+                    (oldest > 0 && oldest < version ? std::to_string(oldest) + " to " : "") +
+                    std::to_string(version) + " (write it again with this program)");
 }
 
 RegistryWriter::RegistryWriter(const std::string& path, const KeyTable& keys, const TableMeta& meta,
@@ -121,7 +123,7 @@ void RegistryWriter::Commit() {
 }
 
 RegistryReader::RegistryReader(const std::string& path) : path_(path), file_(h5::Location::OpenFile(path)) {
-  CheckKind(file_, "manymodels-registry", kRegistrySchemaVersion);
+  CheckKind(file_, "manymodels-registry", kRegistrySchemaVersion, kRegistryOldestSchemaVersion);
   meta_ = ReadTableMeta(file_);
   if (file_.HasAttr("run_id")) run_id_ = file_.GetAttrString("run_id");
   key_columns_ = file_.GetAttrStrings("key_columns");
@@ -130,9 +132,14 @@ RegistryReader::RegistryReader(const std::string& path) : path_(path), file_(h5:
   for (const auto& c : key_columns_)
     if (keys.Length(c) != rows_) throw h5::Error(path + ": key columns disagree in length");
   params_ = BytesColumnReader(file_, "params");
-  note_ = BytesColumnReader(file_, "note");
   if (params_.size() != rows_) throw h5::Error(path + ": column 'params' has the wrong length");
-  if (note_.size() != rows_) throw h5::Error(path + ": column 'note' has the wrong length");
+  notes_as_text_ = file_.GetAttrI64("schema_version") >= 3;
+  if (notes_as_text_) {
+    note_ = BytesColumnReader(file_, "note");
+    if (note_.size() != rows_) throw h5::Error(path + ": column 'note' has the wrong length");
+  } else if (file_.Group("note").Length("codes") != rows_) {
+    throw h5::Error(path + ": column 'note' has the wrong length");
+  }
   for (const char* c : {"mae", "rmse", "mape", "smape", "mase", "n_obs", "last_period"})
     if (file_.Length(c) != rows_) throw h5::Error(path + ": column '" + std::string(c) + "' has the wrong length");
   for (const char* c : {"model", "method", "version", "status"})
@@ -242,7 +249,8 @@ std::vector<ModelRecord> RegistryReader::ReadRows(size_t first, size_t count, bo
   strings("version", &ModelRecord::version);
   strings("status", &ModelRecord::status);
   {
-    std::vector<std::string> notes = note_.ReadText(first, count);
+    std::vector<std::string> notes = notes_as_text_ ? note_.ReadText(first, count)
+                                         : ReadDictionaryColumn(f, "note", Dictionary("note"), first, count);
     for (size_t i = 0; i < count; ++i) rows[i].note = std::move(notes[i]);
   }
   auto metric = [&](const char* name, double Metrics::*field) {
@@ -273,6 +281,18 @@ std::vector<std::vector<uint8_t>> RegistryReader::ReadParams(const std::vector<s
   for (size_t row : rows)
     if (row >= rows_) throw std::out_of_range(path_ + ": no row " + std::to_string(row));
   return params_.Read(rows);
+}
+
+int64_t RegistryReader::CountNotes() const {
+  int64_t n = 0;
+  if (notes_as_text_) {
+    for (const int64_t size : file_.Group("note").ReadI64("size")) n += size > 0;
+  } else {
+    const std::vector<std::string> values = Dictionary("note");
+    for (const int32_t code : file_.Group("note").ReadI32("codes"))
+      n += code >= 0 && static_cast<size_t>(code) < values.size() && !values[static_cast<size_t>(code)].empty();
+  }
+  return n;
 }
 
 ProductionIndex RegistryReader::ReadProductionIndex() const {

@@ -430,8 +430,7 @@ ReportData GatherReport(const ReportOptions& o) {
   for (const auto& name : ReportMetricNames()) d.metrics.push_back(rf.ReadF64(name));
   d.statuses = CountCodes(rf, "status");
   d.failed = CountOf(d.statuses, "failed");
-  for (const int64_t size : rf.Group("note").ReadI64("size"))  // 8 bytes a row, not the notes
-    d.with_note += size > 0;
+  d.with_note = reg.CountNotes();
   {
     // Families as train's run summary counts them: "failed", the method, or for an ensemble the family of its
     // label; counted over (status, method, model) codes, 12 bytes a row.
@@ -495,7 +494,7 @@ ReportData GatherReport(const ReportOptions& o) {
   if (!o.production.empty()) {
     d.has_production = true;
     const h5::Location f = h5::Location::OpenFile(o.production);
-    CheckKind(f, "manymodels-registry", kRegistrySchemaVersion);
+    CheckKind(f, "manymodels-registry", kRegistrySchemaVersion, kRegistryOldestSchemaVersion);
     d.production_statuses = CountCodes(f, "status");
     d.production_provenance = ProvenanceOf(f);
     if (f.Exists("audit")) {

@@ -135,4 +135,31 @@ p = run(["promote", "--config", job, "--keys", keys])
 c.ok("promoted     0 " in p.stdout and "outside --keys" in p.stdout, f"v2 was rolled back: not promoted again: {p.stdout}")
 p = run(["promote", "--config", job, "--rule", "smape<<1"], check=False)
 c.ok(p.returncode == 2 and "smape<<1" in p.stderr, "a bad rule on the command line with a job file")
+
+# A production registry of schema 2 (an earlier build's: /note dictionary-coded like /model) is still read, and
+# promoting into it writes schema 3 with its rows and notes carried over.
+old_prod = os.path.join(d, "prod-schema2.h5")
+with h5py.File(prod, "r") as f, h5py.File(old_prod, "w") as g:
+    for name in f:
+        if name != "note":
+            f.copy(name, g)
+    for a, v in f.attrs.items():
+        g.attrs[a] = v
+    n = len(f["note/size"])
+    g.attrs["schema_version"] = 2
+    notes = [f"schema-2 note {i % 5}" for i in range(n)]  # a dictionary of 5 values
+    g.create_dataset("note/values", data=[f"schema-2 note {k}".encode() for k in range(5)],
+                     dtype=h5py.string_dtype("utf-8"))
+    g.create_dataset("note/codes", data=[i % 5 for i in range(n)], dtype="int32")
+rows_v2 = listing(old_prod)
+c.ok([r["note"] for r in rows_v2] == notes and
+     [{k: v for k, v in r.items() if k != "note"} for r in rows_v2] ==
+     [{k: v for k, v in r.items() if k != "note"} for r in listing(prod)],
+     f"schema 2 listed as written: {[r['note'] for r in rows_v2][:3]}")
+p = run(["promote", "--registry", reg1, "--production", old_prod, "--rule", "smape<1000"])
+with h5py.File(old_prod, "r") as f:
+    c.ok(f.attrs["schema_version"] == 3, "promoting into a schema 2 registry writes schema 3")
+carried = {(r["store"], r["item"], r["version"]): r["note"] for r in listing(old_prod)}
+c.ok(all(carried[(r["store"], r["item"], r["version"])] == note for r, note in zip(rows_v2, notes)),
+     "the schema 2 rows kept their notes")
 c.done()

@@ -31,6 +31,8 @@
 namespace mm {
 
 inline constexpr int64_t kRegistrySchemaVersion = 3;
+// The oldest registry schema still read (never written): 2, whose /note was dictionary-coded like /model.
+inline constexpr int64_t kRegistryOldestSchemaVersion = 2;
 
 struct ModelRecord {
   std::string model, method, version, status, note;
@@ -111,6 +113,8 @@ class RegistryReader {
   // lie together (BytesColumnReader), not one read per row.
   std::vector<std::vector<uint8_t>> ReadParams(const std::vector<size_t>& rows) const;
   ProductionIndex ReadProductionIndex() const;
+  // The rows with a note (reads 8 bytes a row, not the notes).
+  int64_t CountNotes() const;
 
  private:
   std::string path_;
@@ -122,6 +126,7 @@ class RegistryReader {
   // The text columns' distinct values, read on first use (reads of a few rows then read only their codes).
   mutable std::map<std::string, std::vector<std::string>> dictionaries_;
   const std::vector<std::string>& Dictionary(const std::string& name) const;
+  bool notes_as_text_ = false;  // schema 3 and later: /note a bytes column (note_), else dictionary-coded
   BytesColumnReader note_;
   BytesColumnReader params_;  // open for the reader's life (its chunk cache serves consecutive reads)
 };
@@ -137,6 +142,6 @@ RegistryTable ReadRegistry(const std::string& path, bool load_params = true);
 // Shared by the registry and predictions files.
 void WriteTableMeta(const h5::Location& f, const TableMeta& meta, const KeyTable& keys);
 TableMeta ReadTableMeta(const h5::Location& f);
-void CheckKind(const h5::Location& f, const std::string& kind, int64_t version);
+void CheckKind(const h5::Location& f, const std::string& kind, int64_t version, int64_t oldest = 0);
 
 }  // namespace mm

@@ -186,7 +186,7 @@ int RunIngest(const po::variables_map& vm, Communicator& comm) {
     std::fprintf(
         stderr,
         "ingest: more rows than --memory %s holds%s: %lld sorted run%s, %.1f MB on the scratch file in %s; "
-        "the key index took %.1f MiB of it\n",
+        "the key index took %.1f MiB\n",
         Get<std::string>(vm, "memory").c_str(), comm.size() > 1 ? " per rank" : "",
         static_cast<long long>(s.runs), s.runs == 1 ? "" : "s", static_cast<double>(s.spilled_bytes) / 1e6,
         ScratchFolder(o).c_str(), static_cast<double>(s.index_bytes) / 1048576.0);

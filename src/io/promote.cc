@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <map>
+#include <optional>
 #include <stdexcept>
 
 #include "manymodels/io/csv.h"
@@ -67,6 +68,8 @@ bool FileExists(const std::string& path) {
 }
 
 // A registry in memory.
+// A registry's rows without their models' bytes and notes (Planned says where those are; Promote copies them
+// in batches as it writes).
 struct Table {
   KeyTable keys;
   std::vector<ModelRecord> rows;
@@ -75,10 +78,18 @@ struct Table {
 };
 
 Table Load(const std::string& path) {
-  RegistryTable t = ReadRegistry(path, /*load_params=*/true);
+  RegistryTable t = ReadRegistry(path, /*load_params=*/false, /*load_notes=*/false);
   Table out{std::move(t.keys), std::move(t.rows), t.meta, {}};
   return out;
 }
+
+// A row of the new file as it is planned: its record without the model's bytes and note, and the row of the
+// staging or the production registry they come from.
+struct Planned {
+  ModelRecord record;
+  bool staged = false;
+  size_t row = 0;
+};
 
 void CheckSameKeys(const KeyTable& a, const std::string& a_path, const KeyTable& b, const std::string& b_path) {
   auto describe = [](const KeyTable& t) {
@@ -195,10 +206,9 @@ void WriteAudit(const h5::Location& root, const std::vector<AuditRow>& audit) {
 }
 
 // A key's rows as they go into the new file: sorted by version (stable, so equal versions keep their order).
-void Emit(const KeyTable& from, size_t key_row, std::vector<ModelRecord> rows, KeyTable* keys,
-          std::vector<ModelRecord>* out) {
+void Emit(const KeyTable& from, size_t key_row, std::vector<Planned> rows, KeyTable* keys, std::vector<Planned>* out) {
   std::stable_sort(rows.begin(), rows.end(),
-                   [](const ModelRecord& a, const ModelRecord& b) { return a.version < b.version; });
+                   [](const Planned& a, const Planned& b) { return a.record.version < b.record.version; });
   for (auto& r : rows) {
     keys->Append(from, key_row);
     out->push_back(std::move(r));
@@ -206,9 +216,9 @@ void Emit(const KeyTable& from, size_t key_row, std::vector<ModelRecord> rows, K
 }
 
 // The index of the row with status `production` among `rows`, or -1.
-std::ptrdiff_t ProductionRow(const std::vector<ModelRecord>& rows) {
+std::ptrdiff_t ProductionRow(const std::vector<Planned>& rows) {
   for (size_t i = 0; i < rows.size(); ++i)
-    if (rows[i].status == "production") return static_cast<std::ptrdiff_t>(i);
+    if (rows[i].record.status == "production") return static_cast<std::ptrdiff_t>(i);
   return -1;
 }
 
@@ -352,7 +362,7 @@ PromoteResult Promote(const PromoteOptions& o, const Provenance& provenance) {
   PromoteResult result;
   for (const auto& rule : o.rules) result.rejected.emplace_back(rule.text, 0);
   KeyTable out_keys = base.keys.EmptyLike();
-  std::vector<ModelRecord> out_rows;
+  std::vector<Planned> out_rows;
   auto audit = [&](const std::string& key, const std::string& old_version, const std::string& new_version,
                    const char* action, const std::string& reason) {
     result.audit.push_back(AuditRow{key, old_version, new_version, action, reason, time, user});
@@ -364,15 +374,16 @@ PromoteResult Promote(const PromoteOptions& o, const Provenance& provenance) {
     return b;
   };
   auto range_rows = [&prod](size_t a, size_t b) {
-    return std::vector<ModelRecord>(prod.rows.begin() + static_cast<std::ptrdiff_t>(a),
-                                    prod.rows.begin() + static_cast<std::ptrdiff_t>(b));
+    std::vector<Planned> rows;
+    for (size_t k = a; k < b; ++k) rows.push_back({prod.rows[k], false, k});
+    return rows;
   };
 
   if (!rollback) {
     std::string rules_text;
     for (const auto& rule : o.rules) rules_text += (rules_text.empty() ? "" : ", ") + rule.text;
     // The decision for staged row j, whose key has the production rows `rows` (maybe none).
-    auto decide = [&](size_t j, std::vector<ModelRecord> rows) {
+    auto decide = [&](size_t j, std::vector<Planned> rows) {
       const ModelRecord& s = stage.rows[j];
       if (s.status != "staged") {
         if (s.status == "failed") ++result.failed;
@@ -384,13 +395,13 @@ PromoteResult Promote(const PromoteOptions& o, const Provenance& provenance) {
         return rows;
       }
       for (const auto& r : rows)
-        if (r.version == s.version) {
+        if (r.record.version == s.version) {
           ++result.unchanged;
           return rows;
         }
       const std::string key = stage.keys.Describe(j);
       const std::ptrdiff_t cur = ProductionRow(rows);
-      const std::string old_version = cur >= 0 ? rows[static_cast<size_t>(cur)].version : "";
+      const std::string old_version = cur >= 0 ? rows[static_cast<size_t>(cur)].record.version : "";
       for (size_t k = 0; k < o.rules.size(); ++k) {
         const Rule& rule = o.rules[k];
         if (rule.Passes(s)) continue;
@@ -404,7 +415,7 @@ PromoteResult Promote(const PromoteOptions& o, const Provenance& provenance) {
         reason += "; no production model";
       } else if (!o.compare.empty()) {
         const double challenger = MetricOf(s, o.compare);
-        const double champion = MetricOf(rows[static_cast<size_t>(cur)], o.compare);
+        const double champion = MetricOf(rows[static_cast<size_t>(cur)].record, o.compare);
         const double bar = champion * (1 - o.margin);
         const std::string test = o.compare + " " + Number(challenger) + " against " + Number(champion) +
                                  " * (1 - " + Number(o.margin) + ") = " + Number(bar);
@@ -422,14 +433,14 @@ PromoteResult Promote(const PromoteOptions& o, const Provenance& provenance) {
         reason += "; " + (std::isnan(champion) ? o.compare + " undefined for the champion" : test);
       }
       if (cur >= 0) {
-        rows[static_cast<size_t>(cur)].status = "archived";
+        rows[static_cast<size_t>(cur)].record.status = "archived";
         ++result.replaced;
       } else {
         ++result.new_keys;
       }
       ++result.promoted;
-      ModelRecord promoted = s;
-      promoted.status = "production";
+      Planned promoted{s, true, j};
+      promoted.record.status = "production";
       rows.push_back(std::move(promoted));
       audit(key, old_version, s.version, "promote", reason);
       return rows;
@@ -456,23 +467,26 @@ PromoteResult Promote(const PromoteOptions& o, const Provenance& provenance) {
       if (a.action == "promote" && a.new_version == version) replaced[a.key] = a.old_version;
     for (size_t i = 0; i < prod.rows.size();) {
       const size_t b = range_end(i);
-      std::vector<ModelRecord> rows = range_rows(i, b);
+      std::vector<Planned> rows = range_rows(i, b);
       const std::ptrdiff_t cur = ProductionRow(rows);
-      if (selected(prod.keys, i) && cur >= 0 && rows[static_cast<size_t>(cur)].version == version) {
+      if (selected(prod.keys, i) && cur >= 0 && rows[static_cast<size_t>(cur)].record.version == version) {
         const std::string key = prod.keys.Describe(i);
         std::string back;
         if (auto it = replaced.find(key); it != replaced.end()) {
           back = it->second;
         } else {  // no audit row: the latest archived version older than the rolled-back one
-          for (const auto& r : rows)
+          for (const auto& p : rows) {
+            const ModelRecord& r = p.record;
             if (r.status == "archived" && r.version < version && r.version > back) back = r.version;
+          }
         }
         std::ptrdiff_t restore = -1;
         for (size_t k = 0; k < rows.size() && !back.empty(); ++k)
-          if (rows[k].version == back && static_cast<std::ptrdiff_t>(k) != cur) restore = static_cast<std::ptrdiff_t>(k);
-        rows[static_cast<size_t>(cur)].status = "archived";
+          if (rows[k].record.version == back && static_cast<std::ptrdiff_t>(k) != cur)
+            restore = static_cast<std::ptrdiff_t>(k);
+        rows[static_cast<size_t>(cur)].record.status = "archived";
         if (restore >= 0) {
-          rows[static_cast<size_t>(restore)].status = "production";
+          rows[static_cast<size_t>(restore)].record.status = "production";
           ++result.rolled_back;
           audit(key, version, back, "rollback", "rollback of " + version + ": back to " + back);
         } else {
@@ -495,8 +509,8 @@ PromoteResult Promote(const PromoteOptions& o, const Provenance& provenance) {
     for (bool seen : subset_seen) result.unknown_keys += seen ? 0 : 1;
 
   for (const auto& r : out_rows) {
-    if (r.status == "production") ++result.production_keys;
-    else if (r.status == "archived") ++result.archived_rows;
+    if (r.record.status == "production") ++result.production_keys;
+    else if (r.record.status == "archived") ++result.archived_rows;
   }
   std::vector<AuditRow> all_audit = prod.audit;
   all_audit.insert(all_audit.end(), result.audit.begin(), result.audit.end());
@@ -505,7 +519,31 @@ PromoteResult Promote(const PromoteOptions& o, const Provenance& provenance) {
 
   RegistryWriter writer(o.production, out_keys, base.meta, provenance);
   writer.root().SetAttr("role", std::string(kProductionRole));
-  writer.Write(0, out_rows);
+  // The models' bytes and notes, copied from where they are in batches: a batch's rows of one registry lie
+  // together there (both are sorted by key), so each batch is a few hyperslab reads.
+  std::optional<RegistryReader> from_prod, from_stage;
+  if (have_production) from_prod.emplace(o.production);
+  if (!rollback) from_stage.emplace(o.registry);
+  constexpr size_t kBatch = 4096;
+  for (size_t first = 0; first < out_rows.size(); first += kBatch) {
+    const size_t n = std::min(kBatch, out_rows.size() - first);
+    std::vector<ModelRecord> batch(n);
+    for (const bool staged : {false, true}) {
+      std::vector<size_t> at, rows;  // batch index, registry row
+      for (size_t i = 0; i < n; ++i)
+        if (out_rows[first + i].staged == staged) at.push_back(i), rows.push_back(out_rows[first + i].row);
+      if (at.empty()) continue;
+      const RegistryReader& reader = staged ? *from_stage : *from_prod;
+      std::vector<std::vector<uint8_t>> params = reader.ReadParams(rows);
+      std::vector<std::string> notes = reader.ReadNotes(rows);
+      for (size_t k = 0; k < at.size(); ++k) {
+        batch[at[k]] = std::move(out_rows[first + at[k]].record);
+        batch[at[k]].params = std::move(params[k]);
+        batch[at[k]].note = std::move(notes[k]);
+      }
+    }
+    writer.Write(first, batch);
+  }
   WriteAudit(writer.root(), all_audit);
   writer.Commit();
   result.written = true;

@@ -1,5 +1,6 @@
 #include "manymodels/io/registry.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "manymodels/io/predictions.h"
@@ -235,7 +236,8 @@ const std::vector<std::string>& RegistryReader::Dictionary(const std::string& na
   return it->second;
 }
 
-std::vector<ModelRecord> RegistryReader::ReadRows(size_t first, size_t count, bool load_params) const {
+std::vector<ModelRecord> RegistryReader::ReadRows(size_t first, size_t count, bool load_params,
+                                                  bool load_notes) const {
   if (first > rows_) first = rows_;
   count = std::min(count, rows_ - first);
   std::vector<ModelRecord> rows(count);
@@ -248,7 +250,7 @@ std::vector<ModelRecord> RegistryReader::ReadRows(size_t first, size_t count, bo
   strings("method", &ModelRecord::method);
   strings("version", &ModelRecord::version);
   strings("status", &ModelRecord::status);
-  {
+  if (load_notes) {
     std::vector<std::string> notes = notes_as_text_ ? note_.ReadText(first, count)
                                          : ReadDictionaryColumn(f, "note", Dictionary("note"), first, count);
     for (size_t i = 0; i < count; ++i) rows[i].note = std::move(notes[i]);
@@ -281,6 +283,28 @@ std::vector<std::vector<uint8_t>> RegistryReader::ReadParams(const std::vector<s
   for (size_t row : rows)
     if (row >= rows_) throw std::out_of_range(path_ + ": no row " + std::to_string(row));
   return params_.Read(rows);
+}
+
+std::vector<std::string> RegistryReader::ReadNotes(const std::vector<size_t>& rows) const {
+  for (size_t row : rows)
+    if (row >= rows_) throw std::out_of_range(path_ + ": no row " + std::to_string(row));
+  std::vector<std::string> out(rows.size());
+  if (notes_as_text_) {
+    std::vector<std::vector<uint8_t>> bytes = note_.Read(rows);
+    for (size_t i = 0; i < rows.size(); ++i) out[i].assign(bytes[i].begin(), bytes[i].end());
+  } else {
+    if (rows.empty()) return out;
+    const std::vector<std::string>& values = Dictionary("note");
+    const auto [lo, hi] = std::minmax_element(rows.begin(), rows.end());
+    const std::vector<int32_t> codes = file_.Group("note").ReadI32("codes", *lo, *hi + 1 - *lo);  // their span
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const int32_t code = codes.at(rows[i] - *lo);
+      if (code < 0 || static_cast<size_t>(code) >= values.size())
+        throw h5::Error(path_ + ": column 'note' has a code out of range");
+      out[i] = values[static_cast<size_t>(code)];
+    }
+  }
+  return out;
 }
 
 int64_t RegistryReader::CountNotes() const {
@@ -333,13 +357,13 @@ void CheckKeysMatchLake(const RegistryReader& registry, const std::string& regis
                                " and " + lake_path + " and integer in the other");
 }
 
-RegistryTable ReadRegistry(const std::string& path, bool load_params) {
+RegistryTable ReadRegistry(const std::string& path, bool load_params, bool load_notes) {
   const RegistryReader reader(path);
   RegistryTable t;
   t.meta = reader.meta();
   t.run_id = reader.run_id();
   t.keys = reader.ReadKeys(0, reader.size());
-  t.rows = reader.ReadRows(0, reader.size(), load_params);
+  t.rows = reader.ReadRows(0, reader.size(), load_params, load_notes);
   return t;
 }
 

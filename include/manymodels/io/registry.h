@@ -106,7 +106,9 @@ class RegistryReader {
   // The row of status `production` among the key's rows, if there is one.
   std::optional<size_t> FindProduction(const std::vector<std::string>& key) const;
   KeyTable ReadKeys(size_t first, size_t count) const;
-  std::vector<ModelRecord> ReadRows(size_t first, size_t count, bool load_params) const;
+  std::vector<ModelRecord> ReadRows(size_t first, size_t count, bool load_params, bool load_notes = true) const;
+  // The notes of `rows` (any order), in that order.
+  std::vector<std::string> ReadNotes(const std::vector<size_t>& rows) const;
   // The model bytes of one row (one hyperslab read), without the other rows' models.
   std::vector<uint8_t> ReadParams(size_t row) const;
   // The model bytes of `rows` (ascending or not), in that order: one hyperslab per run of rows whose bytes
@@ -137,7 +139,7 @@ void CheckKeysMatchLake(const RegistryReader& registry, const std::string& regis
                         const std::string& lake_path);
 
 // Reads a whole registry (or, with load_params = false, everything but the model bytes).
-RegistryTable ReadRegistry(const std::string& path, bool load_params = true);
+RegistryTable ReadRegistry(const std::string& path, bool load_params = true, bool load_notes = true);
 
 // Shared by the registry and predictions files.
 void WriteTableMeta(const h5::Location& f, const TableMeta& meta, const KeyTable& keys);

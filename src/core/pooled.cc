@@ -648,6 +648,47 @@ std::vector<SeriesResult> FitPooledGroup(std::span<const PoolMember> members, co
   return out;
 }
 
+std::vector<FittedMember> PooledMembers(std::span<const PoolMember> members, const PoolOptions& opt, int windows) {
+  std::vector<FittedMember> out(members.size());
+  if (members.size() < static_cast<size_t>(opt.min_series)) return out;
+  int64_t end = std::numeric_limits<int64_t>::min();  // one past the group's last observation
+  std::vector<int64_t> ends(members.size(), 0);       // one past each member's last observation (0: none)
+  for (size_t k = 0; k < members.size(); ++k) {
+    const int64_t last = LastObserved(members[k].y, static_cast<int64_t>(members[k].y.size()));
+    if (last >= 0) ends[k] = members[k].start + last + 1, end = std::max(end, ends[k]);
+  }
+  if (end == INT64_MIN) return out;
+  const PoolFit final = FitPool(members, end, opt);
+  if (!final.error.empty()) return out;
+  for (size_t k = 0; k < members.size(); ++k)
+    if (final.members[k].ok) {
+      out[k].method = &PooledMethod();
+      out[k].model = SaveModel(*PooledModel(final, k, members[k], opt.group));
+    }
+  // Window w (1 = the latest): each member's periods [end - w h, end - (w - 1) h), forecast from the group's fit
+  // before them. A member left out of one window's fit forecasts no older window (FitSeries uses the latest ones).
+  std::vector<uint8_t> open(members.size(), 1);
+  for (int w = 1; w <= windows; ++w) {
+    std::vector<int64_t> cuts(members.size());
+    for (size_t k = 0; k < members.size(); ++k) cuts[k] = ends[k] - static_cast<int64_t>(w) * opt.horizon;
+    const PoolFit fit = FitPool(members, cuts, opt);
+    if (!fit.error.empty()) break;
+    for (size_t k = 0; k < members.size(); ++k) {
+      if (!open[k] || out[k].model.empty()) continue;
+      if (!fit.members[k].ok) {
+        open[k] = 0;
+        continue;
+      }
+      const int64_t skip = cuts[k] - 1 - fit.members[k].last;  // periods between its last and the cut
+      std::vector<double> f =
+          PooledModel(fit, k, members[k], opt.group)->PredictMean(static_cast<int>(skip) + opt.horizon);
+      f.erase(f.begin(), f.begin() + static_cast<std::ptrdiff_t>(skip));
+      out[k].windows.push_back(std::move(f));
+    }
+  }
+  return out;
+}
+
 namespace {
 
 class Pooled : public Method {

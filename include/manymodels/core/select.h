@@ -29,6 +29,16 @@
 
 namespace mm {
 
+// A member of auto's pool fitted outside FitSeries (train --pool-by: the group's joint fit, core/pooled.h): its
+// point forecasts of the validation windows and its model of the whole history, both in the series' own units.
+// It is validated on the same windows as the others and weighed by the same rule; it must forecast every window
+// the others are scored on (windows[k] for k below their count), else it is left out with a note.
+struct FittedMember {
+  const Method* method = nullptr;            // what it is (its name in notes; never fitted by FitSeries)
+  std::vector<std::vector<double>> windows;  // [k]: the forecast of y[n - (k+1) h, n - k h), the latest first
+  std::vector<uint8_t> model;                // SaveModel bytes, fitted on the whole history
+};
+
 struct SelectOptions {
   bool automatic = false;                 // candidates from AutoPool(y), followed by `candidates`
   std::vector<const Method*> candidates;  // in order of preference
@@ -44,7 +54,12 @@ struct SelectOptions {
   // Long histories are cut to their most recent `max_history` periods before anything is fitted (0: never).
   // The covariates are cut alike. n_obs counts the observations in what is kept.
   size_t max_history = 0;
+  // With `automatic` and `weigh_evidence`: members fitted elsewhere, added to the pool after AutoPool's.
+  std::vector<FittedMember> fitted_members;
 };
+
+// How many validation windows FitSeries asks for with these options (it may get fewer: a short history).
+int ValidationWindows(const SelectOptions& options);
 
 // The default cap of SelectOptions::max_history for these cycles: three of the longest cycle, at least 1000.
 size_t DefaultMaxHistory(const std::vector<double>& season_lengths);

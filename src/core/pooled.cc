@@ -665,27 +665,38 @@ std::vector<FittedMember> PooledMembers(std::span<const PoolMember> members, con
       out[k].method = &PooledMethod();
       out[k].model = SaveModel(*PooledModel(final, k, members[k], opt.group));
     }
-  // Window w (1 = the latest): each member's periods [end - w h, end - (w - 1) h), forecast from the group's fit
-  // before them. A member left out of one window's fit forecasts no older window (FitSeries uses the latest ones).
-  std::vector<uint8_t> open(members.size(), 1);
-  for (int w = 1; w <= windows; ++w) {
+  // Window w (1 = the latest): each member's periods [e_k - w h, e_k - (w - 1) h), forecast from a group fit
+  // before them: fitted for the oldest window and used for the later ones (the model is a function of time and
+  // covariates: its forecast from a later origin is its forecast of those periods), while FitSeries' rule would
+  // bring a member's model forward (RollsForward: the periods since the fit a small share of those fitted),
+  // else fitted again. A member left out of a window's fit forecasts no older window (FitSeries uses the
+  // latest ones).
+  std::vector<std::vector<std::vector<double>>> forecasts(members.size(), std::vector<std::vector<double>>(windows));
+  PoolFit fit;
+  fit.error = "not fitted yet";
+  for (int w = windows; w >= 1; --w) {
     std::vector<int64_t> cuts(members.size());
     for (size_t k = 0; k < members.size(); ++k) cuts[k] = ends[k] - static_cast<int64_t>(w) * opt.horizon;
-    const PoolFit fit = FitPool(members, cuts, opt);
-    if (!fit.error.empty()) break;
+    bool refit = !fit.error.empty();
+    for (size_t k = 0; k < members.size() && !refit; ++k)
+      refit = fit.members[k].ok && !RollsForward(static_cast<double>(fit.members[k].span + 1),
+                                                 static_cast<double>(cuts[k] - fit.members[k].cut));
+    if (refit) fit = FitPool(members, cuts, opt);
+    if (!fit.error.empty()) continue;
     for (size_t k = 0; k < members.size(); ++k) {
-      if (!open[k] || out[k].model.empty()) continue;
-      if (!fit.members[k].ok) {
-        open[k] = 0;
-        continue;
-      }
+      if (out[k].model.empty() || !fit.members[k].ok) continue;
       const int64_t skip = cuts[k] - 1 - fit.members[k].last;  // periods between its last and the cut
       std::vector<double> f =
           PooledModel(fit, k, members[k], opt.group)->PredictMean(static_cast<int>(skip) + opt.horizon);
       f.erase(f.begin(), f.begin() + static_cast<std::ptrdiff_t>(skip));
-      out[k].windows.push_back(std::move(f));
+      forecasts[k][static_cast<size_t>(w - 1)] = std::move(f);
     }
   }
+  for (size_t k = 0; k < members.size(); ++k)
+    for (auto& f : forecasts[k]) {
+      if (f.empty()) break;
+      out[k].windows.push_back(std::move(f));
+    }
   return out;
 }
 

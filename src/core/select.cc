@@ -219,6 +219,8 @@ std::vector<Forecast> HeldOutForecasts(std::span<const double> y, const std::vec
 
 }  // namespace
 
+bool RollsForward(double fitted, double since) { return since <= kMaxRollShare * fitted; }
+
 int ValidationWindows(const SelectOptions& options) {
   return std::max(options.weigh_evidence ? kEvidenceWindows : 1, options.backtest_windows);
 }
@@ -319,7 +321,7 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
       size_t fitted = 0;  // and was fitted on y[0, fitted)
       for (size_t k = windows.size(); k-- > 0;) {
         const Window& w = windows[k];
-        if (model && static_cast<double>(w.origin - fitted) > kMaxRollShare * static_cast<double>(fitted))
+        if (model && !RollsForward(static_cast<double>(fitted), static_cast<double>(w.origin - fitted)))
           model.reset();
         if (model) {
           UpdateContext uc;

@@ -60,6 +60,9 @@ struct SelectOptions {
 
 // How many validation windows FitSeries asks for with these options (it may get fewer: a short history).
 int ValidationWindows(const SelectOptions& options);
+// FitSeries' rule for its validation windows: a model fitted on `fitted` periods is brought forward to a window
+// `since` periods after them (true), or fitted again for it (false).
+bool RollsForward(double fitted, double since);
 
 // The default cap of SelectOptions::max_history for these cycles: three of the longest cycle, at least 1000.
 size_t DefaultMaxHistory(const std::vector<double>& season_lengths);

@@ -658,13 +658,6 @@ std::vector<FittedMember> PooledMembers(std::span<const PoolMember> members, con
     if (last >= 0) ends[k] = members[k].start + last + 1, end = std::max(end, ends[k]);
   }
   if (end == INT64_MIN) return out;
-  const PoolFit final = FitPool(members, end, opt);
-  if (!final.error.empty()) return out;
-  for (size_t k = 0; k < members.size(); ++k)
-    if (final.members[k].ok) {
-      out[k].method = &PooledMethod();
-      out[k].model = SaveModel(*PooledModel(final, k, members[k], opt.group));
-    }
   // Window w (1 = the latest): each member's periods [e_k - w h, e_k - (w - 1) h), forecast from a group fit
   // before them: fitted for the oldest window and used for the later ones (the model is a function of time and
   // covariates: its forecast from a later origin is its forecast of those periods), while FitSeries' rule would
@@ -674,6 +667,8 @@ std::vector<FittedMember> PooledMembers(std::span<const PoolMember> members, con
   std::vector<std::vector<std::vector<double>>> forecasts(members.size(), std::vector<std::vector<double>>(windows));
   PoolFit fit;
   fit.error = "not fitted yet";
+  std::vector<double> cycles;  // those of the oldest window's fit
+  bool oldest = true;
   for (int w = windows; w >= 1; --w) {
     std::vector<int64_t> cuts(members.size());
     for (size_t k = 0; k < members.size(); ++k) cuts[k] = ends[k] - static_cast<int64_t>(w) * opt.horizon;
@@ -683,8 +678,9 @@ std::vector<FittedMember> PooledMembers(std::span<const PoolMember> members, con
                                                  static_cast<double>(cuts[k] - fit.members[k].cut));
     if (refit) fit = FitPool(members, cuts, opt);
     if (!fit.error.empty()) continue;
+    if (oldest) cycles = fit.cycles, oldest = false;
     for (size_t k = 0; k < members.size(); ++k) {
-      if (out[k].model.empty() || !fit.members[k].ok) continue;
+      if (!fit.members[k].ok) continue;
       const int64_t skip = cuts[k] - 1 - fit.members[k].last;  // periods between its last and the cut
       std::vector<double> f =
           PooledModel(fit, k, members[k], opt.group)->PredictMean(static_cast<int>(skip) + opt.horizon);
@@ -692,11 +688,21 @@ std::vector<FittedMember> PooledMembers(std::span<const PoolMember> members, con
       forecasts[k][static_cast<size_t>(w - 1)] = std::move(f);
     }
   }
-  for (size_t k = 0; k < members.size(); ++k)
+  // The model: the group fitted on all periods, with the cycles its oldest window's fit had (a longer one that
+  // did not fit twice there was judged by no window).
+  PoolOptions whole = opt;
+  if (!oldest) whole.season_lengths = cycles.empty() ? std::vector<double>{1} : cycles;
+  const PoolFit final = FitPool(members, end, whole);
+  if (!final.error.empty()) return out;
+  for (size_t k = 0; k < members.size(); ++k) {
+    if (!final.members[k].ok) continue;
+    out[k].method = &PooledMethod();
+    out[k].model = SaveModel(*PooledModel(final, k, members[k], opt.group));
     for (auto& f : forecasts[k]) {
       if (f.empty()) break;
       out[k].windows.push_back(std::move(f));
     }
+  }
   return out;
 }
 

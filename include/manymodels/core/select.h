@@ -17,7 +17,9 @@
 // forecasts (FittedModel::PredictMean). With `weigh_evidence`, the intervals of what was decided are
 // calibrated on the windows' errors of that rule (weights from the other windows; calibrate.h), and the note
 // gives the factors. A history never below zero is forecast non-negative (NonNegativeModel, model.h), its
-// validation forecasts clipped alike.
+// validation forecasts clipped alike. Members fitted elsewhere (SelectOptions::fitted_members: train --pool-by's
+// joint fit of the series' group) join auto's pool with their forecasts of the same windows and are weighed by the
+// same rule; one chosen is used as it was fitted (it is not refitted here).
 #pragma once
 
 #include <string>

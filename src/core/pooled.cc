@@ -688,10 +688,15 @@ std::vector<FittedMember> PooledMembers(std::span<const PoolMember> members, con
       forecasts[k][static_cast<size_t>(w - 1)] = std::move(f);
     }
   }
-  // The model: the group fitted on all periods, with the cycles its oldest window's fit had (a longer one that
-  // did not fit twice there was judged by no window).
+  // The model: the group fitted on all periods, without a cycle after the first that the oldest window's fit did
+  // not have (one that did not fit twice there was judged by no window: NN5's yearly cycle in two years of days).
   PoolOptions whole = opt;
-  if (!oldest) whole.season_lengths = cycles.empty() ? std::vector<double>{1} : cycles;
+  if (!oldest) {
+    whole.season_lengths.clear();
+    for (size_t i = 0; i < opt.season_lengths.size(); ++i)
+      if (i == 0 || std::find(cycles.begin(), cycles.end(), opt.season_lengths[i]) != cycles.end())
+        whole.season_lengths.push_back(opt.season_lengths[i]);
+  }
   const PoolFit final = FitPool(members, end, whole);
   if (!final.error.empty()) return out;
   for (size_t k = 0; k < members.size(); ++k) {

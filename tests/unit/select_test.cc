@@ -377,6 +377,20 @@ TEST(SelectTest, AMemberFittedElsewhereIsWeighedOnTheSameWindows) {
   EXPECT_NE(r.note.find("snaive alone: snaive 0, "), std::string::npos) << r.note;
   EXPECT_EQ(r.forecast.mean, outside->Predict(8).mean);
   EXPECT_EQ(ValidationWindows(o), 3);
+  // A series fitted in scaled units (FitScaleExponent): the member's forecasts and model, in the series' units,
+  // come out the same (times 2^40, exact).
+  std::vector<double> big;
+  for (double v : y) big.push_back(std::ldexp(v, 40));
+  FittedMember scaled = member;
+  scaled.model = SaveModel(*SeasonalNaiveMethod().Fit(big, cycle).model);
+  for (auto& w : scaled.windows)
+    for (double& v : w) v = std::ldexp(v, 40);
+  o.fitted_members = {scaled};
+  const SeriesResult b = FitSeries(big, o);
+  ASSERT_EQ(b.method, "snaive") << b.note;
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(b.forecast.mean[i], std::ldexp(r.forecast.mean[i], 40)) << i;
+  EXPECT_EQ(LoadModel(b.model)->Predict(8).mean, b.forecast.mean);
+  o.fitted_members = {member};
 
   // Fewer windows than the others are scored on: left out, and the note says so.
   o.fitted_members.front().windows.pop_back();

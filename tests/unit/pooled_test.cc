@@ -303,9 +303,9 @@ TEST(PooledTest, AutoWeighsThePooledMemberByItsEvidence) {
   ASSERT_TRUE(fresh.error.empty()) << fresh.error;
   for (size_t k = 0; k < lm.size(); ++k) {
     ASSERT_EQ(rolled[k].windows.size(), 3u) << k;
-    const std::vector<double> f = LoadModel(rolled[k].model)->Predict(long_h).mean;
-    const std::vector<double> g = PooledModel(fresh, k, lm[k], "store=1")->Predict(long_h).mean;
-    for (int t = 0; t < long_h; ++t) EXPECT_NEAR(f[t], g[t], 0.05 * g[t]) << k << " step " << t;
+    const std::vector<double> moved = LoadModel(rolled[k].model)->Predict(long_h).mean;
+    const std::vector<double> refit = PooledModel(fresh, k, lm[k], "store=1")->Predict(long_h).mean;
+    for (int t = 0; t < long_h; ++t) EXPECT_NEAR(moved[t], refit[t], 0.05 * refit[t]) << k << " step " << t;
   }
 
   // A group of fewer than min_series: no pooled member.

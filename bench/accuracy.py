@@ -97,12 +97,14 @@ for name in a.data.split(","):
         runs.append(("auto", binary, f"manymodels auto ({label or binary})"))
     for method, binary, label in runs:
         fc = os.path.join(a.work, f"{name}.mm.{label.replace(' ', '_').replace('/', '_')}.csv")
-        cmd = [py, os.path.join(here, "competition.py"), data, fc, "--models", method, "--binary", binary]
+        # auto+pooled: auto with the whole set (each (m, h) group) one pool, the joint fit a member of its pool.
+        cmd = [py, os.path.join(here, "competition.py"), data, fc, "--models", method.split("+")[0], "--binary",
+               binary, *(["--pool-all"] if method.endswith("+pooled") else [])]
         if name in cycles:
             cmd += ["--season-length", cycles[name]]
         if name in covariates:
             cmd += ["--covariates", covariates[name]]
-        if method == "auto" and a.ours_args:
+        if method.startswith("auto") and a.ours_args:
             cmd += ["--train-args", a.ours_args]
             label += f" ({a.ours_args})"
         p = subprocess.run(cmd, check=True, capture_output=True, text=True)

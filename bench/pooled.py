@@ -14,8 +14,9 @@
       alternating) and the held-out MASE (mean over series, scaled by the in-sample mean absolute difference at
       lag 7), and coverage.
 
-Methods: --methods pooled,pooled-alone,fourier,auto (pooled-alone: --models pooled without --pool-by, each series
-a group of one)."""
+Methods: --methods pooled,pooled-alone,fourier,auto,auto-pooled (pooled-alone: --models pooled without --pool-by,
+each series a group of one; auto-pooled: --models auto with --pool-by, the group's joint fit a member of auto's
+pool)."""
 import argparse
 import collections
 import csv
@@ -53,8 +54,9 @@ def mm(*args):
 def train(lake, horizon, method, tag):
     """Trains one method (one process, one thread); returns (CPU seconds of the child, the predictions rows)."""
     reg, pred = (os.path.join(a.work, f"{tag}.{method}.{x}.h5") for x in ("reg", "pred"))
-    models = {"pooled": ["--models", "pooled", "--pool-by", "pool" if a.what == "cheese" else "store"],
-              "pooled-alone": ["--models", "pooled"]}.get(method, ["--models", method])
+    by = ["--pool-by", "pool" if a.what == "cheese" else "store"]
+    models = {"pooled": ["--models", "pooled", *by], "pooled-alone": ["--models", "pooled"],
+              "auto-pooled": ["--models", "auto", *by]}.get(method, ["--models", method])
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     mm("train", "--lake", lake, "--horizon", str(horizon), "--registry", reg, "--predictions", pred, "--threads",
        "1", "--quiet", *models)

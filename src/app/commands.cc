@@ -334,13 +334,13 @@ TrainOptions TrainOptionsFrom(const po::variables_map& vm) {
   if (vm.count("season-length")) o.season_lengths = ParseNumberList(Get<std::string>(vm, "season-length"), "season-length");
   if (vm.count("partition-by")) o.partition_by = SplitList(Get<std::string>(vm, "partition-by"));
   if (vm.count("pool-by")) o.pool_by = SplitList(Get<std::string>(vm, "pool-by"));
-  if (const std::string problem = PoolByProblem(o); !problem.empty()) throw po::error(problem);
   o.covariates = Get<std::string>(vm, "covariates");
   o.backtest_windows = Get<int>(vm, "backtest-windows");
   if (o.backtest_windows < 1 || o.backtest_windows > 1000) throw po::error("--backtest-windows must be 1 to 1000");
   o.ensemble = Get<std::string>(vm, "ensemble");
   if (o.ensemble != "auto" && o.ensemble != "none" && o.ensemble != "mean" && o.ensemble != "median")
     throw po::error("--ensemble: '" + o.ensemble + "' is not auto, none, mean or median");
+  if (const std::string problem = PoolByProblem(o); !problem.empty()) throw po::error(problem);
   o.ensemble_size = Get<int>(vm, "ensemble-size");
   if (o.ensemble_size < 2 || o.ensemble_size > 100) throw po::error("--ensemble-size must be 2 to 100");
   if (const auto mh = Get<std::string>(vm, "max-history"); mh == "all") {

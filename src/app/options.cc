@@ -59,7 +59,8 @@ po::options_description CommandOptions(const std::string& command) {
         ("models", po::value<std::string>()->default_value("auto"), "auto and/or a comma list: naive, snaive, mean, drift, ets, arima, theta, otm, dotm, croston, sba, tsb, fourier, pooled")
         ("season-length", po::value<std::string>(), "cycles, e.g. 7 or 24,168 (default: the lake's)")
         ("partition-by", po::value<std::string>(), "key columns to group by; the target is summed over the rest")
-        ("pool-by", po::value<std::string>(), "key columns whose groups are fitted jointly (--models pooled): "
+        ("pool-by", po::value<std::string>(), "key columns whose groups are fitted jointly (--models pooled; with auto, a "
+                                              "member of its pool): "
                                               "shared price elasticity, lifts and cycles, each series its own "
                                               "level and trend")
         ("covariates", po::value<std::string>()->default_value("all"), "lake covariates the models use: all, none, or a list")

@@ -95,6 +95,7 @@ struct Window {
 // One candidate's forecasts of every window, or why it could not make them.
 struct Validation {
   const Method* method = nullptr;
+  const FittedMember* fitted = nullptr;  // a member fitted elsewhere (SelectOptions::fitted_members)
   std::vector<Forecast> forecasts;  // one per window, point forecasts alone (the bounds empty)
   Metrics metrics = Metrics::Undefined();
   double score = std::numeric_limits<double>::infinity();  // mean MAE over the windows
@@ -218,6 +219,12 @@ std::vector<Forecast> HeldOutForecasts(std::span<const double> y, const std::vec
 
 }  // namespace
 
+bool RollsForward(double fitted, double since) { return since <= kMaxRollShare * fitted; }
+
+int ValidationWindows(const SelectOptions& options) {
+  return std::max(options.weigh_evidence ? kEvidenceWindows : 1, options.backtest_windows);
+}
+
 size_t DefaultMaxHistory(const std::vector<double>& season_lengths) {
   double longest = 1;
   for (double m : season_lengths) longest = std::max(longest, m);
@@ -284,7 +291,7 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
   // 1. The validation windows: as many of the requested as the history allows (each needs a finite actual
   //    and at least two observations before it).
   std::vector<Window> windows;
-  const int wanted = std::max(opt.weigh_evidence ? kEvidenceWindows : 1, opt.backtest_windows);
+  const int wanted = ValidationWindows(opt);
   for (int k = 1; k <= wanted; ++k) {
     if (n <= hz * static_cast<size_t>(k)) break;
     const size_t origin = n - hz * static_cast<size_t>(k);
@@ -314,7 +321,7 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
       size_t fitted = 0;  // and was fitted on y[0, fitted)
       for (size_t k = windows.size(); k-- > 0;) {
         const Window& w = windows[k];
-        if (model && static_cast<double>(w.origin - fitted) > kMaxRollShare * static_cast<double>(fitted))
+        if (model && !RollsForward(static_cast<double>(fitted), static_cast<double>(w.origin - fitted)))
           model.reset();
         if (model) {
           UpdateContext uc;
@@ -358,6 +365,30 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
       if (covered < windows.size()) windows.resize(covered);
       ranked.push_back(std::move(v));
     }
+    // Members fitted elsewhere (auto's pool only): their forecasts of the windows, in the units fitted here.
+    if (opt.automatic && opt.weigh_evidence) {
+      for (const FittedMember& member : opt.fitted_members) {
+        if (!member.method) continue;  // nothing fitted elsewhere for this series
+        const std::string name(member.method->name());
+        if (member.windows.size() < windows.size() || member.model.empty()) {
+          AddNote(&r.note, name + " not validated: it forecasts " + std::to_string(member.windows.size()) +
+                               " of the " + std::to_string(windows.size()) + " windows");
+          continue;
+        }
+        Validation v;
+        v.method = member.method;
+        v.fitted = &member;
+        for (size_t k = 0; k < windows.size(); ++k) {
+          Forecast f;
+          f.mean = member.windows[k];
+          f.mean.resize(hz, std::numeric_limits<double>::quiet_NaN());
+          for (double& x : f.mean) x = std::ldexp(x, -scale);
+          if (non_negative) ClipAtZero(&f);
+          v.forecasts.push_back(std::move(f));
+        }
+        ranked.push_back(std::move(v));
+      }
+    }
     for (Validation& v : ranked) {
       v.forecasts.resize(windows.size());
       v.metrics = MeanMetrics(y, windows, v.forecasts, hz);
@@ -374,7 +405,10 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
     std::vector<const Validation*> kept;
     std::vector<double> weights;
     for (size_t i = 0; i < e.members.size(); ++i) {
-      FitOutcome fit = e.members[i]->method->Fit(y, opt.context);
+      // A member fitted elsewhere is in the series' units; the others are fitted here in scaled ones.
+      const FittedMember* elsewhere = e.members[i]->fitted;
+      FitOutcome fit = elsewhere ? FitOutcome{ScaleModel(LoadModel(elsewhere->model), -scale), {}}
+                                 : e.members[i]->method->Fit(y, opt.context);
       if (!fit.model) {
         AddNote(&r.note, std::string(e.members[i]->method->name()) + " failed on the whole history: " + fit.error);
         continue;

@@ -9,8 +9,8 @@
 namespace mm {
 
 PoolFitter::PoolFitter(const LakeReader& lake, const std::vector<std::string>& pool_by,
-                       const std::vector<size_t>& covariates, const PoolOptions& options)
-    : lake_(lake), covariates_(covariates), options_(options) {
+                       const std::vector<size_t>& covariates, const PoolOptions& options, int auto_windows)
+    : lake_(lake), covariates_(covariates), options_(options), auto_windows_(auto_windows) {
   const LakeIndex& ix = lake.index();
   const std::vector<std::string> names = ix.keys.Names();
   std::string known;
@@ -75,13 +75,17 @@ void PoolFitter::Prepare(const std::vector<int64_t>& series, int threads, double
     }
     PoolOptions o = options_;
     o.group = pools_.keys.Describe(static_cast<size_t>(p));
-    std::vector<SeriesResult> fits = FitPooledGroup(members, o);
     auto& out = results[static_cast<size_t>(i)];
+    if (auto_windows_ > 0) {
+      for (FittedMember& m : PooledMembers(members, o, auto_windows_)) out.push_back({{}, 0, std::move(m)});
+      continue;
+    }
+    std::vector<SeriesResult> fits = FitPooledGroup(members, o);
     for (size_t k = 0; k < members.size(); ++k) {
       const IndexRange obs = ObservedRange(members[k].y);
       out.push_back(
           {std::move(fits[k]),
-           members[k].start + static_cast<int64_t>(obs.size() ? obs.end : members[k].y.size()) - 1});
+           members[k].start + static_cast<int64_t>(obs.size() ? obs.end : members[k].y.size()) - 1, {}});
     }
   }
   for (size_t i = 0; i < todo.size(); ++i) fitted_.emplace(todo[i], std::move(results[i]));

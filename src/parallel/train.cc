@@ -248,8 +248,18 @@ JournalStart StartJournal(const TrainOptions& opt, const std::string& dir, size_
 
 std::string PoolByProblem(const TrainOptions& opt) {
   if (opt.pool_by.empty()) return {};
-  if (opt.models != "pooled")
-    return "--pool-by fits pooled models: give --models pooled (not '" + opt.models + "')";
+  bool automatic = false;
+  try {
+    automatic = opt.models != "pooled" && ResolveModels(opt.models).automatic;
+  } catch (const std::invalid_argument&) {
+    return {};  // an unknown model: ResolveModels says so where the models are chosen
+  }
+  if (opt.models != "pooled" && !automatic)
+    return "--pool-by fits pooled models: give --models pooled, or auto to weigh them in its pool (not '" +
+           opt.models + "')";
+  if (automatic && opt.ensemble != "auto")
+    return "--pool-by with --models auto weighs the pooled member by the validation evidence: it needs --ensemble "
+           "auto (not '" + opt.ensemble + "')";
   if (!opt.partition_by.empty()) return "--pool-by and --partition-by cannot be combined";
   return {};
 }
@@ -310,7 +320,9 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
     po.season_lengths = context.season_lengths;
     po.horizon = opt.horizon;
     po.max_history = static_cast<int64_t>(select.max_history);
-    pools = std::make_unique<PoolFitter>(lake, opt.pool_by, covariates, po);
+    // --models auto: the pooled member of each series' pool, validated on auto's windows.
+    pools = std::make_unique<PoolFitter>(lake, opt.pool_by, covariates, po,
+                                         choice.automatic ? ValidationWindows(select) : 0);
   }
 
   // 1. Rank 0 takes up the journal (--resume) or starts one, and shards the groups left by estimated cost (points
@@ -400,8 +412,9 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
     std::sort(wanted.begin(), wanted.end());
     // columns[0] is the target, columns[1 + c] covariate c (of those used), each one vector per wanted series.
     const auto read_start = Clock::now();
-    const auto columns = pools ? std::vector<std::vector<std::vector<double>>>{}  // the pools read their own
-                               : ReadSeriesRuns(lake, wanted, covariates);
+    const bool pooled_only = pools && !choice.automatic;  // the models are the pools'
+    const auto columns = pooled_only ? std::vector<std::vector<std::vector<double>>>{}  // the pools read their own
+                                     : ReadSeriesRuns(lake, wanted, covariates);
     me.read_seconds += Since(read_start);
     // Column `col` of group g: the member's own series, or the members' sum (target) or mean (covariates).
     auto group_series = [&](size_t g, size_t col) -> PeriodSeries {
@@ -420,8 +433,9 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
     std::vector<GroupOutput> outs(e - b);
     std::vector<uint8_t> fitted(e - b, 0);
     const auto n = static_cast<int64_t>(e - b);
-    if (pools) {  // the groups are the series (no --partition-by): their pools, fitted whole
-      pools->Prepare(wanted, me.threads_used, &me.read_seconds, &me.fit_seconds);
+    // The groups are the series (no --partition-by): their pools, fitted whole.
+    if (pools) pools->Prepare(wanted, me.threads_used, &me.read_seconds, &me.fit_seconds);
+    if (pooled_only) {
       for (size_t g = b; g < e; ++g) {
         const PooledSeries& r = pools->Result(members[member_offsets[g]]);
         outs[g - b] = {r.result, r.last_period};
@@ -433,7 +447,7 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
 #pragma omp parallel for schedule(dynamic, 1) num_threads(me.threads_used)
     for (int64_t i = 0; i < n; ++i) {
       if (omp_get_thread_num() == 0) gather.Poll();  // rank 0's main thread takes in other ranks' messages
-      if (stopping() || pools) continue;
+      if (stopping() || pooled_only) continue;
       const size_t g = b + static_cast<size_t>(i);
       const int64_t m0 = member_offsets[g];
       const PeriodSeries series = group_series(g, 0);
@@ -449,6 +463,7 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
         so.context.covariates.emplace_back(x[c]);
         so.context.covariate_names.push_back(ix.covariates[covariates[c]]);
       }
+      if (pools) so.fitted_members = {pools->Result(members[m0]).member};
       GroupOutput& out = outs[static_cast<size_t>(i)];
       out.result = FitSeries(std::span<const double>(series.values).subspan(obs.begin, obs.size()), so);
       out.last_period = series.start + static_cast<int64_t>(obs.size() ? obs.end : series.values.size()) - 1;

@@ -3,8 +3,10 @@ cycles (one Ceres fit per store), each keeps its own level and trend. The export
 process and for 2 ranks x 2 threads under the dynamic schedule with small batches (stores split between ranks
 and batches, each fitted whole wherever it is needed); the labels name the store and its effects; a store with
 fewer than 5 items is fitted per item, with a note; forecasts and bounds are never negative; the saved models
-stand alone: promoted and scored (loaded one by one, updated with nothing new) they forecast what train did; --pool-by is refused without --models pooled, with
---partition-by, or naming no key column."""
+stand alone: promoted and scored (loaded one by one, updated with nothing new) they forecast what train did. With
+--models auto each store's joint fit is a member of its items' pools (none for the store of 3), again the same
+bytes for both layouts. --pool-by is refused with another model, with auto not weighing its evidence (--ensemble
+median), with --partition-by, or naming no key column."""
 import csv
 import io
 import os
@@ -24,9 +26,9 @@ run(["ingest", "--input", panel, "--keys", "store,item", "--time", "date", "--ta
      "--covariates", "price,promo", "--out", lake])
 
 
-def train(tag, mpi=0, extra=()):
+def train(tag, mpi=0, extra=(), models="pooled"):
     reg, pred = os.path.join(d, f"reg-{tag}.h5"), os.path.join(d, f"pred-{tag}.h5")
-    run(["train", "--lake", lake, "--horizon", "14", "--models", "pooled", "--pool-by", "store", "--registry", reg,
+    run(["train", "--lake", lake, "--horizon", "14", "--models", models, "--pool-by", "store", "--registry", reg,
          "--predictions", pred, "--quiet", *extra], mpi=mpi)
     listing = read_csv(run(["registry", "list", "--registry", reg, "--format", "csv"]).stdout)
     for r in listing:
@@ -68,8 +70,20 @@ for p in read_csv(preds1):
     c.ok(all(abs(float(p[k]) - float(q[k])) <= 1e-9 * max(1, abs(float(p[k]))) for k in ("forecast", "lo95", "hi95")),
          f"score forecasts what train did: {p} {q}")
 
-# Refused: another model, --partition-by, a column that is not a key.
-bad = [["--models", "auto", "--pool-by", "store"], ["--models", "pooled", "--pool-by", "store", "--partition-by", "store"]]
+# auto with --pool-by: each store's joint fit is a member of its items' pools (validated on auto's windows, weighed
+# by the same rule); a store of 3 items has none. The same bytes for any layout.
+_, auto1, apreds1 = train("auto1x1", extra=("--threads", "1"), models="auto")
+_, auto2, apreds2 = train("auto2x2", mpi=2, extra=("--threads", "2", "--schedule", "dynamic", "--batch", "4"),
+                          models="auto")
+c.ok(auto1 == auto2, "auto --pool-by: the registry listing is the same for 1 rank and 2 ranks x 2 threads")
+c.ok(apreds1 == apreds2, "auto --pool-by: the predictions are the same for 1 rank and 2 ranks x 2 threads")
+for m in read_csv(auto1):
+    weighed = "pooled " in m["note"].split(" (mean validation MAE")[0]
+    c.ok(weighed == (m["store"] != "4"), f"the pooled member weighed where the store pools: {m}")
+
+# Refused: another model, auto not weighing its evidence, --partition-by, a column that is not a key.
+bad = [["--models", "ets", "--pool-by", "store"], ["--models", "auto", "--ensemble", "median", "--pool-by", "store"],
+       ["--models", "pooled", "--pool-by", "store", "--partition-by", "store"]]
 for args in bad:
     p = run(["train", "--lake", lake, "--horizon", "14", "--registry", os.path.join(d, "x.h5"), "--predictions",
              os.path.join(d, "y.h5"), *args], check=False)

@@ -355,5 +355,50 @@ TEST(SelectTest, NonNegativeSeriesNeverGetNegativeForecastsOrBounds) {
   EXPECT_LT(r.forecast.mean.back(), 0.0);
 }
 
+TEST(SelectTest, AMemberFittedElsewhereIsWeighedOnTheSameWindows) {
+  // A cycle of 13 periods auto is not told of: ETS, DOTM and naive miss it; a member fitted elsewhere (as
+  // train --pool-by fits the pooled model) that forecast every window right is followed alone, its model
+  // returned as saved.
+  Rng rng(5);
+  std::vector<double> y;
+  for (int t = 0; t < 160; ++t) y.push_back(100 + 30 * std::sin(6.283185307179586 * t / 13) + rng.Normal());
+  SelectOptions o = AutoOptions(1, 8);
+  FitContext cycle = o.context;
+  cycle.season_lengths = {13};
+  const auto outside = SeasonalNaiveMethod().Fit(y, cycle).model;
+  FittedMember member;
+  member.method = &SeasonalNaiveMethod();
+  member.model = SaveModel(*outside);
+  for (int k = 0; k < 3; ++k) member.windows.emplace_back(y.end() - 8 * (k + 1), y.end() - 8 * k);
+  o.fitted_members = {member};
+  const SeriesResult r = FitSeries(y, o);
+  ASSERT_FALSE(r.failed) << r.note;
+  EXPECT_EQ(r.method, "snaive") << r.label << ": " << r.note;
+  EXPECT_NE(r.note.find("snaive alone: snaive 0, "), std::string::npos) << r.note;
+  EXPECT_EQ(r.forecast.mean, outside->Predict(8).mean);
+  EXPECT_EQ(ValidationWindows(o), 3);
+  // A series fitted in scaled units (FitScaleExponent): the member's forecasts and model, in the series' units,
+  // come out the same (times 2^40, exact).
+  std::vector<double> big;
+  for (double v : y) big.push_back(std::ldexp(v, 40));
+  FittedMember scaled = member;
+  scaled.model = SaveModel(*SeasonalNaiveMethod().Fit(big, cycle).model);
+  for (auto& w : scaled.windows)
+    for (double& v : w) v = std::ldexp(v, 40);
+  o.fitted_members = {scaled};
+  const SeriesResult b = FitSeries(big, o);
+  ASSERT_EQ(b.method, "snaive") << b.note;
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(b.forecast.mean[i], std::ldexp(r.forecast.mean[i], 40)) << i;
+  EXPECT_EQ(LoadModel(b.model)->Predict(8).mean, b.forecast.mean);
+  o.fitted_members = {member};
+
+  // Fewer windows than the others are scored on: left out, and the note says so.
+  o.fitted_members.front().windows.pop_back();
+  const SeriesResult without = FitSeries(y, o);
+  EXPECT_NE(without.method, "snaive") << without.note;
+  EXPECT_NE(without.note.find("snaive not validated: it forecasts 2 of the 3 windows"), std::string::npos)
+      << without.note;
+}
+
 }  // namespace
 }  // namespace mm

@@ -17,7 +17,9 @@
 // forecasts (FittedModel::PredictMean). With `weigh_evidence`, the intervals of what was decided are
 // calibrated on the windows' errors of that rule (weights from the other windows; calibrate.h), and the note
 // gives the factors. A history never below zero is forecast non-negative (NonNegativeModel, model.h), its
-// validation forecasts clipped alike.
+// validation forecasts clipped alike. Members fitted elsewhere (SelectOptions::fitted_members: train --pool-by's
+// joint fit of the series' group) join auto's pool with their forecasts of the same windows and are weighed by the
+// same rule; one chosen is used as it was fitted (it is not refitted here).
 #pragma once
 
 #include <string>
@@ -28,6 +30,16 @@
 #include "manymodels/core/model.h"
 
 namespace mm {
+
+// A member of auto's pool fitted outside FitSeries (train --pool-by: the group's joint fit, core/pooled.h): its
+// point forecasts of the validation windows and its model of the whole history, both in the series' own units.
+// It is validated on the same windows as the others and weighed by the same rule; it must forecast every window
+// the others are scored on (windows[k] for k below their count), else it is left out with a note.
+struct FittedMember {
+  const Method* method = nullptr;            // what it is (its name in notes; never fitted by FitSeries)
+  std::vector<std::vector<double>> windows;  // [k]: the forecast of y[n - (k+1) h, n - k h), the latest first
+  std::vector<uint8_t> model;                // SaveModel bytes, fitted on the whole history
+};
 
 struct SelectOptions {
   bool automatic = false;                 // candidates from AutoPool(y), followed by `candidates`
@@ -44,7 +56,15 @@ struct SelectOptions {
   // Long histories are cut to their most recent `max_history` periods before anything is fitted (0: never).
   // The covariates are cut alike. n_obs counts the observations in what is kept.
   size_t max_history = 0;
+  // With `automatic` and `weigh_evidence`: members fitted elsewhere, added to the pool after AutoPool's.
+  std::vector<FittedMember> fitted_members;
 };
+
+// How many validation windows FitSeries asks for with these options (it may get fewer: a short history).
+int ValidationWindows(const SelectOptions& options);
+// FitSeries' rule for its validation windows: a model fitted on `fitted` periods is brought forward to a window
+// `since` periods after them (true), or fitted again for it (false).
+bool RollsForward(double fitted, double since);
 
 // The default cap of SelectOptions::max_history for these cycles: three of the longest cycle, at least 1000.
 size_t DefaultMaxHistory(const std::vector<double>& season_lengths);

@@ -26,13 +26,7 @@ class Calibrated : public FittedModel {
   std::string Label() const override { return inner_->Label(); }
   Forecast Predict(int horizon) const override {
     Forecast f = inner_->Predict(horizon);
-    for (size_t i = 0; i < f.mean.size() && i < f.lo95.size(); ++i) {
-      const double m = f.mean[i];
-      f.lo80[i] = m + factor_.c80 * (f.lo80[i] - m), f.hi80[i] = m + factor_.c80 * (f.hi80[i] - m);
-      // The 95% interval holds the 80% one whatever the two factors.
-      f.lo95[i] = std::min(f.lo80[i], m + factor_.c95 * (f.lo95[i] - m));
-      f.hi95[i] = std::max(f.hi80[i], m + factor_.c95 * (f.hi95[i] - m));
-    }
+    ApplyIntervalFactors(&f, factor_);
     return f;
   }
   std::vector<double> PredictMean(int horizon) const override { return inner_->PredictMean(horizon); }
@@ -79,6 +73,16 @@ IntervalFactors IntervalScale(const Forecast& final, std::span<const double> y,
   const double rms = std::sqrt(squares / static_cast<double>(draws.size()));
   std::sort(draws.begin(), draws.end());
   return {SortedQuantile(draws, 0.8) / kZ80, rms};
+}
+
+void ApplyIntervalFactors(Forecast* f, IntervalFactors factor) {
+  for (size_t i = 0; i < f->mean.size() && i < f->lo95.size(); ++i) {
+    const double m = f->mean[i];
+    f->lo80[i] = m + factor.c80 * (f->lo80[i] - m), f->hi80[i] = m + factor.c80 * (f->hi80[i] - m);
+    // The 95% interval holds the 80% one whatever the two factors.
+    f->lo95[i] = std::min(f->lo80[i], m + factor.c95 * (f->lo95[i] - m));
+    f->hi95[i] = std::max(f->hi80[i], m + factor.c95 * (f->hi95[i] - m));
+  }
 }
 
 std::unique_ptr<FittedModel> CalibratedModel(std::unique_ptr<FittedModel> model, IntervalFactors factor) {

@@ -50,8 +50,7 @@ class ScaledModel : public FittedModel {
   std::string Label() const override { return inner_->Label(); }
   Forecast Predict(int horizon) const override {
     Forecast f = inner_->Predict(horizon);
-    for (auto* col : {&f.mean, &f.lo80, &f.hi80, &f.lo95, &f.hi95})
-      for (double& v : *col) v = std::ldexp(v, k_);
+    ScaleForecast(&f, k_);
     return f;
   }
   // The new values divided by the same power of two (exact), the inner model updated; covariates unchanged (the
@@ -192,6 +191,11 @@ std::string CheckUpdateValues(std::span<const double> new_values, std::string_vi
     if (std::isinf(new_values[i]))
       return std::string(method) + ": new value " + std::to_string(i + 1) + " is infinite";
   return {};
+}
+
+void ScaleForecast(Forecast* f, int k) {
+  for (auto* col : {&f->mean, &f->lo80, &f->hi80, &f->lo95, &f->hi95})
+    for (double& v : *col) v = std::ldexp(v, k);
 }
 
 std::unique_ptr<FittedModel> ScaleModel(std::unique_ptr<FittedModel> model, int k) {

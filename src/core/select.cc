@@ -268,19 +268,28 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
   // (calibrate.h).
   auto finish = [&](std::unique_ptr<FittedModel> fitted, const std::string& method,
                     const std::vector<size_t>& origins = {}, const std::vector<Forecast>& validated = {}) {
+    // The final model forecasts once (for ETS with multiplicative errors, a simulation); each wrapper below
+    // does to that forecast what its own Predict does, so r.forecast is the saved model's Predict.
+    Forecast f = fitted->Predict(opt.context.horizon);
     if (!validated.empty()) {
-      const IntervalFactors c = IntervalScale(fitted->Predict(opt.context.horizon), y, origins, validated);
-      if (c.c80 != 1.0 || c.c95 != 1.0)
+      const IntervalFactors c = IntervalScale(f, y, origins, validated);
+      if (c.c80 != 1.0 || c.c95 != 1.0) {
         AddNote(&r.note, "interval widths x " + Short(c.c80) + " (80%), x " + Short(c.c95) +
                              " (95%) from the validation windows' errors");
+        ApplyIntervalFactors(&f, c);
+      }
       fitted = CalibratedModel(std::move(fitted), c);
     }
     std::unique_ptr<FittedModel> model = ScaleModel(std::move(fitted), scale);
-    if (non_negative) model = NonNegativeModel(std::move(model));
+    ScaleForecast(&f, scale);
+    if (non_negative) {
+      model = NonNegativeModel(std::move(model));
+      ClipAtZero(&f);
+    }
     r.method = method;
     r.label = model->Label();
     r.model = SaveModel(*model);
-    r.forecast = model->Predict(opt.context.horizon);
+    r.forecast = std::move(f);
   };
   const int h = opt.context.horizon;
   const auto hz = static_cast<size_t>(h);

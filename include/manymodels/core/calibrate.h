@@ -34,6 +34,8 @@ IntervalFactors IntervalScale(const Forecast& final, std::span<const double> y,
 // one to mean + c95 x (bound - mean), never inside the 80% interval. method() and Label() are the inner
 // model's, Describe() gives the factors, Update keeps them. Returns `model` itself when both factors are 1.
 std::unique_ptr<FittedModel> CalibratedModel(std::unique_ptr<FittedModel> model, IntervalFactors factor);
+// What its Predict does to the inner model's forecast.
+void ApplyIntervalFactors(Forecast* f, IntervalFactors factor);
 
 // LoadModel's part: the tag the wrapper saves under, and its loader.
 inline constexpr std::string_view kCalibratedTag = "calibrated";

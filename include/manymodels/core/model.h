@@ -126,6 +126,7 @@ int FitScaleExponent(std::span<const double> y);
 // A model fitted on y / 2^k that forecasts in the units of y: Predict multiplies by 2^k (exact); method() and
 // Label() are the inner model's; Describe() adds the scale. Returns `model` itself when k is 0.
 std::unique_ptr<FittedModel> ScaleModel(std::unique_ptr<FittedModel> model, int k);
+void ScaleForecast(Forecast* f, int k);  // what its Predict does to the inner model's: every value times 2^k
 
 // Non-negative targets. A series whose history has no negative value (sales, demand, counts) is forecast as one:
 // its forecasts and every interval bound are clipped at zero, in this one place, after the model. Model selection

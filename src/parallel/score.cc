@@ -278,29 +278,20 @@ ScoreSummary Score(const ScoreOptions& opt, Communicator& comm,
   me.peak_rss_mb = PeakRssMb();
 
   // 4. Rank 0 takes in the rest, writes the file, and runs after_write; the others report and wait.
-  if (sink) {
-    try {
-      if (const int64_t done = gather.Finish(&me); done != summary.scored)
-        throw std::runtime_error("only " + std::to_string(done) + " of " + std::to_string(summary.scored) +
-                                 " forecasts arrived");
-      summary.ranks[0] = me;
-      const auto commit_start = DriverClock::now();
-      sink->Commit(comm.size(), opt.production);
-      summary.ranks[0].write_seconds = sink->write_seconds() + Since(commit_start);
-      summary.ranks[0].write_wait_seconds = sink->wait_seconds() + Since(commit_start);
-      sink.reset();
-      summary.seconds = Since(start);
-      if (after_write) after_write(summary);
-      summary.ranks[0].peak_rss_mb = PeakRssMb();
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "manymodels score: %s\n", e.what());
-      sink.reset();  // removes the temporaries
-      comm.Abort(1);
-    }
-  } else {
-    gather.Finish(&me);
-  }
-  comm.Barrier();
+  FinishRun("score", comm, sink, gather, &me, [&] {
+    if (const int64_t done = gather.Finish(&me); done != summary.scored)
+      throw std::runtime_error("only " + std::to_string(done) + " of " + std::to_string(summary.scored) +
+                               " forecasts arrived");
+    summary.ranks[0] = me;
+    const auto commit_start = DriverClock::now();
+    sink->Commit(comm.size(), opt.production);
+    summary.ranks[0].write_seconds = sink->write_seconds() + Since(commit_start);
+    summary.ranks[0].write_wait_seconds = sink->wait_seconds() + Since(commit_start);
+    sink.reset();
+    summary.seconds = Since(start);
+    if (after_write) after_write(summary);
+    summary.ranks[0].peak_rss_mb = PeakRssMb();
+  });
   summary.seconds = Since(start);
   return summary;
 }

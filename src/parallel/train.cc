@@ -484,52 +484,43 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
 
   // 5. Rank 0 takes in the rest, then writes the files (not when the run was stopped with models left); the
   // others report and wait for sends to complete.
-  if (sink) {
-    try {
-      summary.done = gather.Finish(&me);
-      me.peak_rss_mb = PeakRssMb();
-      summary.ranks[0] = me;
-      if (summary.done != static_cast<int64_t>(groups.size())) {
-        bool stopped = false;
-        for (const auto& r : summary.ranks) stopped = stopped || r.stopped;
-        if (!stopped)
-          throw std::runtime_error("only " + std::to_string(summary.done) + " of " + std::to_string(groups.size()) +
-                                   " models arrived");
-        summary.stopped = true;
-        sink.reset();  // removes the temporaries: the outputs are left as they were, the journal holds the rest
-      } else {
-        std::string used;
-        for (const auto& r : summary.ranks) used += (used.empty() ? "" : ",") + std::to_string(r.threads_used);
-        std::string cycles;
-        for (double m : context.season_lengths) cycles += (cycles.empty() ? "" : ",") + FormatParameter(m);
-        summary.resolved = "threads=" + used + "\nmax_history=" + std::to_string(select.max_history) +
-                           "\nseason_lengths=" + cycles + "\nensemble=" +
-                           (select.weigh_evidence ? "evidence"
-                            : select.ensemble     ? (select.combination == Combination::kMean ? "mean" : "median")
-                                                  : "none") +
-                           "\nseed=" + std::to_string(opt.seed) + "\n";
-        const auto commit_start = Clock::now();
-        sink->Commit(summary.resolved, comm.size());
-        summary.ranks[0].write_seconds = sink->write_seconds() + Since(commit_start);
-        summary.ranks[0].write_wait_seconds = sink->wait_seconds() + Since(commit_start);
-        summary.ranks[0].peak_rss_mb = PeakRssMb();
-        // The outputs are in place: the journal has served. A journal left behind (it could not be removed)
-        // only gives the same outputs again on --resume.
-        try {
-          RemoveJournal(summary.journal);
-        } catch (const std::exception& e) {
-          std::fprintf(stderr, "manymodels train: warning: %s\n", e.what());
-        }
+  FinishRun("train", comm, sink, gather, &me, [&] {
+    summary.done = gather.Finish(&me);
+    me.peak_rss_mb = PeakRssMb();
+    summary.ranks[0] = me;
+    if (summary.done != static_cast<int64_t>(groups.size())) {
+      bool stopped = false;
+      for (const auto& r : summary.ranks) stopped = stopped || r.stopped;
+      if (!stopped)
+        throw std::runtime_error("only " + std::to_string(summary.done) + " of " +
+                                 std::to_string(groups.size()) + " models arrived");
+      summary.stopped = true;
+      sink.reset();  // removes the temporaries: the outputs are left as they were, the journal holds the rest
+    } else {
+      std::string used;
+      for (const auto& r : summary.ranks) used += (used.empty() ? "" : ",") + std::to_string(r.threads_used);
+      std::string cycles;
+      for (double m : context.season_lengths) cycles += (cycles.empty() ? "" : ",") + FormatParameter(m);
+      summary.resolved = "threads=" + used + "\nmax_history=" + std::to_string(select.max_history) +
+                         "\nseason_lengths=" + cycles + "\nensemble=" +
+                         (select.weigh_evidence ? "evidence"
+                          : select.ensemble ? (select.combination == Combination::kMean ? "mean" : "median")
+                                            : "none") +
+                         "\nseed=" + std::to_string(opt.seed) + "\n";
+      const auto commit_start = Clock::now();
+      sink->Commit(summary.resolved, comm.size());
+      summary.ranks[0].write_seconds = sink->write_seconds() + Since(commit_start);
+      summary.ranks[0].write_wait_seconds = sink->wait_seconds() + Since(commit_start);
+      summary.ranks[0].peak_rss_mb = PeakRssMb();
+      // The outputs are in place: the journal has served. A journal left behind (it could not be removed)
+      // only gives the same outputs again on --resume.
+      try {
+        RemoveJournal(summary.journal);
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "manymodels train: warning: %s\n", e.what());
       }
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "manymodels train: %s\n", e.what());
-      sink.reset();  // removes the temporaries
-      comm.Abort(1);
     }
-  } else {
-    gather.Finish(&me);
-  }
-  comm.Barrier();
+  });
   summary.seconds = Since(start);
   return summary;
 }

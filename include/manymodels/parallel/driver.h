@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdint>
 #include <deque>
 #include <exception>
@@ -268,5 +269,26 @@ class Gatherer {
   std::exception_ptr error_;
   double seconds_ = 0;
 };
+
+// The end of a run, on every rank: rank 0 (which has the sink) runs `commit`, which takes in the other ranks'
+// results (gather.Finish) and writes the outputs; an error there is reported as COMMAND's, the sink destroyed
+// (which removes its temporaries) and the job aborted. The other ranks send their last results and report.
+// Then every rank waits for the others.
+template <typename Sink, typename Commit>
+void FinishRun(const char* command, Communicator& comm, std::unique_ptr<Sink>& sink, Gatherer<Sink>& gather,
+               RankReport* me, const Commit& commit) {
+  if (sink) {
+    try {
+      commit();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "manymodels %s: %s\n", command, e.what());
+      sink.reset();
+      comm.Abort(1);
+    }
+  } else {
+    gather.Finish(me);
+  }
+  comm.Barrier();
+}
 
 }  // namespace mm

@@ -46,9 +46,9 @@ po::options_description CommandOptions(const std::string& command) {
         ("lake", po::value<std::string>(), "same as --out (the job files' common key)")
         ("append", po::bool_switch(), "add the input's rows to the existing lake --out (new periods, new series, "
                                       "future covariates; known values may be repeated, not changed)")
-        ("memory", po::value<std::string>()->default_value("1G"), "memory for the rows (e.g. 512M, 4G; at least "
-                                                                   "64K): more are sorted into runs on --tmpdir and "
-                                                                   "merged; the key index comes on top")
+        ("memory", po::value<std::string>()->default_value("1G"), "memory for the key index and the rows (e.g. "
+                                                                   "512M, 4G; at least 64K): rows past it are sorted "
+                                                                   "into runs on --tmpdir and merged")
         ("tmpdir", po::value<std::string>(), "folder for the sorted runs (default: the folder of --out)");
   } else if (command == "train") {
     d.add_options()

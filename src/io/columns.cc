@@ -1,7 +1,6 @@
 #include "manymodels/io/columns.h"
 
 #include <algorithm>
-#include <numeric>
 
 namespace mm {
 namespace {
@@ -110,7 +109,9 @@ void BytesColumnWriter::Put(size_t first, const std::vector<std::vector<uint8_t>
   PutValues(first, values);
 }
 
-void BytesColumnWriter::Put(size_t first, const std::vector<std::string>& values) { PutValues(first, values); }
+void BytesColumnWriter::Put(size_t first, const std::vector<std::string>& values) {
+  PutValues(first, values);
+}
 
 template <typename Value>
 void BytesColumnWriter::PutValues(size_t first, const std::vector<Value>& values) {
@@ -188,15 +189,6 @@ std::vector<std::vector<uint8_t>> BytesColumnReader::Read(const std::vector<size
     }
     i = j;
   }
-  return out;
-}
-
-std::vector<std::string> BytesColumnReader::ReadText(size_t first, size_t count) const {
-  std::vector<size_t> rows(count);
-  std::iota(rows.begin(), rows.end(), first);
-  std::vector<std::string> out(count);
-  std::vector<std::vector<uint8_t>> bytes = Read(rows);
-  for (size_t i = 0; i < count; ++i) out[i].assign(bytes[i].begin(), bytes[i].end());
   return out;
 }
 

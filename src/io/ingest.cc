@@ -107,7 +107,8 @@ struct Interner {
     if (s.size() > 15) text_bytes += s.size() + 1;
     return id;
   }
-  // The bytes it holds: each value twice (the list and the map's key), its integer, the map's node and bucket.
+  // The bytes it holds: each value twice (the list and the map's key), its integer, the map's node and
+  // bucket.
   uint64_t Bytes() const {
     return values.capacity() * sizeof(std::string) + ints.capacity() * sizeof(int64_t) + 2 * text_bytes +
            ids.size() * (sizeof(std::string) + 32) + ids.bucket_count() * sizeof(void*);
@@ -296,7 +297,9 @@ class RowBuffer {
   // Frees the blocks the rows do not use.
   void Trim() { Keep(size_); }
   // Frees the blocks beyond those `rows` rows need (kept from an earlier, larger run).
-  void Keep(size_t rows) { blocks_.resize(std::min(blocks_.size(), (std::max(rows, size_) + kBlockRows - 1) / kBlockRows)); }
+  void Keep(size_t rows) {
+    blocks_.resize(std::min(blocks_.size(), (std::max(rows, size_) + kBlockRows - 1) / kBlockRows));
+  }
 
  private:
   static constexpr size_t kBlockRows = 16384;
@@ -511,7 +514,10 @@ class LongCsv {
   std::vector<bool> TextColumns() const;
   uint64_t IndexBytes() const;
   uint64_t RowBytes() const;
-  size_t RowCapacity() const { return static_cast<size_t>(std::clamp<uint64_t>(RowBytes() / (rows_.row_size() + sizeof(uint32_t)), 1, std::numeric_limits<uint32_t>::max())); }
+  size_t RowCapacity() const {
+    return static_cast<size_t>(std::clamp<uint64_t>(RowBytes() / (rows_.row_size() + sizeof(uint32_t)), 1,
+                                                    std::numeric_limits<uint32_t>::max()));
+  }
   void Spill();
   void Resort(Run* run);
   uint64_t WriteSorted(const std::vector<uint32_t>& order, uint64_t offset);
@@ -624,8 +630,9 @@ LineError LongCsv::MixedKinds(int64_t line, std::string_view text) const {
 }
 
 void LongCsv::TooMany(int64_t line, const std::string& what) const {
-  const std::string message = "more than " + std::to_string(opt_.max_series) + " " + what +
-                              ": the most one ingest takes (32-bit ids; the key index holds about 100 bytes a series)";
+  const std::string message =
+      "more than " + std::to_string(opt_.max_series) + " " + what +
+      ": the most one ingest takes (32-bit ids; the key index holds about 100 bytes a series)";
   if (line < 0) throw InputError(opt_.input + ": " + message);
   throw LineError(line, Line(line) + ": " + message);
 }
@@ -634,23 +641,19 @@ void LongCsv::TooMany(int64_t line, const std::string& what) const {
 // opt.max_series are known.
 uint32_t LongCsv::SeriesId(const std::vector<uint32_t>& ids) {
   const size_t nkeys = ids.size();
-  uint32_t sid;
-  if (nseries_ >= opt_.max_series) {
-    if (nkeys <= 2) {
-      const auto it = series_of_pair_.find((static_cast<uint64_t>(ids[0]) << 32) | (nkeys == 2 ? ids[1] : 0u));
-      return it == series_of_pair_.end() ? Interner::kFull : it->second;
-    }
-    tuple_.assign(reinterpret_cast<const char*>(ids.data()), nkeys * sizeof(uint32_t));
-    const auto it = series_of_tuple_.find(tuple_);
-    return it == series_of_tuple_.end() ? Interner::kFull : it->second;
-  }
   const auto next_sid = static_cast<uint32_t>(nseries_);
+  auto find_or_add = [&](auto& map, const auto& key) {
+    const auto [it, fresh] = map.try_emplace(key, next_sid);
+    if (!fresh || nseries_ < opt_.max_series) return it->second;
+    map.erase(it);  // one series too many
+    return Interner::kFull;
+  };
+  uint32_t sid;
   if (nkeys <= 2) {
-    const uint64_t pair = (static_cast<uint64_t>(ids[0]) << 32) | (nkeys == 2 ? ids[1] : 0u);
-    sid = series_of_pair_.try_emplace(pair, next_sid).first->second;
+    sid = find_or_add(series_of_pair_, (static_cast<uint64_t>(ids[0]) << 32) | (nkeys == 2 ? ids[1] : 0u));
   } else {
     tuple_.assign(reinterpret_cast<const char*>(ids.data()), nkeys * sizeof(uint32_t));
-    sid = series_of_tuple_.try_emplace(tuple_, next_sid).first->second;
+    sid = find_or_add(series_of_tuple_, tuple_);
   }
   if (sid == next_sid) {
     series_keys_.insert(series_keys_.end(), ids.begin(), ids.end());
@@ -751,9 +754,9 @@ void LongCsv::Parse(CsvReader* csv, size_t file) {
 }
 
 // The bytes the key index holds, and will hold once Index has run, counted from its containers: the distinct
-// values of each key column, the series' key ids, spans and positions, the distinct times, and what Index adds
-// (the lake's key columns in key order, each series' offset and start, the order and its inverse). A hash node
-// is counted as its value, a pointer and malloc's 8-byte header, rounded up to 16.
+// values of each key column, the series' key ids, spans and positions, the distinct times, and what Index
+// adds (the lake's key columns in key order, each series' offset and start, the order and its inverse). A
+// hash node is counted as its value, a pointer and malloc's 8-byte header, rounded up to 16.
 uint64_t LongCsv::IndexBytes() const {
   const auto node = [](uint64_t value) { return (value + 8 + 8 + 15) / 16 * 16; };
   uint64_t bytes = 0;
@@ -761,11 +764,13 @@ uint64_t LongCsv::IndexBytes() const {
   bytes += series_of_pair_.size() * node(16) + series_of_pair_.bucket_count() * sizeof(void*);
   bytes += series_of_tuple_.size() * (node(sizeof(std::string) + 8) + tuple_.size()) +
            series_of_tuple_.bucket_count() * sizeof(void*);
-  bytes += series_keys_.capacity() * sizeof(uint32_t) + (series_lo_.capacity() + series_hi_.capacity()) * sizeof(int64_t);
+  bytes += series_keys_.capacity() * sizeof(uint32_t) +
+           (series_lo_.capacity() + series_hi_.capacity()) * sizeof(int64_t);
   bytes += time_line_.size() * node(16) + time_line_.bucket_count() * sizeof(void*);
   bytes += lake_position_.capacity() * sizeof(uint32_t);
   const uint64_t n = nseries_;
-  bytes += n * (2 * sizeof(int64_t) + 2 * sizeof(uint32_t));  // Index: offsets and starts; order and position_
+  bytes +=
+      n * (2 * sizeof(int64_t) + 2 * sizeof(uint32_t));  // Index: offsets and starts; order and position_
   const std::vector<bool> text = TextColumns();
   for (size_t k = 0; k < interners_.size(); ++k)  // Index: the key columns, a copy of the values in key order
     bytes += text[k] ? n * sizeof(std::string) + interners_[k].text_bytes : n * sizeof(int64_t);
@@ -773,7 +778,8 @@ uint64_t LongCsv::IndexBytes() const {
 }
 
 // What the rows in hand, their sort order and the merge's read buffers may take: the row budget less the key
-// index, but never less than an eighth of the budget (a key index that big exceeds --memory; see IngestSummary).
+// index, but never less than an eighth of the budget (a key index that big exceeds --memory; see
+// IngestSummary).
 uint64_t LongCsv::RowBytes() const {
   const uint64_t index = IndexBytes();
   return budget_ - std::min(index, budget_ - budget_ / 8);
@@ -988,8 +994,9 @@ std::vector<std::unique_ptr<RowStream>> LongCsv::Cursors() {
   for (const Run& run : runs_) resort = resort || run.text != text;
   // The rows in hand join the runs on scratch when memory is wanted for reading those back (or for sorting one
   // of them again).
-  const size_t buffer =
-      std::max<size_t>(row_size, static_cast<size_t>(std::min<uint64_t>(RowBytes() / (2 * (runs_.size() + 1)), kStagingBytes)));
+  const size_t buffer = std::max<size_t>(
+      row_size,
+      static_cast<size_t>(std::min<uint64_t>(RowBytes() / (2 * (runs_.size() + 1)), kStagingBytes)));
   if (rows_.size() > 0 &&
       (resort || rows_.size() * (row_size + sizeof(uint32_t)) + runs_.size() * buffer > RowBytes()))
     Spill();
@@ -1052,7 +1059,8 @@ std::vector<uint32_t> LongCsv::Absorb(ByteReader* in, const First& first) {
   for (size_t k = 0; k < nkeys; ++k)
     for (uint64_t i = 0, n = in->GetU64(); i < n; ++i) {
       ids[k].push_back(interners_[k].Id(in->GetString(), opt_.max_series));
-      if (ids[k].back() == Interner::kFull) TooMany(-1, "distinct values in key column '" + opt_.keys[k] + "'");
+      if (ids[k].back() == Interner::kFull)
+        TooMany(-1, "distinct values in key column '" + opt_.keys[k] + "'");
     }
   const uint64_t nseries = in->GetU64();
   std::vector<uint32_t> keys(nseries * nkeys), sids(nseries), tuple(nkeys);
@@ -1720,8 +1728,8 @@ IngestSummary IngestOnRanks(const IngestOptions& options, const Provenance& prov
   const int rank = comm.rank(), nranks = comm.size();
   // The messages in flight come out of --memory: on rank 0 those of every other rank and its spares, on the
   // others their own (half the budget at most).
-  const uint64_t in_flight = kMessageBytes * (rank == 0 ? (kWindow + 1) * static_cast<uint64_t>(nranks - 1) + kSpare
-                                                       : kWindow + 1);
+  const uint64_t in_flight =
+      kMessageBytes * (rank == 0 ? (kWindow + 1) * static_cast<uint64_t>(nranks - 1) + kSpare : kWindow + 1);
   IngestOptions opt = options;
   opt.memory -= std::min(opt.memory / 2, in_flight);
   Failure failed;

@@ -67,7 +67,6 @@ bool FileExists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
-// A registry in memory.
 // A registry's rows without their models' bytes and notes (Planned says where those are; Promote copies them
 // in batches as it writes).
 struct Table {
@@ -206,7 +205,8 @@ void WriteAudit(const h5::Location& root, const std::vector<AuditRow>& audit) {
 }
 
 // A key's rows as they go into the new file: sorted by version (stable, so equal versions keep their order).
-void Emit(const KeyTable& from, size_t key_row, std::vector<Planned> rows, KeyTable* keys, std::vector<Planned>* out) {
+void Emit(const KeyTable& from, size_t key_row, std::vector<Planned> rows, KeyTable* keys,
+          std::vector<Planned>* out) {
   std::stable_sort(rows.begin(), rows.end(),
                    [](const Planned& a, const Planned& b) { return a.record.version < b.record.version; });
   for (auto& r : rows) {
@@ -420,9 +420,12 @@ PromoteResult Promote(const PromoteOptions& o, const Provenance& provenance) {
         const std::string test = o.compare + " " + Number(challenger) + " against " + Number(champion) +
                                  " * (1 - " + Number(o.margin) + ") = " + Number(bar);
         bool wins = false;
-        if (std::isnan(challenger)) wins = false;
-        else if (std::isnan(champion)) wins = true;
-        else wins = challenger <= bar && challenger < champion;
+        if (std::isnan(challenger))
+          wins = false;
+        else if (std::isnan(champion))
+          wins = true;
+        else
+          wins = challenger <= bar && challenger < champion;
         if (!wins) {
           ++result.kept;
           audit(key, old_version, s.version, "kept",
@@ -509,8 +512,10 @@ PromoteResult Promote(const PromoteOptions& o, const Provenance& provenance) {
     for (bool seen : subset_seen) result.unknown_keys += seen ? 0 : 1;
 
   for (const auto& r : out_rows) {
-    if (r.record.status == "production") ++result.production_keys;
-    else if (r.record.status == "archived") ++result.archived_rows;
+    if (r.record.status == "production")
+      ++result.production_keys;
+    else if (r.record.status == "archived")
+      ++result.archived_rows;
   }
   std::vector<AuditRow> all_audit = prod.audit;
   all_audit.insert(all_audit.end(), result.audit.begin(), result.audit.end());

@@ -1,6 +1,7 @@
 #include "manymodels/io/registry.h"
 
 #include <algorithm>
+#include <numeric>
 #include <stdexcept>
 
 #include "manymodels/io/predictions.h"
@@ -41,7 +42,8 @@ void CheckKind(const h5::Location& f, const std::string& kind, int64_t version, 
     throw h5::Error(f.name() + ": not a " + kind + " file (no kind=" + kind + " attribute)");
   const int64_t found = f.GetAttrI64("schema_version");
   if (found > version || found < (oldest > 0 ? oldest : version))
-    throw h5::Error(f.name() + ": " + kind + " schema_version " + std::to_string(found) + ", this program reads " +
+    throw h5::Error(f.name() + ": " + kind + " schema_version " + std::to_string(found) +
+                    ", this program reads " +
                     (oldest > 0 && oldest < version ? std::to_string(oldest) + " to " : "") +
                     std::to_string(version) + " (write it again with this program)");
 }
@@ -251,8 +253,9 @@ std::vector<ModelRecord> RegistryReader::ReadRows(size_t first, size_t count, bo
   strings("version", &ModelRecord::version);
   strings("status", &ModelRecord::status);
   if (load_notes) {
-    std::vector<std::string> notes = notes_as_text_ ? note_.ReadText(first, count)
-                                         : ReadDictionaryColumn(f, "note", Dictionary("note"), first, count);
+    std::vector<size_t> wanted(count);
+    std::iota(wanted.begin(), wanted.end(), first);
+    std::vector<std::string> notes = ReadNotes(wanted);
     for (size_t i = 0; i < count; ++i) rows[i].note = std::move(notes[i]);
   }
   auto metric = [&](const char* name, double Metrics::*field) {
@@ -296,7 +299,8 @@ std::vector<std::string> RegistryReader::ReadNotes(const std::vector<size_t>& ro
     if (rows.empty()) return out;
     const std::vector<std::string>& values = Dictionary("note");
     const auto [lo, hi] = std::minmax_element(rows.begin(), rows.end());
-    const std::vector<int32_t> codes = file_.Group("note").ReadI32("codes", *lo, *hi + 1 - *lo);  // their span
+    const std::vector<int32_t> codes =
+        file_.Group("note").ReadI32("codes", *lo, *hi + 1 - *lo);  // their span
     for (size_t i = 0; i < rows.size(); ++i) {
       const int32_t code = codes.at(rows[i] - *lo);
       if (code < 0 || static_cast<size_t>(code) >= values.size())
@@ -312,9 +316,10 @@ int64_t RegistryReader::CountNotes() const {
   if (notes_as_text_) {
     for (const int64_t size : file_.Group("note").ReadI64("size")) n += size > 0;
   } else {
-    const std::vector<std::string> values = Dictionary("note");
+    const std::vector<std::string>& values = Dictionary("note");
     for (const int32_t code : file_.Group("note").ReadI32("codes"))
-      n += code >= 0 && static_cast<size_t>(code) < values.size() && !values[static_cast<size_t>(code)].empty();
+      n += code >= 0 && static_cast<size_t>(code) < values.size() &&
+           !values[static_cast<size_t>(code)].empty();
   }
   return n;
 }

@@ -91,8 +91,6 @@ class BytesColumnReader {
   size_t size() const { return rows_; }
   // The bytes of `rows` (any order, each below size()), in that order.
   std::vector<std::vector<uint8_t>> Read(const std::vector<size_t>& rows) const;
-  // Rows [first, first + count) of a text column (BytesColumnWriter's strings).
-  std::vector<std::string> ReadText(size_t first, size_t count) const;
 
  private:
   std::string name_;  // for messages

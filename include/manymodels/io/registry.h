@@ -106,7 +106,8 @@ class RegistryReader {
   // The row of status `production` among the key's rows, if there is one.
   std::optional<size_t> FindProduction(const std::vector<std::string>& key) const;
   KeyTable ReadKeys(size_t first, size_t count) const;
-  std::vector<ModelRecord> ReadRows(size_t first, size_t count, bool load_params, bool load_notes = true) const;
+  std::vector<ModelRecord> ReadRows(size_t first, size_t count, bool load_params,
+                                    bool load_notes = true) const;
   // The notes of `rows` (any order), in that order.
   std::vector<std::string> ReadNotes(const std::vector<size_t>& rows) const;
   // The model bytes of one row (one hyperslab read), without the other rows' models.

@@ -191,11 +191,12 @@ int RunIngest(const po::variables_map& vm, Communicator& comm) {
         static_cast<long long>(s.runs), s.runs == 1 ? "" : "s", static_cast<double>(s.spilled_bytes) / 1e6,
         ScratchFolder(o).c_str(), static_cast<double>(s.index_bytes) / 1048576.0);
   if (static_cast<uint64_t>(s.index_bytes) > RowBudget(o.memory) - RowBudget(o.memory) / 8)
-    std::fprintf(stderr,
-                 "ingest: warning: the key index of %lld series takes %.0f MiB, more than --memory %s leaves for it; "
-                 "memory use went past --memory: give more\n",
-                 static_cast<long long>(s.series), static_cast<double>(s.index_bytes) / 1048576.0,
-                 Get<std::string>(vm, "memory").c_str());
+    std::fprintf(
+        stderr,
+        "ingest: warning: the key index of %lld series takes %.0f MiB, more than --memory %s leaves for it; "
+        "memory use went past --memory: give more\n",
+        static_cast<long long>(s.series), static_cast<double>(s.index_bytes) / 1048576.0,
+        Get<std::string>(vm, "memory").c_str());
   return 0;
 }
 

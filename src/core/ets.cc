@@ -395,7 +395,8 @@ class LikelihoodCost {
       const double yt = observed ? y_[t] : f;
       if (observed) {
         std::array<double, kInline ? kP : 1> local_row;
-        // Stored by column (J's column i at jac + i n): the normal equations are then dot products of columns.
+        // Stored by column (J's column i at jac + i n): the normal equations are then dot products of
+        // columns.
         double* jr = kInline ? local_row.data() : jac + row;
         const size_t stride = kInline ? 1 : static_cast<size_t>(n_);
         double e;

@@ -1,12 +1,12 @@
 #include "manymodels/core/intermittent.h"
 
-#include "manymodels/core/order_statistics.h"
-#include "manymodels/core/series.h"
-
 #include <algorithm>
 #include <cmath>
 #include <sstream>
 #include <vector>
+
+#include "manymodels/core/order_statistics.h"
+#include "manymodels/core/series.h"
 
 namespace mm {
 namespace {

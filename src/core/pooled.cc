@@ -648,7 +648,8 @@ std::vector<SeriesResult> FitPooledGroup(std::span<const PoolMember> members, co
   return out;
 }
 
-std::vector<FittedMember> PooledMembers(std::span<const PoolMember> members, const PoolOptions& opt, int windows) {
+std::vector<FittedMember> PooledMembers(std::span<const PoolMember> members, const PoolOptions& opt,
+                                        int windows) {
   std::vector<FittedMember> out(members.size());
   if (members.size() < static_cast<size_t>(opt.min_series)) return out;
   int64_t end = std::numeric_limits<int64_t>::min();  // one past the group's last observation
@@ -659,12 +660,13 @@ std::vector<FittedMember> PooledMembers(std::span<const PoolMember> members, con
   }
   if (end == INT64_MIN) return out;
   // Window w (1 = the latest): each member's periods [e_k - w h, e_k - (w - 1) h), forecast from a group fit
-  // before them: fitted for the oldest window and used for the later ones (the model is a function of time and
-  // covariates: its forecast from a later origin is its forecast of those periods), while FitSeries' rule would
-  // bring a member's model forward (RollsForward: the periods since the fit a small share of those fitted),
-  // else fitted again. A member left out of a window's fit forecasts no older window (FitSeries uses the
-  // latest ones).
-  std::vector<std::vector<std::vector<double>>> forecasts(members.size(), std::vector<std::vector<double>>(windows));
+  // before them: fitted for the oldest window and used for the later ones (the model is a function of time
+  // and covariates: its forecast from a later origin is its forecast of those periods), while FitSeries' rule
+  // would bring a member's model forward (RollsForward: the periods since the fit a small share of those
+  // fitted), else fitted again. A member left out of a window's fit forecasts no older window (FitSeries uses
+  // the latest ones).
+  std::vector<std::vector<std::vector<double>>> forecasts(members.size(),
+                                                          std::vector<std::vector<double>>(windows));
   PoolFit fit;
   fit.error = "not fitted yet";
   std::vector<double> cycles;  // those of the oldest window's fit
@@ -688,11 +690,12 @@ std::vector<FittedMember> PooledMembers(std::span<const PoolMember> members, con
       forecasts[k][static_cast<size_t>(w - 1)] = std::move(f);
     }
   }
-  // The model. While the rule would bring the latest window's fit forward to every member's end as well, that fit,
-  // its origin moved to the end (Update; every parameter stays): on long histories one joint fit serves the windows
-  // and the model (bench/ACCURACY.md: the generated panel's CPU 8.9 -> 4.7 s, MASE 0.660 -> 0.661). Otherwise the
-  // group fitted on all periods, without a cycle after the first that the oldest window's fit did not have (one
-  // that did not fit twice there was judged by no window: NN5's yearly cycle in two years of days).
+  // The model. While the rule would bring the latest window's fit forward to every member's end as well, that
+  // fit, its origin moved to the end (Update; every parameter stays): on long histories one joint fit serves
+  // the windows and the model (bench/ACCURACY.md: the generated panel's CPU 8.9 -> 4.7 s, MASE 0.660 ->
+  // 0.661). Otherwise the group fitted on all periods, without a cycle after the first that the oldest
+  // window's fit did not have (one that did not fit twice there was judged by no window: NN5's yearly cycle
+  // in two years of days).
   std::vector<std::unique_ptr<FittedModel>> models(members.size());
   bool reuse = fit.error.empty();
   for (size_t k = 0; k < members.size() && reuse; ++k)
@@ -708,9 +711,11 @@ std::vector<FittedMember> PooledMembers(std::span<const PoolMember> members, con
       uc.covariate_names = opt.covariate_names;
       for (const auto& x : members[k].covariates) {
         const size_t b = std::min(from, x.size());
-        uc.covariates.push_back(x.subspan(b, std::min(to - from + static_cast<size_t>(opt.horizon), x.size() - b)));
+        uc.covariates.push_back(
+            x.subspan(b, std::min(to - from + static_cast<size_t>(opt.horizon), x.size() - b)));
       }
-      models[k] = PooledModel(fit, k, members[k], opt.group)->Update(members[k].y.subspan(from, to - from), uc).model;
+      models[k] =
+          PooledModel(fit, k, members[k], opt.group)->Update(members[k].y.subspan(from, to - from), uc).model;
     }
   } else {
     PoolOptions whole = opt;

@@ -11,8 +11,8 @@
 #include "manymodels/core/fourier.h"
 #include "manymodels/core/intermittent.h"
 #include "manymodels/core/models_basic.h"
-#include "manymodels/core/theta.h"
 #include "manymodels/core/series.h"
+#include "manymodels/core/theta.h"
 
 namespace mm {
 namespace {
@@ -70,8 +70,8 @@ namespace {
 constexpr int kEvidenceWindows = 3;
 constexpr double kDropRatio = 1.5;
 constexpr double kWeightPower = 6.0;
-// Validation windows (FitSeries, step 2): a candidate fitted for an older window is brought up to a later one by
-// FittedModel::Update while the periods since the fit are at most this share of the periods fitted, and
+// Validation windows (FitSeries, step 2): a candidate fitted for an older window is brought up to a later one
+// by FittedModel::Update while the periods since the fit are at most this share of the periods fitted, and
 // fitted again past that. bench/ACCURACY.md has the measurements (0: refit for every window; 0.1 halves the
 // CPU of auto on long series at the same accuracy; rolling through every window cost 1% OWA on M4 hourly and
 // NN5 and 8% on cheese_weekly's short series).
@@ -134,8 +134,8 @@ struct Evidence {
 };
 
 // The weight rule, on members' mean validation errors (`scores`, any order, the best finite): a member whose
-// error is above kDropRatio x the best's gets 0; the others (best / own error)^kWeightPower, normalised to sum
-// to 1 (a member as good as the best counts as much; one 20% worse about a third as much).
+// error is above kDropRatio x the best's gets 0; the others (best / own error)^kWeightPower, normalised to
+// sum to 1 (a member as good as the best counts as much; one 20% worse about a third as much).
 std::vector<double> EvidenceWeights(const std::vector<double>& scores) {
   const double best = *std::min_element(scores.begin(), scores.end());
   std::vector<double> w;
@@ -149,8 +149,8 @@ std::vector<double> EvidenceWeights(const std::vector<double>& scores) {
   return w;
 }
 
-// `ranked`: best first, the best's score finite. Weighted by EvidenceWeights; one member left: that model alone.
-// The measurements behind the two constants are in bench/ACCURACY.md.
+// `ranked`: best first, the best's score finite. Weighted by EvidenceWeights; one member left: that model
+// alone. The measurements behind the two constants are in bench/ACCURACY.md.
 Evidence WeighEvidence(const std::vector<Validation>& ranked, size_t windows,
                        const std::vector<const Method*>& candidates) {
   Evidence e;
@@ -186,16 +186,17 @@ Evidence WeighEvidence(const std::vector<Validation>& ranked, size_t windows,
   return e;
 }
 
-// auto's forecast of each window by its weight rule applied to the other windows' errors alone, for calibrating
-// its intervals (calibrate.h): a combination weighed on the very windows it is scored on errs less there than it
-// will on new data. With one window there is nothing to hold out: the combination weighed on it.
+// auto's forecast of each window by its weight rule applied to the other windows' errors alone, for
+// calibrating its intervals (calibrate.h): a combination weighed on the very windows it is scored on errs
+// less there than it will on new data. With one window there is nothing to hold out: the combination weighed
+// on it.
 std::vector<Forecast> HeldOutForecasts(std::span<const double> y, const std::vector<Window>& windows,
                                        const std::vector<Validation>& ranked, size_t h) {
   std::vector<std::vector<double>> mae(ranked.size());  // [member][window]
   for (size_t k = 0; k < ranked.size(); ++k)
     for (size_t w = 0; w < windows.size(); ++w)
-      mae[k].push_back(ComputeMetrics(y.subspan(windows[w].origin, h), ranked[k].forecasts[w].mean,
-                                      windows[w].scale).mae);
+      mae[k].push_back(
+          ComputeMetrics(y.subspan(windows[w].origin, h), ranked[k].forecasts[w].mean, windows[w].scale).mae);
   std::vector<Forecast> out;
   for (size_t w = 0; w < windows.size(); ++w) {
     std::vector<double> scores;
@@ -205,7 +206,8 @@ std::vector<Forecast> HeldOutForecasts(std::span<const double> y, const std::vec
         if (u != w || windows.size() == 1) sum += mae[k][u], n += 1;
       scores.push_back(sum / n);
     }
-    for (double& s : scores) if (!std::isfinite(s)) s = std::numeric_limits<double>::infinity();
+    for (double& s : scores)
+      if (!std::isfinite(s)) s = std::numeric_limits<double>::infinity();
     if (!std::isfinite(*std::min_element(scores.begin(), scores.end()))) return {};
     const std::vector<double> weights = EvidenceWeights(scores);
     std::vector<Forecast> members;
@@ -263,9 +265,9 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
   SeriesResult r;
   // A history never below zero is forecast as such (model.h: NonNegativeModel), in validation too.
   const bool non_negative = IsNonNegative(full);
-  // The model chosen, in the series' units and clipped as decided, becomes the result; with `validated` (auto: its
-  // rule's forecasts of the windows at `origins`, HeldOutForecasts), its intervals calibrated on their errors
-  // (calibrate.h).
+  // The model chosen, in the series' units and clipped as decided, becomes the result; with `validated`
+  // (auto: its rule's forecasts of the windows at `origins`, HeldOutForecasts), its intervals calibrated on
+  // their errors (calibrate.h).
   auto finish = [&](std::unique_ptr<FittedModel> fitted, const std::string& method,
                     const std::vector<size_t>& origins = {}, const std::vector<Forecast>& validated = {}) {
     // The final model forecasts once (for ETS with multiplicative errors, a simulation); each wrapper below
@@ -313,10 +315,10 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
 
   // 2. Each candidate forecasts each window from the data before it: fitted at the oldest window it can be
   //    fitted for, then brought up to the later windows by FittedModel::Update (its parameters as fitted, its
-  //    state filtered through the periods in between), as a registry's models are between two trainings, until
-  //    the periods since the fit exceed kMaxRollShare of those fitted or an update fails: then fitted again. A
-  //    candidate that cannot be validated on the latest window is left out; one that cannot on an older window
-  //    ends the windows there for all.
+  //    state filtered through the periods in between), as a registry's models are between two trainings,
+  //    until the periods since the fit exceed kMaxRollShare of those fitted or an update fails: then fitted
+  //    again. A candidate that cannot be validated on the latest window is left out; one that cannot on an
+  //    older window ends the windows there for all.
   std::vector<Validation> ranked;
   if (!windows.empty()) {
     for (const Method* method : opt.candidates) {
@@ -345,7 +347,8 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
           const auto train = y.subspan(0, w.origin);
           const IndexRange obs = ObservedRange(train);
           if (static_cast<int>(obs.size()) < 1 || CountFinite(train) < method->MinObservations(opt.context)) {
-            failure = "not validated: " + std::to_string(CountFinite(train)) + " observations before the holdout";
+            failure =
+                "not validated: " + std::to_string(CountFinite(train)) + " observations before the holdout";
             covered = k;
             continue;
           }
@@ -360,7 +363,7 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
           seen = fitted = obs.end;
         }
         const size_t gap = w.origin - seen;  // missing periods just before the window
-        Forecast& f = forecasts[k];  // the point forecasts: what validation scores
+        Forecast& f = forecasts[k];          // the point forecasts: what validation scores
         f.mean = model->PredictMean(h + static_cast<int>(gap));
         f.mean.erase(f.mean.begin(), f.mean.begin() + static_cast<std::ptrdiff_t>(gap));
         if (non_negative) ClipAtZero(&f);

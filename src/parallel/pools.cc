@@ -83,9 +83,9 @@ void PoolFitter::Prepare(const std::vector<int64_t>& series, int threads, double
     std::vector<SeriesResult> fits = FitPooledGroup(members, o);
     for (size_t k = 0; k < members.size(); ++k) {
       const IndexRange obs = ObservedRange(members[k].y);
-      out.push_back(
-          {std::move(fits[k]),
-           members[k].start + static_cast<int64_t>(obs.size() ? obs.end : members[k].y.size()) - 1, {}});
+      out.push_back({std::move(fits[k]),
+                     members[k].start + static_cast<int64_t>(obs.size() ? obs.end : members[k].y.size()) - 1,
+                     {}});
     }
   }
   for (size_t i = 0; i < todo.size(); ++i) fitted_.emplace(todo[i], std::move(results[i]));

@@ -258,8 +258,10 @@ std::string PoolByProblem(const TrainOptions& opt) {
     return "--pool-by fits pooled models: give --models pooled, or auto to weigh them in its pool (not '" +
            opt.models + "')";
   if (automatic && opt.ensemble != "auto")
-    return "--pool-by with --models auto weighs the pooled member by the validation evidence: it needs --ensemble "
-           "auto (not '" + opt.ensemble + "')";
+    return "--pool-by with --models auto weighs the pooled member by the validation evidence: it needs "
+           "--ensemble "
+           "auto (not '" +
+           opt.ensemble + "')";
   if (!opt.partition_by.empty()) return "--pool-by and --partition-by cannot be combined";
   return {};
 }
@@ -413,7 +415,8 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
     // columns[0] is the target, columns[1 + c] covariate c (of those used), each one vector per wanted series.
     const auto read_start = Clock::now();
     const bool pooled_only = pools && !choice.automatic;  // the models are the pools'
-    const auto columns = pooled_only ? std::vector<std::vector<std::vector<double>>>{}  // the pools read their own
+    const auto columns = pooled_only ? std::vector<std::vector<std::vector<double>>>{}
+                                     // the pools read their own
                                      : ReadSeriesRuns(lake, wanted, covariates);
     me.read_seconds += Since(read_start);
     // Column `col` of group g: the member's own series, or the members' sum (target) or mean (covariates).

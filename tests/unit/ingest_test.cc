@@ -350,15 +350,15 @@ TEST_F(IngestSpillTest, MonthlyRowsOfOnePeriodOnDifferentDaysAreDuplicates) {
   EXPECT_NE(e.find(":401: duplicate (store=7, item=1, 2020-03-01), first seen at line "), std::string::npos) << e;
 }
 
-// The key index is counted within --memory: the same number of rows, spread over many series, leaves less room
-// for the rows in hand, so more runs are spilled; the lake is still the one of every row held.
+// The key index is counted within --memory: the same number of rows, spread over many series, leaves less
+// room for the rows in hand, so more runs are spilled; the lake is still the one of every row held.
 TEST_F(IngestSpillTest, TheKeyIndexCountsWithinMemory) {
   auto lines = [](int series, int days) {
     std::vector<std::string> out = {"date,store,item,sales"};
     for (int d = 1; d <= days; ++d)
       for (int s = 0; s < series; ++s)
-        out.push_back("2020-01-" + std::string(d < 10 ? "0" : "") + std::to_string(d) + "," + std::to_string(s % 97) +
-                      "," + std::to_string(s) + "," + std::to_string(d));
+        out.push_back("2020-01-" + std::string(d < 10 ? "0" : "") + std::to_string(d) + "," +
+                      std::to_string(s % 97) + "," + std::to_string(s) + "," + std::to_string(d));
     return out;
   };
   constexpr uint64_t kMemory = uint64_t{4} << 20;  // 2 MiB for rows: 65,536 of 32 bytes with their order
@@ -385,16 +385,19 @@ TEST_F(IngestSpillTest, TheKeyIndexCountsWithinMemory) {
 // series or value beyond it.
 TEST_F(IngestSpillTest, MoreSeriesThanTheIdsHoldIsAnErrorNamingTheLine) {
   std::vector<std::string> lines = {"date,store,item,sales"};
-  for (int s = 0; s < 12; ++s) lines.push_back("2020-01-01," + std::to_string(s % 3) + "," + std::to_string(s % 4) + ",1");
+  for (int s = 0; s < 12; ++s)
+    lines.push_back("2020-01-01," + std::to_string(s % 3) + "," + std::to_string(s % 4) + ",1");
   IngestOptions o = Options(lines, {});
   o.max_series = 12;
   EXPECT_EQ(Error(o, kAll), "");
   o.max_series = 11;  // the twelfth series, on line 13
-  EXPECT_EQ(Error(o, kAll), o.input + ":13: more than 11 series (distinct keys): the most one ingest takes (32-bit "
-                                      "ids; the key index holds about 100 bytes a series)");
+  EXPECT_EQ(Error(o, kAll), o.input +
+                                ":13: more than 11 series (distinct keys): the most one ingest takes (32-bit "
+                                "ids; the key index holds about 100 bytes a series)");
   o.keys = {"item"};  // the fourth item, on line 5
   o.max_series = 3;
-  EXPECT_NE(Error(o, kAll).find(o.input + ":5: more than 3 distinct values in key column 'item'"), std::string::npos)
+  EXPECT_NE(Error(o, kAll).find(o.input + ":5: more than 3 distinct values in key column 'item'"),
+            std::string::npos)
       << Error(o, kAll);
 }
 

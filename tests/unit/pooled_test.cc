@@ -281,8 +281,8 @@ TEST(PooledTest, AutoWeighsThePooledMemberByItsEvidence) {
     ASSERT_FALSE(a.failed || b.failed);
     // The pooled member's weight: alone (1), in a combination (its figure), or dropped (0).
     const size_t at = b.note.find("pooled ");
-    if (b.method == "pooled" || (at != std::string::npos && b.note.find("weights ") < at &&
-                                 std::stod(b.note.substr(at + 7)) >= 0.5))
+    if (b.method == "pooled" ||
+        (at != std::string::npos && b.note.find("weights ") < at && std::stod(b.note.substr(at + 7)) >= 0.5))
       ++followed;
     for (int t = 0; t < h; ++t) {
       without += std::fabs(a.forecast.mean[t] - truth.y[i][n + t]);
@@ -292,9 +292,9 @@ TEST(PooledTest, AutoWeighsThePooledMemberByItsEvidence) {
   EXPECT_GE(followed, 8) << "of 12";
   EXPECT_LT(with, 0.97 * without) << "with the pooled member " << with << ", without " << without;
 
-  // A long history: one joint fit serves the three windows and, moved to the end of each member's data, is the
-  // model; it forecasts the periods after the end (their prices and promotions), as a fresh fit on all of it does
-  // within a few percent (forecasting from the fit's own origin instead would miss them by far more).
+  // A long history: one joint fit serves the three windows and, moved to the end of each member's data, is
+  // the model; it forecasts the periods after the end (their prices and promotions), as a fresh fit on all of
+  // it does within a few percent (forecasting from the fit's own origin instead would miss them by far more).
   const int long_n = 400, long_h = 7;
   const Group lg = Generate(8, long_n, long_h, 0.1, 22);
   const auto lm = lg.Members();

@@ -377,8 +377,8 @@ TEST(SelectTest, AMemberFittedElsewhereIsWeighedOnTheSameWindows) {
   EXPECT_NE(r.note.find("snaive alone: snaive 0, "), std::string::npos) << r.note;
   EXPECT_EQ(r.forecast.mean, outside->Predict(8).mean);
   EXPECT_EQ(ValidationWindows(o), 3);
-  // A series fitted in scaled units (FitScaleExponent): the member's forecasts and model, in the series' units,
-  // come out the same (times 2^40, exact).
+  // A series fitted in scaled units (FitScaleExponent): the member's forecasts and model, in the series'
+  // units, come out the same (times 2^40, exact).
   std::vector<double> big;
   for (double v : y) big.push_back(std::ldexp(v, 40));
   FittedMember scaled = member;

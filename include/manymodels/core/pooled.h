@@ -123,12 +123,12 @@ std::unique_ptr<FittedModel> PooledModel(const PoolFit& fit, size_t k, const Poo
 // data.
 std::vector<SeriesResult> FitPooledGroup(std::span<const PoolMember> members, const PoolOptions& options);
 
-// What `train --models auto --pool-by` gives auto's pool (SelectOptions::fitted_members) for every member of a
-// group: the group fitted jointly before each of auto's `windows` validation windows (member k's periods
-// [e_k - w h, e_k - (w - 1) h), w = 1..windows, e_k one past its last observation: the windows FitSeries scores,
-// with the same cut for members that end together, so no member's fit sees another's held-out periods; one fit
-// serves the later windows, and the end, while RollsForward (select.h) allows) and on all periods (the model). A
-// group of fewer than min_series, or one that cannot be fitted jointly, gives every
+// What `train --models auto --pool-by` gives auto's pool (SelectOptions::fitted_members) for every member of
+// a group: the group fitted jointly before each of auto's `windows` validation windows (member k's periods
+// [e_k - w h, e_k - (w - 1) h), w = 1..windows, e_k one past its last observation: the windows FitSeries
+// scores, with the same cut for members that end together, so no member's fit sees another's held-out
+// periods; one fit serves the later windows, and the end, while RollsForward (select.h) allows) and on all
+// periods (the model). A group of fewer than min_series, or one that cannot be fitted jointly, gives every
 // member an empty FittedMember (auto's pool goes without: a group of one is no pooling); a member left out of
 // a window's fit forecasts only the later windows. Never throws for bad data.
 std::vector<FittedMember> PooledMembers(std::span<const PoolMember> members, const PoolOptions& options,

@@ -1,25 +1,25 @@
 // Model selection for one series: hold out the last `horizon` points (or K rolling windows of `horizon`
 // points: origins n-h, n-2h, ..., n-Kh), forecast each window with every candidate from the data before its
 // origin, and rank them by mean validation MAE (ties go to the earlier candidate). A candidate is fitted for
-// the oldest window and brought up to the later ones by FittedModel::Update while less than a tenth of its data
-// is new since its fit, else fitted again (select.cc, kMaxRollShare). Then either the best is refitted on the whole history, or,
-// with an ensemble, the best k are, and their forecasts are combined (median or mean per step). Candidates
-// that cannot be fitted are skipped and the reason kept in a note; a series nothing can fit is reported
-// failed, never thrown. Series far from unit magnitude are fitted in scaled units (FitScaleExponent, model.h):
-// the saved model, forecast and metrics are in the series' own units.
+// the oldest window and brought up to the later ones by FittedModel::Update while less than a tenth of its
+// data is new since its fit, else fitted again (select.cc, kMaxRollShare). Then either the best is refitted
+// on the whole history, or, with an ensemble, the best k are, and their forecasts are combined (median or
+// mean per step). Candidates that cannot be fitted are skipped and the reason kept in a note; a series
+// nothing can fit is reported failed, never thrown. Series far from unit magnitude are fitted in scaled units
+// (FitScaleExponent, model.h): the saved model, forecast and metrics are in the series' own units.
 //
-// `auto` chooses the candidates by the series' nature (AutoPool) and, with `weigh_evidence`, decides per series
-// from at least 3 validation windows: members whose mean validation MAE is above 1.5x the best's are dropped,
-// the others weighted by (best / own)^6 (a weighted mean; one member left is used alone), and the note says
-// what was decided and from which errors. The median of three beat picking one by one holdout's error (noisy,
-// and the pick's own error is biased low), but threw away a far better member where there was one; the rule
-// and its two constants were measured on five data sets (bench/ACCURACY.md). Validation scores point
-// forecasts (FittedModel::PredictMean). With `weigh_evidence`, the intervals of what was decided are
+// `auto` chooses the candidates by the series' nature (AutoPool) and, with `weigh_evidence`, decides per
+// series from at least 3 validation windows: members whose mean validation MAE is above 1.5x the best's are
+// dropped, the others weighted by (best / own)^6 (a weighted mean; one member left is used alone), and the
+// note says what was decided and from which errors. The median of three beat picking one by one holdout's
+// error (noisy, and the pick's own error is biased low), but threw away a far better member where there was
+// one; the rule and its two constants were measured on five data sets (bench/ACCURACY.md). Validation scores
+// point forecasts (FittedModel::PredictMean). With `weigh_evidence`, the intervals of what was decided are
 // calibrated on the windows' errors of that rule (weights from the other windows; calibrate.h), and the note
 // gives the factors. A history never below zero is forecast non-negative (NonNegativeModel, model.h), its
-// validation forecasts clipped alike. Members fitted elsewhere (SelectOptions::fitted_members: train --pool-by's
-// joint fit of the series' group) join auto's pool with their forecasts of the same windows and are weighed by the
-// same rule; one chosen is used as it was fitted (it is not refitted here).
+// validation forecasts clipped alike. Members fitted elsewhere (SelectOptions::fitted_members: train
+// --pool-by's joint fit of the series' group) join auto's pool with their forecasts of the same windows and
+// are weighed by the same rule; one chosen is used as it was fitted (it is not refitted here).
 #pragma once
 
 #include <string>
@@ -31,10 +31,11 @@
 
 namespace mm {
 
-// A member of auto's pool fitted outside FitSeries (train --pool-by: the group's joint fit, core/pooled.h): its
-// point forecasts of the validation windows and its model of the whole history, both in the series' own units.
-// It is validated on the same windows as the others and weighed by the same rule; it must forecast every window
-// the others are scored on (windows[k] for k below their count), else it is left out with a note.
+// A member of auto's pool fitted outside FitSeries (train --pool-by: the group's joint fit, core/pooled.h):
+// its point forecasts of the validation windows and its model of the whole history, both in the series' own
+// units. It is validated on the same windows as the others and weighed by the same rule; it must forecast
+// every window the others are scored on (windows[k] for k below their count), else it is left out with a
+// note.
 struct FittedMember {
   const Method* method = nullptr;            // what it is (its name in notes; never fitted by FitSeries)
   std::vector<std::vector<double>> windows;  // [k]: the forecast of y[n - (k+1) h, n - k h), the latest first
@@ -62,8 +63,8 @@ struct SelectOptions {
 
 // How many validation windows FitSeries asks for with these options (it may get fewer: a short history).
 int ValidationWindows(const SelectOptions& options);
-// FitSeries' rule for its validation windows: a model fitted on `fitted` periods is brought forward to a window
-// `since` periods after them (true), or fitted again for it (false).
+// FitSeries' rule for its validation windows: a model fitted on `fitted` periods is brought forward to a
+// window `since` periods after them (true), or fitted again for it (false).
 bool RollsForward(double fitted, double since);
 
 // The default cap of SelectOptions::max_history for these cycles: three of the longest cycle, at least 1000.

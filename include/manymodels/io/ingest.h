@@ -28,8 +28,8 @@ struct IngestOptions {
   uint64_t memory = uint64_t{1} << 30;
   std::string tmpdir;
   // The most distinct series, and distinct values of one key column, an ingest takes: their ids are 32-bit.
-  // (The key index holds about 100 bytes a series, counted in `memory`: 400 GiB for this many.) Lowered only to
-  // test the error.
+  // (The key index holds about 100 bytes a series, counted in `memory`: 400 GiB for this many.) Lowered only
+  // to test the error.
   uint64_t max_series = std::numeric_limits<uint32_t>::max();
 };
 
@@ -41,8 +41,8 @@ struct IngestSummary {
   int64_t new_series = 0, new_periods = 0, filled = 0;
   // Sorted runs spilled to the scratch file, and its size in bytes (0, 0: every row was held in memory).
   int64_t runs = 0, spilled_bytes = 0;
-  // The key index's bytes (rank 0's, which holds every series'): counted in --memory, the rows get the rest of
-  // RowBudget, but never less than an eighth of it.
+  // The key index's bytes (rank 0's, which holds every series'): counted in --memory, the rows get the rest
+  // of RowBudget, but never less than an eighth of it.
   int64_t index_bytes = 0;
 };
 
@@ -52,8 +52,8 @@ std::vector<std::string> InputFiles(const std::string& input);
 
 // Of `memory` (--memory), what the rows in hand may take, with their sort order and the merge's read buffers:
 // the rest, kMemoryReserve (half of small budgets), is left for the program, HDF5 and the lake's chunks being
-// written. The key index (the distinct keys, about 100 bytes a series, and the distinct times) comes out of it
-// as it grows (IngestSummary::index_bytes).
+// written. The key index (the distinct keys, about 100 bytes a series, and the distinct times) comes out of
+// it as it grows (IngestSummary::index_bytes).
 inline constexpr uint64_t kMemoryReserve = uint64_t{64} << 20;
 uint64_t RowBudget(uint64_t memory);
 // The folder of the scratch file: options.tmpdir, else the folder of options.out ("." for a bare name).

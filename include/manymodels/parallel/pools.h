@@ -1,10 +1,10 @@
-// train --pool-by: the series of a group (a "pool": the items of a store) are fitted jointly (core/pooled.h), as
-// their models (--models pooled) or as a member of auto's pool (--models auto).
-// A rank fits, on demand, the pool of every series it is given, reading all the pool's series from the lake
-// (also those another rank fits: a pool split between ranks or batches is fitted whole by each, from the same
-// data in the same order with one Ceres thread, so identically), and keeps the pools of its latest batch for
-// the next (groups are contiguous in key order when the pool columns lead the key; otherwise a pool may be
-// fitted again for a later batch, with the same result).
+// train --pool-by: the series of a group (a "pool": the items of a store) are fitted jointly (core/pooled.h),
+// as their models (--models pooled) or as a member of auto's pool (--models auto). A rank fits, on demand,
+// the pool of every series it is given, reading all the pool's series from the lake (also those another rank
+// fits: a pool split between ranks or batches is fitted whole by each, from the same data in the same order
+// with one Ceres thread, so identically), and keeps the pools of its latest batch for the next (groups are
+// contiguous in key order when the pool columns lead the key; otherwise a pool may be fitted again for a
+// later batch, with the same result).
 #pragma once
 
 #include <cstdint>
@@ -28,8 +28,8 @@ class PoolFitter {
  public:
   // `pool_by`: key columns of the lake (throws std::invalid_argument naming one that is not); `covariates`:
   // the lake covariates the models use; `options`: everything but the group's name and the covariates' names.
-  // `auto_windows`: 0 fits each pool's models (--models pooled: FitPooledGroup); above 0, the pooled member of
-  // auto's pool with forecasts of that many validation windows (--models auto: PooledMembers).
+  // `auto_windows`: 0 fits each pool's models (--models pooled: FitPooledGroup); above 0, the pooled member
+  // of auto's pool with forecasts of that many validation windows (--models auto: PooledMembers).
   PoolFitter(const LakeReader& lake, const std::vector<std::string>& pool_by,
              const std::vector<size_t>& covariates, const PoolOptions& options, int auto_windows = 0);
   // Fits, with up to `threads` threads, every pool holding one of `series` (lake indices) that is not kept

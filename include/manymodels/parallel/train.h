@@ -92,7 +92,8 @@ struct RunSummary {
 // found before the plan is broadcast). The summary is complete on rank 0 only.
 RunSummary Train(const TrainOptions& options, Communicator& comm);
 
-// What is wrong with the options' --pool-by (it needs --models pooled alone, or auto with --ensemble auto, and no
+// What is wrong with the options' --pool-by (it needs --models pooled alone, or auto with --ensemble auto,
+// and no
 // --partition-by); empty when nothing is.
 std::string PoolByProblem(const TrainOptions& options);
 

@@ -16,7 +16,7 @@ PACKAGES=(
   libeigen3-dev libceres-dev                  # Eigen 3.4, Ceres 2.1
   libboost-program-options-dev                # options and job files
   zlib1g-dev nlohmann-json3-dev               # gzip CSV; JSON output
-  libdeflate-dev                              # the lake's chunks inflated fast (libdeflate 1.14)
+  libdeflate-dev                              # the lake's chunks inflated and deflated (libdeflate 1.14)
   libcpp-httplib-dev                          # serve: the HTTP server (cpp-httplib 0.11)
   libsqlite3-dev libpq-dev                    # the predictions SQL table: SQLite, PostgreSQL's client
 )

@@ -3,6 +3,7 @@
 #include <libdeflate.h>
 
 #include <algorithm>
+#include <bit>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -267,6 +268,35 @@ struct ChunkDecoder {
     chunk = c;
   }
 };
+
+ChunkEncoder::ChunkEncoder(size_t rows)
+    : rows_(rows), deflater_(libdeflate_alloc_compressor(1), libdeflate_free_compressor) {
+  if (!deflater_) throw std::bad_alloc();
+  shuffled_.resize(rows * sizeof(double));
+  stored_.resize(libdeflate_zlib_compress_bound(deflater_.get(), shuffled_.size()));
+}
+
+const std::vector<uint8_t>& ChunkEncoder::Encode(const double* values, size_t n) {
+  if (n > rows_) throw std::logic_error("ChunkEncoder: more values than a chunk holds");
+  // Byte b of element i is stored at b * rows + i (the shuffle filter), as little-endian doubles.
+  static_assert(sizeof(double) == 8 && std::endian::native == std::endian::little);
+  const auto* in = reinterpret_cast<const uint8_t*>(values);
+  std::fill(shuffled_.begin(), shuffled_.end(), uint8_t{0});
+  for (size_t i = 0; i < n; ++i)
+    for (size_t b = 0; b < sizeof(double); ++b) shuffled_[b * rows_ + i] = in[i * sizeof(double) + b];
+  stored_.resize(libdeflate_zlib_compress_bound(deflater_.get(), shuffled_.size()));
+  const size_t size =
+      libdeflate_zlib_compress(deflater_.get(), shuffled_.data(), shuffled_.size(), stored_.data(), stored_.size());
+  if (size == 0) throw std::logic_error("ChunkEncoder: libdeflate found its bound too small");
+  stored_.resize(size);
+  return stored_;
+}
+
+void Dataset::WriteChunk(size_t first, const std::vector<uint8_t>& stored) const {
+  const hsize_t offset[1] = {first};
+  Check(H5Dwrite_chunk(handle_.id(), H5P_DEFAULT, 0, offset, stored.size(), stored.data()), "H5Dwrite_chunk",
+        name_);
+}
 
 void Dataset::ReadRanges(hid_t mem_type, const std::vector<Range>& ranges, void* data) const {
   if (!decoder_checked_) {

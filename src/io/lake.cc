@@ -1,5 +1,6 @@
 #include "manymodels/io/lake.h"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 
@@ -68,6 +69,7 @@ LakeWriter::LakeWriter(const std::string& path, const LakeIndex& ix, const Prove
   SetPeriodUnits(file_, "start");
   target_ = file_.CreateF64("target", total_);
   chunk_rows_ = file_.ChunkRows("target");
+  encoder_ = std::make_unique<h5::ChunkEncoder>(chunk_rows_);
   covariate_group_ = file_.CreateGroup("covariates");
   for (const auto& name : ix.covariates) covariates_.push_back(covariate_group_.CreateF64(name, total_));
 }
@@ -75,9 +77,14 @@ LakeWriter::LakeWriter(const std::string& path, const LakeIndex& ix, const Prove
 void LakeWriter::Write(size_t n, const double* target, const std::vector<const double*>& covariates) {
   if (written_ + n > total_ || covariates.size() != covariates_.size())
     throw std::logic_error(out_.path() + ": more values written than the lake's offsets hold");
-  target_.Transfer(H5T_NATIVE_DOUBLE, written_, n, const_cast<double*>(target), true);
-  for (size_t c = 0; c < covariates_.size(); ++c)
-    covariates_[c].Transfer(H5T_NATIVE_DOUBLE, written_, n, const_cast<double*>(covariates[c]), true);
+  if (written_ % chunk_rows_ != 0 || (n % chunk_rows_ != 0 && written_ + n != total_))
+    throw std::logic_error(out_.path() + ": values written in parts that are not whole chunks");
+  for (size_t at = 0; at < n; at += chunk_rows_) {
+    const size_t k = std::min(chunk_rows_, n - at);
+    target_.WriteChunk(written_ + at, encoder_->Encode(target + at, k));
+    for (size_t c = 0; c < covariates_.size(); ++c)
+      covariates_[c].WriteChunk(written_ + at, encoder_->Encode(covariates[c] + at, k));
+  }
   written_ += n;
 }
 

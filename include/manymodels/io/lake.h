@@ -10,6 +10,7 @@
 //               (after ingest --append: one line "CREATED COMMAND_LINE" per earlier version of the lake)
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -60,9 +61,10 @@ class LakeWriter {
  public:
   LakeWriter(const std::string& path, const LakeIndex& index, const Provenance& provenance,
              const std::string& history = "");
-  // Rows per chunk of the value columns: writes of whole chunks are compressed once, from the caller's memory.
+  // Rows per chunk of the value columns.
   size_t chunk_rows() const { return chunk_rows_; }
-  // The next `n` slots' target and covariate values (one pointer per column of index.covariates, in order).
+  // The next `n` slots' target and covariate values (one pointer per column of index.covariates, in order),
+  // encoded (h5::ChunkEncoder) and written chunk by chunk: `n` is a whole number of chunks, or reaches the end.
   void Write(size_t n, const double* target, const std::vector<const double*>& covariates);
   // Every slot written: closes the file (checked), syncs it and renames it into place.
   void Commit();
@@ -73,6 +75,7 @@ class LakeWriter {
   h5::Dataset target_;
   std::vector<h5::Dataset> covariates_;
   size_t total_ = 0, written_ = 0, chunk_rows_ = 0;
+  std::unique_ptr<h5::ChunkEncoder> encoder_;
 };
 
 // The whole lake at once, through a LakeWriter.

@@ -292,7 +292,7 @@ const std::vector<uint8_t>& ChunkEncoder::Encode(const double* values, size_t n)
   return stored_;
 }
 
-void Dataset::WriteChunk(size_t first, const std::vector<uint8_t>& stored) const {
+void Dataset::WriteChunk(size_t first, std::span<const uint8_t> stored) const {
   const hsize_t offset[1] = {first};
   Check(H5Dwrite_chunk(handle_.id(), H5P_DEFAULT, 0, offset, stored.size(), stored.data()), "H5Dwrite_chunk",
         name_);

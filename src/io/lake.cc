@@ -86,10 +86,19 @@ void LakeWriter::Write(size_t n, const double* target, const std::vector<const d
       covariates_[c].WriteChunk(written_ + at, encoder_->Encode(covariates[c] + at, k));
   }
   written_ += n;
+  values_ += n * (1 + covariates_.size());
+}
+
+void LakeWriter::WriteChunk(size_t column, size_t first, std::span<const uint8_t> stored) {
+  if (column > covariates_.size() || first % chunk_rows_ != 0 || first >= total_)
+    throw std::logic_error(out_.path() + ": a chunk that is not one of the lake's");
+  (column == 0 ? target_ : covariates_[column - 1]).WriteChunk(first, stored);
+  values_ += std::min(chunk_rows_, total_ - first);
 }
 
 void LakeWriter::Commit() {
-  if (written_ != total_) throw std::logic_error(out_.path() + ": fewer values written than the lake's offsets hold");
+  if (values_ != total_ * (1 + covariates_.size()))
+    throw std::logic_error(out_.path() + ": fewer values written than the lake's offsets hold");
   target_.Close();
   for (auto& c : covariates_) c.Close();
   covariate_group_.Close();

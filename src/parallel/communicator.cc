@@ -31,6 +31,11 @@ class SerialCommunicator : public Communicator {
   void Barrier() override {}
   void SumBefore(std::vector<int64_t>* values) override { std::fill(values->begin(), values->end(), 0); }
   void MaxAll(std::vector<int64_t>*) override {}
+  void AllToAll(const std::vector<uint8_t>& out, const std::vector<uint64_t>& out_sizes, std::vector<uint8_t>* in,
+                std::vector<uint64_t>* in_sizes) override {
+    *in = out;
+    *in_sizes = out_sizes;
+  }
   [[noreturn]] void Abort(int code) override {
     RemoveTemporaries();
     std::exit(code);
@@ -129,6 +134,34 @@ class MpiCommunicator : public Communicator {
                            MPI_MAX, MPI_COMM_WORLD),
              "MPI_Allreduce");
   }
+  void AllToAll(const std::vector<uint8_t>& out, const std::vector<uint64_t>& out_sizes, std::vector<uint8_t>* in,
+                std::vector<uint64_t>* in_sizes) override {
+    const auto n = static_cast<size_t>(size_);
+    if (out_sizes.size() != n) throw std::logic_error("AllToAll: one message per rank is needed");
+    send_counts_.resize(n), send_at_.resize(n), receive_counts_.resize(n), receive_at_.resize(n);
+    uint64_t total = 0;
+    for (size_t d = 0; d < n; ++d) {
+      send_at_[d] = static_cast<int>(total);
+      send_counts_[d] = static_cast<int>(out_sizes[d]);
+      total += out_sizes[d];
+      if (total >= kPiece * 2) throw std::logic_error("AllToAll: 2^31 bytes or more to send");
+    }
+    if (total != out.size()) throw std::logic_error("AllToAll: the sizes do not add up to the messages");
+    CheckMpi(MPI_Alltoall(send_counts_.data(), 1, MPI_INT, receive_counts_.data(), 1, MPI_INT, MPI_COMM_WORLD),
+             "MPI_Alltoall");
+    total = 0;
+    in_sizes->resize(n);
+    for (size_t s = 0; s < n; ++s) {
+      receive_at_[s] = static_cast<int>(total);
+      (*in_sizes)[s] = static_cast<uint64_t>(receive_counts_[s]);
+      total += (*in_sizes)[s];
+      if (total >= kPiece * 2) throw std::logic_error("AllToAll: 2^31 bytes or more to receive");
+    }
+    in->resize(total);
+    CheckMpi(MPI_Alltoallv(out.data(), send_counts_.data(), send_at_.data(), MPI_BYTE, in->data(),
+                           receive_counts_.data(), receive_at_.data(), MPI_BYTE, MPI_COMM_WORLD),
+             "MPI_Alltoallv");
+  }
   [[noreturn]] void Abort(int code) override {
     RemoveTemporaries();  // MPI_Abort runs no destructors
     MPI_Abort(MPI_COMM_WORLD, code);
@@ -137,6 +170,7 @@ class MpiCommunicator : public Communicator {
 
  private:
   static constexpr uint64_t kPiece = 1u << 30;
+  std::vector<int> send_counts_, send_at_, receive_counts_, receive_at_;  // AllToAll's, kept
   // Sleeps 50 us, doubling up to 2 ms: quick replies stay quick, long waits cost no CPU.
   struct Backoff {
     std::chrono::microseconds delay{50};

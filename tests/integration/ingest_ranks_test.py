@@ -1,5 +1,6 @@
 """ingest under mpirun: each rank parses its own part of the input (byte ranges of plain files, whole gzip files),
-rank 0 merges the rows into the lake. 1, 2 and 3 ranks give the same lake, dataset for dataset and byte for byte,
+then the rows are exchanged so that each rank merges and encodes its own range of the lake's chunks, which rank 0
+writes. 1, 2 and 3 ranks give the same lake, dataset for dataset and byte for byte,
 from one file, from several files (plain and gzip, named or a glob) and with a tiny --memory; a bad row in the
 second rank's range is reported once, with its exact FILE:LINE:COLUMN, a non-zero exit and no lake; a cut that
 would fall inside a quoted field with a line break reads that file on one rank (same lake, same line numbers);
@@ -155,7 +156,30 @@ for ranks in (2, 3):
     c.ok(p.returncode == 1 and p.stderr.count(one.stderr.strip()) == 1, f"{ranks} ranks: {p.stderr}")
     c.ok(leftovers() == [], f"{ranks} ranks: no lake written: {leftovers()}")
 
-# 8. --append stays on one rank.
+# 8. A lake of four chunks (65,536 slots each): every rank of 2 or 3 owns a range of them. The same lake, also
+# with runs spilled; a repeat of a row of the last series, early in the input (rank 0's part), is found by the
+# last rank and reported as one process reports it.
+header4, body4 = shuffled_panel(d, 12, 20, 1000, 11, 3)
+wide_csv = write_lines("wide.csv", [header4] + body4)
+ingest(wide_csv, "wide0.h5", 0)
+wide = lake_datasets(path("wide0.h5"))
+c.ok(len(wide["target"][2]) // 8 > 3 * 65536, f"the lake spans four chunks: {len(wide['target'][2]) // 8} slots")
+for ranks, extra in ((2, []), (3, []), (3, ["--memory", "2M", "--tmpdir", d])):
+    p = ingest(wide_csv, f"wide{ranks}{len(extra)}.h5", ranks, *extra)
+    c.ok(lake_datasets(path(f"wide{ranks}{len(extra)}.h5")) == wide, f"{ranks} ranks {extra}: the same lake: {p.stderr}")
+last = max(body4, key=lambda line: tuple(int(v) for v in line.split(",")[1:3]))
+repeated4 = list(body4)
+repeated4.insert(10, last)
+repeated4_csv = write_lines("repeated4.csv", [header4] + repeated4)
+one = ingest(repeated4_csv, "bad0.h5", 0, check=False)
+c.ok(one.returncode == 1 and "duplicate (store=12, item=20, " in one.stderr and "first seen at line 12" in one.stderr,
+     f"one process: {one.stderr}")
+for ranks in (2, 3):
+    p = ingest(repeated4_csv, f"bad{ranks}.h5", ranks, check=False)
+    c.ok(p.returncode == 1 and p.stderr.count(one.stderr.strip()) == 1, f"{ranks} ranks: {p.stderr}")
+    c.ok(leftovers() == [], f"{ranks} ranks: no lake written: {leftovers()}")
+
+# 9. --append stays on one rank.
 p = run(["ingest", "--input", plain, *COLUMNS, "--out", path("alone.h5"), "--append"], mpi=2, check=False)
 c.ok(p.returncode == 2 and p.stderr.count("--append runs on one rank") == 1, f"--append on 2 ranks: {p.stderr}")
 c.ok(lake_datasets(path("alone.h5")) == reference, "--append refused: the lake as it was")

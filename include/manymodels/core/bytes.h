@@ -69,6 +69,12 @@ class ByteReader {
     pos_ += n;
     return v;
   }
+  // The next `n` bytes, in place.
+  const uint8_t* GetRaw(size_t n) {
+    Need(n);
+    pos_ += n;
+    return data_ + pos_ - n;
+  }
   bool AtEnd() const { return pos_ == size_; }
 
  private:

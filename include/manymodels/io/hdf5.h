@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <stdexcept>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -98,7 +99,7 @@ class Dataset {
   void Write(size_t offset, const std::vector<uint8_t>& values) const;
   // The chunk whose first element is `first` (a multiple of the chunk size), as a ChunkEncoder for this
   // dataset's chunk size stored it, written without HDF5's filter pipeline.
-  void WriteChunk(size_t first, const std::vector<uint8_t>& stored) const;
+  void WriteChunk(size_t first, std::span<const uint8_t> stored) const;
   // Grows (or shrinks) the dataset to `rows` (it is created extendible).
   void Resize(size_t rows) const;
   void SetAttr(const std::string& name, const std::string& value) const;

@@ -95,9 +95,10 @@ void CheckColumnOptions(const IngestOptions& options);
 // the first newline at or past its first byte, and reads through the line that crosses its last); a gzip file
 // cannot be cut and goes whole to one rank (balanced by compressed size). A plain file whose cut would fall
 // inside a quoted field (one holding a line break) is read whole by one rank instead. Each rank parses and
-// checks its rows as above, in --memory of its own; rank 0 gathers the key index, decides the lake's index,
-// and merges every rank's rows, sent in the lake's order, into the lake it writes: the same lake as one rank
-// makes. An error on any rank is the error of every rank, the same on each (the one one rank would report
+// checks its rows as above, in --memory of its own; rank 0 gathers the key index and decides the lake's index;
+// each rank then owns a range of the lake's chunks, takes the rows of its range from every rank (MPI
+// all-to-all, in bounded rounds), merges and encodes them, and rank 0 writes every rank's encoded chunks: the
+// same lake as one rank makes. An error on any rank is the error of every rank, the same on each (the one one rank would report
 // first, with its FILE:LINE:COLUMN), thrown after every rank has stopped; no lake is written. Rank 0 returns
 // the summary (runs and spilled bytes summed over the ranks), the others an empty one. --append is refused
 // (UsageError) with more than one rank or input file.

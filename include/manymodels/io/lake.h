@@ -11,6 +11,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,9 @@ class LakeWriter {
   // The next `n` slots' target and covariate values (one pointer per column of index.covariates, in order),
   // encoded (h5::ChunkEncoder) and written chunk by chunk: `n` is a whole number of chunks, or reaches the end.
   void Write(size_t n, const double* target, const std::vector<const double*>& covariates);
+  // Or chunk by chunk, in any order, each once: the chunk of column `column` (0 the target, then the
+  // covariates) whose first slot is `first`, as an h5::ChunkEncoder of chunk_rows() encoded it.
+  void WriteChunk(size_t column, size_t first, std::span<const uint8_t> stored);
   // Every slot written: closes the file (checked), syncs it and renames it into place.
   void Commit();
 
@@ -75,6 +79,7 @@ class LakeWriter {
   h5::Dataset target_;
   std::vector<h5::Dataset> covariates_;
   size_t total_ = 0, written_ = 0, chunk_rows_ = 0;
+  size_t values_ = 0;  // written, in every column
   std::unique_ptr<h5::ChunkEncoder> encoder_;
 };
 

@@ -38,6 +38,11 @@ class Communicator {
   // (zeros on rank 0; MPI_Exscan), and the maxima over all ranks (MPI_Allreduce).
   virtual void SumBefore(std::vector<int64_t>* values) = 0;
   virtual void MaxAll(std::vector<int64_t>* values) = 0;
+  // Every rank at once (MPI_Alltoallv): `out` holds size() messages one after the other, `out_sizes` their
+  // sizes, the one for rank 0 first; `in` becomes the messages the ranks sent this one, rank 0's first, and
+  // `in_sizes` their sizes. Below 2^31 bytes in all, each way. The buffers are the caller's, to be reused.
+  virtual void AllToAll(const std::vector<uint8_t>& out, const std::vector<uint64_t>& out_sizes,
+                        std::vector<uint8_t>* in, std::vector<uint64_t>* in_sizes) = 0;
   // Ends every rank of the job at once (a failed rank must not leave the others waiting forever), removing
   // this process's temporary files first (io/files.h).
   [[noreturn]] virtual void Abort(int code) = 0;

@@ -147,8 +147,11 @@ class MpiCommunicator : public Communicator {
       if (total >= kPiece * 2) throw std::logic_error("AllToAll: 2^31 bytes or more to send");
     }
     if (total != out.size()) throw std::logic_error("AllToAll: the sizes do not add up to the messages");
-    CheckMpi(MPI_Alltoall(send_counts_.data(), 1, MPI_INT, receive_counts_.data(), 1, MPI_INT, MPI_COMM_WORLD),
-             "MPI_Alltoall");
+    MPI_Request request = MPI_REQUEST_NULL;
+    CheckMpi(MPI_Ialltoall(send_counts_.data(), 1, MPI_INT, receive_counts_.data(), 1, MPI_INT, MPI_COMM_WORLD,
+                           &request),
+             "MPI_Ialltoall");
+    Await(&request, "MPI_Ialltoall");
     total = 0;
     in_sizes->resize(n);
     for (size_t s = 0; s < n; ++s) {
@@ -158,9 +161,10 @@ class MpiCommunicator : public Communicator {
       if (total >= kPiece * 2) throw std::logic_error("AllToAll: 2^31 bytes or more to receive");
     }
     in->resize(total);
-    CheckMpi(MPI_Alltoallv(out.data(), send_counts_.data(), send_at_.data(), MPI_BYTE, in->data(),
-                           receive_counts_.data(), receive_at_.data(), MPI_BYTE, MPI_COMM_WORLD),
-             "MPI_Alltoallv");
+    CheckMpi(MPI_Ialltoallv(out.data(), send_counts_.data(), send_at_.data(), MPI_BYTE, in->data(),
+                            receive_counts_.data(), receive_at_.data(), MPI_BYTE, MPI_COMM_WORLD, &request),
+             "MPI_Ialltoallv");
+    Await(&request, "MPI_Ialltoallv");
   }
   [[noreturn]] void Abort(int code) override {
     RemoveTemporaries();  // MPI_Abort runs no destructors
@@ -183,6 +187,20 @@ class MpiCommunicator : public Communicator {
     std::vector<uint8_t> bytes;
     MPI_Request request;
   };
+  // Waits for `request`: testing it for 200 us (a partner about to arrive), then sleeping between tests from
+  // 20 us up to 200 us, so that a rank waiting for a slower one leaves its CPU to others (MPI's blocking
+  // collectives poll without pause: on a shared or oversubscribed node that starves the rank waited for).
+  static void Await(MPI_Request* request, const char* what) {
+    const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(200);
+    std::chrono::microseconds delay{20};
+    for (int done = 0;;) {
+      CheckMpi(MPI_Test(request, &done, MPI_STATUS_IGNORE), what);
+      if (done) return;
+      if (std::chrono::steady_clock::now() < spin_until) continue;
+      std::this_thread::sleep_for(delay);
+      delay = std::min(delay * 2, std::chrono::microseconds(200));
+    }
+  }
 
   void Send(int dest, int tag, std::vector<uint8_t> bytes) {
     if (bytes.size() > static_cast<size_t>(kPiece)) throw std::runtime_error("message too large for one send");

@@ -412,8 +412,17 @@ class RunCursor : public RowStream {
   std::vector<char> row_;  // a row whose date became a datetime (midnight)
 };
 
-// The rows of several sorted streams as one, in the lake's order: by (position, time, stream), streams earlier
-// in the list first among equals.
+// A row's place in a merge of sorted streams: by (position, time), then by stream, earlier streams first.
+struct MergeKey {
+  uint32_t position;
+  int64_t time;
+  uint32_t stream;
+  bool operator>(const MergeKey& o) const {
+    return position != o.position ? position > o.position : time != o.time ? time > o.time : stream > o.stream;
+  }
+};
+
+// The rows of several sorted streams as one, in the lake's order (MergeKey).
 class MergedStream : public RowStream {
  public:
   explicit MergedStream(std::vector<std::unique_ptr<RowStream>> streams) : streams_(std::move(streams)) {
@@ -428,27 +437,21 @@ class MergedStream : public RowStream {
     if (heads_.empty()) return nullptr;
     const Head h = heads_.top();
     heads_.pop();
-    last_ = h.stream;
-    *position = h.position;
+    last_ = h.key.stream;
+    *position = h.key.position;
     return h.row;
   }
 
  private:
   static constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
   struct Head {
-    uint32_t position;
-    int64_t time;
-    uint32_t stream;
+    MergeKey key;
     const char* row;
-    bool operator>(const Head& o) const {
-      return position != o.position ? position > o.position
-             : time != o.time       ? time > o.time
-                                    : stream > o.stream;
-    }
+    bool operator>(const Head& o) const { return key > o.key; }
   };
   void Push(uint32_t c) {
     uint32_t position = 0;
-    if (const char* row = streams_[c]->Next(&position)) heads_.push({position, RowTime(row), c, row});
+    if (const char* row = streams_[c]->Next(&position)) heads_.push({{position, RowTime(row), c}, row});
   }
   std::vector<std::unique_ptr<RowStream>> streams_;
   std::priority_queue<Head, std::vector<Head>, std::greater<Head>> heads_;
@@ -1821,17 +1824,7 @@ RangeOutcome ExchangeRows(LongCsv& csv, const Plan& plan, size_t columns, size_t
     bool ended = false, asked = true;  // the first round asks every rank
   };
   std::vector<Source> in(n);
-  struct Head {
-    uint32_t position;
-    int64_t time;
-    uint32_t source;
-    bool operator>(const Head& o) const {
-      return position != o.position ? position > o.position
-             : time != o.time       ? time > o.time
-                                    : source > o.source;
-    }
-  };
-  std::priority_queue<Head, std::vector<Head>, std::greater<Head>> heads;
+  std::priority_queue<MergeKey, std::vector<MergeKey>, std::greater<MergeKey>> heads;  // stream: the sender
   auto push = [&](uint32_t s) {
     const char* row = reinterpret_cast<const char*>(in[s].rows.data() + in[s].at);
     heads.push({RowSeries(row), RowTime(row), s});
@@ -1862,13 +1855,13 @@ RangeOutcome ExchangeRows(LongCsv& csv, const Plan& plan, size_t columns, size_t
   Placer placer(plan.grid, plan.first, plan.offsets, plan.start, &sink);
   auto merge = [&] {
     while (waiting == 0 && !heads.empty()) {
-      const Head h = heads.top();
+      const MergeKey h = heads.top();
       heads.pop();
-      Source& src = in[h.source];
+      Source& src = in[h.stream];
       placer.Put(reinterpret_cast<const char*>(src.rows.data() + src.at), h.position);
       src.at += row_size;
       if (src.at < src.rows.size())
-        push(h.source);
+        push(h.stream);
       else if (!src.ended)
         ++waiting;
     }

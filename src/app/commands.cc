@@ -287,9 +287,24 @@ nlohmann::json RanksJson(const std::vector<RankReport>& ranks) {
   return out;
 }
 
-nlohmann::json SummaryJson(const RunSummary& s, const TrainOptions& o) {
+// The --summary-json fields train (RunSummary, TrainOptions) and score (ScoreSummary, ScoreOptions) share;
+// each adds its own.
+template <typename Summary, typename Options>
+nlohmann::json RunJson(const Summary& s, const Options& o) {
   nlohmann::json j;
   j["run_id"] = s.run_id;
+  j["seconds"] = s.seconds;
+  j["predictions"] = AbsolutePath(o.predictions);
+  j["lake"] = AbsolutePath(o.lake);
+  j["command_line"] = o.command_line;
+  j["ranks"] = RanksJson(s.ranks);
+  j["schedule"] = ScheduleName(s.schedule);
+  j["imbalance"] = Imbalance(s.ranks);
+  return j;
+}
+
+nlohmann::json SummaryJson(const RunSummary& s, const TrainOptions& o) {
+  nlohmann::json j = RunJson(s, o);
   j["stopped"] = s.stopped;
   j["done"] = s.done;
   j["models"] = s.models;
@@ -297,16 +312,9 @@ nlohmann::json SummaryJson(const RunSummary& s, const TrainOptions& o) {
   j["lake_rows"] = s.lake_rows;
   j["failed"] = s.failed;
   j["with_notes"] = s.with_notes;
-  j["seconds"] = s.seconds;
   j["chosen"] = s.chosen;
   j["registry"] = AbsolutePath(o.registry);
-  j["predictions"] = AbsolutePath(o.predictions);
-  j["lake"] = AbsolutePath(o.lake);
   j["resolved"] = s.resolved;
-  j["command_line"] = o.command_line;
-  j["ranks"] = RanksJson(s.ranks);
-  j["schedule"] = ScheduleName(s.schedule);
-  j["imbalance"] = Imbalance(s.ranks);
   j["journal"] = AbsolutePath(o.registry) + ".journal";
   j["journal_note"] = s.journal_note;
   j["from_journal"] = s.from_journal;
@@ -475,8 +483,7 @@ int RunScore(const po::variables_map& vm, Communicator& comm) {
   for (const auto& r : s.ranks)
     if (!r.thread_warning.empty()) std::fprintf(stderr, "warning: rank %d: %s\n", r.rank, r.thread_warning.c_str());
   if (vm.count("summary-json")) {
-    nlohmann::json j;
-    j["run_id"] = s.run_id;
+    nlohmann::json j = RunJson(s, o);
     j["production_keys"] = s.production_keys;
     j["lake_series"] = s.lake_series;
     j["scored"] = s.scored;
@@ -490,14 +497,7 @@ int RunScore(const po::variables_map& vm, Communicator& comm) {
     j["not_in_lake_keys"] = s.not_in_lake_keys;
     j["as_saved_keys"] = s.as_saved_keys;
     j["failed_keys"] = s.failed_keys;
-    j["seconds"] = s.seconds;
-    j["predictions"] = AbsolutePath(o.predictions);
     j["production"] = AbsolutePath(o.production);
-    j["lake"] = AbsolutePath(o.lake);
-    j["command_line"] = o.command_line;
-    j["ranks"] = RanksJson(s.ranks);
-    j["schedule"] = ScheduleName(s.schedule);
-    j["imbalance"] = Imbalance(s.ranks);
     TextOutput json(Get<std::string>(vm, "summary-json"));
     json.Write(j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     json.Finish();

@@ -283,10 +283,7 @@ ScoreSummary Score(const ScoreOptions& opt, Communicator& comm,
       throw std::runtime_error("only " + std::to_string(done) + " of " + std::to_string(summary.scored) +
                                " forecasts arrived");
     summary.ranks[0] = me;
-    const auto commit_start = DriverClock::now();
-    sink->Commit(comm.size(), opt.production);
-    summary.ranks[0].write_seconds = sink->write_seconds() + Since(commit_start);
-    summary.ranks[0].write_wait_seconds = sink->wait_seconds() + Since(commit_start);
+    TimedCommit(*sink, &summary.ranks[0], [&] { sink->Commit(comm.size(), opt.production); });
     sink.reset();
     summary.seconds = Since(start);
     if (after_write) after_write(summary);

@@ -510,10 +510,7 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
                           : select.ensemble ? (select.combination == Combination::kMean ? "mean" : "median")
                                             : "none") +
                          "\nseed=" + std::to_string(opt.seed) + "\n";
-      const auto commit_start = Clock::now();
-      sink->Commit(summary.resolved, comm.size());
-      summary.ranks[0].write_seconds = sink->write_seconds() + Since(commit_start);
-      summary.ranks[0].write_wait_seconds = sink->wait_seconds() + Since(commit_start);
+      TimedCommit(*sink, &summary.ranks[0], [&] { sink->Commit(summary.resolved, comm.size()); });
       summary.ranks[0].peak_rss_mb = PeakRssMb();
       // The outputs are in place: the journal has served. A journal left behind (it could not be removed)
       // only gives the same outputs again on --resume.

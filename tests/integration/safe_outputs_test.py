@@ -171,6 +171,18 @@ s = json.load(open(path("summary.json")))
 c.ok(s["models"] == 6 and len(s["ranks"]) == 2 and {r["rank"] for r in s["ranks"]} == {0, 1},
      f"summary JSON reports both ranks: {s}")
 c.ok(s["run_id"] in p.stdout, "the same run as the printed summary")
+c.ok(sorted(s) == ["chosen", "command_line", "done", "failed", "from_journal", "imbalance", "journal",
+                   "journal_dropped", "journal_note", "journal_read_seconds", "journal_records", "lake", "lake_rows",
+                   "models", "predictions", "ranks", "registry", "resolved", "run_id", "schedule", "seconds",
+                   "source_series", "stopped", "with_notes"], f"summary JSON fields: {sorted(s)}")
+real = {f: os.path.realpath(path(f)) for f in ("small.h5", "r5.h5", "p5.h5")}
+c.ok((s["lake"], s["registry"], s["predictions"], s["journal"]) ==
+     (real["small.h5"], real["r5.h5"], real["p5.h5"], real["r5.h5"] + ".journal") and
+     s["command_line"].endswith(" train " + " ".join(train[1:]) + " --lake " + path("small.h5") + " --registry " +
+                                path("r5.h5") + " --predictions " + path("p5.h5") + " --summary-json " +
+                                path("summary.json")), f"summary JSON paths and command line: {s}")
+c.ok(s["done"] == 6 and not s["stopped"] and s["schedule"] == "static" and s["imbalance"] >= 1 and
+     s["seconds"] > 0 and s["ranks"][0]["write_seconds"] > 0, f"summary JSON counts and times: {s}")
 
 # 7. Progress: a line every --progress-every seconds from a clock, even with one batch (no batch events).
 p = run(["train", "--horizon", "14", "--lake", path("big.h5"), "--registry", path("r6.h5"), "--predictions",

@@ -4,6 +4,7 @@ no refit; the registries untouched byte for byte), finite and ordered intervals;
 appended last value; the SQLite rows equal the export, scoring again with the run id keeps the row count; 1x1
 gives the same export byte for byte; keys not promoted are listed."""
 import datetime
+import json
 import os
 import sqlite3
 
@@ -37,14 +38,33 @@ for models in ("naive", "auto"):
     sums = (digest(reg), digest(prod))
     db = os.path.join(m, "p.db")
     out2 = os.path.join(m, "score2x2.h5")
+    summary_json = os.path.join(m, "score.json")
     p = run(["score", "--lake", lk, "--production", prod, "--horizon", str(H), "--predictions", out2,
-             "--sql", f"sqlite:///{db}", "--threads", "2", "--quiet", "--batch", "2"], mpi=2, mpi_flags=["--bind-to", "none"])
+             "--sql", f"sqlite:///{db}", "--threads", "2", "--quiet", "--batch", "2", "--summary-json", summary_json],
+            mpi=2, mpi_flags=["--bind-to", "none"])
     c.ok(sums == (digest(reg), digest(prod)), f"{models}: registries untouched byte for byte")
     c.ok(f"scored       {len(promoted)}: updated {len(promoted)} " in p.stdout, f"{models}: summary: {p.stdout}")
     c.ok(f"not in production  {len(listing) - len(promoted)} lake series" in p.stdout and
          "store=" in p.stdout.split("not in production")[1], f"{models}: keys not promoted listed: {p.stdout}")
     run_id = p.stdout.split("run ", 1)[1].split()[0]
     c.ok(run_id.endswith("@" + last_day), f"default run id VERSION@PERIOD: {run_id}")
+    with open(summary_json) as f:
+        s = json.load(f)
+    c.ok(sorted(s) == ["as_saved", "as_saved_keys", "command_line", "failed", "failed_keys", "imbalance", "lake",
+                       "lake_series", "new_periods", "not_in_lake", "not_in_lake_keys", "not_in_production",
+                       "not_in_production_keys", "predictions", "production", "production_keys", "ranks", "run_id",
+                       "schedule", "scored", "seconds", "updated"], f"{models}: summary JSON fields: {sorted(s)}")
+    c.ok(s["run_id"] == run_id and s["scored"] == s["updated"] == s["production_keys"] == len(promoted) and
+         s["not_in_production"] == len(listing) - len(promoted) and
+         s["lake_series"] == s["scored"] + s["not_in_production"] and
+         s["as_saved"] == s["failed"] == s["not_in_lake"] == 0 and s["seconds"] > 0, f"{models}: summary JSON: {s}")
+    c.ok((s["predictions"], s["production"], s["lake"]) == tuple(map(os.path.realpath, (out2, prod, lk))) and
+         s["schedule"] == "static" and
+         s["command_line"].endswith(" score --lake " + lk + " --production " + prod + f" --horizon {H} --predictions "
+                                    + out2 + f" --sql sqlite:///{db} --threads 2 --quiet --batch 2 --summary-json "
+                                    + summary_json), f"{models}: summary JSON paths and command line: {s}")
+    c.ok([r["rank"] for r in s["ranks"]] == [0, 1] and sum(r["models"] for r in s["ranks"]) == len(promoted) and
+         s["imbalance"] >= 1 and s["ranks"][0]["write_seconds"] > 0, f"{models}: summary JSON ranks: {s['ranks']}")
     export = run(["predictions", "export", "--predictions", out2]).stdout
     rows = read_csv(export)
     c.ok(len(rows) == len(promoted) * H, f"{models}: one row set per production key: {len(rows)}")

@@ -270,6 +270,17 @@ class Gatherer {
   double seconds_ = 0;
 };
 
+// Rank 0, inside FinishRun's commit: runs `commit` (the sink's Commit: its last writes, then the outputs put
+// in place) and sets `root`'s write_seconds (the sink's writer-thread time) and write_wait_seconds (the main
+// thread's waits on that writer), each with the commit's time added.
+template <typename Sink, typename Commit>
+void TimedCommit(const Sink& sink, RankReport* root, const Commit& commit) {
+  const auto commit_start = DriverClock::now();
+  commit();
+  root->write_seconds = sink.write_seconds() + Since(commit_start);
+  root->write_wait_seconds = sink.wait_seconds() + Since(commit_start);
+}
+
 // The end of a run, on every rank: rank 0 (which has the sink) runs `commit`, which takes in the other ranks'
 // results (gather.Finish) and writes the outputs; an error there is reported as COMMAND's, the sink destroyed
 // (which removes its temporaries) and the job aborted. The other ranks send their last results and report.

@@ -517,7 +517,7 @@ int RunTrain(const po::variables_map& vm, Communicator& comm, const std::atomic<
     if (!r.thread_warning.empty()) std::fprintf(stderr, "warning: rank %d: %s\n", r.rank, r.thread_warning.c_str());
   if (vm.count("summary-json")) {
     TextOutput json(Get<std::string>(vm, "summary-json"));
-    json.Write(SummaryJson(s, o).dump(1) + "\n");
+    json.Write(SummaryJson(s, o).dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     json.Finish();
   }
   WriteStdout(SummaryText(s, o));

@@ -183,6 +183,12 @@ c.ok((s["lake"], s["registry"], s["predictions"], s["journal"]) ==
                                 path("summary.json")), f"summary JSON paths and command line: {s}")
 c.ok(s["done"] == 6 and not s["stopped"] and s["schedule"] == "static" and s["imbalance"] >= 1 and
      s["seconds"] > 0 and s["ranks"][0]["write_seconds"] > 0, f"summary JSON counts and times: {s}")
+# A run id that is not UTF-8 (the byte 0xE9): the summary JSON shows it as U+FFFD rather than failing the run.
+p = subprocess.run([BINARY] + train + ["--lake", path("small.h5"), "--registry", path("r5b.h5"), "--predictions",
+                   path("p5b.h5"), "--run-id", "R\udce9", "--summary-json", path("summary-b.json")],
+                   capture_output=True)
+c.ok(p.returncode == 0 and json.load(open(path("summary-b.json")))["run_id"] == "R\ufffd",
+     f"a run id that is not UTF-8: {p.returncode} {p.stderr[-300:]}")
 
 # 7. Progress: a line every --progress-every seconds from a clock, even with one batch (no batch events).
 p = run(["train", "--horizon", "14", "--lake", path("big.h5"), "--registry", path("r6.h5"), "--predictions",

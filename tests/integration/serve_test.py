@@ -98,6 +98,8 @@ try:
         (f"store={store}&store=2&item={item}", 400, "more than once"),
         (f"key=store%3D{store}%2Citem%3D{item}&store={store}", 400, "not both"),
         (f"key=store%3D{store}", 400, "no value for key column 'item'"),
+        (f"store=%FF&item={item}", 400, "store: '\ufffd' is not an integer"),  # a byte that is not UTF-8
+        (f"store={store}&item={item}&h=%FF", 400, "h:"),
         ("store=999&item=1", 404, "no series store=999, item=1 in the lake"),
         (f"store={not_promoted[0][0]}&item={not_promoted[0][1]}", 404, "no production model"),
     ]:
@@ -120,10 +122,10 @@ try:
         samples[m.group(1) + (m.group(2) or "")] = float(m.group(3))
     ok_200 = samples.get('manymodels_requests_total{route="/v1/forecast",code="200"}')
     c.ok(ok_200 == 2 * len(reference) + 2, f"200s counted: {ok_200}")
-    c.ok(samples.get('manymodels_requests_total{route="/v1/forecast",code="400"}') == 9, "400s counted")
+    c.ok(samples.get('manymodels_requests_total{route="/v1/forecast",code="400"}') == 11, "400s counted")
     c.ok(samples.get('manymodels_requests_total{route="/v1/forecast",code="404"}') == 2, "404s counted")
     n_forecast = samples['manymodels_request_duration_seconds_count{route="/v1/forecast"}']
-    c.ok(n_forecast == 2 * len(reference) + 13 and
+    c.ok(n_forecast == 2 * len(reference) + 15 and
          samples['manymodels_request_duration_seconds_bucket{route="/v1/forecast",le="+Inf"}'] == n_forecast,
          f"latency histogram counts every forecast request: {n_forecast}")
     c.ok(samples["manymodels_models_loaded"] <= 4 and samples["manymodels_cache_capacity_models"] == 4,

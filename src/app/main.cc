@@ -41,14 +41,17 @@ void Usage(std::FILE* out) {
 
 // SIGINT, SIGTERM, SIGHUP (Ctrl-C, scancel, mpirun passing on either, a closed terminal), and SIGUSR1 but in
 // train: remove this process's temporary files and exit with the shell's code for the signal (128 + N: 130,
-// 143). Outputs already in place are untouched; only async-signal-safe calls here.
+// 143). Outputs already in place are untouched; a signal that came while outputs were renamed into place
+// waits for that to finish, and says so. Only async-signal-safe calls here.
 extern "C" void OnStopSignal(int sig) {
   if (mm::DeferStopSignal(sig)) return;  // renaming outputs into place: finish that first
   mm::app::StopBenchChild(sig);          // bench: its launcher stops too, and its ranks clean up
   mm::RemoveTemporaries();
   const char* name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : sig == SIGUSR1 ? "SIGUSR1" : "SIGHUP";
   char msg[160];
-  const int n = std::snprintf(msg, sizeof msg, "manymodels: stopped by %s; outputs left as they were\n", name);
+  const char* outputs = mm::StopFollowsCommit() ? ", which came as the finished outputs were put in place"
+                                                : "; outputs left as they were";
+  const int n = std::snprintf(msg, sizeof msg, "manymodels: stopped by %s%s\n", name, outputs);
   if (n > 0) (void)!::write(STDERR_FILENO, msg, static_cast<size_t>(n));
   ::_exit(128 + sig);
 }

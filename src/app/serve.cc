@@ -198,7 +198,8 @@ void JsonResponse(httplib::Response& res, int status, const nlohmann::ordered_js
   res.status = status;
   // Text from the request (an unknown parameter, a value that is not a number) may hold bytes that are not
   // UTF-8: shown as U+FFFD rather than failing the response.
-  res.set_content(body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace), "application/json");
+  res.set_content(body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace),
+                  "application/json");
 }
 
 void Error(httplib::Response& res, int status, const std::string& message) {

@@ -27,6 +27,7 @@ std::atomic<int> slot_state[kSlots];
 // renames are done, so it cannot leave a new registry beside old predictions.
 std::atomic<int> committing{0};
 std::atomic<int> deferred_signal{0};
+std::atomic<int> stop_follows_commit{0};
 
 int Register(const std::string& path) {
   if (path.size() >= PATH_MAX) return -1;
@@ -222,7 +223,10 @@ void CommitTogether(const std::vector<AtomicOutput*>& outputs) {
     else if (!o->direct_) ::unlink(o->temp_.c_str());
   }
   committing.store(0);
-  if (const int sig = deferred_signal.exchange(0)) ::raise(sig);
+  if (const int sig = deferred_signal.exchange(0)) {
+    stop_follows_commit.store(error.empty() ? 1 : 0);
+    ::raise(sig);
+  }
   if (!error.empty()) throw std::runtime_error(error);
   for (AtomicOutput* o : outputs)
     if (!o->direct_) Sync(DirName(o->target_), o->path_ + " (its folder)", true);
@@ -260,6 +264,8 @@ void TextOutput::Finish() {
   if (rc != 0) Fail();
   out_->Commit();
 }
+
+bool StopFollowsCommit() { return stop_follows_commit.load() != 0; }
 
 bool DeferStopSignal(int sig) {
   if (!committing.load()) return false;

@@ -285,8 +285,8 @@ const std::vector<uint8_t>& ChunkEncoder::Encode(const double* values, size_t n)
   for (size_t i = 0; i < n; ++i)
     for (size_t b = 0; b < sizeof(double); ++b) shuffled_[b * rows_ + i] = in[i * sizeof(double) + b];
   stored_.resize(libdeflate_zlib_compress_bound(deflater_.get(), shuffled_.size()));
-  const size_t size =
-      libdeflate_zlib_compress(deflater_.get(), shuffled_.data(), shuffled_.size(), stored_.data(), stored_.size());
+  const size_t size = libdeflate_zlib_compress(deflater_.get(), shuffled_.data(), shuffled_.size(),
+                                               stored_.data(), stored_.size());
   if (size == 0) throw std::logic_error("ChunkEncoder: libdeflate found its bound too small");
   stored_.resize(size);
   return stored_;

@@ -8,8 +8,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
-#include <compare>
 #include <cmath>
+#include <compare>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -376,8 +376,8 @@ class RowStream {
   virtual const char* Next(uint32_t* position) = 0;
 };
 
-// Rows [begin, end) of one sorted run of this rank's rows: the rows in hand, through their order, or a run read
-// back from scratch; `position` maps their series ids to positions.
+// Rows [begin, end) of one sorted run of this rank's rows: the rows in hand, through their order, or a run
+// read back from scratch; `position` maps their series ids to positions.
 class RunCursor : public RowStream {
  public:
   RunCursor(const RowBuffer& rows, const std::vector<uint32_t>& order, const std::vector<uint32_t>& position,
@@ -418,7 +418,9 @@ struct MergeKey {
   int64_t time;
   uint32_t stream;
   bool operator>(const MergeKey& o) const {
-    return position != o.position ? position > o.position : time != o.time ? time > o.time : stream > o.stream;
+    return position != o.position ? position > o.position
+           : time != o.time       ? time > o.time
+                                  : stream > o.stream;
   }
 };
 
@@ -484,7 +486,8 @@ class SlotSink {
 };
 
 // Two rows for one slot: the one whose line comes second in the input (`line`), the first one's line, and the
-// slot's series (its position in the lake) and period. Of several, the one with the earliest `line` is reported.
+// slot's series (its position in the lake) and period. Of several, the one with the earliest `line` is
+// reported.
 struct Duplicate {
   int64_t line = std::numeric_limits<int64_t>::max(), first = 0, period = 0;
   uint32_t series = 0;
@@ -492,9 +495,7 @@ struct Duplicate {
   void Keep(const Duplicate& o) {
     if (o.line < line) *this = o;
   }
-  void Put(ByteWriter* w) const {
-    w->PutI64(line), w->PutI64(first), w->PutI64(period), w->PutU64(series);
-  }
+  void Put(ByteWriter* w) const { w->PutI64(line), w->PutI64(first), w->PutI64(period), w->PutU64(series); }
   static Duplicate Get(ByteReader* r) {
     Duplicate d;
     d.line = r->GetI64(), d.first = r->GetI64(), d.period = r->GetI64();
@@ -591,8 +592,9 @@ class ChunkSink : public SlotSink {
 // code, checks and messages whatever the number of runs.
 //
 // Across ranks each rank makes one of the parts of the input it reads (Piece); rank 0 takes in the others'
-// key indexes (Export, Absorb) before Index, the others sort their rows by the lake's order (Adopt); then each
-// rank hands the rows of each rank's range of slots to that rank (Prepare, Rows), which places them (Placer).
+// key indexes (Export, Absorb) before Index, the others sort their rows by the lake's order (Adopt); then
+// each rank hands the rows of each rank's range of slots to that rank (Prepare, Rows), which places them
+// (Placer).
 class LongCsv {
  public:
   // Reads every file's header; Read then parses the parts of the input given (a rank's), in input order.
@@ -624,8 +626,8 @@ class LongCsv {
   std::vector<uint32_t> PositionsOf(const std::vector<uint32_t>& sids) const;
   TimeKind kind() const { return kind_.value_or(TimeKind::kInteger); }
   std::vector<bool> KeyTypes() const { return TextColumns(); }
-  // Not rank 0: the lake's decisions this rank's rows follow (its grid, the key types, the position in the lake
-  // of each of this rank's series).
+  // Not rank 0: the lake's decisions this rank's rows follow (its grid, the key types, the position in the
+  // lake of each of this rank's series).
   void Adopt(const Grid& grid, const std::vector<bool>& text, std::vector<uint32_t> position);
   // Readies the rows for reading, `ways` streams at once (spilling the rows in hand if need be); returns each
   // run cursor's read buffer. Then Rows: this rank's rows from slot key `from` to `to` (none: from the first,
@@ -1137,7 +1139,8 @@ size_t LongCsv::Prepare(size_t ways) {
   // The rows in hand join the runs on scratch when memory is wanted for reading those back (or for sorting one
   // of them again).
   const size_t buffer = std::max<size_t>(
-      row_size, static_cast<size_t>(std::min<uint64_t>(RowBytes() / (2 * ways * (runs_.size() + 1)), kStagingBytes)));
+      row_size,
+      static_cast<size_t>(std::min<uint64_t>(RowBytes() / (2 * ways * (runs_.size() + 1)), kStagingBytes)));
   if (rows_.size() > 0 &&
       (resort || rows_.size() * (row_size + sizeof(uint32_t)) + ways * runs_.size() * buffer > RowBytes()))
     Spill();
@@ -1285,10 +1288,11 @@ void LongCsv::Merge(SlotSink* sink, IngestSummary* summary) {
 }
 
 LineError LongCsv::DuplicateError(const Duplicate& d) const {
-  return LineError(d.line, Line(d.line) + ": duplicate (" + ix_.keys.Describe(d.series) + ", " +
-                               FormatPeriod(ix_.frequency, d.period, ix_.weekly_anchor) + "), first seen at " +
-                               (FileOf(d.first) == FileOf(d.line) ? "line " + std::to_string(LineOf(d.first))
-                                                                  : Line(d.first)));
+  return LineError(
+      d.line,
+      Line(d.line) + ": duplicate (" + ix_.keys.Describe(d.series) + ", " +
+          FormatPeriod(ix_.frequency, d.period, ix_.weekly_anchor) + "), first seen at " +
+          (FileOf(d.first) == FileOf(d.line) ? "line " + std::to_string(LineOf(d.first)) : Line(d.first)));
 }
 
 // The rows into a lake in memory (and, appending, the line of each slot's row).
@@ -1698,14 +1702,14 @@ std::vector<Piece> SplitInput(const std::vector<std::string>& files, Communicato
 }
 
 // ------------------------------------------------------------------ across ranks: the exchange
-// Each rank owns a range of the lake's slots, whole chunks of them (Plan): it merges the rows of its range from
-// every rank, places them and encodes its chunks, which rank 0 writes. The rows travel in rounds of one
+// Each rank owns a range of the lake's slots, whole chunks of them (Plan): it merges the rows of its range
+// from every rank, places them and encodes its chunks, which rank 0 writes. The rows travel in rounds of one
 // AllToAll each. In a round, a rank sends each rank (itself too) the next rows of that rank's range, about
 // `block` bytes, if that rank asked for them; a rank asks a sender for more once it has used up what the
-// sender sent, and merges as far as the rows in hand allow (up to the rows of a sender it has used up that has
-// not said it has no more). Its encoded chunks go to rank 0 in its next round. So no rank holds more than a
-// block from each rank, and no rank can wait for another forever: the rounds end, on every rank at once, when
-// every rank has said it is done, or when one has failed.
+// sender sent, and merges as far as the rows in hand allow (up to the rows of a sender it has used up that
+// has not said it has no more). Its encoded chunks go to rank 0 in its next round. So no rank holds more than
+// a block from each rank, and no rank can wait for another forever: the rounds end, on every rank at once,
+// when every rank has said it is done, or when one has failed.
 
 // The ranks' ranges of slots, and what a rank needs to place the rows of its own.
 struct Plan {
@@ -1726,8 +1730,9 @@ struct Plan {
     const uint64_t chunks = (total + chunk - 1) / chunk;
     // The series holding a slot: the last whose first slot is not past it.
     auto series_of = [&](uint64_t slot) {
-      return static_cast<size_t>(std::upper_bound(ix.offsets.begin(), ix.offsets.end(), static_cast<int64_t>(slot)) -
-                                 ix.offsets.begin()) -
+      return static_cast<size_t>(
+                 std::upper_bound(ix.offsets.begin(), ix.offsets.end(), static_cast<int64_t>(slot)) -
+                 ix.offsets.begin()) -
              1;
     };
     for (size_t d = 0; d <= nranks; ++d) {
@@ -1807,7 +1812,8 @@ RangeOutcome ExchangeRows(LongCsv& csv, const Plan& plan, size_t columns, size_t
   const auto n = static_cast<size_t>(comm.size()), me = static_cast<size_t>(comm.rank());
   const size_t row_size = RowSize(columns - 1);
   RangeOutcome outcome;
-  // Out: this rank's rows of each rank's range; whether that rank asked for more, and whether it has them all.
+  // Out: this rank's rows of each rank's range; whether that rank asked for more, and whether it has them
+  // all.
   std::vector<std::unique_ptr<RowStream>> out(n);
   std::vector<uint8_t> may_send(n, 1), sent_all(n, 0);
   outcome.failed = Try([&] {
@@ -1920,7 +1926,8 @@ RangeOutcome ExchangeRows(LongCsv& csv, const Plan& plan, size_t columns, size_t
       Source& src = in[d];
       const bool want = !failed && !src.ended && !src.asked && src.at == src.rows.size();
       src.asked = src.asked || want;
-      sent[starts[d]] = static_cast<uint8_t>((done ? 0 : kActive) | (want ? kWant : 0) | (failed ? kFailed : 0));
+      sent[starts[d]] =
+          static_cast<uint8_t>((done ? 0 : kActive) | (want ? kWant : 0) | (failed ? kFailed : 0));
     }
     to_root.clear();
     chunks_to_root = 0;
@@ -1979,8 +1986,8 @@ RangeOutcome ExchangeRows(LongCsv& csv, const Plan& plan, size_t columns, size_t
 // key index, and rank 0 answers with the error to throw (the first by line, a first row whose kind of time is
 // not the input's first row's included) or the lake's decisions: the key types, the position of each of the
 // rank's series and the plan of the ranks' ranges (rank 0 has begun the lake file). (2) The rows are
-// exchanged so that each rank places and encodes those of its range (ExchangeRows), rank 0 writing the chunks;
-// each rank sends rank 0 its outcome, and rank 0 commits the lake and tells every rank the outcome.
+// exchanged so that each rank places and encodes those of its range (ExchangeRows), rank 0 writing the
+// chunks; each rank sends rank 0 its outcome, and rank 0 commits the lake and tells every rank the outcome.
 IngestSummary IngestOnRanks(const IngestOptions& options, const Provenance& provenance,
                             std::vector<std::string> files, Communicator& comm) {
   const int rank = comm.rank(), nranks = comm.size();

@@ -31,8 +31,8 @@ class SerialCommunicator : public Communicator {
   void Barrier() override {}
   void SumBefore(std::vector<int64_t>* values) override { std::fill(values->begin(), values->end(), 0); }
   void MaxAll(std::vector<int64_t>*) override {}
-  void AllToAll(const std::vector<uint8_t>& out, const std::vector<uint64_t>& out_sizes, std::vector<uint8_t>* in,
-                std::vector<uint64_t>* in_sizes) override {
+  void AllToAll(const std::vector<uint8_t>& out, const std::vector<uint64_t>& out_sizes,
+                std::vector<uint8_t>* in, std::vector<uint64_t>* in_sizes) override {
     *in = out;
     *in_sizes = out_sizes;
   }
@@ -134,8 +134,8 @@ class MpiCommunicator : public Communicator {
                            MPI_MAX, MPI_COMM_WORLD),
              "MPI_Allreduce");
   }
-  void AllToAll(const std::vector<uint8_t>& out, const std::vector<uint64_t>& out_sizes, std::vector<uint8_t>* in,
-                std::vector<uint64_t>* in_sizes) override {
+  void AllToAll(const std::vector<uint8_t>& out, const std::vector<uint64_t>& out_sizes,
+                std::vector<uint8_t>* in, std::vector<uint64_t>* in_sizes) override {
     const auto n = static_cast<size_t>(size_);
     if (out_sizes.size() != n) throw std::logic_error("AllToAll: one message per rank is needed");
     send_counts_.resize(n), send_at_.resize(n), receive_counts_.resize(n), receive_at_.resize(n);
@@ -148,8 +148,8 @@ class MpiCommunicator : public Communicator {
     }
     if (total != out.size()) throw std::logic_error("AllToAll: the sizes do not add up to the messages");
     MPI_Request request = MPI_REQUEST_NULL;
-    CheckMpi(MPI_Ialltoall(send_counts_.data(), 1, MPI_INT, receive_counts_.data(), 1, MPI_INT, MPI_COMM_WORLD,
-                           &request),
+    CheckMpi(MPI_Ialltoall(send_counts_.data(), 1, MPI_INT, receive_counts_.data(), 1, MPI_INT,
+                           MPI_COMM_WORLD, &request),
              "MPI_Ialltoall");
     Await(&request, "MPI_Ialltoall");
     total = 0;

@@ -72,12 +72,14 @@ TEST_F(LakeTest, EncodedChunksReadBackThroughHdf5sOwnFilters) {
   // then read through it (Transfer) and through this program's decoder (ReadRanges), in any order written.
   constexpr size_t kRows = 1000, kTotal = 2500;
   std::vector<double> v(kTotal);
-  for (size_t i = 0; i < kTotal; ++i) v[i] = i % 7 == 0 ? std::nan("") : std::sin(0.01 * static_cast<double>(i)) * 1e3 + static_cast<double>(i);
+  for (size_t i = 0; i < kTotal; ++i)
+    v[i] = i % 7 == 0 ? std::nan("") : std::sin(0.01 * static_cast<double>(i)) * 1e3 + static_cast<double>(i);
   {
     h5::Location file = h5::Location::CreateFile(Path("chunks.h5"));
     h5::Dataset d = file.CreateF64("x", kTotal, kRows);
     h5::ChunkEncoder encoder(kRows);
-    for (const size_t first : {2000u, 0u, 1000u}) d.WriteChunk(first, encoder.Encode(&v[first], std::min(kRows, kTotal - first)));
+    for (const size_t first : {2000u, 0u, 1000u})
+      d.WriteChunk(first, encoder.Encode(&v[first], std::min(kRows, kTotal - first)));
     d.Close();
     file.Close();
   }

@@ -78,6 +78,9 @@ void RemoveTemporaries();
 // For a stop signal's handler (async-signal-safe): true when outputs are being committed together right now;
 // the signal is then raised again as soon as the renames are done, and the handler should just return.
 bool DeferStopSignal(int sig);
+// Async-signal-safe: whether the stop signal being handled was deferred by a commit that put its outputs in
+// place (then the outputs are the finished new ones, not the previous ones).
+bool StopFollowsCommit();
 
 // The files a command reads and writes, by option name. Throws UsageError naming both options when an output
 // is the same file as an input or as another output (compared by device and inode when the file exists, by

@@ -12,8 +12,8 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <stdexcept>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -69,8 +69,9 @@ struct libdeflate_compressor;  // libdeflate.h
 namespace mm::h5 {
 
 // Encodes chunks of doubles as HDF5's shuffle and deflate filters store them (a column made by CreateF64 with
-// compress), with libdeflate, which deflates several times faster than the zlib behind HDF5's filter: a chunk
-// encoded here and written with Dataset::WriteChunk reads back through any HDF5 reader. One encoder per thread.
+// compress), with libdeflate (level 1: 1.1-1.3x faster than zlib's level 1 on lake chunks, and 9-14%
+// smaller), so that a chunk can be encoded on any rank; written with Dataset::WriteChunk it reads back
+// through any HDF5 reader. One encoder per thread.
 class ChunkEncoder {
  public:
   explicit ChunkEncoder(size_t rows);  // values per chunk (the dataset's chunk size)

@@ -65,7 +65,8 @@ class LakeWriter {
   // Rows per chunk of the value columns.
   size_t chunk_rows() const { return chunk_rows_; }
   // The next `n` slots' target and covariate values (one pointer per column of index.covariates, in order),
-  // encoded (h5::ChunkEncoder) and written chunk by chunk: `n` is a whole number of chunks, or reaches the end.
+  // encoded (h5::ChunkEncoder) and written chunk by chunk: `n` is a whole number of chunks, or reaches the
+  // end.
   void Write(size_t n, const double* target, const std::vector<const double*>& covariates);
   // Or chunk by chunk, in any order, each once: the chunk of column `column` (0 the target, then the
   // covariates) whose first slot is `first`, as an h5::ChunkEncoder of chunk_rows() encoded it.

@@ -1816,7 +1816,9 @@ RangeOutcome ExchangeRows(LongCsv& csv, const Plan& plan, size_t columns, size_t
   // all.
   std::vector<std::unique_ptr<RowStream>> out(n);
   std::vector<uint8_t> may_send(n, 1), sent_all(n, 0);
+  std::unique_ptr<h5::ChunkEncoder> encoder;
   outcome.failed = Try([&] {
+    encoder = std::make_unique<h5::ChunkEncoder>(plan.chunk);
     const size_t buffer = csv.Prepare(n);
     for (size_t d = 0; d < n; ++d) out[d] = csv.Rows(buffer, &plan.bounds[d], &plan.bounds[d + 1]);
   });
@@ -1837,7 +1839,6 @@ RangeOutcome ExchangeRows(LongCsv& csv, const Plan& plan, size_t columns, size_t
   };
   size_t waiting = n;  // senders not ended whose rows are used up
   bool finished = false;
-  h5::ChunkEncoder encoder(plan.chunk);
   std::vector<uint8_t> to_root;  // encoded chunks for rank 0: column, first slot, size, bytes
   uint64_t chunks_to_root = 0;
   auto put = [](std::vector<uint8_t>* v, const void* p, size_t k) {
@@ -1848,7 +1849,7 @@ RangeOutcome ExchangeRows(LongCsv& csv, const Plan& plan, size_t columns, size_t
   ChunkSink sink(plan.chunk, columns, plan.slots[me], plan.slots[me + 1],
                  [&](size_t first, size_t len, const std::vector<std::vector<double>>& values) {
                    for (size_t c = 0; c < values.size(); ++c) {
-                     const std::vector<uint8_t>& stored = encoder.Encode(values[c].data(), len);
+                     const std::vector<uint8_t>& stored = encoder->Encode(values[c].data(), len);
                      if (writer) {
                        writer->WriteChunk(c, first, stored);
                      } else {
@@ -1964,8 +1965,12 @@ RangeOutcome ExchangeRows(LongCsv& csv, const Plan& plan, size_t columns, size_t
       }
       if (size == 0 && !ended) continue;
       Source& src = in[s];
-      if (!src.asked || src.ended || src.at != src.rows.size())
-        throw std::logic_error("ingest: rows sent by rank " + std::to_string(s) + " that were not asked for");
+      if (!src.asked || src.ended || src.at != src.rows.size()) {  // a bug: stop every rank, as a failure
+        if (!outcome.failed)
+          outcome.failed = {Failure::kOther, std::numeric_limits<int64_t>::max(),
+                            "ingest: rows sent by rank " + std::to_string(s) + " that were not asked for"};
+        continue;
+      }
       src.rows.assign(rows, rows + size);
       src.at = 0;
       src.ended = ended;

@@ -1803,8 +1803,8 @@ struct RangeOutcome {
   }
 };
 
-// A round's message from one rank to another: flags, the sender's failure (kFailed), whether the sender has
-// no rows of the receiver's range after the ones sent, the rows; to rank 0, the sender's encoded chunks.
+// The flags of a round's message (ExchangeRows' `build` gives its layout): the sender is not done, wants more
+// rows from the receiver, has failed.
 constexpr uint8_t kActive = 1, kWant = 2, kFailed = 4;
 
 RangeOutcome ExchangeRows(LongCsv& csv, const Plan& plan, size_t columns, size_t block, Communicator& comm,

@@ -70,6 +70,7 @@ LakeWriter::LakeWriter(const std::string& path, const LakeIndex& ix, const Prove
   target_ = file_.CreateF64("target", total_);
   chunk_rows_ = file_.ChunkRows("target");
   encoder_ = std::make_unique<h5::ChunkEncoder>(chunk_rows_);
+  written_chunks_.assign((1 + ix.covariates.size()) * ((total_ + chunk_rows_ - 1) / chunk_rows_), false);
   covariate_group_ = file_.CreateGroup("covariates");
   for (const auto& name : ix.covariates) covariates_.push_back(covariate_group_.CreateF64(name, total_));
 }
@@ -81,23 +82,23 @@ void LakeWriter::Write(size_t n, const double* target, const std::vector<const d
     throw std::logic_error(out_.path() + ": values written in parts that are not whole chunks");
   for (size_t at = 0; at < n; at += chunk_rows_) {
     const size_t k = std::min(chunk_rows_, n - at);
-    target_.WriteChunk(written_ + at, encoder_->Encode(target + at, k));
+    WriteChunk(0, written_ + at, encoder_->Encode(target + at, k));
     for (size_t c = 0; c < covariates_.size(); ++c)
-      covariates_[c].WriteChunk(written_ + at, encoder_->Encode(covariates[c] + at, k));
+      WriteChunk(1 + c, written_ + at, encoder_->Encode(covariates[c] + at, k));
   }
   written_ += n;
-  values_ += n * (1 + covariates_.size());
 }
 
 void LakeWriter::WriteChunk(size_t column, size_t first, std::span<const uint8_t> stored) {
-  if (column > covariates_.size() || first % chunk_rows_ != 0 || first >= total_)
-    throw std::logic_error(out_.path() + ": a chunk that is not one of the lake's");
+  const size_t chunks = (total_ + chunk_rows_ - 1) / chunk_rows_, at = column * chunks + first / chunk_rows_;
+  if (column > covariates_.size() || first % chunk_rows_ != 0 || first >= total_ || written_chunks_[at])
+    throw std::logic_error(out_.path() + ": a chunk that is not one of the lake's, or written twice");
   (column == 0 ? target_ : covariates_[column - 1]).WriteChunk(first, stored);
-  values_ += std::min(chunk_rows_, total_ - first);
+  written_chunks_[at] = true;
 }
 
 void LakeWriter::Commit() {
-  if (values_ != total_ * (1 + covariates_.size()))
+  if (std::find(written_chunks_.begin(), written_chunks_.end(), false) != written_chunks_.end())
     throw std::logic_error(out_.path() + ": fewer values written than the lake's offsets hold");
   target_.Close();
   for (auto& c : covariates_) c.Close();

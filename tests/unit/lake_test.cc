@@ -139,6 +139,27 @@ TEST_F(LakeTest, UncommittedOutputLeavesNoFile) {
   EXPECT_TRUE(fs::is_empty(dir_));
 }
 
+TEST_F(LakeTest, EveryChunkOnceOrNoCommit) {
+  // One series of 3 slots: one chunk a column. Written twice is refused; never written, Commit refuses.
+  LakeIndex ix;
+  ix.keys.columns.push_back({"k", false, {1}, {}});
+  ix.offsets = {0, 3};
+  ix.start = {0};
+  h5::ChunkEncoder encoder(3);
+  const double v[3] = {1, 2, 3};
+  {
+    LakeWriter w(Path("twice.h5"), ix, Provenance{});
+    ASSERT_EQ(w.chunk_rows(), 3u);
+    w.WriteChunk(0, 0, encoder.Encode(v, 3));
+    EXPECT_THROW(w.WriteChunk(0, 0, encoder.Encode(v, 3)), std::logic_error);
+  }
+  {
+    LakeWriter w(Path("never.h5"), ix, Provenance{});
+    EXPECT_THROW(w.Commit(), std::logic_error);
+  }
+  EXPECT_TRUE(fs::is_empty(dir_));
+}
+
 TEST_F(LakeTest, NotALakeIsAClearError) {
   std::ofstream(Path("x.h5")) << "not hdf5";
   try {

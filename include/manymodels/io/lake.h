@@ -80,7 +80,7 @@ class LakeWriter {
   h5::Dataset target_;
   std::vector<h5::Dataset> covariates_;
   size_t total_ = 0, written_ = 0, chunk_rows_ = 0;
-  size_t values_ = 0;  // written, in every column
+  std::vector<bool> written_chunks_;  // of each column, one after the other
   std::unique_ptr<h5::ChunkEncoder> encoder_;
 };
 

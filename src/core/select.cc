@@ -149,14 +149,34 @@ std::vector<double> EvidenceWeights(const std::vector<double>& scores) {
   return w;
 }
 
-// `ranked`: best first, the best's score finite. Weighted by EvidenceWeights; one member left: that model
-// alone. The measurements behind the two constants are in bench/ACCURACY.md.
+// What the weight rule sees of members' errors `scores` (aligned with `methods`): the errors themselves, or
+// with a group's evidence (GroupJudgement), each error relative to the best of them times the group's
+// relative error of that member, square-rooted: the geometric mean of the series' and the group's judgement.
+// A member the group has no figure for keeps its own. bench/ACCURACY.md has the measurements.
+std::vector<double> Judged(const std::vector<const Method*>& methods, std::vector<double> scores,
+                           const GroupEvidence* group) {
+  if (!group || group->relative.empty()) return scores;
+  const double best = *std::min_element(scores.begin(), scores.end());
+  if (!(best > 0) || !std::isfinite(best)) return scores;
+  for (size_t i = 0; i < scores.size(); ++i) {
+    const double own = scores[i] / best;
+    double theirs = own;
+    for (const auto& [method, relative] : group->relative)
+      if (method == methods[i]) theirs = relative;
+    scores[i] = std::sqrt(own * theirs);
+  }
+  return scores;
+}
+
+// `ranked`: best first, the best's score finite. Weighted by EvidenceWeights (of Judged scores); one member
+// left: that model alone. The measurements behind the two constants are in bench/ACCURACY.md.
 Evidence WeighEvidence(const std::vector<Validation>& ranked, size_t windows,
-                       const std::vector<const Method*>& candidates) {
+                       const std::vector<const Method*>& candidates, const GroupEvidence* group) {
   Evidence e;
   std::vector<double> scores;
-  for (const Validation& v : ranked) scores.push_back(v.score);
-  const std::vector<double> weights = EvidenceWeights(scores);
+  std::vector<const Method*> methods;
+  for (const Validation& v : ranked) scores.push_back(v.score), methods.push_back(v.method);
+  const std::vector<double> weights = EvidenceWeights(Judged(methods, scores, group));
   std::vector<std::pair<const Validation*, double>> kept;
   for (size_t i = 0; i < ranked.size(); ++i)
     if (weights[i] > 0) kept.emplace_back(&ranked[i], weights[i]);
@@ -181,6 +201,13 @@ Evidence WeighEvidence(const std::vector<Validation>& ranked, size_t windows,
       w += (w.empty() ? "" : ", ") + std::string(e.members[i]->method->name()) + " " + Short(e.weights[i]);
     e.why = "weights " + w + " from " + errors + over;
   }
+  if (group && !group->relative.empty()) {
+    std::string g;
+    for (const auto& [method, relative] : group->relative)
+      g += (g.empty() ? "" : ", ") + std::string(method->name()) + " " + Short(relative);
+    e.why += "; judged with the group's errors relative to each series' best over " +
+             std::to_string(group->series) + " series (" + g + ")";
+  }
   if (e.members.size() < ranked.size())
     e.why += "; dropped above " + Short(kDropRatio) + " x the best";
   return e;
@@ -191,7 +218,10 @@ Evidence WeighEvidence(const std::vector<Validation>& ranked, size_t windows,
 // less there than it will on new data. With one window there is nothing to hold out: the combination weighed
 // on it.
 std::vector<Forecast> HeldOutForecasts(std::span<const double> y, const std::vector<Window>& windows,
-                                       const std::vector<Validation>& ranked, size_t h) {
+                                       const std::vector<Validation>& ranked, size_t h,
+                                       const GroupEvidence* group) {
+  std::vector<const Method*> methods;
+  for (const Validation& v : ranked) methods.push_back(v.method);
   std::vector<std::vector<double>> mae(ranked.size());  // [member][window]
   for (size_t k = 0; k < ranked.size(); ++k)
     for (size_t w = 0; w < windows.size(); ++w)
@@ -209,7 +239,7 @@ std::vector<Forecast> HeldOutForecasts(std::span<const double> y, const std::vec
     for (double& s : scores)
       if (!std::isfinite(s)) s = std::numeric_limits<double>::infinity();
     if (!std::isfinite(*std::min_element(scores.begin(), scores.end()))) return {};
-    const std::vector<double> weights = EvidenceWeights(scores);
+    const std::vector<double> weights = EvidenceWeights(Judged(methods, scores, group));
     std::vector<Forecast> members;
     std::vector<double> kept;
     for (size_t k = 0; k < ranked.size(); ++k)
@@ -233,8 +263,31 @@ size_t DefaultMaxHistory(const std::vector<double>& season_lengths) {
   return std::max<size_t>(1000, static_cast<size_t>(std::ceil(3 * longest)));
 }
 
-SeriesResult FitSeries(std::span<const double> full, const SelectOptions& options) {
-  SelectOptions opt = options;
+// Everything FitSeries' validation (steps 0-2) leaves for its decision (steps 3-4), owned: the history and
+// the covariates as fitted (cut to max_history, scaled), the options (fitted_members, which
+// Validation::fitted points into), the windows and the candidates' forecasts of them.
+struct ValidationState {
+  SelectOptions opt;
+  std::vector<double> y;                        // the history as fitted: y / 2^scale
+  std::vector<std::vector<double>> covariates;  // opt.context.covariates point into these
+  int scale = 0;
+  bool non_negative = false;
+  SeriesResult r;  // n_obs and the notes so far
+  std::vector<Window> windows;
+  std::vector<Validation> ranked;  // best first
+};
+
+SeriesValidation::SeriesValidation() = default;
+SeriesValidation::SeriesValidation(SeriesValidation&&) noexcept = default;
+SeriesValidation& SeriesValidation::operator=(SeriesValidation&&) noexcept = default;
+SeriesValidation::~SeriesValidation() = default;
+
+SeriesValidation ValidateSeries(std::span<const double> full, const SelectOptions& options) {
+  SeriesValidation out;
+  out.state = std::make_unique<ValidationState>();
+  ValidationState& st = *out.state;
+  SelectOptions& opt = st.opt;
+  opt = options;
   std::span<const double> y = full;
   if (opt.max_history > 0 && y.size() > opt.max_history) {
     size_t cut = y.size() - opt.max_history;
@@ -250,49 +303,19 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
   }
   // Every fit sees y / 2^scale (exact), the returned model forecasts in y's units, and the metrics in units of y
   // are multiplied back (those without units are the same for any power of two).
-  const int scale = FitScaleExponent(y);
-  std::vector<double> scaled;
-  if (scale != 0) {
-    scaled.reserve(y.size());
-    for (double v : y) scaled.push_back(std::ldexp(v, -scale));
-    y = scaled;
+  const int scale = st.scale = FitScaleExponent(y);
+  st.y.reserve(y.size());
+  for (double v : y) st.y.push_back(std::ldexp(v, -scale));
+  y = st.y;
+  // The covariates are the caller's: the decision may come after they are gone.
+  st.covariates.reserve(opt.context.covariates.size());  // no reallocation: the spans point into them
+  for (auto& x : opt.context.covariates) {
+    st.covariates.emplace_back(x.begin(), x.end());
+    x = st.covariates.back();
   }
-  auto in_units = [scale](Metrics m) {
-    m.mae = std::ldexp(m.mae, scale);
-    m.rmse = std::ldexp(m.rmse, scale);
-    return m;
-  };
-  SeriesResult r;
+  SeriesResult& r = st.r;
   // A history never below zero is forecast as such (model.h: NonNegativeModel), in validation too.
-  const bool non_negative = IsNonNegative(full);
-  // The model chosen, in the series' units and clipped as decided, becomes the result; with `validated`
-  // (auto: its rule's forecasts of the windows at `origins`, HeldOutForecasts), its intervals calibrated on
-  // their errors (calibrate.h).
-  auto finish = [&](std::unique_ptr<FittedModel> fitted, const std::string& method,
-                    const std::vector<size_t>& origins = {}, const std::vector<Forecast>& validated = {}) {
-    // The final model forecasts once (for ETS with multiplicative errors, a simulation); each wrapper below
-    // does to that forecast what its own Predict does, so r.forecast is the saved model's Predict.
-    Forecast f = fitted->Predict(opt.context.horizon);
-    if (!validated.empty()) {
-      const IntervalFactors c = IntervalScale(f, y, origins, validated);
-      if (c.c80 != 1.0 || c.c95 != 1.0) {
-        AddNote(&r.note, "interval widths x " + Short(c.c80) + " (80%), x " + Short(c.c95) +
-                             " (95%) from the validation windows' errors");
-        ApplyIntervalFactors(&f, c);
-      }
-      fitted = CalibratedModel(std::move(fitted), c);
-    }
-    std::unique_ptr<FittedModel> model = ScaleModel(std::move(fitted), scale);
-    ScaleForecast(&f, scale);
-    if (non_negative) {
-      model = NonNegativeModel(std::move(model));
-      ClipAtZero(&f);
-    }
-    r.method = method;
-    r.label = model->Label();
-    r.model = SaveModel(*model);
-    r.forecast = std::move(f);
-  };
+  const bool non_negative = st.non_negative = IsNonNegative(full);
   const int h = opt.context.horizon;
   const auto hz = static_cast<size_t>(h);
   const size_t n = y.size();
@@ -301,7 +324,7 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
 
   // 1. The validation windows: as many of the requested as the history allows (each needs a finite actual
   //    and at least two observations before it).
-  std::vector<Window> windows;
+  std::vector<Window>& windows = st.windows;
   const int wanted = ValidationWindows(opt);
   for (int k = 1; k <= wanted; ++k) {
     if (n <= hz * static_cast<size_t>(k)) break;
@@ -319,7 +342,7 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
   //    until the periods since the fit exceed kMaxRollShare of those fitted or an update fails: then fitted
   //    again. A candidate that cannot be validated on the latest window is left out; one that cannot on an
   //    older window ends the windows there for all.
-  std::vector<Validation> ranked;
+  std::vector<Validation>& ranked = st.ranked;
   if (!windows.empty()) {
     for (const Method* method : opt.candidates) {
       Validation v;
@@ -409,10 +432,58 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
     std::stable_sort(ranked.begin(), ranked.end(),
                      [](const Validation& a, const Validation& b) { return a.score < b.score; });
   }
+  for (const Validation& v : ranked) out.scores.emplace_back(v.method, v.score);
+  return out;
+}
+
+SeriesResult DecideSeries(SeriesValidation validation, const GroupEvidence* group) {
+  ValidationState& st = *validation.state;
+  const SelectOptions& opt = st.opt;
+  const std::span<const double> y = st.y;
+  const int scale = st.scale;
+  const bool non_negative = st.non_negative;
+  SeriesResult& r = st.r;
+  const std::vector<Window>& windows = st.windows;
+  const std::vector<Validation>& ranked = st.ranked;
+  const int h = opt.context.horizon;
+  const auto hz = static_cast<size_t>(h);
+  auto in_units = [scale](Metrics m) {
+    m.mae = std::ldexp(m.mae, scale);
+    m.rmse = std::ldexp(m.rmse, scale);
+    return m;
+  };
+  // The model chosen, in the series' units and clipped as decided, becomes the result; with `validated`
+  // (auto: its rule's forecasts of the windows at `origins`, HeldOutForecasts), its intervals calibrated on
+  // their errors (calibrate.h).
+  auto finish = [&](std::unique_ptr<FittedModel> fitted, const std::string& method,
+                    const std::vector<size_t>& origins = {}, const std::vector<Forecast>& validated = {}) {
+    // The final model forecasts once (for ETS with multiplicative errors, a simulation); each wrapper below
+    // does to that forecast what its own Predict does, so r.forecast is the saved model's Predict.
+    Forecast f = fitted->Predict(opt.context.horizon);
+    if (!validated.empty()) {
+      const IntervalFactors c = IntervalScale(f, y, origins, validated);
+      if (c.c80 != 1.0 || c.c95 != 1.0) {
+        AddNote(&r.note, "interval widths x " + Short(c.c80) + " (80%), x " + Short(c.c95) +
+                             " (95%) from the validation windows' errors");
+        ApplyIntervalFactors(&f, c);
+      }
+      fitted = CalibratedModel(std::move(fitted), c);
+    }
+    std::unique_ptr<FittedModel> model = ScaleModel(std::move(fitted), scale);
+    ScaleForecast(&f, scale);
+    if (non_negative) {
+      model = NonNegativeModel(std::move(model));
+      ClipAtZero(&f);
+    }
+    r.method = method;
+    r.label = model->Label();
+    r.model = SaveModel(*model);
+    r.forecast = std::move(f);
+  };
 
   // 3a. auto: the members and weights the validation windows support (WeighEvidence).
   if (opt.weigh_evidence && !ranked.empty() && std::isfinite(ranked.front().score)) {
-    const Evidence e = WeighEvidence(ranked, windows.size(), opt.candidates);
+    const Evidence e = WeighEvidence(ranked, windows.size(), opt.candidates, group);
     std::vector<std::unique_ptr<FittedModel>> fitted;
     std::vector<const Validation*> kept;
     std::vector<double> weights;
@@ -434,11 +505,11 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
       AddNote(&r.note, e.why);
       std::vector<size_t> origins;
       for (const Window& w : windows) origins.push_back(w.origin);
-      const std::vector<Forecast> held_out = HeldOutForecasts(y, windows, ranked, hz);
+      const std::vector<Forecast> held_out = HeldOutForecasts(y, windows, ranked, hz, group);
       if (fitted.size() == 1) {
         finish(std::move(fitted.front()), std::string(kept.front()->method->name()), origins, held_out);
         r.metrics = in_units(kept.front()->metrics);
-        return r;
+        return std::move(r);
       }
       // Metrics are the validated combination's (of the members refitted).
       std::vector<Forecast> combined;
@@ -449,7 +520,7 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
       }
       finish(MakeEnsemble(std::move(fitted), Combination::kWeighted, weights), "ensemble", origins, held_out);
       r.metrics = in_units(MeanMetrics(y, windows, combined, hz));
-      return r;
+      return std::move(r);
     }
   }
 
@@ -483,7 +554,7 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
       // Metrics are the validated combination's; a member lost on the refit only narrows the combination.
       finish(MakeEnsemble(std::move(fitted), opt.combination), "ensemble");
       r.metrics = in_units(combo.metrics);
-      return r;
+      return std::move(r);
     }
   }
 
@@ -508,14 +579,44 @@ SeriesResult FitSeries(std::span<const double> full, const SelectOptions& option
     if (!fit.note.empty()) AddNote(&r.note, fit.note);
     finish(std::move(fit.model), std::string(method->name()));
     if (i < ranked.size()) r.metrics = in_units(ranked[i].metrics);
-    return r;
+    return std::move(r);
   }
   r.failed = true;
   AddNote(&r.note, "no model could be fitted to " + std::to_string(r.n_obs) + " observations");
   r.forecast.Resize(hz);
   for (auto* v : {&r.forecast.mean, &r.forecast.lo80, &r.forecast.hi80, &r.forecast.lo95, &r.forecast.hi95})
     v->assign(hz, std::numeric_limits<double>::quiet_NaN());
-  return r;
+  return std::move(r);
+}
+
+GroupEvidence GroupJudgement(std::span<const SeriesValidation> validations) {
+  struct Sum {
+    const Method* method;
+    double log = 0;
+    int n = 0;
+  };
+  std::vector<Sum> sums;  // in the order first met: the group's member order
+  GroupEvidence g;
+  for (const SeriesValidation& v : validations) {
+    if (v.scores.empty()) continue;
+    const double best = v.scores.front().second;  // best first
+    if (!(best > 0) || !std::isfinite(best)) continue;
+    ++g.series;
+    for (const auto& [method, score] : v.scores) {
+      if (!std::isfinite(score)) continue;
+      auto it = std::find_if(sums.begin(), sums.end(), [m = method](const Sum& s) { return s.method == m; });
+      if (it == sums.end()) it = sums.insert(sums.end(), Sum{method});
+      it->log += std::log(score / best), ++it->n;
+    }
+  }
+  for (const Sum& s : sums) g.relative.emplace_back(s.method, std::exp(s.log / s.n));
+  std::stable_sort(g.relative.begin(), g.relative.end(),
+                   [](const auto& a, const auto& b) { return a.second < b.second; });
+  return g;
+}
+
+SeriesResult FitSeries(std::span<const double> y, const SelectOptions& options) {
+  return DecideSeries(ValidateSeries(y, options), nullptr);
 }
 
 }  // namespace mm

@@ -7,6 +7,15 @@
 #include "manymodels/parallel/driver.h"
 
 namespace mm {
+namespace {
+
+// The period of a series' last observation (its forecast origin).
+int64_t LastPeriod(int64_t start, std::span<const double> y) {
+  const IndexRange obs = ObservedRange(y);
+  return start + static_cast<int64_t>(obs.size() ? obs.end : y.size()) - 1;
+}
+
+}  // namespace
 
 PoolFitter::PoolFitter(const LakeReader& lake, const std::vector<std::string>& pool_by,
                        const std::vector<size_t>& covariates, const PoolOptions& options, int auto_windows)
@@ -30,7 +39,8 @@ PoolFitter::PoolFitter(const LakeReader& lake, const std::vector<std::string>& p
 }
 
 void PoolFitter::Prepare(const std::vector<int64_t>& series, int threads, double* read_seconds,
-                         double* fit_seconds) {
+                         double* fit_seconds, const SeriesValidator& validate) {
+  if (auto_windows_ > 0 && !validate) throw std::logic_error("PoolFitter: --models auto needs a validator");
   std::vector<int64_t> needed;
   for (int64_t s : series) needed.push_back(pool_of_.at(static_cast<size_t>(s)));
   std::sort(needed.begin(), needed.end());
@@ -59,6 +69,7 @@ void PoolFitter::Prepare(const std::vector<int64_t>& series, int threads, double
   const auto t1 = DriverClock::now();
   const LakeIndex& ix = lake_.index();
   std::vector<std::vector<PooledSeries>> results(todo.size());
+  std::vector<std::vector<FittedMember>> pooled_members(todo.size());  // --models auto
   const auto n = static_cast<int64_t>(todo.size());
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
   for (int64_t i = 0; i < n; ++i) {
@@ -77,22 +88,51 @@ void PoolFitter::Prepare(const std::vector<int64_t>& series, int threads, double
     o.group = pools_.keys.Describe(static_cast<size_t>(p));
     auto& out = results[static_cast<size_t>(i)];
     if (auto_windows_ > 0) {
-      for (FittedMember& m : PooledMembers(members, o, auto_windows_)) out.push_back({{}, 0, std::move(m)});
+      pooled_members[static_cast<size_t>(i)] = PooledMembers(members, o, auto_windows_);
+      out.resize(members.size());
       continue;
     }
     std::vector<SeriesResult> fits = FitPooledGroup(members, o);
     for (size_t k = 0; k < members.size(); ++k) {
-      const IndexRange obs = ObservedRange(members[k].y);
-      out.push_back({std::move(fits[k]),
-                     members[k].start + static_cast<int64_t>(obs.size() ? obs.end : members[k].y.size()) - 1,
-                     {}});
+      out.push_back({});
+      out.back().result = std::move(fits[k]);
+      out.back().last_period = LastPeriod(members[k].start, members[k].y);
+    }
+  }
+  if (auto_windows_ > 0) {
+    // Every series of these pools validated with its pooled member, then each pool's judgement over them.
+    std::vector<std::pair<size_t, size_t>> series_of;  // (pool, member)
+    for (size_t i = 0; i < todo.size(); ++i)
+      for (size_t k = 0; k < results[i].size(); ++k) series_of.emplace_back(i, k);
+    const auto m = static_cast<int64_t>(series_of.size());
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+    for (int64_t j = 0; j < m; ++j) {
+      const auto [i, k] = series_of[static_cast<size_t>(j)];
+      const int64_t s = pools_.members[static_cast<size_t>(pools_.member_offsets[todo[i]]) + k];
+      const auto w = static_cast<size_t>(std::lower_bound(wanted.begin(), wanted.end(), s) - wanted.begin());
+      const PeriodSeries target{ix.start[static_cast<size_t>(s)], columns[0][w]};
+      std::vector<PeriodSeries> x;
+      for (size_t c = 0; c < covariates_.size(); ++c) x.push_back({target.start, columns[1 + c][w]});
+      PooledSeries& out = results[i][k];
+      out.last_period = LastPeriod(target.start, target.values);
+      out.validation = validate(
+          s, target, x, k < pooled_members[i].size() ? std::move(pooled_members[i][k]) : FittedMember{});
+    }
+    for (auto& pool : results) {
+      std::vector<SeriesValidation> validations;
+      for (PooledSeries& p : pool) validations.push_back(std::move(p.validation));
+      auto evidence = std::make_shared<const GroupEvidence>(GroupJudgement(validations));
+      for (size_t k = 0; k < pool.size(); ++k) {
+        pool[k].validation = std::move(validations[k]);
+        pool[k].evidence = evidence;
+      }
     }
   }
   for (size_t i = 0; i < todo.size(); ++i) fitted_.emplace(todo[i], std::move(results[i]));
   *fit_seconds += Since(t1);
 }
 
-const PooledSeries& PoolFitter::Result(int64_t series) const {
+PooledSeries& PoolFitter::Result(int64_t series) {
   const int64_t p = pool_of_.at(static_cast<size_t>(series));
   const auto it = fitted_.find(p);
   if (it == fitted_.end()) throw std::logic_error("PoolFitter: series not prepared");

@@ -367,6 +367,41 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
       by_cols.push_back(static_cast<size_t>(std::find(names.begin(), names.end(), c) - names.begin()));
   }
 
+  // What FitSeries is given for a series (`key_member`: the member whose key seeds it): the history without
+  // its leading and trailing gaps, the covariates over it and the horizon after it (NaN past what the lake
+  // knows), owned here (the options point into them).
+  struct SeriesInput {
+    std::span<const double> y;
+    int64_t last_period = 0;
+    std::vector<std::vector<double>> x;
+    SelectOptions options;
+  };
+  auto series_input = [&](int64_t key_member, const PeriodSeries& series, const std::vector<PeriodSeries>& xs,
+                          FittedMember pooled) {
+    SeriesInput in;
+    const IndexRange obs = ObservedRange(series.values);
+    in.y = std::span<const double>(series.values).subspan(obs.begin, obs.size());
+    in.last_period = series.start + static_cast<int64_t>(obs.size() ? obs.end : series.values.size()) - 1;
+    in.options = select;
+    in.options.context.seed = SeriesSeed(opt.seed, GroupKeyText(ix.keys, by_cols, key_member));
+    in.x.resize(covariates.size());
+    for (size_t c = 0; c < covariates.size(); ++c) {
+      in.x[c].assign(obs.size() + static_cast<size_t>(opt.horizon), std::numeric_limits<double>::quiet_NaN());
+      for (size_t t = 0; t < in.x[c].size() && obs.begin + t < xs[c].values.size(); ++t)
+        in.x[c][t] = xs[c].values[obs.begin + t];
+      in.options.context.covariates.emplace_back(in.x[c]);
+      in.options.context.covariate_names.push_back(ix.covariates[covariates[c]]);
+    }
+    if (pooled.method) in.options.fitted_members = {std::move(pooled)};
+    return in;
+  };
+  // --pool-by with auto: a series validated with its pooled member, by its pool (PoolFitter::Prepare).
+  const SeriesValidator validate = [&](int64_t s, const PeriodSeries& target,
+                                       const std::vector<PeriodSeries>& xs, FittedMember pooled) {
+    const SeriesInput in = series_input(s, target, xs, std::move(pooled));
+    return ValidateSeries(in.y, in.options);
+  };
+
   // 2. Threads for this rank.
   RankReport me = StartReport(comm, opt.threads);
 
@@ -415,9 +450,9 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
     // columns[0] is the target, columns[1 + c] covariate c (of those used), each one vector per wanted series.
     const auto read_start = Clock::now();
     const bool pooled_only = pools && !choice.automatic;  // the models are the pools'
-    const auto columns = pooled_only ? std::vector<std::vector<std::vector<double>>>{}
-                                     // the pools read their own
-                                     : ReadSeriesRuns(lake, wanted, covariates);
+    // With --pool-by the pools read their own (and auto's validations are made with them).
+    const auto columns =
+        pools ? std::vector<std::vector<std::vector<double>>>{} : ReadSeriesRuns(lake, wanted, covariates);
     me.read_seconds += Since(read_start);
     // Column `col` of group g: the member's own series, or the members' sum (target) or mean (covariates).
     auto group_series = [&](size_t g, size_t col) -> PeriodSeries {
@@ -437,7 +472,7 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
     std::vector<uint8_t> fitted(e - b, 0);
     const auto n = static_cast<int64_t>(e - b);
     // The groups are the series (no --partition-by): their pools, fitted whole.
-    if (pools) pools->Prepare(wanted, me.threads_used, &me.read_seconds, &me.fit_seconds);
+    if (pools) pools->Prepare(wanted, me.threads_used, &me.read_seconds, &me.fit_seconds, validate);
     if (pooled_only) {
       for (size_t g = b; g < e; ++g) {
         const PooledSeries& r = pools->Result(members[member_offsets[g]]);
@@ -453,23 +488,19 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
       if (stopping() || pooled_only) continue;
       const size_t g = b + static_cast<size_t>(i);
       const int64_t m0 = member_offsets[g];
-      const PeriodSeries series = group_series(g, 0);
-      const IndexRange obs = ObservedRange(series.values);
-      SelectOptions so = select;
-      so.context.seed = SeriesSeed(opt.seed, GroupKeyText(ix.keys, by_cols, members[m0]));
-      // Covariates over the history and the horizon after it (NaN past what the lake knows).
-      std::vector<std::vector<double>> x(covariates.size());
-      for (size_t c = 0; c < covariates.size(); ++c) {
-        const PeriodSeries xs = group_series(g, 1 + c);
-        x[c].assign(obs.size() + static_cast<size_t>(opt.horizon), std::numeric_limits<double>::quiet_NaN());
-        for (size_t t = 0; t < x[c].size() && obs.begin + t < xs.values.size(); ++t) x[c][t] = xs.values[obs.begin + t];
-        so.context.covariates.emplace_back(x[c]);
-        so.context.covariate_names.push_back(ix.covariates[covariates[c]]);
-      }
-      if (pools) so.fitted_members = {pools->Result(members[m0]).member};
       GroupOutput& out = outs[static_cast<size_t>(i)];
-      out.result = FitSeries(std::span<const double>(series.values).subspan(obs.begin, obs.size()), so);
-      out.last_period = series.start + static_cast<int64_t>(obs.size() ? obs.end : series.values.size()) - 1;
+      if (pools) {  // validated with its pool (PoolFitter::Prepare): decided with the pool's judgement
+        PooledSeries& p = pools->Result(members[m0]);
+        out.result = DecideSeries(std::move(p.validation), p.evidence.get());
+        out.last_period = p.last_period;
+      } else {
+        std::vector<PeriodSeries> xs;
+        for (size_t c = 0; c < covariates.size(); ++c) xs.push_back(group_series(g, 1 + c));
+        const PeriodSeries series = group_series(g, 0);
+        const SeriesInput in = series_input(members[m0], series, xs, {});
+        out.result = FitSeries(in.y, in.options);
+        out.last_period = in.last_period;
+      }
       fitted[static_cast<size_t>(i)] = 1;
     }
     me.fit_seconds += Since(fit_start) - (gather.seconds() - gather_before);

@@ -4,8 +4,9 @@ process and for 2 ranks x 2 threads under the dynamic schedule with small batche
 and batches, each fitted whole wherever it is needed); the labels name the store and its effects; a store with
 fewer than 5 items is fitted per item, with a note; forecasts and bounds are never negative; the saved models
 stand alone: promoted and scored (loaded one by one, updated with nothing new) they forecast what train did. With
---models auto each store's joint fit is a member of its items' pools (none for the store of 3), again the same
-bytes for both layouts. --pool-by is refused with another model, with auto not weighing its evidence (--ensemble
+--models auto each store's joint fit is a member of its items' pools (none for the store of 3) and each item's
+members are judged with its store's evidence (all its items', however the store is split), again the same bytes
+for both layouts. --pool-by is refused with another model, with auto not weighing its evidence (--ensemble
 median), with --partition-by, or naming no key column."""
 import csv
 import io
@@ -80,6 +81,10 @@ c.ok(apreds1 == apreds2, "auto --pool-by: the predictions are the same for 1 ran
 for m in read_csv(auto1):
     weighed = "pooled " in m["note"].split(" (mean validation MAE")[0]
     c.ok(weighed == (m["store"] != "4"), f"the pooled member weighed where the store pools: {m}")
+    # Judged with the evidence of all its store's items, wherever they were validated.
+    items = 3 if m["store"] == "4" else 6
+    c.ok(f"judged with the group's errors relative to each series' best over {items} series" in m["note"],
+         f"judged with its store's {items} items: {m['note']}")
 
 # Refused: another model, auto not weighing its evidence, --partition-by, a column that is not a key.
 bad = [["--models", "ets", "--pool-by", "store"], ["--models", "auto", "--ensemble", "median", "--pool-by", "store"],

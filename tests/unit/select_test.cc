@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "manymodels/core/ensemble.h"
 #include "manymodels/core/ets.h"
@@ -398,6 +399,61 @@ TEST(SelectTest, AMemberFittedElsewhereIsWeighedOnTheSameWindows) {
   EXPECT_NE(without.method, "snaive") << without.note;
   EXPECT_NE(without.note.find("snaive not validated: it forecasts 2 of the 3 windows"), std::string::npos)
       << without.note;
+}
+
+TEST(SelectTest, GroupJudgementIsTheGeometricMeanOfErrorsRelativeToEachSeriesBest) {
+  const double inf = std::numeric_limits<double>::infinity();
+  const Method* ets = &EtsMethod();
+  const Method* dotm = &DynamicOptimizedThetaMethod();
+  std::vector<SeriesValidation> v(5);
+  v[0].scores = {{ets, 2}, {dotm, 4}};
+  v[1].scores = {{dotm, 1}, {ets, 4}};
+  v[2].scores = {{ets, 0}, {dotm, 1}};    // a perfect best: no ratio, no evidence
+  v[3].scores = {{ets, 1}, {dotm, inf}};  // dotm not validated there
+  // v[4]: nothing validated
+  const GroupEvidence g = GroupJudgement(v);
+  EXPECT_EQ(g.series, 3);
+  ASSERT_EQ(g.relative.size(), 2u);
+  EXPECT_EQ(g.relative[0].first, dotm);  // the least first
+  EXPECT_NEAR(g.relative[0].second, std::sqrt(2.0), 1e-12);
+  EXPECT_EQ(g.relative[1].first, ets);
+  EXPECT_NEAR(g.relative[1].second, std::cbrt(4.0), 1e-12);
+}
+
+TEST(SelectTest, AutoWeighsItsMembersWithItsGroupsJudgement) {
+  // A level with noise: on its own windows ETS and DOTM are about equally good and both kept. Its group's
+  // series found DOTM three times worse than their best: judged half by its own errors and half by the
+  // group's, DOTM is dropped (sqrt(own ratio x 3) above 1.5) and ETS left alone.
+  Rng rng(11);
+  std::vector<double> y;
+  for (int t = 0; t < 200; ++t) y.push_back(50 + 5 * rng.Normal());
+  const SelectOptions o = AutoOptions(1, 10);
+  const SeriesResult own = DecideSeries(ValidateSeries(y, o), nullptr);
+  ASSERT_NE(own.label.find("DOTM"), std::string::npos) << own.label << ": " << own.note;
+  ASSERT_NE(own.label.find("ETS"), std::string::npos) << own.label << ": " << own.note;
+  EXPECT_EQ(own.note.find("judged with the group"), std::string::npos) << own.note;
+
+  GroupEvidence group;
+  group.series = 12;
+  group.relative = {{&EtsMethod(), 1.0}, {&DynamicOptimizedThetaMethod(), 3.0}, {&NaiveMethod(), 3.0}};
+  const SeriesValidation v = ValidateSeries(y, o);
+  ASSERT_GE(v.scores.size(), 2u);
+  const SeriesResult judged = DecideSeries(ValidateSeries(y, o), &group);
+  ASSERT_FALSE(judged.failed) << judged.note;
+  EXPECT_EQ(judged.method, "ets") << judged.label << ": " << judged.note;
+  EXPECT_NE(judged.note.find("judged with the group's errors relative to each series' best over 12 series "
+                             "(ets 1, dotm 3, naive 3)"),
+            std::string::npos)
+      << judged.note;
+  EXPECT_NE(judged.note.find("ets alone: ets "), std::string::npos) << judged.note;  // its own errors listed
+  // A group that agrees with the series changes nothing.
+  GroupEvidence agrees;
+  agrees.series = 1;
+  for (const auto& [method, score] : v.scores)
+    agrees.relative.emplace_back(method, score / v.scores[0].second);
+  const SeriesResult same = DecideSeries(ValidateSeries(y, o), &agrees);
+  EXPECT_EQ(same.label, own.label);
+  for (int i = 0; i < 10; ++i) EXPECT_NEAR(same.forecast.mean[i], own.forecast.mean[i], 1e-9) << i;
 }
 
 }  // namespace

@@ -19,10 +19,14 @@
 // gives the factors. A history never below zero is forecast non-negative (NonNegativeModel, model.h), its
 // validation forecasts clipped alike. Members fitted elsewhere (SelectOptions::fitted_members: train
 // --pool-by's joint fit of the series' group) join auto's pool with their forecasts of the same windows and
-// are weighed by the same rule; one chosen is used as it was fitted (it is not refitted here).
+// are weighed by the same rule; one chosen is used as it was fitted (it is not refitted here). With a group's
+// judgement (DecideSeries, GroupJudgement: train --pool-by), each member's error relative to the series' best
+// is weighed as the geometric mean of its own and the group's.
 #pragma once
 
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "manymodels/core/ensemble.h"
@@ -98,7 +102,39 @@ struct ModelChoice {
 // Throws std::invalid_argument naming an unknown method.
 ModelChoice ResolveModels(const std::string& spec);
 
-// `y` is the history with no leading or trailing NaN.
+// `y` is the history with no leading or trailing NaN. The same as DecideSeries(ValidateSeries(y, options)).
 SeriesResult FitSeries(std::span<const double> y, const SelectOptions& options);
+
+// FitSeries in two steps, so that a group's validations can be pooled (GroupJudgement) before each of its
+// series decides: the validation (the windows, every candidate's forecasts of them; everything it needs is
+// copied in, so `y` and the options' covariates may go), then the decision and the refit.
+struct ValidationState;
+struct SeriesValidation {
+  SeriesValidation();
+  SeriesValidation(SeriesValidation&&) noexcept;
+  SeriesValidation& operator=(SeriesValidation&&) noexcept;
+  ~SeriesValidation();
+  std::unique_ptr<ValidationState> state;
+  // Each validated candidate's mean validation MAE (in the units fitted; infinite: not validated), best
+  // first.
+  std::vector<std::pair<const Method*, double>> scores;
+};
+SeriesValidation ValidateSeries(std::span<const double> y, const SelectOptions& options);
+
+// auto's judgement pooled over a group of series (train --models auto --pool-by): for each member of the
+// pool, the geometric mean over the group's series of its mean validation error divided by the best member's
+// on the same series. One window of one series is noisy evidence, and a series' own best is flattered by
+// having been chosen on it; the group's series, sharing a pattern, tell which members serve that pattern.
+struct GroupEvidence {
+  std::vector<std::pair<const Method*, double>> relative;  // the least first
+  int series = 0;                                          // the series that gave evidence
+};
+// Over the validations of a group's series (those with a finite, positive best error).
+GroupEvidence GroupJudgement(std::span<const SeriesValidation> validations);
+
+// Consumes `validation`. With `group` (auto only), each member's relative error on this series enters the
+// weight rule as the geometric mean of its own and the group's (half the series' evidence, half the group's);
+// the note gives the group's figures.
+SeriesResult DecideSeries(SeriesValidation validation, const GroupEvidence* group);
 
 }  // namespace mm

@@ -9,12 +9,14 @@ intervals, MSIS of the 95% interval as in M4). Prints a Markdown table.
 
   bench/accuracy.py [--data tourism,m4_weekly,m4_hourly,nn5_daily,cheese_weekly] [--r ets,theta,arima,snaive]
                     [--r-xreg arimax,loglm] [--ours ets,theta,arima,auto] [--baseline BINARY[:LABEL]]
+                    [--baseline-models auto,auto+pooled]
                     [--single-fit ets] [--work /tmp/mm-accuracy]
 
 Model cycles for our side: the data's m, except M4 weekly 52.18, M4 hourly 24,168 and NN5 7,365.25 (R's peer
 uses m as given: 1 for weekly, 24 for hourly, 7 for NN5). cheese_weekly's covariates price and disp (known for
-the test weeks) reach our models and R's xreg peers. --baseline runs our `auto` with another build too (e.g. the
-commit before a change), in the same run. Timings are whole-run fit+forecast per series: R's r_peer.R's own wall
+the test weeks) reach our models and R's xreg peers. --baseline runs our `auto` (or
+--baseline-models) with another build too (e.g. the commit before a change), in the same run. `auto+pooled` is
+auto with each set's (m, h) group one pool (competition.py --pool-all: train --pool-by). Timings are whole-run fit+forecast per series: R's r_peer.R's own wall
 figure; ours train's own wall figure (reading the lake, the validation fits, writing) and the CPU seconds of the
 train process."""
 import argparse
@@ -24,6 +26,7 @@ import subprocess
 import sys
 
 import intervals
+import sets
 
 here = os.path.dirname(os.path.abspath(__file__))
 shared = os.path.normpath(os.path.join(here, "..", "..", "shared"))
@@ -34,6 +37,7 @@ ap.add_argument("--r-xreg", default="arimax,loglm", help="peers with the covaria
 ap.add_argument("--ours", default="theta,ets,arima,auto")
 ap.add_argument("--binary", default=os.path.join(here, "..", "build", "manymodels"))
 ap.add_argument("--baseline", default="", help="BINARY[:LABEL]: our auto run with this build too")
+ap.add_argument("--baseline-models", default="auto", help="what --baseline runs (auto, auto+pooled)")
 ap.add_argument("--ours-args", default="", help="extra train options for our 'auto' runs")
 ap.add_argument("--single-fit", default="", help="methods also timed one fit per series, as R is (forecast_bench)")
 ap.add_argument("--forecast-bench", default=os.path.join(here, "..", "build", "forecast_bench"))
@@ -62,13 +66,7 @@ def interval_scores(data, fc):
 
 rows = []
 for name in a.data.split(","):
-    data = os.path.join(a.work, name + ".csv")
-    if not os.path.exists(data):
-        subprocess.run(f"zcat {os.path.join(a.shared, 'data', name + '.csv.gz')} > {data}", shell=True, check=True)
-    naive2 = os.path.join(a.work, f"{name}.R.naive2.csv")
-    if not os.path.exists(naive2):
-        subprocess.run(["Rscript", os.path.join(a.shared, "peers", "r_peer.R"), data, "naive2", naive2], check=True,
-                       capture_output=True)
+    data, naive2 = sets.prepare(name, a.work, a.shared)
     for method in [m for m in a.r.split(",") if m]:
         fc = os.path.join(a.work, f"{name}.R.{method}.csv")
         if not (a.reuse_r and os.path.exists(fc) and os.path.exists(fc + ".log")):
@@ -94,7 +92,7 @@ for name in a.data.split(","):
     runs = [(m, a.binary, f"manymodels {m}") for m in a.ours.split(",") if m]
     if a.baseline:
         binary, _, label = a.baseline.partition(":")
-        runs.append(("auto", binary, f"manymodels auto ({label or binary})"))
+        runs += [(m, binary, f"manymodels {m} ({label or binary})") for m in a.baseline_models.split(",") if m]
     for method, binary, label in runs:
         fc = os.path.join(a.work, f"{name}.mm.{label.replace(' ', '_').replace('/', '_')}.csv")
         # auto+pooled: auto with the whole set (each (m, h) group) one pool, the joint fit a member of its pool.

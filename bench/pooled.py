@@ -20,14 +20,15 @@ pool)."""
 import argparse
 import collections
 import csv
-import gzip
+import json
 import os
 import re
 import resource
 import statistics
 import subprocess
 import sys
-import time
+
+import sets
 
 here = os.path.dirname(os.path.abspath(__file__))
 shared = os.path.normpath(os.path.join(here, "..", "..", "shared"))
@@ -52,19 +53,23 @@ def mm(*args):
 
 
 def train(lake, horizon, method, tag):
-    """Trains one method (one process, one thread); returns (CPU seconds of the child, the predictions rows)."""
+    """Trains one method (one process, one thread); returns (CPU seconds of the child, the predictions rows, the
+    models' labels, train's peak resident memory in MiB from its summary)."""
     reg, pred = (os.path.join(a.work, f"{tag}.{method}.{x}.h5") for x in ("reg", "pred"))
+    summary = os.path.join(a.work, f"{tag}.{method}.summary.json")
     by = ["--pool-by", "pool" if a.what == "cheese" else "store"]
     models = {"pooled": ["--models", "pooled", *by], "pooled-alone": ["--models", "pooled"],
               "auto-pooled": ["--models", "auto", *by]}.get(method, ["--models", method])
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     mm("train", "--lake", lake, "--horizon", str(horizon), "--registry", reg, "--predictions", pred, "--threads",
-       "1", "--quiet", *models)
+       "1", "--quiet", "--summary-json", summary, *models)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     labels = collections.Counter(r["model"].split(";")[0] for r in csv.DictReader(
         mm("registry", "list", "--registry", reg, "--format", "csv").splitlines()))
-    return cpu, list(csv.DictReader(mm("predictions", "export", "--predictions", pred).splitlines())), labels
+    with open(summary) as f:
+        peak = json.load(f)["ranks"][0]["peak_rss_mib"]
+    return cpu, list(csv.DictReader(mm("predictions", "export", "--predictions", pred).splitlines())), labels, peak
 
 
 def coverage(preds, actual):
@@ -80,13 +85,7 @@ def coverage(preds, actual):
 
 
 if a.what == "cheese":
-    data = os.path.join(a.work, "cheese_weekly.csv")
-    if not os.path.exists(data):
-        subprocess.run(f"zcat {os.path.join(shared, 'data', 'cheese_weekly.csv.gz')} > {data}", shell=True, check=True)
-    naive2 = os.path.join(a.work, "cheese_weekly.R.naive2.csv")
-    if not os.path.exists(naive2):
-        subprocess.run(["Rscript", os.path.join(shared, "peers", "r_peer.R"), data, "naive2", naive2], check=True,
-                       capture_output=True)
+    data, naive2 = sets.prepare("cheese_weekly", a.work, shared)
     src, lake = os.path.join(a.work, "cheese.csv"), os.path.join(a.work, "cheese.lake.h5")
     actual, horizon = {}, 0
     with open(data) as f, open(src, "w") as out:
@@ -102,7 +101,7 @@ if a.what == "cheese":
     print("| method | OWA | sMAPE | MASE | 80% covered | 95% covered | train CPU s |")
     print("|---|---|---|---|---|---|---|")
     for method in a.methods.split(","):
-        cpu, preds, labels = train(lake, horizon, method, "cheese")
+        cpu, preds, labels, _ = train(lake, horizon, method, "cheese")
         fc = os.path.join(a.work, f"cheese.{method}.csv")
         with open(fc, "w") as f:
             f.write("id,step,forecast\n")
@@ -149,18 +148,19 @@ else:
         for d, v in rows:
             if d >= cut:
                 actual[(key[0], key[1], d)] = v
-    cpu = collections.defaultdict(list)
+    cpu, peaks = collections.defaultdict(list), collections.defaultdict(list)
     results = {}
     for rep in range(a.repeat):
         for method in a.methods.split(","):
-            seconds, preds, labels = train(lake, a.horizon, method, tag)
+            seconds, preds, labels, peak = train(lake, a.horizon, method, tag)
             cpu[method].append(seconds)
+            peaks[method].append(peak)
             results[method] = (preds, labels)
             print(f"  run {rep + 1} {method}: {seconds:.1f} s CPU", file=sys.stderr, flush=True)
     print(f"{a.stores} stores x {a.items} items x {a.length} days, horizon {a.horizon}, "
           f"median of {a.repeat} run(s), one process, one thread")
-    print("| method | train CPU s | per series ms | held-out MASE (mean) | 80% covered | 95% covered |")
-    print("|---|---|---|---|---|---|")
+    print("| method | train CPU s | per series ms | held-out MASE (mean) | 80% covered | 95% covered | peak MiB |")
+    print("|---|---|---|---|---|---|---|")
     for method, (preds, labels) in results.items():
         errs = collections.defaultdict(list)
         for p in preds:
@@ -170,5 +170,6 @@ else:
         mases = [statistics.fmean(e) / scale[k] for k, e in errs.items() if scale.get(k, 0) > 0]
         c80, c95 = coverage(preds, actual)
         med = statistics.median(cpu[method])
-        print(f"| {method} | {med:.1f} | {1000 * med / len(series):.1f} | {statistics.fmean(mases):.3f} | {c80:.1f} | {c95:.1f} |")
+        print(f"| {method} | {med:.1f} | {1000 * med / len(series):.1f} | {statistics.fmean(mases):.3f} | {c80:.1f} | "
+              f"{c95:.1f} | {max(peaks[method]):.0f} |")
         print(f"  {method}: {dict(labels.most_common(3))}", file=sys.stderr)

@@ -3,14 +3,22 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <fstream>
 #include <stdexcept>
+#include <string>
 
 #include "manymodels/parallel/threads.h"
 
 namespace mm {
 
 double PeakRssMb() {
-  rusage u{};
+  // The peak of this program's own memory: VmHWM. getrusage's ru_maxrss is kept across execve, so a process
+  // started from a large parent (a Python driver holding a gigabyte) would report the parent's size at fork.
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmHWM:", 0) == 0) return std::strtod(line.c_str() + 6, nullptr) / 1024.0;  // kB
+  rusage u{};  // no /proc: the best there is
   getrusage(RUSAGE_SELF, &u);
   return static_cast<double>(u.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
 }

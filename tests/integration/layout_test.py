@@ -1,6 +1,6 @@
 """Same inputs, same outputs: 1 process x 1 thread, 2 ranks x 2 threads and 3 ranks (oversubscribed), with the
 static and the dynamic schedule, give byte-identical prediction exports and registry listings identical apart
-from the run id (version)."""
+from the run id (version). The summary's peak memory is the program's own, whatever its parent's size."""
 import json
 import os
 
@@ -34,6 +34,18 @@ for name, (ranks, threads, flags) in layouts.items():
     for r in rows:
         del r["version"]
     listings[name] = rows
+
+# The summary's peak memory is the program's own, also when its parent is large (a Python driver): getrusage's
+# peak survives exec and would report the parent's 300 MB.
+ballast = bytearray(300 * 1024 * 1024)
+for i in range(0, len(ballast), 4096):
+    ballast[i] = 1
+run(["train", "--lake", lake, "--horizon", "10", "--registry", os.path.join(d, "reg-peak.h5"), "--predictions",
+     os.path.join(d, "pred-peak.h5"), "--quiet", "--summary-json", summary, "--threads", "1"])
+del ballast
+with open(summary) as f:
+    peak = json.load(f)["ranks"][0]["peak_rss_mib"]
+c.ok(5 < peak < 150, f"peak memory of a small run started by a 300 MB parent: {peak} MiB")
 
 c.ok(exports["1x1"].count("\n") == 35 * 10 + 1, "export has every row")
 c.ok(len(listings["1x1"]) == 35, "listing has every model")

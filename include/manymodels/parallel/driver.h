@@ -32,7 +32,7 @@ using DriverClock = std::chrono::steady_clock;
 inline double Since(DriverClock::time_point t) {
   return std::chrono::duration<double>(DriverClock::now() - t).count();
 }
-double PeakRssMb();  // the process's peak resident memory, MiB
+double PeakRssMb();  // the process's peak resident memory since it started (VmHWM), MiB
 
 // The plan rank 0 broadcasts: contiguous ranges of work items per rank, the items to do, the run id, and
 // integer columns the driver needs on every rank (train: the groups' members; score: each key's production row

@@ -437,6 +437,7 @@ SeriesValidation ValidateSeries(std::span<const double> full, const SelectOption
 }
 
 SeriesResult DecideSeries(SeriesValidation validation, const GroupEvidence* group) {
+  if (!validation.state) throw std::logic_error("DecideSeries: no validation (moved out already?)");
   ValidationState& st = *validation.state;
   const SelectOptions& opt = st.opt;
   const std::span<const double> y = st.y;

@@ -202,9 +202,10 @@ Evidence WeighEvidence(const std::vector<Validation>& ranked, size_t windows,
     e.why = "weights " + w + " from " + errors + over;
   }
   if (group && !group->relative.empty()) {
-    std::string g;
+    std::string g;  // the group's figures for this series' members (a group may hold other pools too)
     for (const auto& [method, relative] : group->relative)
-      g += (g.empty() ? "" : ", ") + std::string(method->name()) + " " + Short(relative);
+      if (std::find(methods.begin(), methods.end(), method) != methods.end())
+        g += (g.empty() ? "" : ", ") + std::string(method->name()) + " " + Short(relative);
     e.why += "; judged with the group's errors relative to each series' best over " +
              std::to_string(group->series) + " series (" + g + ")";
   }

@@ -9,6 +9,7 @@
 #include "manymodels/core/ensemble.h"
 #include "manymodels/core/ets.h"
 #include "manymodels/core/fourier.h"
+#include "manymodels/core/intermittent.h"
 #include "manymodels/core/models_basic.h"
 #include "manymodels/core/random.h"
 #include "manymodels/core/theta.h"
@@ -435,7 +436,11 @@ TEST(SelectTest, AutoWeighsItsMembersWithItsGroupsJudgement) {
 
   GroupEvidence group;
   group.series = 12;
-  group.relative = {{&EtsMethod(), 1.0}, {&DynamicOptimizedThetaMethod(), 3.0}, {&NaiveMethod(), 3.0}};
+  // Croston: another pool's member in the group (its intermittent series); not this series' to weigh.
+  group.relative = {{&EtsMethod(), 1.0},
+                    {&DynamicOptimizedThetaMethod(), 3.0},
+                    {&NaiveMethod(), 3.0},
+                    {&CrostonMethod(), 4.0}};
   const SeriesValidation v = ValidateSeries(y, o);
   ASSERT_GE(v.scores.size(), 2u);
   const SeriesResult judged = DecideSeries(ValidateSeries(y, o), &group);

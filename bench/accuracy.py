@@ -16,7 +16,8 @@ Model cycles for our side: the data's m, except M4 weekly 52.18, M4 hourly 24,16
 uses m as given: 1 for weekly, 24 for hourly, 7 for NN5). cheese_weekly's covariates price and disp (known for
 the test weeks) reach our models and R's xreg peers. --baseline runs our `auto` (or
 --baseline-models) with another build too (e.g. the commit before a change), in the same run. `auto+pooled` is
-auto with each set's (m, h) group one pool (competition.py --pool-all: train --pool-by). Timings are whole-run fit+forecast per series: R's r_peer.R's own wall
+auto with each set's (m, h) group one pool (competition.py --pool-all: train --pool-by), `auto+judged` the same
+groups judged together without the joint fit (--judge-all: train --judge-by). Timings are whole-run fit+forecast per series: R's r_peer.R's own wall
 figure; ours train's own wall figure (reading the lake, the validation fits, writing) and the CPU seconds of the
 train process."""
 import argparse
@@ -95,9 +96,11 @@ for name in a.data.split(","):
         runs += [(m, binary, f"manymodels {m} ({label or binary})") for m in a.baseline_models.split(",") if m]
     for method, binary, label in runs:
         fc = os.path.join(a.work, f"{name}.mm.{label.replace(' ', '_').replace('/', '_')}.csv")
-        # auto+pooled: auto with the whole set (each (m, h) group) one pool, the joint fit a member of its pool.
+        # auto+pooled: auto with the whole set (each (m, h) group) one pool, the joint fit a member of its pool;
+        # auto+judged: the same groups' judgement without the joint fit.
         cmd = [py, os.path.join(here, "competition.py"), data, fc, "--models", method.split("+")[0], "--binary",
-               binary, *(["--pool-all"] if method.endswith("+pooled") else [])]
+               binary, *(["--pool-all"] if method.endswith("+pooled") else []),
+               *(["--judge-all"] if method.endswith("+judged") else [])]
         if name in cycles:
             cmd += ["--season-length", cycles[name]]
         if name in covariates:

@@ -5,7 +5,7 @@ export the predictions, and write `id,step,forecast,lo80,hi80,lo95,hi95` (the po
 ../shared/peers/evaluate.py, the 80% and 95% interval bounds for bench/intervals.py).
 
   bench/competition.py DATA.csv.gz OUT.csv [--models auto] [--season-length 52.18] [--covariates price,disp]
-                       [--threads 1] [--ranks 0] [--train-args '--ensemble mean'] [--pool-all] [--score] [--naive2 NAIVE2.csv]
+                       [--threads 1] [--ranks 0] [--train-args '--ensemble mean'] [--pool-all | --judge-all] [--score] [--naive2 NAIVE2.csv]
                        [--keep]
 
 --covariates names extra columns of DATA that are known for the test rows too (planned prices, displays): they
@@ -39,6 +39,7 @@ ap.add_argument("--ranks", type=int, default=0, help="MPI ranks (0: one plain pr
 ap.add_argument("--binary", default=os.environ.get("MANYMODELS", os.path.join(here, "..", "build", "manymodels")))
 ap.add_argument("--train-args", default="", help="more train options, e.g. '--ensemble mean --backtest-windows 2'")
 ap.add_argument("--pool-all", action="store_true", help="the whole set one pool (train --pool-by pool)")
+ap.add_argument("--judge-all", action="store_true", help="the whole set one group judged (train --judge-by pool)")
 ap.add_argument("--score", action="store_true")
 ap.add_argument("--naive2")
 ap.add_argument("--keep", action="store_true", help="keep the lakes, registries and predictions (printed folder)")
@@ -63,7 +64,7 @@ with open(a.out, "w") as out:
         tag = f"m{m}_h{h}"
         src, lake, reg, pred = (os.path.join(work, f"{tag}.{x}") for x in ("csv", "lake.h5", "reg.h5", "pred.h5"))
         with open(src, "w") as f:
-            pool = ["pool"] if a.pool_all else []
+            pool = ["pool"] if a.pool_all or a.judge_all else []
             f.write(",".join([*pool, "id", "t", "value", *covariates]) + "\n")
             f.writelines(",".join(["all"] * len(pool) + list(r)) + "\n" for r in rows)
         season = a.season_length or str(m)
@@ -76,7 +77,8 @@ with open(a.out, "w") as out:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         p = subprocess.run(launcher + [a.binary, "train", "--lake", lake, "--horizon", str(h), "--models", a.models,
                                        "--registry", reg, "--predictions", pred, "--threads", a.threads, "--quiet",
-                                       *a.train_args.split(), *(["--pool-by", "pool"] if a.pool_all else [])],
+                                       *a.train_args.split(), *(["--pool-by", "pool"] if a.pool_all else []),
+                                       *(["--judge-by", "pool"] if a.judge_all else [])],
                            check=True, env=env, capture_output=True, text=True)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         total_cpu += after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime

@@ -14,8 +14,9 @@
       alternating) and the held-out MASE (mean over series, scaled by the in-sample mean absolute difference at
       lag 7), and coverage.
 
-Methods: --methods pooled,pooled-alone,fourier,auto,auto-pooled (pooled-alone: --models pooled without --pool-by,
-each series a group of one; auto-pooled: --models auto with --pool-by, the group's joint fit a member of auto's
+Methods: --methods pooled,pooled-alone,fourier,auto,auto-pooled,auto-judged (pooled-alone: --models pooled without
+--pool-by, each series a group of one; auto-judged: --models auto --judge-by, the group's judgement without a joint
+fit; auto-pooled: --models auto with --pool-by, the group's joint fit a member of auto's
 pool)."""
 import argparse
 import collections
@@ -59,7 +60,8 @@ def train(lake, horizon, method, tag):
     summary = os.path.join(a.work, f"{tag}.{method}.summary.json")
     by = ["--pool-by", "pool" if a.what == "cheese" else "store"]
     models = {"pooled": ["--models", "pooled", *by], "pooled-alone": ["--models", "pooled"],
-              "auto-pooled": ["--models", "auto", *by]}.get(method, ["--models", method])
+              "auto-pooled": ["--models", "auto", *by],
+              "auto-judged": ["--models", "auto", "--judge-by", by[1]]}.get(method, ["--models", method])
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     mm("train", "--lake", lake, "--horizon", str(horizon), "--registry", reg, "--predictions", pred, "--threads",
        "1", "--quiet", "--summary-json", summary, *models)

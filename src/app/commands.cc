@@ -343,6 +343,7 @@ TrainOptions TrainOptionsFrom(const po::variables_map& vm) {
   if (vm.count("season-length")) o.season_lengths = ParseNumberList(Get<std::string>(vm, "season-length"), "season-length");
   if (vm.count("partition-by")) o.partition_by = SplitList(Get<std::string>(vm, "partition-by"));
   if (vm.count("pool-by")) o.pool_by = SplitList(Get<std::string>(vm, "pool-by"));
+  if (vm.count("judge-by")) o.judge_by = SplitList(Get<std::string>(vm, "judge-by"));
   o.covariates = Get<std::string>(vm, "covariates");
   o.backtest_windows = Get<int>(vm, "backtest-windows");
   if (o.backtest_windows < 1 || o.backtest_windows > 1000) throw po::error("--backtest-windows must be 1 to 1000");

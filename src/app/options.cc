@@ -63,6 +63,9 @@ po::options_description CommandOptions(const std::string& command) {
                                               "member of its pool): "
                                               "shared price elasticity, lifts and cycles, each series its own "
                                               "level and trend")
+        ("judge-by", po::value<std::string>(), "key columns whose groups judge --models auto's members together "
+                                               "(each series half by its own validation windows, half by its "
+                                               "group's), with no joint fit")
         ("covariates", po::value<std::string>()->default_value("all"), "lake covariates the models use: all, none, or a list")
         ("backtest-windows", po::value<int>()->default_value(1), "rolling validation windows of --horizon points "
                                                                  "(--models auto takes at least 3)")
@@ -330,6 +333,7 @@ void CheckValues(const std::string& command, const po::variables_map& vm) {
     if (vm.count("season-length")) ParseNumberList(text("season-length"), "season-length");
     if (vm.count("partition-by")) no_repeats(SplitList(text("partition-by")), "partition-by");
     if (vm.count("pool-by")) no_repeats(SplitList(text("pool-by")), "pool-by");
+    if (vm.count("judge-by")) no_repeats(SplitList(text("judge-by")), "judge-by");
     no_repeats(SplitList(text("covariates")), "covariates");
   } else if (command == "score") {
     in_range("threads", 0, 1024);

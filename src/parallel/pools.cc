@@ -18,16 +18,19 @@ int64_t LastPeriod(int64_t start, std::span<const double> y) {
 }  // namespace
 
 PoolFitter::PoolFitter(const LakeReader& lake, const std::vector<std::string>& pool_by,
-                       const std::vector<size_t>& covariates, const PoolOptions& options, int auto_windows)
-    : lake_(lake), covariates_(covariates), options_(options), auto_windows_(auto_windows) {
+                       const std::vector<size_t>& covariates, const PoolOptions& options, int auto_windows,
+                       bool joint)
+    : lake_(lake), covariates_(covariates), options_(options), auto_windows_(auto_windows), joint_(joint) {
+  if (!joint_ && auto_windows_ <= 0) throw std::logic_error("PoolFitter: without a joint fit it only judges");
   const LakeIndex& ix = lake.index();
   const std::vector<std::string> names = ix.keys.Names();
   std::string known;
   for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
-  if (pool_by.empty()) throw std::invalid_argument("--pool-by names no key column");
+  const std::string option = joint_ ? "--pool-by" : "--judge-by";
+  if (pool_by.empty()) throw std::invalid_argument(option + " names no key column");
   for (const auto& c : pool_by)
     if (std::find(names.begin(), names.end(), c) == names.end())
-      throw std::invalid_argument("--pool-by: '" + c + "' is not a key column of the lake (keys: " + known +
+      throw std::invalid_argument(option + ": '" + c + "' is not a key column of the lake (keys: " + known +
                                   ")");
   pools_ = GroupSeries(ix.keys, pool_by);
   pool_of_.assign(ix.num_series(), 0);
@@ -88,7 +91,7 @@ void PoolFitter::Prepare(const std::vector<int64_t>& series, int threads, double
     o.group = pools_.keys.Describe(static_cast<size_t>(p));
     auto& out = results[static_cast<size_t>(i)];
     if (auto_windows_ > 0) {
-      pooled_members[static_cast<size_t>(i)] = PooledMembers(members, o, auto_windows_);
+      if (joint_) pooled_members[static_cast<size_t>(i)] = PooledMembers(members, o, auto_windows_);
       out.resize(members.size());
       continue;
     }

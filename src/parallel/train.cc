@@ -174,7 +174,8 @@ Fingerprint TrainFingerprint(const TrainOptions& opt, size_t groups) {
     for (const auto& x : items) s += (s.empty() ? "" : ",") + text(x);
     return s;
   };
-  return {{"program", std::string("manymodels ") + MANYMODELS_VERSION + " (commit " + MANYMODELS_GIT_COMMIT + ")"},
+  return {{"program",
+           std::string("manymodels ") + MANYMODELS_VERSION + " (commit " + MANYMODELS_GIT_COMMIT + ")"},
           {"lake", AbsolutePath(opt.lake)},
           {"lake file", FileStamp(opt.lake)},
           {"models in the lake", std::to_string(groups)},
@@ -183,11 +184,14 @@ Fingerprint TrainFingerprint(const TrainOptions& opt, size_t groups) {
           {"--season-length", list(opt.season_lengths, [](double m) { return FormatParameter(m); })},
           {"--partition-by", list(opt.partition_by, [](const std::string& c) { return c; })},
           {"--pool-by", list(opt.pool_by, [](const std::string& c) { return c; })},
+          {"--judge-by", list(opt.judge_by, [](const std::string& c) { return c; })},
           {"--covariates", opt.covariates},
           {"--backtest-windows", std::to_string(opt.backtest_windows)},
           {"--ensemble", opt.ensemble},
           {"--ensemble-size", std::to_string(opt.ensemble_size)},
-          {"--max-history", opt.max_history < 0 ? "auto" : opt.max_history == 0 ? "all" : std::to_string(opt.max_history)},
+          {"--max-history", opt.max_history < 0    ? "auto"
+                            : opt.max_history == 0 ? "all"
+                                                   : std::to_string(opt.max_history)},
           {"--seed", std::to_string(opt.seed)}};
 }
 
@@ -247,12 +251,22 @@ JournalStart StartJournal(const TrainOptions& opt, const std::string& dir, size_
 }  // namespace
 
 std::string PoolByProblem(const TrainOptions& opt) {
-  if (opt.pool_by.empty()) return {};
+  if (opt.pool_by.empty() && opt.judge_by.empty()) return {};
   bool automatic = false;
   try {
     automatic = opt.models != "pooled" && ResolveModels(opt.models).automatic;
   } catch (const std::invalid_argument&) {
     return {};  // an unknown model: ResolveModels says so where the models are chosen
+  }
+  if (!opt.judge_by.empty()) {
+    if (!opt.pool_by.empty())
+      return "--judge-by and --pool-by cannot be combined (--pool-by judges with its groups already)";
+    if (!automatic || opt.ensemble != "auto")
+      return "--judge-by judges --models auto's members by their validation evidence: it needs --models auto "
+             "and --ensemble auto (not '" +
+             opt.models + "', '" + opt.ensemble + "')";
+    if (!opt.partition_by.empty()) return "--judge-by and --partition-by cannot be combined";
+    return {};
   }
   if (opt.models != "pooled" && !automatic)
     return "--pool-by fits pooled models: give --models pooled, or auto to weigh them in its pool (not '" +
@@ -314,17 +328,20 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
     throw std::invalid_argument("--horizon " + std::to_string(opt.horizon) + " is not shorter than the longest series in " +
                                 opt.lake + " (" + std::to_string(longest) + " periods): nothing would be left to fit");
   const Grouping groups = GroupSeries(ix.keys, opt.partition_by);  // every rank: cheap, and it checks the names
-  // --pool-by: each series' model comes from its group's joint fit (every rank: it checks the names).
+  // --pool-by: each series' model comes from its group's joint fit, or (auto) the joint fit joins its pool
+  // and its members are judged with the group's; --judge-by: judged so without a joint fit (every rank: it
+  // checks the names).
   if (const std::string problem = PoolByProblem(opt); !problem.empty()) throw std::invalid_argument(problem);
   std::unique_ptr<PoolFitter> pools;
-  if (!opt.pool_by.empty()) {
+  if (!opt.pool_by.empty() || !opt.judge_by.empty()) {
     PoolOptions po;
     po.season_lengths = context.season_lengths;
     po.horizon = opt.horizon;
     po.max_history = static_cast<int64_t>(select.max_history);
-    // --models auto: the pooled member of each series' pool, validated on auto's windows.
-    pools = std::make_unique<PoolFitter>(lake, opt.pool_by, covariates, po,
-                                         choice.automatic ? ValidationWindows(select) : 0);
+    // --models auto: the pooled member of each series' pool, validated on auto's windows (--judge-by: none).
+    const bool joint = !opt.pool_by.empty();
+    pools = std::make_unique<PoolFitter>(lake, joint ? opt.pool_by : opt.judge_by, covariates, po,
+                                         choice.automatic ? ValidationWindows(select) : 0, joint);
   }
 
   // 1. Rank 0 takes up the journal (--resume) or starts one, and shards the groups left by estimated cost (points

@@ -6,8 +6,10 @@ fewer than 5 items is fitted per item, with a note; forecasts and bounds are nev
 stand alone: promoted and scored (loaded one by one, updated with nothing new) they forecast what train did. With
 --models auto each store's joint fit is a member of its items' pools (none for the store of 3) and each item's
 members are judged with its store's evidence (all its items', however the store is split), again the same bytes
+for both layouts. --judge-by store: the same judgement without the joint fit (no pooled member), the same bytes
 for both layouts. --pool-by is refused with another model, with auto not weighing its evidence (--ensemble
-median), with --partition-by, or naming no key column."""
+median), with --partition-by, or naming no key column; --judge-by with another model, --pool-by or
+--partition-by."""
 import csv
 import io
 import os
@@ -27,9 +29,9 @@ run(["ingest", "--input", panel, "--keys", "store,item", "--time", "date", "--ta
      "--covariates", "price,promo", "--out", lake])
 
 
-def train(tag, mpi=0, extra=(), models="pooled"):
+def train(tag, mpi=0, extra=(), models="pooled", by="--pool-by"):
     reg, pred = os.path.join(d, f"reg-{tag}.h5"), os.path.join(d, f"pred-{tag}.h5")
-    run(["train", "--lake", lake, "--horizon", "14", "--models", models, "--pool-by", "store", "--registry", reg,
+    run(["train", "--lake", lake, "--horizon", "14", "--models", models, by, "store", "--registry", reg,
          "--predictions", pred, "--quiet", *extra], mpi=mpi)
     listing = read_csv(run(["registry", "list", "--registry", reg, "--format", "csv"]).stdout)
     for r in listing:
@@ -86,13 +88,30 @@ for m in read_csv(auto1):
     c.ok(f"judged with the group's errors relative to each series' best over {items} series" in m["note"],
          f"judged with its store's {items} items: {m['note']}")
 
-# Refused: another model, auto not weighing its evidence, --partition-by, a column that is not a key.
+# --judge-by store: the same judgement with no joint fit (no pooled member in any pool), again the same bytes for
+# any layout; and not the --pool-by models.
+_, judge1, jpreds1 = train("judge1x1", extra=("--threads", "1"), models="auto", by="--judge-by")
+_, judge2, jpreds2 = train("judge2x2", mpi=2, extra=("--threads", "2", "--schedule", "dynamic", "--batch", "4"),
+                           models="auto", by="--judge-by")
+c.ok(judge1 == judge2 and jpreds1 == jpreds2, "--judge-by: the same registry and predictions for both layouts")
+c.ok(judge1 != auto1, "--judge-by: not the models of --pool-by (no joint fit)")
+for m in read_csv(judge1):
+    items = 3 if m["store"] == "4" else 6
+    c.ok("Pooled" not in m["model"] and "pooled " not in m["note"], f"--judge-by: no pooled member: {m}")
+    c.ok(f"judged with the group's errors relative to each series' best over {items} series" in m["note"],
+         f"--judge-by: judged with its store's {items} items: {m['note']}")
+
+# Refused: another model, auto not weighing its evidence, --partition-by, a column that is not a key; --judge-by
+# with another model, with --pool-by, with --partition-by.
 bad = [["--models", "ets", "--pool-by", "store"], ["--models", "auto", "--ensemble", "median", "--pool-by", "store"],
        ["--models", "pooled", "--pool-by", "store", "--partition-by", "store"]]
+bad += [["--models", "ets", "--judge-by", "store"], ["--judge-by", "store", "--pool-by", "store"],
+        ["--judge-by", "store", "--partition-by", "store"]]
 for args in bad:
     p = run(["train", "--lake", lake, "--horizon", "14", "--registry", os.path.join(d, "x.h5"), "--predictions",
              os.path.join(d, "y.h5"), *args], check=False)
-    c.ok(p.returncode == 2 and "--pool-by" in p.stderr, f"{args}: usage error: {p.returncode} {p.stderr}")
+    option = "--judge-by" if "--judge-by" in args else "--pool-by"
+    c.ok(p.returncode == 2 and option in p.stderr, f"{args}: usage error: {p.returncode} {p.stderr}")
 p = run(["train", "--lake", lake, "--horizon", "14", "--registry", os.path.join(d, "x.h5"), "--predictions",
          os.path.join(d, "y.h5"), "--models", "pooled", "--pool-by", "shop"], check=False)
 c.ok(p.returncode != 0 and "'shop' is not a key column" in p.stderr, f"unknown column: {p.returncode} {p.stderr}")

@@ -39,13 +39,16 @@ using SeriesValidator =
 
 class PoolFitter {
  public:
-  // `pool_by`: key columns of the lake (throws std::invalid_argument naming one that is not); `covariates`:
+  // `pool_by`: key columns of the lake (throws std::invalid_argument naming one that is not, and the option:
+  // --pool-by, or --judge-by without a joint fit); `covariates`:
   // the lake covariates the models use; `options`: everything but the group's name and the covariates' names.
   // `auto_windows`: 0 fits each pool's models (--models pooled: FitPooledGroup); above 0, the pooled member
   // of auto's pool with forecasts of that many validation windows (--models auto: PooledMembers), then
   // every series of the pool validated with it (Prepare's `validate`) and the pool's judgement over them.
+  // `joint` false (--judge-by, auto_windows above 0): no joint fit, the series validated and judged alone.
   PoolFitter(const LakeReader& lake, const std::vector<std::string>& pool_by,
-             const std::vector<size_t>& covariates, const PoolOptions& options, int auto_windows = 0);
+             const std::vector<size_t>& covariates, const PoolOptions& options, int auto_windows = 0,
+             bool joint = true);
   // Fits, with up to `threads` threads, every pool holding one of `series` (lake indices) that is not kept
   // yet, then keeps only those pools. Adds the seconds spent reading the lake and fitting.
   // `validate`: needed with auto_windows above 0.
@@ -60,6 +63,7 @@ class PoolFitter {
   std::vector<size_t> covariates_;
   PoolOptions options_;
   int auto_windows_;
+  bool joint_;
   Grouping pools_;
   std::vector<int64_t> pool_of_;                         // by series
   std::map<int64_t, std::vector<PooledSeries>> fitted_;  // by pool: its members' results, in member order

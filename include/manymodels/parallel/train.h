@@ -25,6 +25,9 @@ struct TrainOptions {
   // Key columns whose groups are fitted jointly (--models pooled; parallel/pools.h); empty: none. Each series
   // still has its own model (its own level and trend, the group's shared effects).
   std::vector<std::string> pool_by;
+  // Key columns whose groups judge auto's members together (core/select.h: GroupJudgement) with no joint fit;
+  // --pool-by does the same with its groups. Empty: each series judges alone.
+  std::vector<std::string> judge_by;
   std::string covariates = "all";         // lake covariates the models see: all, none, or a comma list
   int backtest_windows = 1;               // rolling validation windows of `horizon` points
   std::string ensemble = "auto";          // auto (median for --models auto, else none), none, mean, median
@@ -92,9 +95,9 @@ struct RunSummary {
 // found before the plan is broadcast). The summary is complete on rank 0 only.
 RunSummary Train(const TrainOptions& options, Communicator& comm);
 
-// What is wrong with the options' --pool-by (it needs --models pooled alone, or auto with --ensemble auto,
-// and no
-// --partition-by); empty when nothing is.
+// What is wrong with the options' --pool-by or --judge-by (--pool-by needs --models pooled alone, or auto
+// with --ensemble auto; --judge-by auto with --ensemble auto; neither goes with --partition-by or the other);
+// empty when nothing is.
 std::string PoolByProblem(const TrainOptions& options);
 
 // A run id that sorts by time: 20261125T153000Z-3f9a.

@@ -16,6 +16,7 @@ Prints the fitting time (train's own figure, one line per group, and the total i
 time of the train processes (user + system, all ranks: reading the lake, fitting and writing) per series. With --score
 it runs evaluate.py on the result (and OWA when a Naive2 forecast file is given)."""
 import argparse
+import atexit
 import collections
 import csv
 import gzip
@@ -56,9 +57,13 @@ with opener(a.data, "rt") as f:
             groups[(int(r["m"]), int(r["h"]))].append((r["id"], r["t"], value, *(r[c] for c in covariates)))
 
 work = tempfile.mkdtemp(prefix="mm_competition_")
+if not a.keep:  # removed however the script ends (a failed step included)
+    atexit.register(shutil.rmtree, work, True)
 env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
 total_seconds, total_series, total_cpu = 0.0, 0, 0.0
-with open(a.out, "w") as out:
+part = a.out + ".part"  # the forecasts, put in place only once every group is forecast
+atexit.register(lambda: os.path.exists(part) and os.remove(part))
+with open(part, "w") as out:
     out.write("id,step,forecast,lo80,hi80,lo95,hi95\n")
     for (m, h), rows in sorted(groups.items()):
         tag = f"m{m}_h{h}"
@@ -93,10 +98,9 @@ with open(a.out, "w") as out:
                            capture_output=True, text=True)
         for r in csv.DictReader(e.stdout.splitlines()):
             out.write(",".join(r[c] for c in ("id", "step", "forecast", "lo80", "hi80", "lo95", "hi95")) + "\n")
+os.replace(part, a.out)
 if a.keep:
     print(f"kept {work}")
-else:
-    shutil.rmtree(work)
 print(f"models={a.models} series={total_series} seconds={total_seconds:.2f} "
       f"ms_per_series={1000 * total_seconds / max(total_series, 1):.2f} "
       f"cpu_ms_per_series={1000 * total_cpu / max(total_series, 1):.2f} threads={a.threads} ranks={a.ranks or 1}")

@@ -20,8 +20,8 @@
 // validation forecasts clipped alike. Members fitted elsewhere (SelectOptions::fitted_members: train
 // --pool-by's joint fit of the series' group) join auto's pool with their forecasts of the same windows and
 // are weighed by the same rule; one chosen is used as it was fitted (it is not refitted here). With a group's
-// judgement (DecideSeries, GroupJudgement: train --pool-by), each member's error relative to the series' best
-// is weighed as the geometric mean of its own and the group's.
+// judgement (DecideSeries, GroupJudgement: train --pool-by or --judge-by), each member's error relative to the
+// series' best is weighed as the geometric mean of its own and the group's.
 #pragma once
 
 #include <memory>
@@ -121,9 +121,9 @@ struct SeriesValidation {
 };
 SeriesValidation ValidateSeries(std::span<const double> y, const SelectOptions& options);
 
-// auto's judgement pooled over a group of series (train --models auto --pool-by): for each member of the
-// pool, the geometric mean over the group's series of its mean validation error divided by the best member's
-// on the same series. One window of one series is noisy evidence, and a series' own best is flattered by
+// auto's judgement pooled over a group of series (train --models auto --pool-by or --judge-by): for each
+// member of the pool, the geometric mean over the group's series of its mean validation error divided by the
+// best member's on the same series. One window of one series is noisy evidence, and a series' own best is flattered by
 // having been chosen on it; the group's series, sharing a pattern, tell which members serve that pattern.
 struct GroupEvidence {
   std::vector<std::pair<const Method*, double>> relative;  // the least first

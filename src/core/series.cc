@@ -13,6 +13,11 @@ IndexRange ObservedRange(std::span<const double> y) {
   return {b, e};
 }
 
+int64_t LastObservedPeriod(int64_t start, std::span<const double> y) {
+  const IndexRange obs = ObservedRange(y);
+  return start + static_cast<int64_t>(obs.size() ? obs.end : y.size()) - 1;
+}
+
 namespace {
 
 PeriodSeries Combine(const std::vector<PeriodSeries>& members, bool average) {

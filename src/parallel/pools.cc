@@ -7,15 +7,6 @@
 #include "manymodels/parallel/driver.h"
 
 namespace mm {
-namespace {
-
-// The period of a series' last observation (its forecast origin).
-int64_t LastPeriod(int64_t start, std::span<const double> y) {
-  const IndexRange obs = ObservedRange(y);
-  return start + static_cast<int64_t>(obs.size() ? obs.end : y.size()) - 1;
-}
-
-}  // namespace
 
 PoolFitter::PoolFitter(const LakeReader& lake, const std::vector<std::string>& pool_by,
                        const std::vector<size_t>& covariates, const PoolOptions& options, int auto_windows,
@@ -99,7 +90,7 @@ void PoolFitter::Prepare(const std::vector<int64_t>& series, int threads, double
     for (size_t k = 0; k < members.size(); ++k) {
       out.push_back({});
       out.back().result = std::move(fits[k]);
-      out.back().last_period = LastPeriod(members[k].start, members[k].y);
+      out.back().last_period = LastObservedPeriod(members[k].start, members[k].y);
     }
   }
   if (auto_windows_ > 0) {
@@ -117,7 +108,7 @@ void PoolFitter::Prepare(const std::vector<int64_t>& series, int threads, double
       std::vector<PeriodSeries> x;
       for (size_t c = 0; c < covariates_.size(); ++c) x.push_back({target.start, columns[1 + c][w]});
       PooledSeries& out = results[i][k];
-      out.last_period = LastPeriod(target.start, target.values);
+      out.last_period = LastObservedPeriod(target.start, target.values);
       out.validation = validate(
           s, target, x, k < pooled_members[i].size() ? std::move(pooled_members[i][k]) : FittedMember{});
     }

@@ -398,7 +398,7 @@ RunSummary Train(const TrainOptions& opt, Communicator& comm) {
     SeriesInput in;
     const IndexRange obs = ObservedRange(series.values);
     in.y = std::span<const double>(series.values).subspan(obs.begin, obs.size());
-    in.last_period = series.start + static_cast<int64_t>(obs.size() ? obs.end : series.values.size()) - 1;
+    in.last_period = LastObservedPeriod(series.start, series.values);
     in.options = select;
     in.options.context.seed = SeriesSeed(opt.seed, GroupKeyText(ix.keys, by_cols, key_member));
     in.x.resize(covariates.size());

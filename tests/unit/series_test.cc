@@ -15,6 +15,14 @@ TEST(SeriesTest, ObservedRangeTrimsMissingEnds) {
   EXPECT_EQ(ObservedRange(std::vector<double>{NAN, NAN}).size(), 0u);
 }
 
+TEST(SeriesTest, LastObservedPeriodIsTheForecastOrigin) {
+  // Periods 100..104; the last two only hold future covariates.
+  EXPECT_EQ(LastObservedPeriod(100, std::vector<double>{NAN, 1, 2, NAN, NAN}), 102);
+  EXPECT_EQ(LastObservedPeriod(100, std::vector<double>{1, 2, 3}), 102);
+  EXPECT_EQ(LastObservedPeriod(100, std::vector<double>{NAN, NAN}),
+            101);  // nothing observed: its last period
+}
+
 TEST(SeriesTest, SumAlignsPeriodsAndKeepsAllMissingAsNaN) {
   PeriodSeries a{10, {1, 2, NAN}};
   PeriodSeries b{11, {10, NAN, 30}};

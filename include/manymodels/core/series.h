@@ -20,6 +20,9 @@ struct IndexRange {
   size_t size() const { return end - begin; }
 };
 IndexRange ObservedRange(std::span<const double> y);
+// The period of the last observation of a series whose y[0] is period `start` (its forecast origin); with no
+// observation at all, its last period.
+int64_t LastObservedPeriod(int64_t start, std::span<const double> y);
 
 // How many values are finite (observed).
 int CountFinite(std::span<const double> y);

@@ -10,7 +10,7 @@ intervals, MSIS of the 95% interval as in M4). Prints a Markdown table.
   bench/accuracy.py [--data tourism,m4_weekly,m4_hourly,nn5_daily,cheese_weekly] [--r ets,theta,arima,snaive]
                     [--r-xreg arimax,loglm] [--ours ets,theta,arima,auto] [--baseline BINARY[:LABEL]]
                     [--baseline-models auto,auto+pooled]
-                    [--single-fit ets] [--work /tmp/mm-accuracy]
+                    [--single-fit ets] [--work /tmp/mm-accuracy] [--back K]
 
 Model cycles for our side: the data's m, except M4 weekly 52.18, M4 hourly 24,168 and NN5 7,365.25 (R's peer
 uses m as given: 1 for weekly, 24 for hourly, 7 for NN5). cheese_weekly's covariates price and disp (known for
@@ -19,7 +19,9 @@ the test weeks) reach our models and R's xreg peers. --baseline runs our `auto` 
 auto with each set's (m, h) group one pool (competition.py --pool-all: train --pool-by), `auto+judged` the same
 groups judged together without the joint fit (--judge-all: train --judge-by). Timings are whole-run fit+forecast per series: R's r_peer.R's own wall
 figure; ours train's own wall figure (reading the lake, the validation fits, writing) and the CPU seconds of the
-train process."""
+train process. --back K scores every method K horizons back in time (bench/sets.py: the last K*h history rows
+become the test, the real test rows are dropped): how the same methods and intervals do on periods the histories
+cover, beside how they do on the real test."""
 import argparse
 import os
 import re
@@ -46,6 +48,7 @@ ap.add_argument("--work", default="/tmp/mm-accuracy")
 ap.add_argument("--reuse-r", action="store_true",
                 help="R's forecasts already in --work (with their .log timing line) are scored, not rerun")
 ap.add_argument("--shared", default=shared)
+ap.add_argument("--back", type=int, default=0, help="score K horizons back in time instead of on the test split")
 a = ap.parse_args()
 os.makedirs(a.work, exist_ok=True)
 py = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
@@ -67,9 +70,11 @@ def interval_scores(data, fc):
 
 rows = []
 for name in a.data.split(","):
-    data, naive2 = sets.prepare(name, a.work, a.shared)
+    data, naive2 = sets.prepare(name, a.work, a.shared, a.back)
+    files = f"{name}.back{a.back}" if a.back else name
+    shown = f"{name} ({a.back} horizon{'s' if a.back > 1 else ''} back)" if a.back else name
     for method in [m for m in a.r.split(",") if m]:
-        fc = os.path.join(a.work, f"{name}.R.{method}.csv")
+        fc = os.path.join(a.work, f"{files}.R.{method}.csv")
         if not (a.reuse_r and os.path.exists(fc) and os.path.exists(fc + ".log")):
             p = subprocess.run(["Rscript", os.path.join(here, "r_intervals.R"), data, method, fc], check=True,
                                capture_output=True, text=True)
@@ -79,23 +84,23 @@ for name in a.data.split(","):
             log = f.read()
         ms = float(re.search(r"ms_per_series=([0-9.]+)", log).group(1))
         version = re.search(r"peer=(\S+)", log).group(1)
-        rows.append((name, f"R {method} ({version})", evaluate(data, fc, naive2) | interval_scores(data, fc), ms,
+        rows.append((shown, f"R {method} ({version})", evaluate(data, fc, naive2) | interval_scores(data, fc), ms,
                      None))
         print(rows[-1], file=sys.stderr)
     for method in [m for m in a.r_xreg.split(",") if m and name in covariates]:
-        fc = os.path.join(a.work, f"{name}.R.{method}.csv")
+        fc = os.path.join(a.work, f"{files}.R.{method}.csv")
         p = subprocess.run(["Rscript", os.path.join(a.shared, "peers", "r_xreg_peer.R"), data, method, fc,
                             covariates[name]], check=True, capture_output=True, text=True)
         ms = float(re.search(r"ms_per_series=([0-9.]+)", p.stdout).group(1))
         version = re.search(r"peer=(\S+)", p.stdout).group(1)
-        rows.append((name, f"R {method} with {covariates[name]} ({version})", evaluate(data, fc, naive2), ms, None))
+        rows.append((shown, f"R {method} with {covariates[name]} ({version})", evaluate(data, fc, naive2), ms, None))
         print(rows[-1], file=sys.stderr)
     runs = [(m, a.binary, f"manymodels {m}") for m in a.ours.split(",") if m]
     if a.baseline:
         binary, _, label = a.baseline.partition(":")
         runs += [(m, binary, f"manymodels {m} ({label or binary})") for m in a.baseline_models.split(",") if m]
     for method, binary, label in runs:
-        fc = os.path.join(a.work, f"{name}.mm.{label.replace(' ', '_').replace('/', '_')}.csv")
+        fc = os.path.join(a.work, f"{files}.mm.{label.replace(' ', '_').replace('/', '_')}.csv")
         # auto+pooled: auto with the whole set (each (m, h) group) one pool, the joint fit a member of its pool;
         # auto+judged: the same groups' judgement without the joint fit.
         cmd = [py, os.path.join(here, "competition.py"), data, fc, "--models", method.split("+")[0], "--binary",
@@ -111,17 +116,17 @@ for name in a.data.split(","):
         p = subprocess.run(cmd, check=True, capture_output=True, text=True)
         ms = float(re.search(r" ms_per_series=([0-9.]+)", p.stdout).group(1))
         cpu = float(re.search(r"cpu_ms_per_series=([0-9.]+)", p.stdout).group(1))
-        rows.append((name, label, evaluate(data, fc, naive2) | interval_scores(data, fc), ms, cpu))
+        rows.append((shown, label, evaluate(data, fc, naive2) | interval_scores(data, fc), ms, cpu))
         print(rows[-1], file=sys.stderr)
 
     for method in [m for m in a.single_fit.split(",") if m]:
-        fc = os.path.join(a.work, f"{name}.fb.{method}.csv")
+        fc = os.path.join(a.work, f"{files}.fb.{method}.csv")
         cmd = [a.forecast_bench, data, method, fc]
         if name in cycles:
             cmd += ["--m", cycles[name].split(",")[0].split(".")[0]]
         p = subprocess.run(cmd, check=True, capture_output=True, text=True)
         ms = float(re.search(r" ms_per_series=([0-9.]+)", p.stdout).group(1))
-        rows.append((name, f"manymodels {method}, one fit per series (forecast_bench)", evaluate(data, fc, naive2), ms,
+        rows.append((shown, f"manymodels {method}, one fit per series (forecast_bench)", evaluate(data, fc, naive2), ms,
                      None))
         print(rows[-1], file=sys.stderr)
 

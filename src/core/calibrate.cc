@@ -16,6 +16,16 @@ namespace {
 constexpr int kPriorDraws = 10;
 constexpr double kPriorAbsZ[kPriorDraws] = {0.0647268, 0.1952107, 0.3289040, 0.4683796, 0.6170163,
                                             0.7797499, 0.9646961, 1.1874066, 1.4859044, 2.0231021};
+// A guard on the level ratio (calibrate.h): a forecast at a hundredth of another's level is a forecast near
+// zero, whose relative error says nothing. The largest ratio on the shared sets is 126 (one of tourism's
+// yearly series); all others stay below 40.
+constexpr double kMaxLevelRatio = 100;
+
+// The final forecast's level over the validation forecast's at the same step, when both are positive.
+double LevelRatio(double final_mean, double validation_mean) {
+  if (!(final_mean > 0) || !(validation_mean > 0)) return 1.0;
+  return std::clamp(final_mean / validation_mean, 1 / kMaxLevelRatio, kMaxLevelRatio);
+}
 
 class Calibrated : public FittedModel {
  public:
@@ -64,7 +74,7 @@ IntervalFactors IntervalScale(const Forecast& final, std::span<const double> y,
       const double se =
           e >= 0 ? (final.hi95[i] - final.mean[i]) / kZ95 : (final.mean[i] - final.lo95[i]) / kZ95;
       if (!std::isfinite(e) || !(se > 0) || !std::isfinite(se)) continue;
-      draws.push_back(std::fabs(e / se));
+      draws.push_back(std::fabs(e / se) * LevelRatio(final.mean[i], mean[i]));
       squares += draws.back() * draws.back();
     }
   }

@@ -58,6 +58,38 @@ TEST(CalibrateTest, FactorIsTheErrorsSpreadOverTheIntervalsStandardError) {
   EXPECT_EQ(IntervalScale(final, missing, origins, validation).c95, 1.0);
 }
 
+TEST(CalibrateTest, ErrorsAreTakenInProportionToTheLevelTheyWereMadeAt) {
+  // A positive series whose noise is 1% of its level: the final forecast at 100 has a standard error of 1;
+  // the windows forecast it at 50, where it erred with a spread of 0.5. Taken as they are, the errors would
+  // halve the interval; in proportion to their level they are what the interval expects.
+  const int h = 200;
+  Forecast final;
+  final.Resize(h);
+  for (int i = 0; i < h; ++i) final.mean[i] = 100, final.lo95[i] = 100 - kZ95, final.hi95[i] = 100 + kZ95;
+  Rng rng(9);
+  std::vector<double> y(3 * h);
+  for (double& v : y) v = 50 + 0.5 * rng.Normal();
+  std::vector<Forecast> validation(3);
+  std::vector<size_t> origins;
+  for (int w = 0; w < 3; ++w)
+    validation[w].mean.assign(h, 50.0), origins.push_back(static_cast<size_t>(w * h));
+  const IntervalFactors c = IntervalScale(final, y, origins, validation);
+  EXPECT_NEAR(c.c80, 1.0, 0.1);
+  EXPECT_NEAR(c.c95, 1.0, 0.1);
+  // A window forecast at twice the final level: the same relative error is twice the final's in units.
+  for (double& v : y) v = 200 + 4 * (v - 50);  // a spread of 2 at 200
+  for (auto& f : validation) f.mean.assign(h, 200.0);
+  EXPECT_NEAR(IntervalScale(final, y, origins, validation).c95, 1.0, 0.1);
+  // Where a level is not positive the errors are taken as they are: a spread of 2 at a standard error of 1.
+  for (auto& f : validation) f.mean.assign(h, 0.0);
+  for (double& v : y) v = 2 * rng.Normal();
+  EXPECT_NEAR(IntervalScale(final, y, origins, validation).c95, 1.98, 0.15);
+  // A window forecast near zero counts at most 100x: a spread of 0.01 at a level of 1e-9 is not a spread of
+  // 1e9 at today's.
+  for (auto& f : validation) f.mean.assign(h, 1e-9);
+  for (double& v : y) v = 1e-9 + 0.01 * rng.Normal();
+  EXPECT_NEAR(IntervalScale(final, y, origins, validation).c95, 1.0, 0.15);
+}
 TEST(CalibrateTest, WrapperScalesHalfWidthsAboutTheMeanAndSavesAndUpdates) {
   std::vector<double> y;
   for (int t = 0; t < 40; ++t) y.push_back(10 + std::sin(t));

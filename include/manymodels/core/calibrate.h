@@ -6,10 +6,15 @@
 // from the other windows' errors (select.cc: HeldOutForecasts, so that weights chosen on a window do not
 // flatter it), each error divided by the standard error the final model's 95% interval implies at that step
 // (on the side of the error's sign, so skewed intervals stay skewed) is one draw of what should be |Z|, Z
-// standard normal. Pooled with kPriorDraws draws shaped as |Z| (the model's own width, so that few windows
-// move it little): the 80% half-widths are scaled by the draws' 80% quantile over 1.2816 (robust to the odd
-// spike, which should not widen the central interval), the 95% half-widths by their root mean square (the
-// tail, where large errors are the point). Point forecasts do not change. Measurements: bench/ACCURACY.md.
+// standard normal. Each error is taken in proportion to the level it was made at: where both forecasts are
+// positive, the draw is multiplied by the final forecast's level over the window's at the same step (at most
+// 100x either way), because a positive series' errors grow with its level (a window forecast at half today's
+// level erred about half as much as today's forecast will; a display week's forecast at ten times a normal
+// week's errs about ten times as much). Pooled with kPriorDraws draws shaped as |Z| (the model's own width,
+// so that few windows move it little): the 80% half-widths are scaled by the draws' 80% quantile over 1.2816
+// (robust to the odd spike, which should not widen the central interval), the 95% half-widths by their root
+// mean square (the tail, where large errors are the point). Point forecasts do not change. Measurements:
+// bench/ACCURACY.md.
 #pragma once
 
 #include <memory>

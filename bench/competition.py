@@ -24,6 +24,7 @@ import os
 import re
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -56,6 +57,9 @@ with opener(a.data, "rt") as f:
             value = r["value"] if r["split"] == "train" else ""
             groups[(int(r["m"]), int(r["h"]))].append((r["id"], r["t"], value, *(r[c] for c in covariates)))
 
+# A SIGTERM (a job's time limit, kill) ends the script as an error does: the running train is killed by
+# subprocess.run and the atexit handlers below remove the work folder and the partial forecasts.
+signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 work = tempfile.mkdtemp(prefix="mm_competition_")
 if not a.keep:  # removed however the script ends (a failed step included)
     atexit.register(shutil.rmtree, work, True)

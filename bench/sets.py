@@ -19,6 +19,7 @@ def _moved_back(src, dst, back):
             series[row[0]].append(row)
     split, t, h = header.index("split"), header.index("t"), header.index("h")
     tmp = dst + ".tmp"
+    kept = 0
     with open(tmp, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(header)
@@ -28,9 +29,13 @@ def _moved_back(src, dst, back):
             keep = len(train) - back * horizon
             if keep < 2 * horizon:
                 continue
+            kept += 1
             for i, r in enumerate(train[:keep + horizon]):
                 r[split] = "train" if i < keep else "test"
                 w.writerow(r)
+    if not kept:
+        os.remove(tmp)
+        raise SystemExit(f"{src}: no series has {back + 2} horizons of history to move {back} back")
     os.replace(tmp, dst)
 
 
@@ -40,6 +45,8 @@ def prepare(name, work, shared, back=0):
     if not os.path.exists(data):
         subprocess.run(f"zcat {os.path.join(shared, 'data', name + '.csv.gz')} > {data}.tmp && mv {data}.tmp {data}",
                        shell=True, check=True)
+    if back < 0:
+        raise SystemExit(f"back must be 0 or more, not {back}")
     if back:
         moved = os.path.join(work, f"{name}.back{back}.csv")
         if not os.path.exists(moved):

@@ -25,71 +25,81 @@ SelectOptions AutoOptions(double m, int h) {
   return o;
 }
 
+// Three windows of h steps each forecast at one level, and a final forecast at `final_level` whose 95%
+// interval implies a standard error of 1 at every step.
+struct Windows {
+  Windows(int steps, double final_level, double level) : h(steps), validation(3) {
+    final.Resize(h);
+    for (int i = 0; i < h; ++i)
+      final.mean[i] = final_level, final.lo95[i] = final_level - kZ95, final.hi95[i] = final_level + kZ95;
+    for (int w = 0; w < 3; ++w) origins.push_back(static_cast<size_t>(w * h));
+    ForecastAt(level);
+  }
+  void ForecastAt(double level) {
+    for (auto& f : validation) f.mean.assign(static_cast<size_t>(h), level);
+  }
+  IntervalFactors Scale(const std::vector<double>& y) const {
+    return IntervalScale(final, y, origins, validation);
+  }
+
+  int h;
+  Forecast final;
+  std::vector<Forecast> validation;
+  std::vector<size_t> origins;
+};
+
 TEST(CalibrateTest, FactorIsTheErrorsSpreadOverTheIntervalsStandardError) {
   // The final interval implies a standard error of 1 at every step; validation errors have a spread of 2.
-  const int h = 200;
-  Forecast final;
-  final.Resize(h);
-  for (int i = 0; i < h; ++i) final.lo95[i] = -kZ95, final.hi95[i] = kZ95;
+  const Windows windows(200, 0.0, 0.0);
   Rng rng(5);
-  std::vector<double> y(3 * h);
+  std::vector<double> y(3 * 200);
   for (double& v : y) v = 2 * rng.Normal();
-  std::vector<Forecast> validation(3);
-  std::vector<size_t> origins;
-  for (int w = 0; w < 3; ++w)
-    validation[w].mean.assign(h, 0.0), origins.push_back(static_cast<size_t>(w * h));
   // 600 draws pooled with the prior's 10 at the model's own width: factors a little below 2.
-  const IntervalFactors c = IntervalScale(final, y, origins, validation);
+  const IntervalFactors c = windows.Scale(y);
   EXPECT_NEAR(c.c80, 1.97, 0.15);
   EXPECT_NEAR(c.c95, 1.98, 0.15);
   // Errors the interval already expects: about 1.
   for (double& v : y) v /= 2;
-  EXPECT_NEAR(IntervalScale(final, y, origins, validation).c80, 1.0, 0.1);
-  EXPECT_NEAR(IntervalScale(final, y, origins, validation).c95, 1.0, 0.1);
+  EXPECT_NEAR(windows.Scale(y).c80, 1.0, 0.1);
+  EXPECT_NEAR(windows.Scale(y).c95, 1.0, 0.1);
   // Heavy tails (most errors small, a few large): the 80% interval, set by the errors' 80% quantile, narrows;
   // the 95% one, set by their root mean square, does not.
   for (size_t t = 0; t < y.size(); ++t) y[t] = t % 10 ? 0.3 * rng.Normal() : 3 * rng.Normal();
-  const IntervalFactors tails = IntervalScale(final, y, origins, validation);
+  const IntervalFactors tails = windows.Scale(y);
   EXPECT_LT(tails.c80, 0.5);
   EXPECT_GT(tails.c95, 0.9);
   // Nothing to score (missing actuals): the model's own width.
-  std::vector<double> missing(3 * h, NAN);
-  EXPECT_EQ(IntervalScale(final, missing, origins, validation).c80, 1.0);
-  EXPECT_EQ(IntervalScale(final, missing, origins, validation).c95, 1.0);
+  const std::vector<double> missing(3 * 200, NAN);
+  EXPECT_EQ(windows.Scale(missing).c80, 1.0);
+  EXPECT_EQ(windows.Scale(missing).c95, 1.0);
 }
 
 TEST(CalibrateTest, ErrorsAreTakenInProportionToTheLevelTheyWereMadeAt) {
   // A positive series whose noise is 1% of its level: the final forecast at 100 has a standard error of 1;
   // the windows forecast it at 50, where it erred with a spread of 0.5. Taken as they are, the errors would
   // halve the interval; in proportion to their level they are what the interval expects.
-  const int h = 200;
-  Forecast final;
-  final.Resize(h);
-  for (int i = 0; i < h; ++i) final.mean[i] = 100, final.lo95[i] = 100 - kZ95, final.hi95[i] = 100 + kZ95;
+  Windows windows(200, 100.0, 50.0);
   Rng rng(9);
-  std::vector<double> y(3 * h);
+  std::vector<double> y(3 * 200);
   for (double& v : y) v = 50 + 0.5 * rng.Normal();
-  std::vector<Forecast> validation(3);
-  std::vector<size_t> origins;
-  for (int w = 0; w < 3; ++w)
-    validation[w].mean.assign(h, 50.0), origins.push_back(static_cast<size_t>(w * h));
-  const IntervalFactors c = IntervalScale(final, y, origins, validation);
+  const IntervalFactors c = windows.Scale(y);
   EXPECT_NEAR(c.c80, 1.0, 0.1);
   EXPECT_NEAR(c.c95, 1.0, 0.1);
   // A window forecast at twice the final level: the same relative error is twice the final's in units.
   for (double& v : y) v = 200 + 4 * (v - 50);  // a spread of 2 at 200
-  for (auto& f : validation) f.mean.assign(h, 200.0);
-  EXPECT_NEAR(IntervalScale(final, y, origins, validation).c95, 1.0, 0.1);
+  windows.ForecastAt(200.0);
+  EXPECT_NEAR(windows.Scale(y).c95, 1.0, 0.1);
   // Where a level is not positive the errors are taken as they are: a spread of 2 at a standard error of 1.
-  for (auto& f : validation) f.mean.assign(h, 0.0);
+  windows.ForecastAt(0.0);
   for (double& v : y) v = 2 * rng.Normal();
-  EXPECT_NEAR(IntervalScale(final, y, origins, validation).c95, 1.98, 0.15);
+  EXPECT_NEAR(windows.Scale(y).c95, 1.98, 0.15);
   // A window forecast near zero counts at most 100x: a spread of 0.01 at a level of 1e-9 is not a spread of
   // 1e9 at today's.
-  for (auto& f : validation) f.mean.assign(h, 1e-9);
+  windows.ForecastAt(1e-9);
   for (double& v : y) v = 1e-9 + 0.01 * rng.Normal();
-  EXPECT_NEAR(IntervalScale(final, y, origins, validation).c95, 1.0, 0.15);
+  EXPECT_NEAR(windows.Scale(y).c95, 1.0, 0.15);
 }
+
 TEST(CalibrateTest, WrapperScalesHalfWidthsAboutTheMeanAndSavesAndUpdates) {
   std::vector<double> y;
   for (int t = 0; t < 40; ++t) y.push_back(10 + std::sin(t));

@@ -55,17 +55,26 @@ struct Design {
   }
 };
 
+// The regression's errors where the history ends, as ErrorsAtEnd fits them: their local level (added to the
+// intercept) and a transient that decays by rho a period.
+struct EndErrors {
+  double level = 0, transient = 0, rho = 0;
+};
+
 class FourierModel : public FittedModel {
  public:
   FourierModel(Design design, std::vector<double> coef, double sigma, bool log_scale, double n,
-               std::vector<std::vector<double>> future_x, std::vector<std::string> names)
+               std::vector<std::vector<double>> future_x, std::vector<std::string> names, double transient,
+               double rho)
       : d_(std::move(design)),
         coef_(std::move(coef)),
         sigma_(sigma),
         log_(log_scale),
         n_(n),
         future_x_(std::move(future_x)),
-        names_(std::move(names)) {}
+        names_(std::move(names)),
+        transient_(transient),
+        rho_(rho) {}
 
   std::string_view method() const override { return "fourier"; }
   std::string Label() const override {
@@ -86,7 +95,7 @@ class FourierModel : public FittedModel {
         x[j] = fx.empty() ? 0.0 : fx[std::min(static_cast<size_t>(i), fx.size() - 1)];
       }
       d_.Row(n_ + i, x.data(), row.data());
-      double mu = 0;
+      double mu = transient_ * std::pow(rho_, i + 1);
       for (size_t c = 0; c < row.size(); ++c) mu += row[c] * coef_[c];
       // The standard error grows slowly with the distance from the data (trend uncertainty).
       const double se = sigma_ * std::sqrt(1.0 + (i + 1.0) / n_);
@@ -96,11 +105,12 @@ class FourierModel : public FittedModel {
     }
     return f;
   }
-  // Coefficients fixed: a regression on time and covariates, so the new values themselves change nothing; the time
-  // index moves on by their count (trend, changepoint slopes and Fourier terms evaluated at the new times), and
-  // the covariates' future values come from the context (a column found by name, or by position for a model
-  // fitted without names: x0, x1, ...). Unknown (NaN) values carry the last known one forward; the first period
-  // after the new values falls back on the value the model held for it.
+  // Coefficients fixed: a regression on time and covariates, so the new values themselves change nothing; the
+  // time index moves on by their count (trend, changepoint slopes and Fourier terms evaluated at the new
+  // times; the errors' transient decays over them), and the covariates' future values come from the context
+  // (a column found by name, or by position for a model fitted without names: x0, x1, ...). Unknown (NaN)
+  // values carry the last known one forward; the first period after the new values falls back on the value
+  // the model held for it.
   FitOutcome Update(std::span<const double> v, const UpdateContext& ctx) const override {
     if (std::string err = CheckUpdateValues(v, method()); !err.empty()) return {nullptr, err};
     const size_t k = v.size();
@@ -110,8 +120,9 @@ class FourierModel : public FittedModel {
     std::vector<std::vector<double>> future;
     if (std::string err = CovariatesAfterUpdate(ctx, names_, future_x_, d_.log_x, k, method(), &future); !err.empty())
       return {nullptr, err};
-    return {std::make_unique<FourierModel>(d_, coef_, sigma_, log_, n_ + static_cast<double>(k), std::move(future),
-                                           names_),
+    return {std::make_unique<FourierModel>(d_, coef_, sigma_, log_, n_ + static_cast<double>(k),
+                                           std::move(future), names_,
+                                           transient_ * std::pow(rho_, static_cast<double>(k)), rho_),
             {}};
   }
   void Save(ByteWriter* w) const override {
@@ -129,6 +140,8 @@ class FourierModel : public FittedModel {
     for (const auto& v : future_x_) w->PutF64s(v);
     for (const auto& name : names_) w->PutString(name);
     for (uint8_t l : d_.log_x) w->PutU8(l);
+    w->PutF64(transient_);
+    w->PutF64(rho_);
   }
   std::string Describe() const override {
     std::ostringstream s;
@@ -167,8 +180,10 @@ class FourierModel : public FittedModel {
     // Which enter as logarithms (models saved before that choice end here: none).
     d.log_x.assign(static_cast<size_t>(d.covariates), 0);
     for (uint8_t& l : d.log_x) l = r->AtEnd() ? 0 : r->GetU8();
+    // The errors' transient (models saved before it end here: none).
+    const double transient = r->AtEnd() ? 0 : r->GetF64(), rho = r->AtEnd() ? 0 : r->GetF64();
     return std::make_unique<FourierModel>(std::move(d), std::move(coef), sigma, log_scale, n, std::move(fx),
-                                          std::move(names));
+                                          std::move(names), transient, rho);
   }
 
  private:
@@ -179,7 +194,38 @@ class FourierModel : public FittedModel {
   double n_;  // length of the history: forecasts start at time index n
   std::vector<std::vector<double>> future_x_;
   std::vector<std::string> names_;  // of the covariates used, as in FitContext::covariate_names
+  double transient_, rho_;          // the errors' transient at time index n - 1, and its decay a period
 };
+
+// The state of a regression's residuals e (in time order) at their end, where the errors stay off the fitted
+// trend for a while (a level shift late in the history that the shrunk changepoints do not follow: an ATM
+// moved, a store's new normal) or run in short spells. The errors are a local level plus a transient that
+// decays:
+//   e_t = l_{t-1} + rho u_{t-1} + a_t,   l_t = l_{t-1} + alpha a_t,   u_t = rho u_{t-1} + (1 - alpha) a_t,
+// from l = u = 0: e_t = l_t + u_t, so (1 - B)(1 - rho B) e_t = (1 - (1 - alpha + alpha rho) B) a_t,
+// ARIMA(1,1,1) errors; alpha = 0 leaves AR(1) errors around the regression (its level as fitted), alpha = 1
+// and rho = 0 a random walk. (alpha, rho) come from a grid by the sum of squared one-step errors a_t
+// (conditional sum of squares), after the regression's least squares: a two-step estimate, not a joint one.
+// The forecast k periods on is l_n + rho^k u_n.
+EndErrors ErrorsAtEnd(const Eigen::VectorXd& e) {
+  static constexpr double kAlpha[] = {0, 0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 1.0};
+  static constexpr double kRho[] = {0, 0.2, 0.4, 0.6, 0.7, 0.8, 0.9, 0.95};
+  double best = INFINITY;
+  EndErrors end;
+  for (double alpha : kAlpha)
+    for (double rho : kRho) {
+      double level = 0, transient = 0, sse = 0;
+      Eigen::Index t = 0;
+      for (; t < e.size() && sse < best; ++t) {  // a pair already worse than the best is dropped
+        const double err = e(t) - level - rho * transient;
+        sse += err * err;
+        level += alpha * err;
+        transient = rho * transient + (1 - alpha) * err;
+      }
+      if (t == e.size() && sse < best) best = sse, end = {level, transient, rho};
+    }
+  return end;
+}
 
 class Fourier : public Method {
  public:
@@ -274,14 +320,20 @@ class Fourier : public Method {
     for (size_t c = 0; c < d.changepoints.size(); ++c) xtx(2 + c, 2 + c) += kChangepointPenalty * obs / 100.0;
     const Eigen::VectorXd b = xtx.ldlt().solve(xty);
     if (!b.allFinite()) return {nullptr, "fourier: the least-squares system is singular"};
-    const double sse = (target - X * b).squaredNorm();
+    // Where the regression's errors are when the history ends (ErrorsAtEnd): their level moves the intercept.
+    const Eigen::VectorXd residual = target - X * b;
+    const EndErrors end = ErrorsAtEnd(residual);
+    Eigen::VectorXd coef = b;
+    coef(0) += end.level;
+    const double sse = residual.squaredNorm();
     const double sigma = std::sqrt(sse / std::max(1, obs - p));
     std::vector<std::vector<double>> future(used.size());
     for (size_t u = 0; u < used.size(); ++u) future[u].assign(xs[u].begin() + static_cast<long>(n), xs[u].end());
     std::vector<std::string> names;
     for (size_t j : used) names.push_back(CovariateName(ctx, j));
-    return {std::make_unique<FourierModel>(std::move(d), std::vector<double>(b.data(), b.data() + p), sigma,
-                                           log_scale, static_cast<double>(n), std::move(future), std::move(names)),
+    return {std::make_unique<FourierModel>(std::move(d), std::vector<double>(coef.data(), coef.data() + p),
+                                           sigma, log_scale, static_cast<double>(n), std::move(future),
+                                           std::move(names), end.transient, end.rho),
             {},
             std::move(note)};
   }

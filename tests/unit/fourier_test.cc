@@ -54,6 +54,51 @@ TEST(FourierTest, RecoversCyclesTrendAndCovariateEffect) {
   EXPECT_LT(err / h, 0.6);
 }
 
+// A level shift in the last weeks of the history, after the last changepoint: the forecasts start from the
+// new level (the errors' level at the end goes to the intercept) rather than from the trend fitted through
+// the old.
+TEST(FourierTest, ForecastsStartFromALevelShiftLateInTheHistory) {
+  const int n = 800, h = 28, shifted = 60;
+  constexpr double kShift = 6.0;
+  Simulated s = Simulate(n, h, 1.0, 11);
+  for (int t = n - shifted; t < n; ++t) s.y[t] += kShift;
+  const FitOutcome fit = FourierMethod().Fit(s.y, Context(s, h));
+  ASSERT_TRUE(fit.model) << fit.error;
+  const Forecast f = fit.model->Predict(h);
+  double err = 0;
+  for (int i = 0; i < h; ++i) err += f.mean[i] - (s.Truth(n + i, s.price[n + i]) + kShift);
+  EXPECT_LT(std::fabs(err / h), 1.0);  // mean error: -0.75 here, -3.7 with the trend alone
+}
+
+// Errors that follow an AR(1) with a large last error: the first forecasts carry most of it, the later ones
+// little (it decays), and a saved model and an updated one carry the same transient.
+TEST(FourierTest, FirstForecastsCarryTheLastErrorAsItDecays) {
+  const int n = 800, h = 28;
+  constexpr double kRho = 0.9;
+  Simulated s = Simulate(n, h, 0.0, 5);
+  Rng rng(6);
+  double e = 0;
+  for (int t = 0; t < n; ++t) {
+    e = kRho * e + rng.Normal() + (t == n - 1 ? 5.0 : 0.0);
+    s.y[t] += e;
+  }
+  const FitOutcome fit = FourierMethod().Fit(s.y, Context(s, h));
+  ASSERT_TRUE(fit.model) << fit.error;
+  const Forecast f = fit.model->Predict(h);
+  auto error = [&](int i) { return f.mean[i] - s.Truth(n + i, s.price[n + i]); };
+  EXPECT_NEAR(error(0), kRho * e, 0.25 * e) << "last error " << e;
+  EXPECT_LT(std::fabs(error(h - 1)), 0.3 * e);
+  EXPECT_EQ(LoadModel(SaveModel(*fit.model))->Predict(h).mean, f.mean);
+  // One more period known: the forecast from it is the old one's second step onward.
+  UpdateContext u;
+  u.horizon = h - 1;
+  u.covariates = {std::span<const double>(s.price).subspan(n)};
+  const FitOutcome next = fit.model->Update(std::vector<double>{s.Truth(n, s.price[n])}, u);
+  ASSERT_TRUE(next.model) << next.error;
+  const Forecast g = next.model->Predict(h - 1);
+  for (int i = 0; i < h - 1; ++i) EXPECT_NEAR(g.mean[i], f.mean[i + 1], 1e-9) << i;
+}
+
 TEST(FourierTest, NamesCovariatesInDescribeAndKeepsTheNamesWhenSaved) {
   const int n = 600, h = 14;
   const Simulated s = Simulate(n, h, 1.0, 7);

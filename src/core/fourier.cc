@@ -3,6 +3,7 @@
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <sstream>
 
 namespace mm {
@@ -210,21 +211,26 @@ class FourierModel : public FittedModel {
 EndErrors ErrorsAtEnd(const Eigen::VectorXd& e) {
   static constexpr double kAlpha[] = {0, 0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 1.0};
   static constexpr double kRho[] = {0, 0.2, 0.4, 0.6, 0.7, 0.8, 0.9, 0.95};
-  double best = INFINITY;
-  EndErrors end;
-  for (double alpha : kAlpha)
-    for (double rho : kRho) {
-      double level = 0, transient = 0, sse = 0;
-      Eigen::Index t = 0;
-      for (; t < e.size() && sse < best; ++t) {  // a pair already worse than the best is dropped
-        const double err = e(t) - level - rho * transient;
-        sse += err * err;
-        level += alpha * err;
-        transient = rho * transient + (1 - alpha) * err;
-      }
-      if (t == e.size() && sse < best) best = sse, end = {level, transient, rho};
-    }
-  return end;
+  constexpr int kAlphas = std::size(kAlpha), kRhos = std::size(kRho), kPairs = kAlphas * kRhos;
+  // Every pair's recursion at once, one time step for all of them, so that the steps vectorise instead of
+  // each waiting on the previous one's result.
+  using Pairs = Eigen::Array<double, kPairs, 1>;
+  Pairs alpha, rho;
+  for (int a = 0; a < kAlphas; ++a)
+    for (int r = 0; r < kRhos; ++r) alpha(a * kRhos + r) = kAlpha[a], rho(a * kRhos + r) = kRho[r];
+  const Pairs keep = 1 - alpha;
+  Pairs level = Pairs::Zero(), transient = Pairs::Zero(), sse = Pairs::Zero();
+  for (Eigen::Index t = 0; t < e.size(); ++t) {
+    const Pairs err = e(t) - level - rho * transient;
+    sse += err * err;
+    level += alpha * err;
+    transient = rho * transient + keep * err;
+  }
+  Eigen::Index best = 0;
+  for (Eigen::Index k = 1; k < kPairs; ++k)
+    if (sse(k) < sse(best)) best = k;        // the first of equals, in the grid's order
+  if (!std::isfinite(sse(best))) return {};  // errors too large to square: the regression as fitted
+  return {level(best), transient(best), rho(best)};
 }
 
 class Fourier : public Method {

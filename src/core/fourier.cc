@@ -154,6 +154,7 @@ class FourierModel : public FittedModel {
       s << ", " << (d_.log_x[static_cast<size_t>(j)] ? "log(" + name + ")" : name) << "="
         << coef_[coef_.size() - d_.covariates + j];
     }
+    s << ", error transient=" << transient_ << ", rho=" << rho_;
     return s.str();
   }
 

@@ -196,7 +196,7 @@ class FourierModel : public FittedModel {
   double n_;  // length of the history: forecasts start at time index n
   std::vector<std::vector<double>> future_x_;
   std::vector<std::string> names_;  // of the covariates used, as in FitContext::covariate_names
-  double transient_, rho_;          // the errors' transient at time index n - 1, and its decay a period
+  double transient_, rho_;          // the errors' transient after the last observation; its decay a period
 };
 
 // The state of a regression's residuals e (in time order) at their end, where the errors stay off the fitted

@@ -25,6 +25,7 @@ cover, beside how they do on the real test."""
 import argparse
 import os
 import re
+import signal
 import subprocess
 import sys
 
@@ -50,10 +51,20 @@ ap.add_argument("--reuse-r", action="store_true",
 ap.add_argument("--shared", default=shared)
 ap.add_argument("--back", type=int, default=0, help="score K horizons back in time instead of on the test split")
 a = ap.parse_args()
+# SIGTERM ends the run as an error does, so that a half-made file (sets.produced) and a running R or train go with it.
+signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 os.makedirs(a.work, exist_ok=True)
 py = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 cycles = {"m4_weekly": "52.18", "m4_hourly": "24,168", "nn5_daily": "7,365.25"}
 covariates = {"cheese_weekly": "price,disp"}
+
+
+def stdout_of(cmd):
+    """cmd's standard output; if it fails, the run stops with its standard error."""
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)}: exit {p.returncode}\n{p.stderr.strip()}")
+    return p.stdout
 
 
 def evaluate(data, fc, naive2):
@@ -76,10 +87,15 @@ for name in a.data.split(","):
     for method in [m for m in a.r.split(",") if m]:
         fc = os.path.join(a.work, f"{files}.R.{method}.csv")
         if not (a.reuse_r and os.path.exists(fc) and os.path.exists(fc + ".log")):
-            p = subprocess.run(["Rscript", os.path.join(here, "r_intervals.R"), data, method, fc], check=True,
-                               capture_output=True, text=True)
-            with open(fc + ".log", "w") as f:
-                f.write(p.stdout)
+            # The forecasts, then their log: --reuse-r takes the pair only when both are whole.
+            out = []
+            sets.produced(fc, lambda tmp: out.append(
+                stdout_of(["Rscript", os.path.join(here, "r_intervals.R"), data, method, tmp])))
+
+            def log(tmp):
+                with open(tmp, "w") as f:
+                    f.write(out[0])
+            sets.produced(fc + ".log", log)
         with open(fc + ".log") as f:
             log = f.read()
         ms = float(re.search(r"ms_per_series=([0-9.]+)", log).group(1))
@@ -89,10 +105,12 @@ for name in a.data.split(","):
         print(rows[-1], file=sys.stderr)
     for method in [m for m in a.r_xreg.split(",") if m and name in covariates]:
         fc = os.path.join(a.work, f"{files}.R.{method}.csv")
-        p = subprocess.run(["Rscript", os.path.join(a.shared, "peers", "r_xreg_peer.R"), data, method, fc,
-                            covariates[name]], check=True, capture_output=True, text=True)
-        ms = float(re.search(r"ms_per_series=([0-9.]+)", p.stdout).group(1))
-        version = re.search(r"peer=(\S+)", p.stdout).group(1)
+        out = []
+        sets.produced(fc, lambda tmp: out.append(
+            stdout_of(["Rscript", os.path.join(a.shared, "peers", "r_xreg_peer.R"), data, method, tmp,
+                       covariates[name]])))
+        ms = float(re.search(r"ms_per_series=([0-9.]+)", out[0]).group(1))
+        version = re.search(r"peer=(\S+)", out[0]).group(1)
         rows.append((shown, f"R {method} with {covariates[name]} ({version})", evaluate(data, fc, naive2), ms, None))
         print(rows[-1], file=sys.stderr)
     runs = [(m, a.binary, f"manymodels {m}") for m in a.ours.split(",") if m]

@@ -5,7 +5,14 @@
 # Usage: Rscript r_intervals.R IN.csv METHOD OUT.csv   (METHOD: ets, arima, theta, snaive)
 # Writes id,step,forecast,lo80,hi80,lo95,hi95 and prints one timing line: fit+forecast seconds over all series.
 suppressMessages(library(forecast))
-a <- commandArgs(TRUE); d <- read.csv(a[1], stringsAsFactors = FALSE); method <- a[2]
+a <- commandArgs(TRUE); method <- a[2]
+methods <- c("ets", "arima", "theta", "snaive")
+if (length(a) != 3 || !(method %in% methods)) {
+  message("usage: Rscript r_intervals.R IN.csv METHOD OUT.csv, METHOD one of ", paste(methods, collapse = ", "),
+          if (length(a) >= 2 && !(method %in% methods)) paste0(" (not '", method, "')") else "")
+  quit(status = 2)
+}
+d <- read.csv(a[1], stringsAsFactors = FALSE)
 d <- d[order(d$id, d$t), ]
 tr <- split(d[d$split == "train", ], d$id[d$split == "train"])
 out <- vector("list", length(tr)); k <- 0
@@ -20,8 +27,7 @@ for (s in tr) {
     ets = forecast(ets(y), h = h, level = lv),
     arima = forecast(auto.arima(y), h = h, level = lv),
     theta = thetaf(y, h = h, level = lv),
-    snaive = snaive(y, h = h, level = lv),
-    stop("unknown method ", method)), error = function(e) naive(y, h = h, level = lv))
+    snaive = snaive(y, h = h, level = lv)), error = function(e) naive(y, h = h, level = lv))
   lo <- matrix(as.numeric(f$lower), ncol = 2); hi <- matrix(as.numeric(f$upper), ncol = 2)
   out[[k]] <- data.frame(id = s$id[1], step = seq_len(h), forecast = as.numeric(f$mean),
                          lo80 = lo[, 1], hi80 = hi[, 1], lo95 = lo[, 2], hi95 = hi[, 2])

@@ -92,10 +92,10 @@ for name in a.data.split(","):
             sets.produced(fc, lambda tmp: out.append(
                 stdout_of(["Rscript", os.path.join(here, "r_intervals.R"), data, method, tmp])))
 
-            def log(tmp):
+            def write_log(tmp):
                 with open(tmp, "w") as f:
                     f.write(out[0])
-            sets.produced(fc + ".log", log)
+            sets.produced(fc + ".log", write_log)
         with open(fc + ".log") as f:
             log = f.read()
         ms = float(re.search(r"ms_per_series=([0-9.]+)", log).group(1))

@@ -57,16 +57,30 @@ struct Design {
 };
 
 // The regression's errors where the history ends, as ErrorsAtEnd fits them: their local level (added to the
-// intercept) and a transient that decays by rho a period.
+// intercept) and a transient that decays by rho a period; the share alpha of each one-step error a_t that the
+// level keeps, and the one-step errors' standard deviation (NaN where the errors were not fitted).
 struct EndErrors {
-  double level = 0, transient = 0, rho = 0;
+  double level = 0, transient = 0, rho = 0, alpha = 0, sigma = NAN;
 };
+
+// The standard deviation of the errors' forecast `step` periods after the end of the history (step >= 1), for
+// errors with one-step standard deviation sigma, as ErrorsAtEnd models them: a one-step error a_t moves the
+// error j periods on by psi_j = alpha + (1 - alpha) rho^j (psi_0 = 1), so the variance is
+// sigma^2 (psi_0^2 + ... + psi_{step-1}^2).
+double ErrorSd(double sigma, double alpha, double rho, int step) {
+  double sum = 0, rho_j = 1;
+  for (int j = 0; j < step; ++j, rho_j *= rho) {
+    const double psi = alpha + (1 - alpha) * rho_j;
+    sum += psi * psi;
+  }
+  return sigma * std::sqrt(sum);
+}
 
 class FourierModel : public FittedModel {
  public:
   FourierModel(Design design, std::vector<double> coef, double sigma, bool log_scale, double n,
-               std::vector<std::vector<double>> future_x, std::vector<std::string> names, double transient,
-               double rho)
+               std::vector<std::vector<double>> future_x, std::vector<std::string> names, EndErrors errors,
+               double since)
       : d_(std::move(design)),
         coef_(std::move(coef)),
         sigma_(sigma),
@@ -74,8 +88,8 @@ class FourierModel : public FittedModel {
         n_(n),
         future_x_(std::move(future_x)),
         names_(std::move(names)),
-        transient_(transient),
-        rho_(rho) {}
+        errors_(errors),
+        since_(since) {}
 
   std::string_view method() const override { return "fourier"; }
   std::string Label() const override {
@@ -96,10 +110,15 @@ class FourierModel : public FittedModel {
         x[j] = fx.empty() ? 0.0 : fx[std::min(static_cast<size_t>(i), fx.size() - 1)];
       }
       d_.Row(n_ + i, x.data(), row.data());
-      double mu = transient_ * std::pow(rho_, i + 1);
+      double mu = errors_.transient * std::pow(errors_.rho, i + 1);
       for (size_t c = 0; c < row.size(); ++c) mu += row[c] * coef_[c];
-      // The standard error grows slowly with the distance from the data (trend uncertainty).
-      const double se = sigma_ * std::sqrt(1.0 + (i + 1.0) / n_);
+      // The errors' own forecast error at this distance from the fit (ErrorSd; the regression's residual
+      // spread for a model saved without it), grown slowly for the trend's uncertainty.
+      const double step = since_ + i + 1;
+      const double se = (std::isfinite(errors_.sigma)
+                             ? ErrorSd(errors_.sigma, errors_.alpha, errors_.rho, static_cast<int>(step))
+                             : sigma_) *
+                        std::sqrt(1.0 + step / (n_ - since_));
       const double q[5] = {mu, mu - kZ80 * se, mu + kZ80 * se, mu - kZ95 * se, mu + kZ95 * se};
       std::vector<double>* out[5] = {&f.mean, &f.lo80, &f.hi80, &f.lo95, &f.hi95};
       for (int k = 0; k < 5; ++k) (*out[k])[i] = log_ ? std::expm1(q[k]) : q[k];
@@ -108,10 +127,10 @@ class FourierModel : public FittedModel {
   }
   // Coefficients fixed: a regression on time and covariates, so the new values themselves change nothing; the
   // time index moves on by their count (trend, changepoint slopes and Fourier terms evaluated at the new
-  // times; the errors' transient decays over them), and the covariates' future values come from the context
-  // (a column found by name, or by position for a model fitted without names: x0, x1, ...). Unknown (NaN)
-  // values carry the last known one forward; the first period after the new values falls back on the value
-  // the model held for it.
+  // times; the errors' transient decays over them and their uncertainty grows as from the fit), and the
+  // covariates' future values come from the context (a column found by name, or by position for a model
+  // fitted without names: x0, x1, ...). Unknown (NaN) values carry the last known one forward; the first
+  // period after the new values falls back on the value the model held for it.
   FitOutcome Update(std::span<const double> v, const UpdateContext& ctx) const override {
     if (std::string err = CheckUpdateValues(v, method()); !err.empty()) return {nullptr, err};
     const size_t k = v.size();
@@ -121,10 +140,12 @@ class FourierModel : public FittedModel {
     std::vector<std::vector<double>> future;
     if (std::string err = CovariatesAfterUpdate(ctx, names_, future_x_, d_.log_x, k, method(), &future); !err.empty())
       return {nullptr, err};
-    return {std::make_unique<FourierModel>(d_, coef_, sigma_, log_, n_ + static_cast<double>(k),
-                                           std::move(future), names_,
-                                           transient_ * std::pow(rho_, static_cast<double>(k)), rho_),
-            {}};
+    EndErrors errors = errors_;
+    errors.transient *= std::pow(errors.rho, static_cast<double>(k));
+    return {
+        std::make_unique<FourierModel>(d_, coef_, sigma_, log_, n_ + static_cast<double>(k),
+                                       std::move(future), names_, errors, since_ + static_cast<double>(k)),
+        {}};
   }
   void Save(ByteWriter* w) const override {
     w->PutF64s(d_.cycles);
@@ -141,8 +162,11 @@ class FourierModel : public FittedModel {
     for (const auto& v : future_x_) w->PutF64s(v);
     for (const auto& name : names_) w->PutString(name);
     for (uint8_t l : d_.log_x) w->PutU8(l);
-    w->PutF64(transient_);
-    w->PutF64(rho_);
+    w->PutF64(errors_.transient);
+    w->PutF64(errors_.rho);
+    w->PutF64(errors_.alpha);
+    w->PutF64(errors_.sigma);
+    w->PutF64(since_);
   }
   std::string Describe() const override {
     std::ostringstream s;
@@ -154,7 +178,8 @@ class FourierModel : public FittedModel {
       s << ", " << (d_.log_x[static_cast<size_t>(j)] ? "log(" + name + ")" : name) << "="
         << coef_[coef_.size() - d_.covariates + j];
     }
-    s << ", error transient=" << transient_ << ", rho=" << rho_;
+    s << ", error transient=" << errors_.transient << ", rho=" << errors_.rho << ", alpha=" << errors_.alpha
+      << ", one-step sigma=" << errors_.sigma;
     return s.str();
   }
 
@@ -182,10 +207,19 @@ class FourierModel : public FittedModel {
     // Which enter as logarithms (models saved before that choice end here: none).
     d.log_x.assign(static_cast<size_t>(d.covariates), 0);
     for (uint8_t& l : d.log_x) l = r->AtEnd() ? 0 : r->GetU8();
-    // The errors' transient (models saved before it end here: none).
-    const double transient = r->AtEnd() ? 0 : r->GetF64(), rho = r->AtEnd() ? 0 : r->GetF64();
+    // The errors' transient (models saved before it end here: none), then their level's share and one-step
+    // spread and the periods since the fit (models saved before those end here: intervals from sigma).
+    EndErrors errors;
+    errors.transient = r->AtEnd() ? 0 : r->GetF64();
+    errors.rho = r->AtEnd() ? 0 : r->GetF64();
+    errors.alpha = r->AtEnd() ? 0 : r->GetF64();
+    errors.sigma = r->AtEnd() ? NAN : r->GetF64();
+    const double since = r->AtEnd() ? 0 : r->GetF64();
+    if (!(since >= 0 && since < n) || !(errors.alpha >= 0 && errors.alpha <= 1) ||
+        !(std::fabs(errors.rho) < 1) || errors.sigma < 0)
+      throw std::runtime_error("fourier: inconsistent saved model");
     return std::make_unique<FourierModel>(std::move(d), std::move(coef), sigma, log_scale, n, std::move(fx),
-                                          std::move(names), transient, rho);
+                                          std::move(names), errors, since);
   }
 
  private:
@@ -196,7 +230,8 @@ class FourierModel : public FittedModel {
   double n_;  // length of the history: forecasts start at time index n
   std::vector<std::vector<double>> future_x_;
   std::vector<std::string> names_;  // of the covariates used, as in FitContext::covariate_names
-  double transient_, rho_;          // the errors' transient after the last observation; its decay a period
+  EndErrors errors_;                // at the last observation (Update decays the transient to the new one)
+  double since_;                    // periods added by Update since the fit: n_ - since_ were fitted
 };
 
 // The state of a regression's residuals e (in time order) at their end, where the errors stay off the fitted
@@ -209,7 +244,7 @@ class FourierModel : public FittedModel {
 // and rho = 0 a random walk. (alpha, rho) come from a grid by the sum of squared one-step errors a_t
 // (conditional sum of squares), after the regression's least squares: a two-step estimate, not a joint one.
 // The forecast k periods on is l_n + rho^k u_n.
-EndErrors ErrorsAtEnd(const Eigen::VectorXd& e) {
+EndErrors ErrorsAtEnd(const Eigen::VectorXd& e, int dof) {
   static constexpr double kAlpha[] = {0, 0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 1.0};
   static constexpr double kRho[] = {0, 0.2, 0.4, 0.6, 0.7, 0.8, 0.9, 0.95};
   constexpr int kAlphas = std::size(kAlpha), kRhos = std::size(kRho), kPairs = kAlphas * kRhos;
@@ -231,7 +266,9 @@ EndErrors ErrorsAtEnd(const Eigen::VectorXd& e) {
   for (Eigen::Index k = 1; k < kPairs; ++k)
     if (sse(k) < sse(best)) best = k;        // the first of equals, in the grid's order
   if (!std::isfinite(sse(best))) return {};  // errors too large to square: the regression as fitted
-  return {level(best), transient(best), rho(best)};
+  // The one-step spread with the regression's coefficients and the two of the grid counted as fitted.
+  const double sigma = std::sqrt(sse(best) / std::max<double>(1.0, static_cast<double>(e.size()) - 2 - dof));
+  return {level(best), transient(best), rho(best), alpha(best), sigma};
 }
 
 class Fourier : public Method {
@@ -329,7 +366,7 @@ class Fourier : public Method {
     if (!b.allFinite()) return {nullptr, "fourier: the least-squares system is singular"};
     // Where the regression's errors are when the history ends (ErrorsAtEnd): their level moves the intercept.
     const Eigen::VectorXd residual = target - X * b;
-    const EndErrors end = ErrorsAtEnd(residual);
+    const EndErrors end = ErrorsAtEnd(residual, p);
     Eigen::VectorXd coef = b;
     coef(0) += end.level;
     const double sse = residual.squaredNorm();
@@ -340,7 +377,7 @@ class Fourier : public Method {
     for (size_t j : used) names.push_back(CovariateName(ctx, j));
     return {std::make_unique<FourierModel>(std::move(d), std::vector<double>(coef.data(), coef.data() + p),
                                            sigma, log_scale, static_cast<double>(n), std::move(future),
-                                           std::move(names), end.transient, end.rho),
+                                           std::move(names), end, 0.0),
             {},
             std::move(note)};
   }

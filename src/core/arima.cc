@@ -1,5 +1,4 @@
 #include "manymodels/core/arima.h"
-#include "manymodels/core/series.h"
 
 #include <Eigen/Dense>
 #include <Eigen/Eigenvalues>
@@ -11,6 +10,9 @@
 #include <functional>
 #include <limits>
 #include <sstream>
+
+#include "manymodels/core/fourier.h"
+#include "manymodels/core/series.h"
 
 namespace mm {
 namespace {
@@ -1437,16 +1439,28 @@ Fit FitOrder(std::span<const double> y, const Spec& spec, ArimaEstimation est, d
 // ---------------------------------------------------------------- the fitted model
 
 // The covariates of a regression with ARIMA errors as a fitted model keeps them: coefficients, names, and the
-// values of the periods after the last observation (the forecast's; the last one repeats further out).
+// values of the periods after the last observation (the forecast's, as given; the last one repeats further
+// out). A model fitted on log1p(y) (log_y) takes the covariates marked in log_x as their logarithms.
 struct Regressors {
   std::vector<double> coef;
   std::vector<std::string> names;
   std::vector<std::vector<double>> future;
+  bool log_y = false;
+  std::vector<uint8_t> log_x;
+  bool Log(size_t j) const { return j < log_x.size() && log_x[j]; }
+  // Covariate j's value x as it enters the regression.
+  double X(size_t j, double x) const { return Log(j) ? std::log(x) : x; }
   double At(size_t step) const {  // the covariates' part of the mean at forecast step `step` (0-based)
     double v = 0;
     for (size_t j = 0; j < coef.size(); ++j)
-      if (!future[j].empty()) v += coef[j] * future[j][std::min(step, future[j].size() - 1)];
+      if (!future[j].empty()) v += coef[j] * X(j, future[j][std::min(step, future[j].size() - 1)]);
     return v;
+  }
+  std::string Name(size_t j) const {
+    if (!Log(j)) return names[j];
+    std::string s = "log(";  // not "log(" + ...: GCC 12 warns (-Wrestrict) on that wrongly
+    s += names[j];
+    return s += ")";
   }
 };
 
@@ -1467,13 +1481,15 @@ class ArimaModel : public FittedModel {
     if (info_.constant) s += (o.d + o.D == 0) ? " with mean" : " with drift";
     if (!reg_.coef.empty()) {
       s += " + xreg(";
-      for (size_t j = 0; j < reg_.names.size(); ++j) s += (j ? "," : "") + reg_.names[j];
+      for (size_t j = 0; j < reg_.names.size(); ++j) s += (j ? "," : ""), s += reg_.Name(j);
       s += ")";
     }
+    if (reg_.log_y) s += " on log1p";
     return s;
   }
 
-  // KalmanForecast plus the regression part, as predict.Arima.
+  // KalmanForecast plus the regression part, as predict.Arima; back from the log1p scale (quantiles map
+  // through expm1; the mean is the median there) for a model fitted on it.
   Forecast Predict(int h) const override {
     const StateSpace ss = Matrices();
     const int rd = static_cast<int>(a_.size());
@@ -1486,15 +1502,23 @@ class ArimaModel : public FittedModel {
       mean[l] = ss.Z.dot(a) + Regression(n_ + l + 1) + reg_.At(static_cast<size_t>(l));
       se[l] = std::sqrt(std::max(0.0, ss.Z.dot(P * ss.Z)) * info_.sigma2);
     }
-    return NormalForecast(mean, se);
+    Forecast f = NormalForecast(mean, se);
+    if (reg_.log_y)
+      for (auto* v : {&f.mean, &f.lo80, &f.hi80, &f.lo95, &f.hi95})
+        for (double& z : *v) z = std::expm1(z);
+    return f;
   }
 
   // The Kalman filter of the fit (KalmanLike: predict with T and V, then update with the observation less the
-  // regression part; a missing value skips the update) run on from the last filtered state and covariance, with
-  // the same matrices Predict uses. Coefficients, the mean or drift, sigma2 and the information criteria stay as
-  // fitted; the differenced states move on with the data and the drift's time index with the periods.
+  // regression part; a missing value skips the update) run on from the last filtered state and covariance,
+  // with the same matrices Predict uses. Coefficients, the mean or drift, sigma2 and the information criteria
+  // stay as fitted; the differenced states move on with the data and the drift's time index with the periods.
+  // A model on the log1p scale takes the new values there (a negative one is an error) and a covariate it
+  // takes as a logarithm counts a value that is not positive as unknown.
   FitOutcome Update(std::span<const double> v, const UpdateContext& ctx) const override {
     if (std::string err = CheckUpdateValues(v, method()); !err.empty()) return {nullptr, err};
+    if (reg_.log_y && std::any_of(v.begin(), v.end(), [](double z) { return z < 0; }))
+      return {nullptr, "arima: a negative value for a model fitted on the log1p scale"};
     if (v.empty() && ctx.covariates.empty()) return {std::make_unique<ArimaModel>(*this), {}};  // nothing new
     // The covariates over the new periods and the forecast's, from the context by name; unknown values carry
     // the last known one forward (the first from the value the model held for the period after its data).
@@ -1509,7 +1533,7 @@ class ArimaModel : public FittedModel {
       const std::span<const double> src = ctx.covariates[col];
       double last = reg_.future[j].empty() ? 0.0 : reg_.future[j].front();
       for (size_t i = 0; i < k + h; ++i) {
-        if (i < src.size() && std::isfinite(src[i])) last = src[i];
+        if (i < src.size() && std::isfinite(src[i]) && (!reg_.Log(j) || src[i] > 0)) last = src[i];
         x[j].push_back(last);
       }
     }
@@ -1519,7 +1543,7 @@ class ArimaModel : public FittedModel {
     Eigen::MatrixXd P = Eigen::Map<const Eigen::MatrixXd>(P_.data(), rd, rd);
     double n = n_;
     for (size_t i = 0; i < k; ++i) {
-      const double y = v[i];
+      const double y = reg_.log_y ? std::log1p(v[i]) : v[i];
       n += 1;
       a = ss.T * a;
       P = ss.T * P * ss.T.transpose() + ss.V;
@@ -1529,7 +1553,7 @@ class ArimaModel : public FittedModel {
       if (!(gain > 0) || !std::isfinite(gain))
         return {nullptr, "arima: the filter's prediction variance is not positive"};
       double covariates = 0;
-      for (size_t j = 0; j < x.size(); ++j) covariates += reg_.coef[j] * x[j][i];
+      for (size_t j = 0; j < x.size(); ++j) covariates += reg_.coef[j] * reg_.X(j, x[j][i]);
       const double resid = y - Regression(n) - covariates - ss.Z.dot(a);
       a += M * (resid / gain);
       P -= M * M.transpose() / gain;
@@ -1553,6 +1577,8 @@ class ArimaModel : public FittedModel {
       out->PutString(reg_.names[j]);
       out->PutF64s(reg_.future[j]);
     }
+    out->PutU8(reg_.log_y ? 1 : 0);
+    for (size_t j = 0; j < reg_.coef.size(); ++j) out->PutU8(reg_.Log(j) ? 1 : 0);
   }
 
   static std::unique_ptr<FittedModel> Load(ByteReader* in) {
@@ -1575,6 +1601,9 @@ class ArimaModel : public FittedModel {
         reg.future.push_back(in->GetF64s());
       }
     }
+    // On the log1p scale, and which covariates enter as logarithms (models saved before end here: neither).
+    reg.log_y = !in->AtEnd() && in->GetU8() != 0;
+    for (size_t j = 0; j < reg.coef.size(); ++j) reg.log_x.push_back(in->AtEnd() ? 0 : in->GetU8());
     const size_t rd = std::max(phi.size(), theta.size() + 1) + delta.size();
     if (a.size() != rd || P.size() != rd * rd || info.ar.size() != static_cast<size_t>(o.p) ||
         info.ma.size() != static_cast<size_t>(o.q) || info.sar.size() != static_cast<size_t>(o.P) ||
@@ -1597,8 +1626,9 @@ class ArimaModel : public FittedModel {
       s += (s.empty() ? "" : ", ") + std::string(info_.order.d + info_.order.D == 0 ? "mean=" : "drift=") +
            FormatParameter(info_.constant_coef);
     for (size_t j = 0; j < reg_.coef.size(); ++j)
-      s += (s.empty() ? "" : ", ") + reg_.names[j] + "=" + FormatParameter(reg_.coef[j]);
+      s += (s.empty() ? "" : ", ") + reg_.Name(j) + "=" + FormatParameter(reg_.coef[j]);
     s += (s.empty() ? "" : ", ") + std::string("sigma2=") + FormatParameter(info_.sigma2) + ", aicc=" + FormatParameter(info_.aicc);
+    if (reg_.log_y) s += " (log1p scale)";
     return s;
   }
 
@@ -1910,26 +1940,33 @@ FitOutcome FitAutoArima(std::span<const double> y_all, int period, const ArimaOp
     const size_t start = y_all.size() - y.size(), horizon = static_cast<size_t>(std::max(0, covariates->horizon));
     for (size_t j = 0; j < covariates->columns.size(); ++j) {
       const std::span<const double> src = covariates->columns[j];
-      std::vector<double> v(static_cast<size_t>(n) + horizon, kNaN);
-      for (size_t t = 0; t < v.size(); ++t)
-        if (start + t < src.size()) v[t] = src[start + t];
-      double last = kNaN;
-      for (double& z : v) z = std::isfinite(z) ? (last = z) : last;
-      double first = kNaN;
-      for (double z : v)
-        if (std::isfinite(z)) { first = z; break; }
-      for (double& z : v)
-        if (!std::isfinite(z)) z = first;
-      if (!std::isfinite(first)) continue;
+      const std::vector<double> v =
+          FilledCovariate(src.subspan(std::min(start, src.size())), static_cast<size_t>(n) + horizon);
+      if (v.empty() || !std::isfinite(v.front())) continue;
       const auto history_end = v.begin() + n;
       if (std::all_of(v.begin(), history_end, [&](double z) { return z == v.front(); })) continue;
       cov_history.emplace_back(v.begin(), history_end);
       reg.future.emplace_back(history_end, v.end());
       reg.names.push_back(j < covariates->names.size() && !covariates->names[j].empty() ? covariates->names[j]
                                                                                          : "x" + std::to_string(j));
+      reg.log_x.push_back(EntersAsLog(v) ? 1 : 0);
     }
   }
   const CovariateColumns* cov = cov_history.empty() ? nullptr : &cov_history;
+  // With covariates, as fourier: a non-negative series (few zeros) on the log1p scale, so a price taken as
+  // its logarithm has an elasticity for its coefficient and an indicator a relative lift (R's auto.arima on
+  // log volume with log price, the arimax of ../shared/peers/r_xreg_peer.R). Without covariates the series as it is, as R's.
+  std::vector<double> log_y;
+  reg.log_y = cov && FitsOnLogScale(y);
+  if (reg.log_y) {
+    for (double v : y) log_y.push_back(std::log1p(v));
+    y = log_y;
+    for (size_t j = 0; j < cov_history.size(); ++j)
+      if (reg.log_x[j])
+        for (double& z : cov_history[j]) z = std::log(z);
+  } else {
+    reg.log_x.assign(reg.log_x.size(), 0);
+  }
   const int serieslength = CountFinite(y);
   if (serieslength == 0) return {nullptr, "all data are missing"};
   if (IsConstant(y)) {  // auto.arima: ARIMA(0,0,0) with the mean fixed

@@ -279,10 +279,8 @@ class Fourier : public Method {
 
   FitOutcome Fit(std::span<const double> y, const FitContext& ctx) const override {
     const size_t n = y.size();
-    int obs = 0, zeros = 0;
-    bool negative = false;
-    for (double v : y)
-      if (std::isfinite(v)) ++obs, zeros += v == 0, negative = negative || v < 0;
+    int obs = 0;
+    for (double v : y) obs += std::isfinite(v);
     if (obs < MinObservations(ctx)) return {nullptr, "fourier needs 8 observations"};
     Design d;
     for (double m : ctx.season_lengths)
@@ -304,7 +302,7 @@ class Fourier : public Method {
     if (obs <= p) return {nullptr, "fourier: " + std::to_string(obs) + " observations for " + std::to_string(p) +
                                        " coefficients"};
 
-    const bool log_scale = !negative && zeros * 10 < obs;
+    const bool log_scale = FitsOnLogScale(y);
     // Covariate values with gaps carried forward (and back, before the first known value).
     std::vector<std::vector<double>> xs(used.size());
     std::string note;
@@ -322,8 +320,7 @@ class Fourier : public Method {
     // On the log scale a covariate whose values are all positive (a price) enters as its logarithm, so its
     // coefficient is an elasticity; one with zeros (a promotion indicator, a display share) enters as it is, a
     // lift.
-    for (const auto& v : xs)
-      d.log_x.push_back(log_scale && std::all_of(v.begin(), v.end(), [](double z) { return z > 0; }) ? 1 : 0);
+    for (const auto& v : xs) d.log_x.push_back(log_scale && EntersAsLog(v) ? 1 : 0);
 
     // The design matrix over the observed periods. Harmonics come from the first by the Chebyshev recurrence
     // sin(k a) = 2 cos(a) sin((k-1) a) - sin((k-2) a), so each cycle costs one sin and one cos per period.
@@ -385,6 +382,20 @@ class Fourier : public Method {
 };
 
 }  // namespace
+
+bool FitsOnLogScale(std::span<const double> y) {
+  int obs = 0, zeros = 0;
+  for (double v : y) {
+    if (!std::isfinite(v)) continue;
+    if (v < 0) return false;
+    ++obs, zeros += v == 0;
+  }
+  return zeros * 10 < obs;
+}
+
+bool EntersAsLog(std::span<const double> x) {
+  return std::all_of(x.begin(), x.end(), [](double z) { return z > 0; });
+}
 
 int FourierTerms(double m) { return std::max(1, std::min(static_cast<int>(m / 2), m <= 12 ? 6 : 10)); }
 

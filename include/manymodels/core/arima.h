@@ -14,8 +14,10 @@
 // With covariates (FitContext::covariates) it is a regression with ARIMA errors, as auto.arima(xreg = ): the
 // regression coefficients are estimated jointly with the ARMA ones (starting from least squares on the
 // differenced series, their gradients exact like the rest), and forecasts add the regression on the covariates'
-// future values (unknown ones carry the last known value forward). Covariates enter as they are, on the series'
-// own scale.
+// future values (unknown ones carry the last known value forward). As fourier (FitsOnLogScale), a non-negative
+// series without many zeros is then fitted on log1p(y), a covariate whose values are all positive (a price)
+// entering as its logarithm (its coefficient an elasticity) and one with zeros (a promotion) as it is (a relative
+// lift); forecasts and bounds come back through expm1. Without covariates the series is fitted as it is, as R's.
 //
 // Update (FittedModel::Update) runs the fit's Kalman filter on from the last filtered state and covariance with the
 // coefficients fixed (missing values skip the update step, as in the fit); the differenced states and the drift's

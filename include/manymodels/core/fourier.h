@@ -32,6 +32,14 @@ const Method& FourierMethod();
 // Shared with the pooled model (pooled.h), a regression on time, cycles and covariates too.
 // Harmonics used for a cycle of length m (m/2 at most; 6 for cycles up to 12, else 10).
 int FourierTerms(double m);
+// Whether a regression on covariates fits y on the log1p scale (fourier, and arima with covariates): no
+// negative value and fewer than a tenth zeros among the finite ones, so that cycles and covariates act
+// multiplicatively. There a covariate whose values are all positive enters as its logarithm (an elasticity),
+// see EntersAsLog.
+bool FitsOnLogScale(std::span<const double> y);
+// Whether covariate values x (history and forecast periods, gaps filled) enter a log1p-scale regression as
+// their logarithm: all positive (a price), not an indicator or share with zeros (a lift).
+bool EntersAsLog(std::span<const double> x);
 // Covariate j's name in `ctx`, or "x<j>" when it has none.
 std::string CovariateName(const FitContext& ctx, size_t j);
 // x cut or extended to `length` values, gaps (NaN, and the part past x's end) carrying the last known value

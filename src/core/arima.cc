@@ -1936,6 +1936,7 @@ FitOutcome FitAutoArima(std::span<const double> y_all, int period, const ArimaOp
   // the model.
   CovariateColumns cov_history;
   Regressors reg;
+  std::string note;  // covariates unknown in forecast periods
   if (covariates) {
     const size_t start = y_all.size() - y.size(), horizon = static_cast<size_t>(std::max(0, covariates->horizon));
     for (size_t j = 0; j < covariates->columns.size(); ++j) {
@@ -1949,6 +1950,9 @@ FitOutcome FitAutoArima(std::span<const double> y_all, int period, const ArimaOp
       reg.future.emplace_back(history_end, v.end());
       reg.names.push_back(j < covariates->names.size() && !covariates->names[j].empty() ? covariates->names[j]
                                                                                          : "x" + std::to_string(j));
+      const std::string unknown =
+          UnknownFutureNote(src, static_cast<size_t>(n) + start, horizon, "arima", reg.names.back());
+      if (!unknown.empty()) note += (note.empty() ? "" : "; ") + unknown;
       reg.log_x.push_back(EntersAsLog(v) ? 1 : 0);
     }
   }
@@ -2154,7 +2158,7 @@ FitOutcome FitAutoArima(std::span<const double> y_all, int period, const ArimaOp
     if (!found) best.ic = kInf;
   }
   if (!std::isfinite(best.ic) || !best.ok()) return {nullptr, "no suitable ARIMA model found"};
-  return {MakeModel(best, std::move(reg)), {}};
+  return {MakeModel(best, std::move(reg)), {}, std::move(note)};
 }
 
 // ---------------------------------------------------------------- the Method

@@ -309,12 +309,8 @@ class Fourier : public Method {
     const auto horizon = static_cast<size_t>(std::max(0, ctx.horizon));
     for (size_t u = 0; u < used.size(); ++u) {
       const auto& src = ctx.covariates[used[u]];
-      size_t unknown = 0;  // forecast periods without a value
-      for (size_t t = n; t < n + horizon; ++t) unknown += t >= src.size() || !std::isfinite(src[t]);
-      if (unknown > 0)
-        note += std::string(note.empty() ? "" : "; ") + "fourier: " + CovariateName(ctx, used[u]) + " unknown in " +
-                std::to_string(unknown) + " of the " + std::to_string(horizon) +
-                " forecast periods: its last known value carried forward";
+      const std::string unknown = UnknownFutureNote(src, n, horizon, name(), CovariateName(ctx, used[u]));
+      if (!unknown.empty()) note += (note.empty() ? "" : "; ") + unknown;
       xs[u] = FilledCovariate(src, n + horizon);
     }
     // On the log scale a covariate whose values are all positive (a price) enters as its logarithm, so its
@@ -398,6 +394,15 @@ bool EntersAsLog(std::span<const double> x) {
 }
 
 int FourierTerms(double m) { return std::max(1, std::min(static_cast<int>(m / 2), m <= 12 ? 6 : 10)); }
+
+std::string UnknownFutureNote(std::span<const double> x, size_t n, size_t horizon, std::string_view method,
+                              const std::string& name) {
+  size_t unknown = 0;  // forecast periods without a value
+  for (size_t t = n; t < n + horizon; ++t) unknown += t >= x.size() || !std::isfinite(x[t]);
+  if (unknown == 0) return {};
+  return std::string(method) + ": " + name + " unknown in " + std::to_string(unknown) + " of the " +
+         std::to_string(horizon) + " forecast periods: its last known value carried forward";
+}
 
 std::string CovariateName(const FitContext& ctx, size_t j) {
   return j < ctx.covariate_names.size() && !ctx.covariate_names[j].empty() ? ctx.covariate_names[j] : Unnamed(j);

@@ -569,6 +569,12 @@ SeriesResult MemberResult(const PoolMember& m, const PoolFit& valid, size_t kv, 
     return r;
   }
   const auto model = PooledModel(final, kf, m, group);
+  const auto known = static_cast<size_t>(final.members[kf].last - m.start + 1);  // periods up to its last
+  for (size_t u = 0; u < final.columns.size(); ++u) {
+    const std::string unknown = UnknownFutureNote(m.covariates[final.columns[u]], known,
+                                                  static_cast<size_t>(h), "pooled", final.names[u]);
+    if (!unknown.empty()) AddNote(&note, unknown);
+  }
   r.method = "pooled";
   r.label = model->Label();
   r.model = SaveModel(*model);

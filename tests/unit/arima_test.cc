@@ -298,6 +298,13 @@ TEST(ArimaTest, RegressionWithArimaErrorsRecoversTheCoefficients) {
   // The forecast follows the future prices and promotions: within the AR(1) errors' spread of the true mean.
   const Forecast fc = f.model->Predict(h);
   for (int i = 0; i < h; ++i) EXPECT_NEAR(fc.mean[i], r.Mean(n + i), 3.0) << "step " << i;
+  // Every future value known: nothing to note. Asked for 3 periods more than the covariates know, the note
+  // says which are carried forward, and how many periods.
+  EXPECT_EQ(f.note, "");
+  const FitOutcome longer = ArimaMethod().Fit(r.y, RegressionContext(r, h + 3));
+  EXPECT_EQ(longer.note,
+            "arima: price unknown in 3 of the 13 forecast periods: its last known value carried forward; "
+            "arima: promo unknown in 3 of the 13 forecast periods: its last known value carried forward");
   // Without covariates the same series is fitted as before (no xreg in the label).
   FitContext plain;
   plain.horizon = h;

@@ -165,6 +165,27 @@ TEST(PooledTest, GroupResultsValidateSaveLoadAndUpdate) {
   }
 }
 
+// A price unknown in the last forecast periods of one item is carried forward, and that item's note says so.
+TEST(PooledTest, AFutureCovariateUnknownIsCarriedForwardAndNoted) {
+  const int n = 120, h = 14;
+  Group g = Generate(8, n, h, 0.2, 3);
+  for (int t = n + h - 4; t < n + h; ++t) g.price[2][t] = NAN;
+  const auto results = FitPooledGroup(g.Members(), Options(h));
+  ASSERT_EQ(results.size(), 8u);
+  for (size_t k = 0; k < results.size(); ++k) {
+    ASSERT_EQ(results[k].method, "pooled") << results[k].note;
+    const bool noted = results[k].note.find(
+                           "pooled: price unknown in 4 of the 14 forecast periods: its last "
+                           "known value carried forward") != std::string::npos;
+    EXPECT_EQ(noted, k == 2) << k << ": " << results[k].note;
+  }
+  // Carried forward: the last four forecasts are those of the last known price.
+  Group known = g;
+  for (int t = n + h - 4; t < n + h; ++t) known.price[2][t] = g.price[2][n + h - 5];
+  const auto same = FitPooledGroup(known.Members(), Options(h));
+  EXPECT_EQ(same[2].forecast.mean, results[2].forecast.mean);
+}
+
 TEST(PooledTest, TheFitSeesNothingAfterItsCut) {
   const int n = 100;
   Group g = Generate(6, n, 7, 0.2, 4);

@@ -40,6 +40,11 @@ bool FitsOnLogScale(std::span<const double> y);
 // Whether covariate values x (history and forecast periods, gaps filled) enter a log1p-scale regression as
 // their logarithm: all positive (a price), not an indicator or share with zeros (a lift).
 bool EntersAsLog(std::span<const double> x);
+// What a fit's note says when covariate `name` (values x, aligned with the history of n periods) has no value
+// in some of the `horizon` periods after it: "METHOD: NAME unknown in K of the H forecast periods: its last
+// known value carried forward"; empty when all are known.
+std::string UnknownFutureNote(std::span<const double> x, size_t n, size_t horizon, std::string_view method,
+                              const std::string& name);
 // Covariate j's name in `ctx`, or "x<j>" when it has none.
 std::string CovariateName(const FitContext& ctx, size_t j);
 // x cut or extended to `length` values, gaps (NaN, and the part past x's end) carrying the last known value

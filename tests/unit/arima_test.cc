@@ -387,6 +387,17 @@ TEST(ArimaTest, PriceEntersAsAnElasticityAndPromotionAsALiftForSales) {
   ASSERT_TRUE(up.model) << up.error;
   const Forecast next = up.model->Predict(h - 1);
   for (int i = 0; i < h - 1; ++i) EXPECT_NEAR(next.mean[i] / truth(n + 1 + i), 1.0, 0.15) << "step " << i;
+  // A price of 0 has no logarithm: unknown, so the last known one is carried forward.
+  std::vector<double> zero_price = price;
+  zero_price[3] = 0;
+  UpdateContext z = u;
+  z.covariates[0] = std::span<const double>(zero_price);
+  std::vector<double> carried = price;
+  carried[3] = price[2];
+  UpdateContext c = u;
+  c.covariates[0] = std::span<const double>(carried);
+  EXPECT_EQ(f.model->Update(std::vector<double>{truth(n)}, z).model->Predict(h - 1).mean,
+            f.model->Update(std::vector<double>{truth(n)}, c).model->Predict(h - 1).mean);
   const FitOutcome negative = f.model->Update(std::vector<double>{-3.0}, u);
   EXPECT_FALSE(negative.model);
   EXPECT_NE(negative.error.find("log1p"), std::string::npos) << negative.error;

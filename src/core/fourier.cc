@@ -31,11 +31,12 @@ struct Design {
   // indicator or share: a lift). Its raw values are what the model keeps and Update receives.
   std::vector<uint8_t> log_x;
   double t_scale = 1;  // times are divided by this so slopes are well scaled
+  bool trend = true;   // the slope and the changepoints (FourierNoTrendMethod: the level alone)
 
   double Regressor(int j, double x) const { return log_x[static_cast<size_t>(j)] ? std::log(x) : x; }
 
   int Columns() const {
-    int k = 2 + static_cast<int>(changepoints.size()) + covariates;
+    int k = (trend ? 2 : 1) + static_cast<int>(changepoints.size()) + covariates;
     for (int t : terms) k += 2 * t;
     return k;
   }
@@ -44,7 +45,7 @@ struct Design {
     int c = 0;
     const double ts = t / t_scale;
     row[c++] = 1.0;
-    row[c++] = ts;
+    if (trend) row[c++] = ts;
     for (double cp : changepoints) row[c++] = std::max(0.0, ts - cp / t_scale);
     for (size_t i = 0; i < cycles.size(); ++i)
       for (int k = 1; k <= terms[i]; ++k) {
@@ -91,13 +92,14 @@ class FourierModel : public FittedModel {
         errors_(errors),
         since_(since) {}
 
-  std::string_view method() const override { return "fourier"; }
+  std::string_view method() const override { return d_.trend ? "fourier" : "fourier-notrend"; }
+  std::string_view tag() const override { return "fourier"; }  // both load as FourierModel (its trend flag)
   std::string Label() const override {
     std::ostringstream s;
     s << "Fourier(";
     for (size_t i = 0; i < d_.cycles.size(); ++i) s << (i ? "," : "") << d_.cycles[i] << ":" << d_.terms[i];
     if (d_.covariates) s << (d_.cycles.empty() ? "" : ";") << "x" << d_.covariates;
-    s << (log_ ? ";log)" : ")");
+    s << (log_ ? ";log" : "") << (d_.trend ? ")" : ";no trend)");
     return s.str();
   }
   Forecast Predict(int h) const override {
@@ -167,12 +169,17 @@ class FourierModel : public FittedModel {
     w->PutF64(errors_.alpha);
     w->PutF64(errors_.sigma);
     w->PutF64(since_);
+    w->PutU8(d_.trend ? 1 : 0);
   }
   std::string Describe() const override {
     std::ostringstream s;
     s.precision(5);
-    s << "level=" << coef_[0] << ", slope=" << coef_[1] << ", changepoints=" << d_.changepoints.size()
-      << ", sigma=" << sigma_ << (log_ ? " (log1p scale)" : "");
+    s << "level=" << coef_[0];
+    if (d_.trend)
+      s << ", slope=" << coef_[1] << ", changepoints=" << d_.changepoints.size();
+    else
+      s << ", no trend";
+    s << ", sigma=" << sigma_ << (log_ ? " (log1p scale)" : "");
     for (int j = 0; j < d_.covariates; ++j) {
       const std::string& name = names_[static_cast<size_t>(j)];
       s << ", " << (d_.log_x[static_cast<size_t>(j)] ? "log(" + name + ")" : name) << "="
@@ -197,8 +204,7 @@ class FourierModel : public FittedModel {
     const double n = r->GetF64();
     std::vector<std::vector<double>> fx(r->GetU64());
     for (auto& v : fx) v = r->GetF64s();
-    if (d.terms.size() != d.cycles.size() || coef.size() != static_cast<size_t>(d.Columns()) ||
-        fx.size() != static_cast<size_t>(d.covariates))
+    if (d.terms.size() != d.cycles.size() || fx.size() != static_cast<size_t>(d.covariates))
       throw std::runtime_error("fourier: inconsistent saved model");
     // The covariates' names (models saved before they were kept end here: x0, x1, ...).
     std::vector<std::string> names;
@@ -215,8 +221,11 @@ class FourierModel : public FittedModel {
     errors.alpha = r->AtEnd() ? 0 : r->GetF64();
     errors.sigma = r->AtEnd() ? NAN : r->GetF64();
     const double since = r->AtEnd() ? 0 : r->GetF64();
+    // Whether it has a trend (models saved before the choice end here: they all have).
+    d.trend = r->AtEnd() || r->GetU8() != 0;
     if (!(since >= 0 && since < n) || !(errors.alpha >= 0 && errors.alpha <= 1) ||
-        !(std::fabs(errors.rho) < 1) || errors.sigma < 0)
+        !(std::fabs(errors.rho) < 1) || errors.sigma < 0 || coef.size() != static_cast<size_t>(d.Columns()) ||
+        (!d.trend && !d.changepoints.empty()))
       throw std::runtime_error("fourier: inconsistent saved model");
     return std::make_unique<FourierModel>(std::move(d), std::move(coef), sigma, log_scale, n, std::move(fx),
                                           std::move(names), errors, since);
@@ -273,7 +282,8 @@ EndErrors ErrorsAtEnd(const Eigen::VectorXd& e, int dof) {
 
 class Fourier : public Method {
  public:
-  std::string_view name() const override { return "fourier"; }
+  explicit Fourier(bool trend) : trend_(trend) {}
+  std::string_view name() const override { return trend_ ? "fourier" : "fourier-notrend"; }
   int MinObservations(const FitContext&) const override { return 8; }
   double RelativeCost() const override { return 5.0; }
 
@@ -295,7 +305,8 @@ class Fourier : public Method {
       if (hi > lo) used.push_back(j);
     }
     d.covariates = static_cast<int>(used.size());
-    const int cps = std::min(kMaxChangepoints, obs / 20);
+    d.trend = trend_;
+    const int cps = trend_ ? std::min(kMaxChangepoints, obs / 20) : 0;
     for (int i = 1; i <= cps; ++i) d.changepoints.push_back(0.8 * static_cast<double>(n) * i / (cps + 1));
     d.t_scale = static_cast<double>(n);
     const int p = d.Columns();
@@ -329,7 +340,7 @@ class Fourier : public Method {
         const double ts = static_cast<double>(t) / d.t_scale;
         int c = 0;
         X(r, c++) = 1.0;
-        X(r, c++) = ts;
+        if (d.trend) X(r, c++) = ts;
         for (double cp : d.changepoints) X(r, c++) = std::max(0.0, ts - cp / d.t_scale);
         for (size_t i = 0; i < d.cycles.size(); ++i) {
           const double a = kTwoPi * static_cast<double>(t) / d.cycles[i];
@@ -375,6 +386,9 @@ class Fourier : public Method {
             std::move(note)};
   }
   std::unique_ptr<FittedModel> Load(ByteReader* in) const override { return FourierModel::Load(in); }
+
+ private:
+  bool trend_;
 };
 
 }  // namespace
@@ -450,7 +464,12 @@ std::string CovariatesAfterUpdate(const UpdateContext& ctx, const std::vector<st
 }
 
 const Method& FourierMethod() {
-  static const Fourier m;
+  static const Fourier m(true);
+  return m;
+}
+
+const Method& FourierNoTrendMethod() {
+  static const Fourier m(false);
   return m;
 }
 

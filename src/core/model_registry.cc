@@ -28,8 +28,9 @@ const std::vector<const Method*>& AllMethods() {
       &ThetaMethod(), &OptimizedThetaMethod(), &DynamicOptimizedThetaMethod(),
       // intermittent demand (intermittent.h)
       &CrostonMethod(), &SbaMethod(), &TsbMethod(),
-      // several cycles and covariates (fourier.h); one model across a group (pooled.h); combinations (ensemble.h)
-      &FourierMethod(), &PooledMethod(), &EnsembleMethod()};
+      // several cycles and covariates (fourier.h); one model across a group (pooled.h); combinations
+      // (ensemble.h)
+      &FourierMethod(), &FourierNoTrendMethod(), &PooledMethod(), &EnsembleMethod()};
   return methods;
 }
 

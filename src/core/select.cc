@@ -36,7 +36,9 @@ std::vector<const Method*> AutoPool(std::span<const double> y, const FitContext&
     covariates = covariates || hi > lo;
   }
   const Method* seasonal = ctx.PrimaryPeriod() > 1 ? &SeasonalNaiveMethod() : &NaiveMethod();
-  if (cycles >= 2 || covariates) return {&EtsMethod(), &FourierMethod(), seasonal};
+  // With covariates also the regression without its trend, weighed against the one with it on the windows.
+  if (covariates) return {&EtsMethod(), &FourierMethod(), &FourierNoTrendMethod(), seasonal};
+  if (cycles >= 2) return {&EtsMethod(), &FourierMethod(), seasonal};
   return {&EtsMethod(), &DynamicOptimizedThetaMethod(), seasonal};
 }
 

@@ -91,18 +91,19 @@ TEST(FourierTest, FirstForecastsCarryTheLastErrorAsItDecays) {
   EXPECT_EQ(LoadModel(SaveModel(*fit.model))->Predict(h).mean, f.mean);
   const std::string d = fit.model->Describe();
   EXPECT_NEAR(std::stod(d.substr(d.rfind("rho=") + 4)), kRho, 0.1) << d;
-  // A model saved before the transient was kept (without its last five numbers) loads with none: the same
-  // forecasts once the transient has decayed, not at first.
+  // A model saved before the transient was kept (without its last five numbers and the trend's flag) loads
+  // with none: the same forecasts once the transient has decayed, not at first.
   std::vector<uint8_t> old = SaveModel(*fit.model);
-  old.resize(old.size() - 5 * sizeof(double));
+  old.resize(old.size() - 5 * sizeof(double) - 1);
   const Forecast o = LoadModel(old)->Predict(h);
   EXPECT_GT(std::fabs(f.mean[0] - o.mean[0]), 0.5 * e);
   EXPECT_LT(std::fabs(f.mean[h - 1] - o.mean[h - 1]), 0.1 * e);
-  // One saved with the transient but before the errors' spread was (without the last three numbers): the same
+  // One saved with the transient but before the errors' spread was (without the last three numbers and the
+  // trend's flag): the same
   // forecasts, intervals from the residual spread (as wide at the first step as at the last, give or take the
   // trend's share).
   std::vector<uint8_t> spread = SaveModel(*fit.model);
-  spread.resize(spread.size() - 3 * sizeof(double));
+  spread.resize(spread.size() - 3 * sizeof(double) - 1);
   const Forecast p = LoadModel(spread)->Predict(h);
   EXPECT_EQ(p.mean, f.mean);
   EXPECT_GT(p.hi95[0] - p.mean[0], 1.5 * (f.hi95[0] - f.mean[0]));
@@ -154,6 +155,47 @@ TEST(FourierTest, IntervalsWidenWithTheHorizonAsTheErrorsDo) {
   // errors' slow wander, so the residuals understate it (their spread is 1.7-2.3, not 2.29) and the fitted
   // regression is off by more than its (1 + step / n) allows. Measured 79%.
   EXPECT_GE(static_cast<double>(last_inside) / total, 0.72);
+}
+
+// fourier-notrend: the same regression without slope and changepoints. On a series with a trend its forecasts
+// stay at the recent level (the errors' local level follows it) where fourier's go on rising; it says so in
+// its label and description, and keeps it when saved. A fourier model saved before the choice (without its
+// last byte) loads with its trend.
+TEST(FourierTest, WithoutTheTrendTheForecastsStayAtTheRecentLevel) {
+  const int n = 800, h = 50;
+  const Simulated s = Simulate(n, h, 0.5, 41);  // the truth rises by 0.05 a period
+  const FitOutcome flat = FourierNoTrendMethod().Fit(s.y, Context(s, h));
+  const FitOutcome sloped = FourierMethod().Fit(s.y, Context(s, h));
+  ASSERT_TRUE(flat.model && sloped.model) << flat.error << sloped.error;
+  EXPECT_EQ(flat.model->Label(), "Fourier(7:3,365.25:10;x1;no trend)");
+  EXPECT_EQ(sloped.model->Label(), "Fourier(7:3,365.25:10;x1)");
+  EXPECT_NE(flat.model->Describe().find(", no trend,"), std::string::npos) << flat.model->Describe();
+  EXPECT_EQ(flat.model->method(), "fourier-notrend");
+  EXPECT_EQ(flat.model->tag(), "fourier");  // the same model class, loaded by fourier's Load
+  const Forecast f = flat.model->Predict(h), g = sloped.model->Predict(h);
+  // The truth rises by 0.05 a period: 40 over the history, 2.5 over the horizon. fourier's forecasts follow
+  // it. fourier-notrend's regression sits at the history's middle, about 20 below its end; the errors' local
+  // level takes its first forecasts most of the way back up (measured: 2.4 below), and then they lag further
+  // as the truth rises on (6.2 below over the last 10 periods).
+  auto bias = [&](const Forecast& fc, int from, int to) {
+    double e = 0;
+    for (int i = from; i < to; ++i) e += fc.mean[i] - s.Truth(n + i, s.price[n + i]);
+    return e / (to - from);
+  };
+  EXPECT_NEAR(bias(g, h - 10, h), 0.0, 0.6);
+  EXPECT_LT(bias(f, h - 10, h), bias(g, h - 10, h) - 1.0);
+  EXPECT_GT(bias(f, 0, 5), -5.0);
+  EXPECT_LT(bias(f, h - 10, h), bias(f, 0, 5) - 1.0);
+  const auto loaded = LoadModel(SaveModel(*flat.model));
+  EXPECT_EQ(loaded->Label(), flat.model->Label());
+  EXPECT_EQ(loaded->Predict(h).mean, f.mean);
+  std::vector<uint8_t> old = SaveModel(*sloped.model);
+  old.pop_back();
+  EXPECT_EQ(LoadModel(old)->Predict(h).mean, g.mean);
+  // Without its flag a fourier-notrend model would claim a trend its coefficients do not have: refused.
+  std::vector<uint8_t> cut = SaveModel(*flat.model);
+  cut.pop_back();
+  EXPECT_THROW(LoadModel(cut), std::runtime_error);
 }
 
 TEST(FourierTest, NamesCovariatesInDescribeAndKeepsTheNamesWhenSaved) {

@@ -310,8 +310,10 @@ TEST(PooledTest, AutoWeighsThePooledMemberByItsEvidence) {
       with += std::fabs(b.forecast.mean[t] - truth.y[i][n + t]);
     }
   }
-  EXPECT_GE(followed, 8) << "of 12";
-  EXPECT_LT(with, 0.97 * without) << "with the pooled member " << with << ", without " << without;
+  // Measured: followed by 4 of the 12, and 2.5% less error with it (8 and 4.7% before fourier-notrend joined
+  // the per-series pool, which itself cut the error without the pooled member by 3.3%).
+  EXPECT_GE(followed, 4) << "of 12";
+  EXPECT_LT(with, 0.98 * without) << "with the pooled member " << with << ", without " << without;
 
   // A long history: one joint fit serves the three windows and, moved to the end of each member's data, is
   // the model; it forecasts the periods after the end (their prices and promotions), as a fresh fit on all of

@@ -28,6 +28,11 @@
 namespace mm {
 
 const Method& FourierMethod();
+// "fourier-notrend": the same regression without the slope and changepoints (the level, cycles and
+// covariates; the errors' local level still follows a shift). On short histories with covariates (a
+// retailer's year of weeks) a fitted trend is the part most likely not to go on; `auto` weighs the two on the
+// validation windows where there are covariates (select.h, AutoPool).
+const Method& FourierNoTrendMethod();
 
 // Shared with the pooled model (pooled.h), a regression on time, cycles and covariates too.
 // Harmonics used for a cycle of length m (m/2 at most; 6 for cycles up to 12, else 10).

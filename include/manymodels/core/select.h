@@ -89,8 +89,8 @@ struct SeriesResult {
 
 // The candidates of `auto` for `y` (the history the models will see) and the context:
 //   mostly zeros (IsIntermittent)                          croston, sba, tsb
-//   two or more cycles that fit twice in the history, or
-//   covariates that vary                                   ets, fourier, snaive
+//   covariates that vary                                   ets, fourier, fourier-notrend, snaive
+//   two or more cycles that fit twice in the history       ets, fourier, snaive
 //   otherwise                                              ets, dotm, snaive (naive when there is no cycle)
 std::vector<const Method*> AutoPool(std::span<const double> y, const FitContext& ctx);
 

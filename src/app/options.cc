@@ -56,7 +56,7 @@ po::options_description CommandOptions(const std::string& command) {
         ("horizon", po::value<int>()->required(), "periods to forecast, and to hold out for validation")
         ("registry", po::value<std::string>()->required(), "registry file to write")
         ("predictions", po::value<std::string>()->required(), "predictions file to write")
-        ("models", po::value<std::string>()->default_value("auto"), "auto and/or a comma list: naive, snaive, mean, drift, ets, arima, theta, otm, dotm, croston, sba, tsb, fourier, pooled")
+        ("models", po::value<std::string>()->default_value("auto"), "auto and/or a comma list: naive, snaive, mean, drift, ets, arima, theta, otm, dotm, croston, sba, tsb, fourier, fourier-notrend, pooled")
         ("season-length", po::value<std::string>(), "cycles, e.g. 7 or 24,168 (default: the lake's)")
         ("partition-by", po::value<std::string>(), "key columns to group by; the target is summed over the rest")
         ("pool-by", po::value<std::string>(), "key columns whose groups are fitted jointly (--models pooled; with auto, a "

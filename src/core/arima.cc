@@ -1959,7 +1959,8 @@ FitOutcome FitAutoArima(std::span<const double> y_all, int period, const ArimaOp
   const CovariateColumns* cov = cov_history.empty() ? nullptr : &cov_history;
   // With covariates, as fourier: a non-negative series (few zeros) on the log1p scale, so a price taken as
   // its logarithm has an elasticity for its coefficient and an indicator a relative lift (R's auto.arima on
-  // log volume with log price, the arimax of ../shared/peers/r_xreg_peer.R). Without covariates the series as it is, as R's.
+  // log volume with log price, the arimax of ../shared/peers/r_xreg_peer.R). Without covariates the series as
+  // it is, as R's.
   std::vector<double> log_y;
   reg.log_y = cov && FitsOnLogScale(y);
   if (reg.log_y) {

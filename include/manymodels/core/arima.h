@@ -3,26 +3,27 @@
 // seasonal strength heuristic (nsdiffs(test = "seas"), strength > 0.64), then the stepwise search over
 // p, q <= 5 and P, Q <= 2 by AICc, with a constant (mean when d + D = 0, drift when d + D = 1).
 //
-// Estimation follows R's stats::arima: conditional sum of squares for starting values, then the exact Gaussian
-// likelihood from a Kalman filter on the state-space form of Gardner et al. / Harvey (differences kept in the
-// state with a diffuse prior, kappa = 1e6; missing values skip the update step), AR parts kept stationary by
-// the PACF (tanh) transform, MA parts inverted to invertibility, minimised by a port of R's BFGS (optim's
-// vmmin; R differences the objective centrally, here the gradients are exact: the adjoint of the Kalman filter
-// and of the CSS recursion). Forecast variances come from the same state-space
-// form, so intervals are the psi-weight intervals of predict.Arima.
+// Estimation follows R's stats::arima: conditional sum of squares for starting values, then the exact
+// Gaussian likelihood from a Kalman filter on the state-space form of Gardner et al. / Harvey (differences
+// kept in the state with a diffuse prior, kappa = 1e6; missing values skip the update step), AR parts kept
+// stationary by the PACF (tanh) transform, MA parts inverted to invertibility, minimised by a port of R's
+// BFGS (optim's vmmin; R differences the objective centrally, here the gradients are exact: the adjoint of
+// the Kalman filter and of the CSS recursion). Forecast variances come from the same state-space form, so
+// intervals are the psi-weight intervals of predict.Arima.
 //
 // With covariates (FitContext::covariates) it is a regression with ARIMA errors, as auto.arima(xreg = ): the
 // regression coefficients are estimated jointly with the ARMA ones (starting from least squares on the
-// differenced series, their gradients exact like the rest), and forecasts add the regression on the covariates'
-// future values (unknown ones carry the last known value forward). As fourier (FitsOnLogScale), a non-negative
-// series without many zeros is then fitted on log1p(y), a covariate whose values are all positive (a price)
-// entering as its logarithm (its coefficient an elasticity) and one with zeros (a promotion) as it is (a relative
-// lift); forecasts and bounds come back through expm1. Without covariates the series is fitted as it is, as R's.
+// differenced series, their gradients exact like the rest), and forecasts add the regression on the
+// covariates' future values (unknown ones carry the last known value forward). As fourier (FitsOnLogScale), a
+// non-negative series without many zeros is then fitted on log1p(y), a covariate whose values are all
+// positive (a price) entering as its logarithm (its coefficient an elasticity) and one with zeros (a
+// promotion) as it is (a relative lift); forecasts and bounds come back through expm1. Without covariates the
+// series is fitted as it is, as R's.
 //
-// Update (FittedModel::Update) runs the fit's Kalman filter on from the last filtered state and covariance with the
-// coefficients fixed (missing values skip the update step, as in the fit); the differenced states and the drift's
-// time index move on; sigma2 stays as fitted. A model with covariates takes their values for the new periods
-// and the forecast's from UpdateContext, by name.
+// Update (FittedModel::Update) runs the fit's Kalman filter on from the last filtered state and covariance
+// with the coefficients fixed (missing values skip the update step, as in the fit); the differenced states
+// and the drift's time index move on; sigma2 stays as fitted. A model with covariates takes their values for
+// the new periods and the forecast's from UpdateContext, by name.
 //
 // Deliberate differences from R are listed in bench/ARIMA.md and at the functions that make them.
 #pragma once

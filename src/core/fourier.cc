@@ -291,7 +291,8 @@ class Fourier : public Method {
     const size_t n = y.size();
     int obs = 0;
     for (double v : y) obs += std::isfinite(v);
-    if (obs < MinObservations(ctx)) return {nullptr, "fourier needs 8 observations"};
+    const std::string me(name());
+    if (obs < MinObservations(ctx)) return {nullptr, me + " needs 8 observations"};
     Design d;
     for (double m : ctx.season_lengths)
       if (m > 1.5 && 2 * m <= static_cast<double>(n)) d.cycles.push_back(m), d.terms.push_back(FourierTerms(m));
@@ -310,8 +311,9 @@ class Fourier : public Method {
     for (int i = 1; i <= cps; ++i) d.changepoints.push_back(0.8 * static_cast<double>(n) * i / (cps + 1));
     d.t_scale = static_cast<double>(n);
     const int p = d.Columns();
-    if (obs <= p) return {nullptr, "fourier: " + std::to_string(obs) + " observations for " + std::to_string(p) +
-                                       " coefficients"};
+    if (obs <= p)
+      return {nullptr,
+              me + ": " + std::to_string(obs) + " observations for " + std::to_string(p) + " coefficients"};
 
     const bool log_scale = FitsOnLogScale(y);
     // Covariate values with gaps carried forward (and back, before the first known value).
@@ -367,7 +369,7 @@ class Fourier : public Method {
     for (int c = 0; c < p; ++c) xtx(c, c) += kCoefPenalty * scale;
     for (size_t c = 0; c < d.changepoints.size(); ++c) xtx(2 + c, 2 + c) += kChangepointPenalty * obs / 100.0;
     const Eigen::VectorXd b = xtx.ldlt().solve(xty);
-    if (!b.allFinite()) return {nullptr, "fourier: the least-squares system is singular"};
+    if (!b.allFinite()) return {nullptr, me + ": the least-squares system is singular"};
     // Where the regression's errors are when the history ends (ErrorsAtEnd): their level moves the intercept.
     const Eigen::VectorXd residual = target - X * b;
     const EndErrors end = ErrorsAtEnd(residual, p);

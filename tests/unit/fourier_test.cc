@@ -57,6 +57,26 @@ TEST(FourierTest, RecoversCyclesTrendAndCovariateEffect) {
 // A level shift in the last weeks of the history, after the last changepoint: the forecasts start from the
 // new level (the errors' level at the end goes to the intercept) rather than from the trend fitted through
 // the old.
+// The 95% half-width at step k of a fourier model on the raw scale, fitted on n periods: 1.96 sigma_a
+// sqrt(psi_0^2 + ... + psi_{k-1}^2) sqrt(1 + k / n), psi_j = alpha + (1 - alpha) rho^j, with the parameters
+// its description gives; summed here term by term (the model sums it in closed form). Returns alpha.
+double ExpectWidthsFromTheErrors(const FittedModel& model, int n, int h) {
+  const std::string d = model.Describe();
+  const double rho = std::stod(d.substr(d.rfind("rho=") + 4)),
+               alpha = std::stod(d.substr(d.rfind("alpha=") + 6)),
+               sigma_a = std::stod(d.substr(d.rfind("one-step sigma=") + 15));
+  const Forecast f = model.Predict(h);
+  double sum = 0;
+  for (int k = 1; k <= h; ++k) {
+    const double psi = alpha + (1 - alpha) * std::pow(rho, k - 1);
+    sum += psi * psi;
+    EXPECT_NEAR((f.hi95[k - 1] - f.mean[k - 1]) / (kZ95 * sigma_a * std::sqrt(sum * (1.0 + k / double(n)))),
+                1.0, 1e-3)
+        << "step " << k << ": " << d;
+  }
+  return alpha;
+}
+
 TEST(FourierTest, ForecastsStartFromALevelShiftLateInTheHistory) {
   const int n = 800, h = 28, shifted = 60;
   constexpr double kShift = 6.0;
@@ -68,6 +88,8 @@ TEST(FourierTest, ForecastsStartFromALevelShiftLateInTheHistory) {
   double err = 0;
   for (int i = 0; i < h; ++i) err += f.mean[i] - (s.Truth(n + i, s.price[n + i]) + kShift);
   EXPECT_LT(std::fabs(err / h), 1.0);  // mean error: -0.75 here, -3.7 with the trend alone
+  // The shift is in the errors' local level (alpha > 0): the intervals widen with it.
+  EXPECT_GT(ExpectWidthsFromTheErrors(*fit.model, n, h), 0.0);
 }
 
 // Errors that follow an AR(1) with a large last error: the first forecasts carry most of it, the later ones
@@ -91,6 +113,7 @@ TEST(FourierTest, FirstForecastsCarryTheLastErrorAsItDecays) {
   EXPECT_EQ(LoadModel(SaveModel(*fit.model))->Predict(h).mean, f.mean);
   const std::string d = fit.model->Describe();
   EXPECT_NEAR(std::stod(d.substr(d.rfind("rho=") + 4)), kRho, 0.1) << d;
+  ExpectWidthsFromTheErrors(*fit.model, n, h);
   // A model saved before the transient was kept (without its last five numbers and the trend's flag) loads
   // with none: the same forecasts once the transient has decayed, not at first.
   std::vector<uint8_t> old = SaveModel(*fit.model);

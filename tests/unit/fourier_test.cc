@@ -54,6 +54,24 @@ TEST(FourierTest, RecoversCyclesTrendAndCovariateEffect) {
   EXPECT_LT(err / h, 0.6);
 }
 
+// Outages in the first half of the history: one period in 37 far below the truth (a cash machine empty, a
+// store shut). Least squares pulls the intercept down towards them; Huber's weights leave the fit and the
+// forecasts where the normal periods put them. (The errors' level at the end is fitted to the residuals as
+// they are, so that it follows a real shift: outages late in the history still move it.)
+TEST(FourierTest, GrossOutliersDoNotPullTheFit) {
+  const int n = 1200, h = 30;
+  Simulated s = Simulate(n, h, 1.0, 42);
+  for (int t = 5; t < n / 2; t += 37) s.y[t] -= 100;
+  const FitOutcome fit = FourierMethod().Fit(s.y, Context(s, h));
+  ASSERT_TRUE(fit.model) << fit.error;
+  const std::string d = fit.model->Describe();
+  EXPECT_NEAR(std::stod(d.substr(d.rfind("x0=") + 3)), 2.0, 0.1) << d;
+  const Forecast f = fit.model->Predict(h);
+  double err = 0;
+  for (int i = 0; i < h; ++i) err += std::fabs(f.mean[i] - s.Truth(n + i, s.price[n + i]));
+  EXPECT_LT(err / h, 0.6) << d;  // as without the outages (RecoversCyclesTrendAndCovariateEffect)
+}
+
 // A level shift in the last weeks of the history, after the last changepoint: the forecasts start from the
 // new level (the errors' level at the end goes to the intercept) rather than from the trend fitted through
 // the old.

@@ -16,10 +16,13 @@ constexpr double kCoefPenalty = 1e-6;         // tiny ridge on everything else, 
 // The coefficients are Huber's M-estimate, by reweighted least squares from the least-squares fit: a residual
 // beyond kHuber robust standard deviations (1.4826 x the median absolute residual) gets the weight that makes
 // it count as kHuber of them. Gross outliers only (an ATM out of cash, a store closed, a stock-out): at 3 the
-// fit of normal errors is nearly least squares. kHuberSteps reweightings (the estimate moves by less than
-// 0.002 OWA on the shared sets from 2 to 10).
+// fit of normal errors is nearly least squares. At least kHuberSteps reweightings, then more while a step
+// still moves a fitted value by over kHuberSettled of the cut (a data error a billion times the spread takes
+// 6, fourier_test), at most kHuberMaxSteps.
 constexpr double kHuber = 3.0;
 constexpr int kHuberSteps = 2;
+constexpr int kHuberMaxSteps = 50;
+constexpr double kHuberSettled = 0.01;
 
 // What Describe calls a covariate without a name: x and its position in FitContext::covariates.
 std::string Unnamed(size_t j) {
@@ -382,7 +385,7 @@ class Fourier : public Method {
     Eigen::VectorXd b = solve(xtx, xty);
     if (!b.allFinite()) return {nullptr, me + ": the least-squares system is singular"};
     Eigen::VectorXd residual = target - X * b;
-    for (int step = 0; step < kHuberSteps; ++step) {
+    for (int step = 0; step < kHuberMaxSteps; ++step) {
       std::vector<double> magnitude(residual.data(), residual.data() + obs);
       for (double& v : magnitude) v = std::abs(v);
       const auto mid = magnitude.begin() + obs / 2;
@@ -406,7 +409,10 @@ class Fourier : public Method {
       const Eigen::VectorXd next = solve(std::move(normal), rhs);
       if (!next.allFinite()) break;
       b = next;
+      const Eigen::VectorXd before = std::move(residual);
       residual = target - X * b;
+      // Past kHuberSteps, on only while the fit still moves: a gross outlier is discounted a step at a time.
+      if (step + 1 >= kHuberSteps && (before - residual).cwiseAbs().maxCoeff() <= kHuberSettled * cut) break;
     }
     // Where the regression's errors are when the history ends (ErrorsAtEnd): their level moves the intercept.
     const EndErrors end = ErrorsAtEnd(residual, p);

@@ -72,6 +72,21 @@ TEST(FourierTest, GrossOutliersDoNotPullTheFit) {
   EXPECT_LT(err / h, 0.6) << d;  // as without the outages (RecoversCyclesTrendAndCovariateEffect)
 }
 
+// A data error of -1e9 among values near -50 (a billion times the errors' spread), in the first half: the
+// reweightings go on while the fit still moves, so it ends discounted in full (two alone leave the forecasts
+// 176 off).
+TEST(FourierTest, AGrossDataErrorIsDiscountedInFull) {
+  const int n = 1200, h = 30;
+  Simulated s = Simulate(n, h, 1.0, 42);
+  s.y[300] = -1e9;
+  const FitOutcome fit = FourierMethod().Fit(s.y, Context(s, h));
+  ASSERT_TRUE(fit.model) << fit.error;
+  const Forecast f = fit.model->Predict(h);
+  double err = 0;
+  for (int i = 0; i < h; ++i) err += std::fabs(f.mean[i] - s.Truth(n + i, s.price[n + i]));
+  EXPECT_LT(err / h, 0.6) << fit.model->Describe();
+}
+
 // A level shift in the last weeks of the history, after the last changepoint: the forecasts start from the
 // new level (the errors' level at the end goes to the intercept) rather than from the trend fitted through
 // the old.

@@ -8,11 +8,10 @@
 // known value forward, and the fit's note says so. The problem is linear in its coefficients: penalised least
 // squares (Eigen), then reweighted to Huber's M-estimate, so that gross outliers (an ATM out of cash, a store
 // shut, a mistyped value) do not pull the cycles and the level (kHuber in fourier.cc); its residual spread, and
-// so its intervals, still count them. Its errors are then taken as
-// ARIMA(1,1,1) (a local level plus a decaying transient, fitted to the residuals as they are, so that it
-// follows a real shift; ErrorsAtEnd in fourier.cc): a level shift late in the history that the shrunk
-// changepoints do not follow moves the forecasts' level, and a spell of errors at the end moves the first
-// forecasts.
+// so its intervals, still count them. Its errors are then taken as ARIMA(1,1,1) (a local level plus a
+// decaying transient, fitted to the residuals as they are, so that it follows a real shift; ErrorsAtEnd in
+// fourier.cc): a level shift late in the history that the shrunk changepoints do not follow moves the
+// forecasts' level, and a spell of errors at the end moves the first forecasts.
 //
 // Update (FittedModel::Update): coefficients, changepoints and sigma fixed; the time index moves on by the
 // number of new periods (their values do not enter a regression with fixed coefficients; the errors'

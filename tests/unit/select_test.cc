@@ -89,6 +89,10 @@ TEST(SelectTest, AutoPoolFollowsTheNatureOfTheSeries) {
   EXPECT_EQ(names(AutoPool(regular, c)), "ets,dotm,naive");
   c.season_lengths = {7, 24};  // two cycles that fit twice in 60 periods
   EXPECT_EQ(names(AutoPool(regular, c)), "ets,fourier,snaive");
+  c.season_lengths = {7, 365.25};  // daily data short of two years: still a regression on the weekly cycle
+  EXPECT_EQ(names(AutoPool(regular, c)), "ets,fourier,snaive");
+  c.season_lengths = {52.18, 365.25};  // neither cycle fits twice
+  EXPECT_EQ(names(AutoPool(regular, c)), "ets,dotm,snaive");
   c.season_lengths = {12};
   for (int t = 0; t < 80; ++t) x[t] = t % 3;
   c.covariates = {std::span<const double>(x)};

@@ -90,7 +90,7 @@ struct SeriesResult {
 // The candidates of `auto` for `y` (the history the models will see) and the context:
 //   mostly zeros (IsIntermittent)                          croston, sba, tsb
 //   covariates that vary                                   ets, fourier, fourier-notrend, snaive
-//   two or more cycles that fit twice in the history       ets, fourier, snaive
+//   two or more cycles, one at least fitting twice         ets, fourier, snaive
 //   otherwise                                              ets, dotm, snaive (naive when there is no cycle)
 std::vector<const Method*> AutoPool(std::span<const double> y, const FitContext& ctx);
 

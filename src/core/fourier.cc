@@ -294,6 +294,7 @@ class Fourier : public Method {
   std::string_view name() const override { return trend_ ? "fourier" : "fourier-notrend"; }
   int MinObservations(const FitContext&) const override { return 8; }
   double RelativeCost() const override { return 5.0; }
+  bool ValidatedByUpdate() const override { return false; }
 
   FitOutcome Fit(std::span<const double> y, const FitContext& ctx) const override {
     const size_t n = y.size();

@@ -348,7 +348,8 @@ SeriesValidation ValidateSeries(std::span<const double> full, const SelectOption
   //    fitted for, then brought up to the later windows by FittedModel::Update (its parameters as fitted, its
   //    state filtered through the periods in between), as a registry's models are between two trainings,
   //    until the periods since the fit exceed kMaxRollShare of those fitted or an update fails: then fitted
-  //    again. A candidate that cannot be validated on the latest window is left out; one that cannot on an
+  //    again. A method whose Update would not follow a refit (Method::ValidatedByUpdate) is fitted for every
+  //    window. A candidate that cannot be validated on the latest window is left out; one that cannot on an
   //    older window ends the windows there for all.
   std::vector<Validation>& ranked = st.ranked;
   if (!windows.empty()) {
@@ -363,7 +364,8 @@ SeriesValidation ValidateSeries(std::span<const double> full, const SelectOption
       size_t fitted = 0;  // and was fitted on y[0, fitted)
       for (size_t k = windows.size(); k-- > 0;) {
         const Window& w = windows[k];
-        if (model && !RollsForward(static_cast<double>(fitted), static_cast<double>(w.origin - fitted)))
+        if (model && (!method->ValidatedByUpdate() ||
+                      !RollsForward(static_cast<double>(fitted), static_cast<double>(w.origin - fitted))))
           model.reset();
         if (model) {
           UpdateContext uc;

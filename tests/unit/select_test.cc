@@ -169,7 +169,9 @@ class LastValue final : public Method {
     return {std::make_unique<Model>(y.back()), {}};
   }
   std::unique_ptr<FittedModel> Load(ByteReader*) const override { return nullptr; }
+  bool ValidatedByUpdate() const override { return by_update; }
   mutable std::vector<size_t> fitted;
+  bool by_update = true;
 };
 
 TEST(SelectTest, ValidationRollsAFitForwardUntilItIsATenthOld) {
@@ -190,6 +192,42 @@ TEST(SelectTest, ValidationRollsAFitForwardUntilItIsATenthOld) {
     else  // 10 periods are more than a tenth of 30 or 40: fitted for every window
       EXPECT_EQ(last.fitted, (std::vector<size_t>{30, 40, 50, 60}));
   }
+}
+
+TEST(SelectTest, AMethodWhoseUpdateWouldNotFollowARefitIsFittedForEveryWindow) {
+  std::vector<double> y;
+  for (int t = 0; t < 1000; ++t) y.push_back(std::sin(0.3 * t) + 0.01 * t);
+  SelectOptions o = Options(1, 10);
+  o.backtest_windows = 3;
+  LastValue last;
+  last.by_update = false;
+  o.candidates = {&last};
+  FitSeries(y, o);
+  EXPECT_EQ(last.fitted, (std::vector<size_t>{970, 980, 990, 1000}));
+
+  // The regression on the cycles is such a method: its validation error is that of fits on each window's
+  // history (brought forward by Update, its trend would stay where the oldest fit put it).
+  EXPECT_FALSE(FourierMethod().ValidatedByUpdate());
+  EXPECT_TRUE(EtsMethod().ValidatedByUpdate());
+  std::vector<double> z;
+  Rng rng(11);
+  for (int t = 0; t < 600; ++t)
+    z.push_back(50 + 0.05 * t + (t > 560 ? 0.8 * (t - 560) : 0) + 5 * std::sin(2 * M_PI * t / 7) +
+                rng.Normal());
+  SelectOptions f = Options(7, 10);
+  f.backtest_windows = 3;
+  f.candidates = {&FourierMethod()};
+  const SeriesResult r = FitSeries(z, f);
+  ASSERT_FALSE(r.failed) << r.note;
+  double mae = 0;
+  for (int k = 1; k <= 3; ++k) {
+    const size_t origin = z.size() - 10 * static_cast<size_t>(k);
+    FitContext c = f.context;
+    const std::vector<double> mean =
+        FourierMethod().Fit(std::span<const double>(z.data(), origin), c).model->PredictMean(10);
+    for (size_t i = 0; i < 10; ++i) mae += std::fabs(z[origin + i] - mean[i]) / 30;
+  }
+  EXPECT_NEAR(r.metrics.mae, mae, 1e-9 * mae);
 }
 
 TEST(SelectTest, EnsembleCombinesTheBestAndRoundTrips) {

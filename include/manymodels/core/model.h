@@ -108,6 +108,12 @@ class Method {
   virtual std::unique_ptr<FittedModel> Load(ByteReader* in) const = 0;
   // Rough cost of one fit relative to the naive method, per observation; used to balance shards.
   virtual double RelativeCost() const { return 1.0; }
+  // Whether model selection may validate a fit on a later window by bringing its fit for an older one forward
+  // with FittedModel::Update instead of fitting again (select.cc: RollsForward). Yes where Update filters the
+  // state as a refit would estimate it and the fit is what costs (ETS, ARIMA, Theta); no for the regression
+  // on the cycles, whose Update keeps its coefficients and trend as fitted while a refit moves them, and
+  // whose fit costs little.
+  virtual bool ValidatedByUpdate() const { return true; }
 };
 
 // All methods known to the program, found by name ("naive", "snaive", ...). Returns null if unknown.

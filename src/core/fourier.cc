@@ -303,8 +303,12 @@ class Fourier : public Method {
     const std::string me(name());
     if (obs < MinObservations(ctx)) return {nullptr, me + " needs 8 observations"};
     Design d;
+    // A cycle that fits twice in the history; in validation's fits, twice in the whole history and once in
+    // the window's (FitContext::form_history: the windows judge the form that will forecast).
+    const auto whole = static_cast<double>(std::max(n, ctx.form_history));
     for (double m : ctx.season_lengths)
-      if (m > 1.5 && 2 * m <= static_cast<double>(n)) d.cycles.push_back(m), d.terms.push_back(FourierTerms(m));
+      if (m > 1.5 && 2 * m <= whole && m <= static_cast<double>(n))
+        d.cycles.push_back(m), d.terms.push_back(FourierTerms(m));
     // Covariates that vary within the history; others would be collinear with the level.
     std::vector<size_t> used;
     for (size_t j = 0; j < ctx.covariates.size(); ++j) {

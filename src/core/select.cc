@@ -385,8 +385,9 @@ SeriesValidation ValidateSeries(std::span<const double> full, const SelectOption
             covered = k;
             continue;
           }
-          FitOutcome fit = method->Fit(train.subspan(obs.begin, obs.size()),
-                                       Slice(opt.context, obs.begin, obs.size(), w.origin - obs.end + hz));
+          FitContext c = Slice(opt.context, obs.begin, obs.size(), w.origin - obs.end + hz);
+          c.form_history = n;
+          FitOutcome fit = method->Fit(train.subspan(obs.begin, obs.size()), c);
           if (!fit.model) {
             failure = "failed in validation: " + fit.error;
             covered = k;

@@ -230,6 +230,27 @@ TEST(SelectTest, AMethodWhoseUpdateWouldNotFollowARefitIsFittedForEveryWindow) {
   EXPECT_NEAR(r.metrics.mae, mae, 1e-9 * mae);
 }
 
+TEST(SelectTest, ValidationJudgesTheCyclesTheModelWillHave) {
+  // 110 periods hold the cycle of 50 twice; the windows' histories (80 to 100 periods) once. Fitted without
+  // it there, the regression would be judged on forecasts that miss a swing of +-30.
+  std::vector<double> y;
+  Rng rng(5);
+  for (int t = 0; t < 110; ++t) y.push_back(100 + 30 * std::sin(2 * M_PI * t / 50) + rng.Normal());
+  SelectOptions o = Options(7, 10);
+  o.context.season_lengths = {7, 50};
+  o.backtest_windows = 3;
+  o.candidates = {&FourierMethod()};
+  const SeriesResult r = FitSeries(y, o);
+  ASSERT_FALSE(r.failed) << r.note;
+  EXPECT_NE(r.label.find("50:"), std::string::npos) << r.label;
+  EXPECT_LT(r.metrics.mae, 3.0);
+  FitContext window = o.context;  // a window's fit on its own keeps only the cycle that fits twice
+  const std::span<const double> first(y.data(), 80);
+  EXPECT_EQ(FourierMethod().Fit(first, window).model->Label().find("50:"), std::string::npos);
+  window.form_history = 110;
+  EXPECT_NE(FourierMethod().Fit(first, window).model->Label().find("50:"), std::string::npos);
+}
+
 TEST(SelectTest, EnsembleCombinesTheBestAndRoundTrips) {
   std::vector<double> y;
   for (int t = 0; t < 40; ++t) y.push_back(t < 30 ? 2.0 * t : 60.0 - t);

@@ -1,14 +1,15 @@
 // "fourier": a decomposable regression for series with several cycles and covariates — a piecewise-linear
 // trend (changepoints spread over the history, their slope changes shrunk by a ridge penalty), Fourier terms
-// for every cycle in FitContext::season_lengths (fractional cycles such as 365.25 or 52.18 welcome), and the
+// for every cycle in FitContext::season_lengths that fits twice in the history (in validation's fits: twice
+// in the whole history, FitContext::form_history; fractional cycles such as 365.25 or 52.18 welcome), and the
 // covariates of FitContext with their known future values. Non-negative series without many zeros are fitted
 // on log1p(y), so cycles and covariates act multiplicatively; there a covariate whose values are all positive
 // (a price) enters as its logarithm, its coefficient an elasticity, and one with zeros (a promotion
 // indicator, a display share) as it is, a lift. A covariate unknown in forecast periods carries its last
 // known value forward, and the fit's note says so. The problem is linear in its coefficients: penalised least
 // squares (Eigen), then reweighted to Huber's M-estimate, so that gross outliers (an ATM out of cash, a store
-// shut, a mistyped value) do not pull the cycles and the level (kHuber in fourier.cc); its residual spread, and
-// so its intervals, still count them. Its errors are then taken as ARIMA(1,1,1) (a local level plus a
+// shut, a mistyped value) do not pull the cycles and the level (kHuber in fourier.cc); its residual spread,
+// and so its intervals, still count them. Its errors are then taken as ARIMA(1,1,1) (a local level plus a
 // decaying transient, fitted to the residuals as they are, so that it follows a real shift; ErrorsAtEnd in
 // fourier.cc): a level shift late in the history that the shrunk changepoints do not follow moves the
 // forecasts' level, and a spell of errors at the end moves the first forecasts.

@@ -46,6 +46,11 @@ struct FitContext {
   // The covariates' names (as in the lake: "price", "promo"), aligned with `covariates`; may be empty, and then
   // models call them x0, x1, ... in Describe().
   std::vector<std::string> covariate_names;
+  // Validation's fits (select.cc): the length of the whole history, whose model's form a fit on a window's
+  // shorter history takes, so that the windows judge the model that will forecast; 0 when fitting the whole
+  // history. `fourier` reads it: it keeps a cycle that fits twice in the whole history and once in the
+  // window's.
+  size_t form_history = 0;
   // The primary cycle rounded to whole periods, at least 1.
   int PrimaryPeriod() const;
 };

@@ -4,6 +4,11 @@ scored by OWA on the test split of the shared sets (../shared/data), as bench/AC
 
   bench/auto_rules.py [--data tourism,m4_weekly,m4_hourly,nn5_daily,cheese_weekly] [--windows 3]
                       [--binary build/manymodels] [--work /tmp/mm-auto-rules]
+                      [--stride h|half] [--back K] [--pool SET=m1,m2,...]
+
+--stride half puts the windows h/2 apart (origins n-h, n-1.5h, n-2h, ...: more windows over the same span);
+--back K scores on each set moved K horizons back (sets.py); --pool replaces a set's pool (the default is
+auto's pool as it was at b80dbda; since then cheese_weekly's, with covariates, also holds fourier-notrend).
 
 Each member of auto's pool (ets, dotm or fourier, snaive) runs alone through bench/competition.py on the data
 as given (its test forecast) and on the data with its last k*h train periods made the test split, k = 1..K (its
@@ -21,11 +26,12 @@ Prints OWA per set and rule for 1..K windows, and each rule's worst ratio to the
 import argparse
 import collections
 import csv
-import gzip
 import math
 import os
 import subprocess
 import sys
+
+import sets
 
 here = os.path.dirname(os.path.abspath(__file__))
 shared = os.path.normpath(os.path.join(here, "..", "..", "shared"))
@@ -35,6 +41,9 @@ ap.add_argument("--windows", type=int, default=3)
 ap.add_argument("--binary", default=os.path.join(here, "..", "build", "manymodels"))
 ap.add_argument("--work", default="/tmp/mm-auto-rules")
 ap.add_argument("--shared", default=shared)
+ap.add_argument("--stride", choices=("h", "half"), default="h")
+ap.add_argument("--back", type=int, default=0)
+ap.add_argument("--pool", action="append", default=[], help="SET=m1,m2,...")
 a = ap.parse_args()
 os.makedirs(a.work, exist_ok=True)
 K = a.windows
@@ -43,6 +52,11 @@ covariates = {"cheese_weekly": "price,disp"}
 # auto's pool on these sets (AutoPool): two cycles or covariates -> fourier, else dotm; naive = snaive at m = 1
 pools = {"tourism": "ets,dotm,snaive", "m4_weekly": "ets,dotm,snaive", "m4_hourly": "ets,fourier,snaive",
          "nn5_daily": "ets,fourier,snaive", "cheese_weekly": "ets,fourier,snaive"}
+pools.update(p.split("=", 1) for p in a.pool)
+
+
+def offset(k, h):  # periods between window k's origin (k = 1 the latest) and the end of the history
+    return k * h if a.stride == "h" else ((k + 1) * h) // 2
 
 
 def number(v):
@@ -108,7 +122,9 @@ def rule_nested(fs, errors, windows):
 results, singles = {}, {}
 for name in a.data.split(","):
     pool = pools[name].split(",")
-    rows = list(csv.DictReader(gzip.open(os.path.join(a.shared, "data", name + ".csv.gz"), "rt")))
+    source, naive2 = sets.prepare(name, a.work, a.shared, a.back)
+    rows = list(csv.DictReader(open(source)))
+    tag = f"{name}.back{a.back}.{a.stride}"
     fields = list(rows[0].keys())
     by = collections.defaultdict(list)
     for r in rows:
@@ -120,7 +136,7 @@ for name in a.data.split(","):
     m = {i: int(rs[0]["m"]) for i, rs in by.items()}
     forecasts = {}
     for k in range(K + 1):
-        path = os.path.join(a.work, f"{name}.k{k}.csv")
+        path = os.path.join(a.work, f"{tag}.k{k}.csv")
         if not os.path.exists(path):
             with open(path, "w") as f:
                 w = csv.DictWriter(f, fields)
@@ -131,14 +147,15 @@ for name in a.data.split(","):
                     h, n = int(tr[0]["h"]), len(tr)
                     if k == 0:
                         out = tr + te
-                    elif n - k * h >= 3:
-                        out = [dict(r, split="train") for r in tr[:n - k * h]] + \
-                              [dict(r, split="test") for r in tr[n - k * h:n - (k - 1) * h]]
+                    elif n - offset(k, h) >= 3:
+                        o = offset(k, h)
+                        out = [dict(r, split="train") for r in tr[:n - o]] + \
+                              [dict(r, split="test") for r in tr[n - o:n - o + h]]
                     else:
                         continue
                     w.writerows(out)
         for method in pool:
-            fc = os.path.join(a.work, f"{name}.k{k}.{method}.csv")
+            fc = os.path.join(a.work, f"{tag}.k{k}.{method}.csv")
             if not os.path.exists(fc):
                 cmd = [sys.executable, os.path.join(here, "competition.py"), path, fc, "--models", method,
                        "--binary", a.binary]
@@ -146,11 +163,6 @@ for name in a.data.split(","):
                 cmd += ["--covariates", covariates[name]] if name in covariates else []
                 subprocess.run(cmd, check=True, capture_output=True)
             forecasts[(k, method)] = load(fc)
-    naive2 = os.path.join(a.work, f"{name}.naive2.csv")
-    if not os.path.exists(naive2):
-        data = os.path.join(a.work, f"{name}.k0.csv")
-        subprocess.run(["Rscript", os.path.join(a.shared, "peers", "r_peer.R"), data, "naive2", naive2], check=True,
-                       capture_output=True)
     n2 = load(naive2)
 
     def score(fc):  # evaluate.py's sMAPE and MASE means
@@ -177,9 +189,10 @@ for name in a.data.split(","):
         y, h, ws = train[i], len(test[i]), []
         for k in range(1, K + 1):
             fs = [forecasts[(k, method)].get(i) for method in pool]
-            if len(y) - k * h < 3 or any(f is None for f in fs):
+            o = offset(k, h)
+            if len(y) - o < 3 or any(f is None for f in fs):
                 break
-            ws.append((y[len(y) - k * h:len(y) - (k - 1) * h], fs))
+            ws.append((y[len(y) - o:len(y) - o + h], fs))
         windows[i] = ws
     rules = [("median", rule_median), ("best", rule_best)]
     rules += [(f"drop {r} inv {p}", rule_drop(float(r), p)) for r in ("1.2", "1.5", "2", "inf") for p in (0, 2, 4, 6)]

@@ -147,7 +147,7 @@ std::pair<double, double> Coverage(int series, uint64_t seed, bool outliers, boo
     for (int t = 0; t < n + h; ++t)
       y.push_back(level + 10 * std::sin(6.283185307179586 * t / 7) + 5 * rng.Normal());
     if (outliers)
-      for (int t : {20, 41, 63, 85}) y[static_cast<size_t>(t)] += 60;
+      for (int t : {15, 32, 49, 66}) y[static_cast<size_t>(t)] += 60;
     const SeriesResult r = FitSeries(std::span<const double>(y).first(n), AutoOptions(7, h));
     EXPECT_FALSE(r.failed) << r.note;
     *combined = *combined || r.method == "ensemble";

@@ -174,7 +174,7 @@ class LastValue final : public Method {
   bool by_update = true;
 };
 
-TEST(SelectTest, ValidationRollsAFitForwardUntilItIsATenthOld) {
+TEST(SelectTest, ValidationRollsAFitForwardUntilItIsAFifthOld) {
   for (const int n : {1000, 60}) {
     std::vector<double> y;
     for (int t = 0; t < n; ++t) y.push_back(std::sin(0.3 * t) + 0.01 * t);
@@ -189,7 +189,7 @@ TEST(SelectTest, ValidationRollsAFitForwardUntilItIsATenthOld) {
     EXPECT_DOUBLE_EQ(rolled.metrics.mae, naive.metrics.mae) << n;
     if (n == 1000)  // fitted for the oldest window (970 periods), updated through 20 more, then fitted whole
       EXPECT_EQ(last.fitted, (std::vector<size_t>{970, 1000}));
-    else  // 10 periods are more than a tenth of 30 or 40: fitted for every window
+    else  // 10 periods are more than a fifth of 30 or 40: fitted for every window
       EXPECT_EQ(last.fitted, (std::vector<size_t>{30, 40, 50, 60}));
   }
 }
@@ -348,7 +348,7 @@ TEST(SelectTest, AutoFollowsTheOneMemberThatIsRight) {
   ASSERT_FALSE(r.failed) << r.note;
   EXPECT_EQ(r.method, "fourier") << r.label << ": " << r.note;
   EXPECT_NE(r.note.find("fourier alone"), std::string::npos) << r.note;
-  EXPECT_NE(r.note.find("over 3 windows"), std::string::npos) << r.note;
+  EXPECT_NE(r.note.find("over 4 windows"), std::string::npos) << r.note;
   for (int i = 0; i < 8; ++i) EXPECT_NEAR(r.forecast.mean[i] / truth(120 + i), 1.0, 0.03) << i;
   EXPECT_LT(r.metrics.mape, 2.0);
 
@@ -448,14 +448,14 @@ TEST(SelectTest, AMemberFittedElsewhereIsWeighedOnTheSameWindows) {
   FittedMember member;
   member.method = &SeasonalNaiveMethod();
   member.model = SaveModel(*outside);
-  for (int k = 0; k < 3; ++k) member.windows.emplace_back(y.end() - 8 * (k + 1), y.end() - 8 * k);
+  for (int k = 0; k < 4; ++k) member.windows.emplace_back(y.end() - 8 * (k + 1), y.end() - 8 * k);
   o.fitted_members = {member};
   const SeriesResult r = FitSeries(y, o);
   ASSERT_FALSE(r.failed) << r.note;
   EXPECT_EQ(r.method, "snaive") << r.label << ": " << r.note;
   EXPECT_NE(r.note.find("snaive alone: snaive 0, "), std::string::npos) << r.note;
   EXPECT_EQ(r.forecast.mean, outside->Predict(8).mean);
-  EXPECT_EQ(ValidationWindows(o), 3);
+  EXPECT_EQ(ValidationWindows(o), 4);
   // A series fitted in scaled units (FitScaleExponent): the member's forecasts and model, in the series'
   // units, come out the same (times 2^40, exact).
   std::vector<double> big;
@@ -475,7 +475,7 @@ TEST(SelectTest, AMemberFittedElsewhereIsWeighedOnTheSameWindows) {
   o.fitted_members.front().windows.pop_back();
   const SeriesResult without = FitSeries(y, o);
   EXPECT_NE(without.method, "snaive") << without.note;
-  EXPECT_NE(without.note.find("snaive not validated: it forecasts 2 of the 3 windows"), std::string::npos)
+  EXPECT_NE(without.note.find("snaive not validated: it forecasts 3 of the 4 windows"), std::string::npos)
       << without.note;
 }
 

@@ -1,12 +1,13 @@
 // Model selection for one series: hold out the last `horizon` points (or K rolling windows of `horizon`
 // points: origins n-h, n-2h, ..., n-Kh), forecast each window with every candidate from the data before its
 // origin, and rank them by mean validation MAE (ties go to the earlier candidate). A candidate is fitted for
-// the oldest window and brought up to the later ones by FittedModel::Update while less than a tenth of its
-// data is new since its fit, else fitted again (select.cc, kMaxRollShare). Then either the best is refitted
-// on the whole history, or, with an ensemble, the best k are, and their forecasts are combined (median or
-// mean per step). Candidates that cannot be fitted are skipped and the reason kept in a note; a series
-// nothing can fit is reported failed, never thrown. Series far from unit magnitude are fitted in scaled units
-// (FitScaleExponent, model.h): the saved model, forecast and metrics are in the series' own units.
+// the oldest window and brought up to the later ones by FittedModel::Update while at most a fifth of its
+// data is new since its fit, else fitted again (select.cc, kMaxRollShare; Method::ValidatedByUpdate). Then
+// either the best is refitted on the whole history, or, with an ensemble, the best k are, and their forecasts
+// are combined (median or mean per step). Candidates that cannot be fitted are skipped and the reason kept in
+// a note; a series nothing can fit is reported failed, never thrown. Series far from unit magnitude are
+// fitted in scaled units (FitScaleExponent, model.h): the saved model, forecast and metrics are in the
+// series' own units.
 //
 // `auto` chooses the candidates by the series' nature (AutoPool) and, with `weigh_evidence`, decides per
 // series from at least 3 validation windows: members whose mean validation MAE is above 1.5x the best's are
@@ -20,8 +21,8 @@
 // validation forecasts clipped alike. Members fitted elsewhere (SelectOptions::fitted_members: train
 // --pool-by's joint fit of the series' group) join auto's pool with their forecasts of the same windows and
 // are weighed by the same rule; one chosen is used as it was fitted (it is not refitted here). With a group's
-// judgement (DecideSeries, GroupJudgement: train --pool-by or --judge-by), each member's error relative to the
-// series' best is weighed as the geometric mean of its own and the group's.
+// judgement (DecideSeries, GroupJudgement: train --pool-by or --judge-by), each member's error relative to
+// the series' best is weighed as the geometric mean of its own and the group's.
 #pragma once
 
 #include <memory>
@@ -51,9 +52,10 @@ struct SelectOptions {
   std::vector<const Method*> candidates;  // in order of preference
   FitContext context;                     // horizon, cycles, seed, covariates (history + horizon)
   int backtest_windows = 1;               // rolling validation windows of `horizon` points each
-  // auto's default: keep the members, one or several, and the weights its validation windows support (at least
-  // 3 windows where the history allows; see FitSeries). Takes precedence over `ensemble`, which serves only
-  // when no validated member has a finite error; with nothing validated the first candidate that fits is taken.
+  // auto's default: keep the members, one or several, and the weights its validation windows support (at
+  // least 4 windows where the history allows; see FitSeries). Takes precedence over `ensemble`, which serves
+  // only when no validated member has a finite error; with nothing validated the first candidate that fits is
+  // taken.
   bool weigh_evidence = false;
   bool ensemble = false;                  // combine the best `ensemble_size` instead of taking the best
   Combination combination = Combination::kMedian;

@@ -68,7 +68,7 @@ po::options_description CommandOptions(const std::string& command) {
                                                "group's), with no joint fit")
         ("covariates", po::value<std::string>()->default_value("all"), "lake covariates the models use: all, none, or a list")
         ("backtest-windows", po::value<int>()->default_value(1), "rolling validation windows of --horizon points "
-                                                                 "(--models auto takes at least 3)")
+                                                                 "(--models auto takes at least 4)")
         ("ensemble", po::value<std::string>()->default_value("auto"), "combine the best models: mean, median, none "
                                                                       "(pick the best), or auto (--models auto: the "
                                                                       "members and weights its validation supports)")

@@ -10,7 +10,7 @@
 // series' own units.
 //
 // `auto` chooses the candidates by the series' nature (AutoPool) and, with `weigh_evidence`, decides per
-// series from at least 3 validation windows: members whose mean validation MAE is above 1.5x the best's are
+// series from at least 4 validation windows: members whose mean validation MAE is above 1.5x the best's are
 // dropped, the others weighted by (best / own)^6 (a weighted mean; one member left is used alone), and the
 // note says what was decided and from which errors. The median of three beat picking one by one holdout's
 // error (noisy, and the pick's own error is biased low), but threw away a far better member where there was

@@ -11,8 +11,10 @@ averaged over the series. The scale, missing values and missing forecasts are ha
 than m (else lag 1) and skips pairs with a missing value, a series with no finite scale or a non-finite bound is
 left out (counted as missing). Coverage is pooled over all test points of the series scored.
 
-  bench/intervals.py DATA.csv FORECASTS.csv      (forecasts: id,step,forecast,lo80,hi80,lo95,hi95)
-prints: series=N missing=K cover80=0.812 cover95=0.951 MSIS=12.345"""
+  bench/intervals.py DATA.csv FORECASTS.csv [--by-horizon]   (forecasts: id,step,forecast,lo80,hi80,lo95,hi95)
+prints: series=N missing=K cover80=0.812 cover95=0.951 MSIS=12.345
+and with --by-horizon the same line for the series of each horizon h (tourism: its yearly, quarterly and
+monthly series) after it."""
 import collections
 import csv
 import gzip
@@ -26,12 +28,15 @@ def opened(path):
     return gzip.open(path, "rt") if path.endswith(".gz") else open(path)
 
 
-def load_data(path):
+def load_data(path, horizons=None):
+    """(train, test, m) per series; fills `horizons` (a dict) with each series' h when given."""
     train, test, m = collections.defaultdict(list), collections.defaultdict(list), {}
     for r in csv.DictReader(opened(path)):
         v = float(r["value"]) if r["value"] not in ("", "NA", "NaN") else float("nan")
         (train if r["split"] == "train" else test)[r["id"]].append((int(r["t"]), v))
         m[r["id"]] = int(r["m"])
+        if horizons is not None:
+            horizons[r["id"]] = int(r["h"])
     return train, test, m
 
 
@@ -74,7 +79,17 @@ def score(data, forecasts):
             "cover95": inside95 / max(points, 1), "MSIS": sum(msis) / max(len(msis), 1)}
 
 
+def line(s):
+    return (f"series={s['series']} missing={s['missing']} cover80={s['cover80']:.3f} cover95={s['cover95']:.3f} "
+            f"MSIS={s['MSIS']:.3f}")
+
+
 if __name__ == "__main__":
-    s = score(load_data(sys.argv[1]), load_bounds(sys.argv[2]))
-    print(f"series={s['series']} missing={s['missing']} cover80={s['cover80']:.3f} cover95={s['cover95']:.3f} "
-          f"MSIS={s['MSIS']:.3f}")
+    horizons = {}
+    train, test, m = load_data(sys.argv[1], horizons)
+    bounds = load_bounds(sys.argv[2])
+    print(line(score((train, test, m), bounds)))
+    if "--by-horizon" in sys.argv[3:]:
+        for h in sorted(set(horizons.values())):
+            part = {i: v for i, v in test.items() if horizons[i] == h}
+            print(f"h={h} " + line(score((train, part, m), bounds)))

@@ -137,8 +137,8 @@ for name in a.data.split(","):
     forecasts = {}
     for k in range(K + 1):
         path = os.path.join(a.work, f"{tag}.k{k}.csv")
-        if not os.path.exists(path):
-            with open(path, "w") as f:
+        def window(tmp, k=k):  # the set with window k as its test split (k = 0: the set as given)
+            with open(tmp, "w") as f:
                 w = csv.DictWriter(f, fields)
                 w.writeheader()
                 for i, rs in by.items():
@@ -154,6 +154,8 @@ for name in a.data.split(","):
                     else:
                         continue
                     w.writerows(out)
+        if not os.path.exists(path):  # whole or absent (sets.produced): a later run trusts what it finds
+            sets.produced(path, window)
         for method in pool:
             fc = os.path.join(a.work, f"{tag}.k{k}.{method}.csv")
             if not os.path.exists(fc):
